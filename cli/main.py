@@ -1,0 +1,65 @@
+"""The ``keyguard`` command: a click group whose sub-commands live one per module in ``cli/``.
+
+Errors the user can fix (bad file, bad option) print one line on standard error and exit 2;
+an interrupt exits 130; nothing the user did wrong shows a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from keyguard import __version__
+from keyguard.errors import InputError, KeyguardError, SourceError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="keyguard")
+def keyguard() -> None:
+    """Find keyless vehicle theft (jamming, replay, RollJam, RollBack, relay, clone, brute force)
+    in key-fob radio captures and live SDR streams."""
+
+
+def _register() -> None:
+    # Imported here so that `keyguard --help` stays fast and one broken command cannot hide others.
+    from cli import info
+
+    keyguard.add_command(info.info)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the process exit status."""
+    try:
+        rv = keyguard.main(args=argv, prog_name="keyguard", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("keyguard: interrupted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("keyguard: interrupted", err=True)
+        return 130
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except (InputError, SourceError) as e:
+        click.echo(f"keyguard: error: {e}", err=True)
+        return 2
+    except KeyguardError as e:
+        click.echo(f"keyguard: error: {e}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    return rv if isinstance(rv, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
