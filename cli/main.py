@@ -23,9 +23,10 @@ def keyguard() -> None:
 
 def _register() -> None:
     # Imported here so that `keyguard --help` stays fast and one broken command cannot hide others.
-    from cli import info
+    from cli import info, serve
 
     keyguard.add_command(info.info)
+    keyguard.add_command(serve.serve)
 
 
 _register()

@@ -1,0 +1,159 @@
+"""Every threshold the detectors use, in one documented object.
+
+``DetectConfig`` groups one frozen section per detector. Defaults come from the physics of the
+attacks (``shared/docs/domain-notes.md``) and from calibration on the simulator's scenarios; the
+numbers that were calibrated say so. Override any of them with
+``DetectConfig.from_dict({"replay": {"press_gap_margin": 4.0}})`` (e.g. from a TOML file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PressConfig:
+    """How frames are grouped into presses (a held button repeats its frame; that is one press)."""
+
+    #: frames of one code belong to one press while the gap between them (end of one frame to
+    #: start of the next, s) is at most the profile's inter-frame gap times this margin...
+    gap_margin: float = 3.0
+    #: ...or this floor (s), whichever is larger: covers a few frames lost to noise or fading.
+    gap_floor_s: float = 0.25
+    #: inter-frame gap assumed for a protocol without a profile (s); KeeLoq guards are ≈ 15 ms,
+    #: the slowest shipped families repeat within ≈ 100 ms.
+    default_gap_s: float = 0.1
+    #: a longer dropout inside a held press (fading, a burst of noise) is bridged when the frames
+    #: resume within this many seconds on the same carrier (within ``rejoin_freq_hz``): a replay
+    #: that close to its original, from a radio with the same crystal error to 1 kHz, is not an
+    #: attack anyone runs, while a fob fading out for half a second is common.
+    rejoin_gap_s: float = 1.0
+    rejoin_freq_hz: float = 1500.0
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """Replay, RollJam and RollBack: old codes sent again."""
+
+    #: an old press waits this long (s) for a second old press of the same identity before it is
+    #: reported alone; two or more distinct old codes within it make one RollBack alert.
+    rollback_gap_s: float = 5.0
+    #: counters more than this far behind the newest one seen are treated as a wrap or a new
+    #: fob pairing, not as an old code (KeeLoq resynchronises within 32K).
+    counter_window: int = 32768
+    #: a press judged old by its counter alone (code never heard) needs this many frames, or an
+    #: integrity check "ok", so that one bit error cannot fake an old counter.
+    counter_min_frames: int = 2
+    #: a jamming span counts as covering an original press when it overlaps the press widened by
+    #: this margin on each side (s): jammers start before the press and the dsp splits long jams.
+    rolljam_overlap_margin_s: float = 0.2
+    #: jamming this far (Hz) from the original's carrier still counts (RollJam jams ≈ 70 kHz off;
+    #: a wideband jammer's reported centre may sit anywhere in its band).
+    rolljam_max_offset_hz: float = 1.0e6
+
+
+@dataclass(frozen=True)
+class JammingConfig:
+    """Channel-holding energy that no decoder explains."""
+
+    #: bursts on one channel whose gaps are at most this (s) form one jamming episode.
+    merge_gap_s: float = 0.15
+    #: an episode must hold the channel this long (s) to deny a fob frame (KeeLoq frames are
+    #: ≈ 60–100 ms; a press lasts ≥ 0.3 s) ...
+    min_duration_s: float = 0.3
+    #: ... with bursts covering at least this fraction of its span (pulsed jammers included).
+    min_duty: float = 0.4
+    #: bursts within this distance (Hz) of an episode's carrier are on the same channel.
+    channel_tolerance_hz: float = 30e3
+    #: an unknown (profile-less) packet explains its burst only if its bits look like data:
+    #: at least this many bits and both bit values at least this often.
+    unknown_min_bits: int = 12
+    unknown_min_bit_fraction: float = 0.1
+    #: decoded packets explain a burst if they cover at least this fraction of its duration.
+    explained_fraction: float = 0.25
+    #: fob frames this far back (s) in the same capture give the fob channel and level for the
+    #: offset and J/S evidence.
+    fob_reference_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class BruteforceConfig:
+    """Code scanning of fixed-code remotes."""
+
+    #: distinct identities (or codes when a protocol has no identity) of one fixed-code protocol
+    #: within ``window_s`` that raise an alert. A household has a handful of remotes; scanners
+    #: send tens per second.
+    min_distinct: int = 8
+    window_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class FingerprintConfig:
+    """Clone detection by RF fingerprint, and relay detection."""
+
+    #: presses of an identity needed (enrolled or earlier) before its fingerprint is trusted.
+    min_reference: int = 2
+    #: robust z-score (|x − median| / spread) over the fingerprint features above which a press
+    #: does not match its identity (RMS over features).
+    clone_score: float = 6.0
+    #: the CFO must differ by at least this much (ppm) to count towards a mismatch: fob crystals
+    #: drift a few ppm with temperature and battery, RTL-SDR tuners drift too.
+    cfo_floor_ppm: float = 2.5
+    #: how many reference fingerprints to keep per identity (oldest dropped; enrolled ones kept).
+    max_reference: int = 64
+    #: relay score (0..1, from the burst classifier or the RF rules) that raises a relay alert.
+    relay_score: float = 0.7
+    #: RSSI this far (dB) below the identity's weakest earlier press is "inconsistent level".
+    relay_level_drop_db: float = 15.0
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Ordering and time bookkeeping."""
+
+    #: observations are released to detectors in start-time order within this horizon (s), so
+    #: bursts reported a little out of order by per-channel front ends are put back in order.
+    reorder_s: float = 0.5
+    #: captures without a start time are placed this long (s) after the previous capture, so
+    #: "quick succession" windows never span two of them.
+    unknown_gap_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class DetectConfig:
+    """All detector thresholds (see each section's fields for units and reasons)."""
+
+    press: PressConfig = field(default_factory=PressConfig)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    jamming: JammingConfig = field(default_factory=JammingConfig)
+    bruteforce: BruteforceConfig = field(default_factory=BruteforceConfig)
+    fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
+    engine: EngineConfig = field(default_factory=EngineConfig)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DetectConfig":
+        """Defaults overridden by ``{section: {field: value}}``; unknown names raise ValueError."""
+        return _override(cls(), d, "detect")
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return {f.name: {g.name: getattr(getattr(self, f.name), g.name)
+                         for g in fields(getattr(self, f.name))} for f in fields(self)}
+
+
+def _override(obj: Any, d: dict[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(obj)}
+    changes = {}
+    for k, v in d.items():
+        if k not in known:
+            raise ValueError(f"{where}: unknown setting {k!r} (known: {', '.join(known)})")
+        cur = getattr(obj, k)
+        if is_dataclass(cur):
+            if not isinstance(v, dict):
+                raise ValueError(f"{where}.{k}: expected a table of settings")
+            changes[k] = _override(cur, v, f"{where}.{k}")
+        else:
+            if isinstance(cur, bool) or not isinstance(v, (int, float)) or isinstance(v, bool):
+                raise ValueError(f"{where}.{k}: expected a number, got {v!r}")
+            changes[k] = type(cur)(v)
+    return replace(obj, **changes)

@@ -1,0 +1,218 @@
+"""Jamming: energy that holds a channel long enough to deny fob reception, and that no decoder
+explains.
+
+Bursts are first judged *explained* or not: decoded packets of a known protocol (or framed
+``unknown`` packets whose bits look like data) covering a fair part of the burst explain it — a
+held fob button and a chatty weather sensor are explained, a carrier or noise is not. Unexplained
+bursts on one channel (within ``channel_tolerance_hz``) separated by at most ``merge_gap_s`` form
+an episode; an episode lasting ``min_duration_s`` with bursts covering ``min_duty`` of it is
+jamming (continuous carrier, pulsed carrier, wideband noise alike). Evidence: duration, duty
+cycle, carrier on-fraction, bandwidth, carrier, offset from the nearest fob channel and the
+jammer-to-signal ratio against the fobs heard around it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
+from keyguard.detect.config import JammingConfig
+from keyguard.detect.jamlog import JamSpan
+from keyguard.detect.observation import BurstInfo, CaptureInfo, Observation
+from keyguard.events import Alert, Packet
+
+
+def packet_explains(pkt: Packet, cfg: JammingConfig) -> bool:
+    """A decoded packet shows structured data: a known protocol, or framed bits that are not a
+    degenerate run of one value (what a slicer makes of a carrier or of pulsed noise)."""
+    if pkt.integrity == "bad":
+        return False
+    if pkt.protocol != "unknown":
+        return True
+    if pkt.bits < cfg.unknown_min_bits or not pkt.data:
+        return False
+    try:
+        v = int(pkt.data, 16)
+    except ValueError:
+        return False
+    width = len(pkt.data) * 4
+    v >>= width - pkt.bits if width > pkt.bits else 0
+    ones = bin(v).count("1")
+    frac = ones / pkt.bits
+    return cfg.unknown_min_bit_fraction <= frac <= 1.0 - cfg.unknown_min_bit_fraction
+
+
+def burst_explained(obs: Observation, cfg: JammingConfig) -> bool:
+    """True when the burst's decoded packets explain its energy."""
+    good = [p for p in obs.packets if packet_explains(p, cfg)]
+    if not good:
+        return False
+    b = obs.burst
+    if b is None or b.duration_s <= 0:
+        return True
+    # union of packet spans inside the burst
+    spans = sorted((max(p.t, b.t), min(p.t_end, b.t_end)) for p in good)
+    covered, end = 0.0, b.t
+    for a, z in spans:
+        if z > end:
+            covered += z - max(a, end)
+            end = z
+    return covered >= cfg.explained_fraction * b.duration_s
+
+
+@dataclass
+class _Episode:
+    capture: CaptureInfo
+    handle: int
+    t: float
+    t_end: float
+    abs_t: float
+    abs_end: float
+    freq_hz: float | None
+    covered_s: float = 0.0
+    bursts: int = 0
+    on_time_s: float = 0.0
+    jammer_like: bool = False
+    rssi: list = field(default_factory=list)
+    bandwidth: list = field(default_factory=list)
+    freqs: list = field(default_factory=list)
+    span: JamSpan | None = None  # registered in the jam log once qualified
+
+    def duty(self) -> float:
+        d = self.abs_end - self.abs_t
+        return self.covered_s / d if d > 0 else 1.0
+
+    def add(self, b: BurstInfo, cap: CaptureInfo) -> None:
+        a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        if self.bursts == 0:
+            self.covered_s = z - a
+        else:
+            self.covered_s += max(0.0, z - max(a, self.abs_end))
+        self.t, self.t_end = min(self.t, b.t), max(self.t_end, b.t_end)
+        self.abs_t, self.abs_end = min(self.abs_t, a), max(self.abs_end, z)
+        self.bursts += 1
+        self.on_time_s += (z - a) * (b.on_fraction if b.on_fraction is not None else 1.0)
+        self.jammer_like |= b.jammer_like
+        if b.rssi_db is not None:
+            self.rssi.append(b.rssi_db)
+        if b.bandwidth_hz is not None:
+            self.bandwidth.append(b.bandwidth_hz)
+        if b.freq_hz is not None:
+            self.freqs.append(b.freq_hz)
+            self.freq_hz = float(np.median(self.freqs))
+
+
+@dataclass
+class _FobHeard:
+    abs_t: float
+    freq_hz: float | None
+    rssi_db: float | None
+    handle: int
+
+
+class JammingDetector(Detector):
+    kinds = ("jamming",)
+
+    def __init__(self) -> None:
+        self._episodes: list[_Episode] = []
+        self._fobs: deque[_FobHeard] = deque()
+
+    def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
+        cfg = ctx.config.jamming
+        cap = ctx.capture
+        for p in obs.packets:
+            if p.identity is not None and packet_explains(p, cfg):
+                self._fobs.append(_FobHeard(cap.abs_t(p.t), p.freq_hz, p.rssi_db, ctx.handle))
+        while self._fobs and ctx.now - self._fobs[0].abs_t > 2 * cfg.fob_reference_s:
+            self._fobs.popleft()
+        b = obs.burst
+        if b is None or burst_explained(obs, cfg):
+            return []
+        a = cap.abs_t(b.t)
+        ep = None
+        for e in self._episodes:
+            if e.handle != ctx.handle or a - e.abs_end > cfg.merge_gap_s:
+                continue
+            if e.freq_hz is None or b.freq_hz is None or \
+                    abs(e.freq_hz - b.freq_hz) <= cfg.channel_tolerance_hz:
+                ep = e
+                break
+        if ep is None:
+            ep = _Episode(capture=cap, handle=ctx.handle, t=b.t, t_end=b.t_end, abs_t=a,
+                          abs_end=cap.abs_t(b.t_end), freq_hz=b.freq_hz)
+            self._episodes.append(ep)
+        ep.add(b, cap)
+        if ep.span is None and self._qualifies(ep, cfg):
+            ep.span = ctx.jams.add(JamSpan(cap.name, ep.t, ep.t_end, ep.abs_t, ep.abs_end,
+                                           ep.freq_hz, self._bw(ep)))
+        elif ep.span is not None:
+            ep.span.t, ep.span.t_end = ep.t, ep.t_end
+            ep.span.abs_t, ep.span.abs_end = ep.abs_t, ep.abs_end
+            ep.span.freq_hz, ep.span.bandwidth_hz = ep.freq_hz, self._bw(ep)
+        return []
+
+    @staticmethod
+    def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
+        return (ep.abs_end - ep.abs_t >= cfg.min_duration_s and ep.duty() >= cfg.min_duty)
+
+    @staticmethod
+    def _bw(ep: _Episode) -> float | None:
+        return float(np.median(ep.bandwidth)) if ep.bandwidth else None
+
+    def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
+        g = ctx.config.jamming.merge_gap_s
+        done = [e for e in self._episodes if now - e.abs_end > g]
+        return self._close(done, ctx)
+
+    def end_capture(self, ctx: DetectionContext) -> list[Alert]:
+        return self._close([e for e in self._episodes if e.handle == ctx.handle], ctx)
+
+    def flush(self, ctx: DetectionContext) -> list[Alert]:
+        return self._close(list(self._episodes), ctx)
+
+    def _close(self, done: list[_Episode], ctx: DetectionContext) -> list[Alert]:
+        out = []
+        for e in done:
+            self._episodes.remove(e)
+            if e.span is None:
+                continue
+            if ctx.state is not None and e.handle in ctx.captures:
+                ctx.state.add_jam(e.handle, e.t, e.t_end, e.abs_t, e.abs_end, e.freq_hz)
+            out.append(self._alert(e, ctx))
+        return out
+
+    def _alert(self, e: _Episode, ctx: DetectionContext) -> Alert:
+        cfg = ctx.config.jamming
+        dur = e.abs_end - e.abs_t
+        duty = e.duty()
+        on_frac = e.on_time_s / dur if dur > 0 else 1.0
+        level = float(np.median(e.rssi)) if e.rssi else None
+        bw = self._bw(e)
+        near = [f for f in self._fobs if f.handle == e.handle
+                and e.abs_t - cfg.fob_reference_s <= f.abs_t <= e.abs_end + cfg.fob_reference_s]
+        during = [f for f in near if e.abs_t <= f.abs_t <= e.abs_end]
+        fob_f = [f.freq_hz for f in near if f.freq_hz is not None]
+        fob_l = [f.rssi_db for f in near if f.rssi_db is not None]
+        offset = (e.freq_hz - float(np.median(fob_f))) if (fob_f and e.freq_hz is not None) else None
+        js = (level - float(np.median(fob_l))) if (fob_l and level is not None) else None
+        if duty >= 0.9 and on_frac >= 0.9:
+            form = "wideband noise" if (bw is not None and bw >= 100e3) else "continuous carrier"
+        else:
+            form = "pulsed"
+        # confidence grows with how far past the thresholds the episode is
+        conf = 0.6 + 0.2 * min(1.0, dur / (4 * cfg.min_duration_s)) + 0.15 * min(1.0, duty)
+        if e.jammer_like:
+            conf += 0.05
+        severity = "high" if during else "medium"
+        where = "" if offset is None else f", {offset / 1e3:+.0f} kHz from the fob channel"
+        fobs = f"; {len(during)} fob frame(s) were sent under it" if during else ""
+        summary = (f"A {form} held the channel for {fmt_s(dur)} at {duty:.0%} duty{where}, "
+                   f"enough to stop a car from hearing its fob{fobs}.")
+        ev = {"form": form, "duration_s": dur, "duty_cycle": duty, "on_fraction": on_frac,
+              "bursts": e.bursts, "freq_hz": e.freq_hz, "bandwidth_hz": bw,
+              "offset_from_fob_hz": offset, "j_s_db": js, "level_db": level,
+              "fob_frames_during": len(during), "front_end_flag": e.jammer_like}
+        return make_alert("jamming", e.capture, e.t, e.t_end, severity, conf, summary, None, ev)

@@ -1,0 +1,617 @@
+"""Wideband burst detection: active channels, bursts, and each burst's own channel.
+
+:class:`BurstDetector` is a streaming object: feed it the capture's sample blocks in order
+(``process``), then ``flush`` at the end; each call returns the bursts that are complete, in
+time order. Memory is bounded by the longest burst kept whole (``max_burst_s``) whatever the
+stream's length, so it serves a live receiver as well as a file.
+
+How it works (all tunable through the constructor):
+
+1. The band is cut into ticks (≈ 1 ms) × bins (≈ 4 kHz) of short-time power
+   (:class:`~keyguard.dsp.channelize.TickSpectrum`), on an absolute sample grid, so results do
+   not depend on block sizes.
+2. Each bin has its own noise floor (:class:`~keyguard.dsp.noise.NoiseFloor`, minimum
+   statistics). A cell is a *seed* when its power is ``seed_db`` over the floor (or its 4-tick
+   mean ``seed_long_db`` over it) and an *extension* at the lower ``extend_db`` /
+   ``extend_long_db`` levels; noise alone almost never reaches a seed.
+3. Runs of extension bins in a tick are linked across ticks into *regions* (a transmitter on
+   one channel) while they overlap in frequency; a region ends after ``hang_s`` without
+   activity and counts only if it holds a seed. A strong carrier's bins and a weak fob's bins
+   50 kHz away never touch, so each gets its own region (the RollJam case).
+4. Regions that start and end together (within 2 ticks) are one transmitter: two of similar
+   power are the lobes of a 2-FSK signal and are merged; a much weaker one is an image or
+   splatter of the stronger (dropped, counted in ``stats``).
+5. A finished region is cut from the raw sample history, shifted to 0 Hz, filtered to its
+   channel bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``) and
+   decimated (:func:`~keyguard.dsp.channelize.extract_channel`). The carrier-on runs in the
+   channel are split into packages by rtl_433's rule (a gap longer than 10× the longest pulse
+   and 10 ms, or longer than 100 ms), and each package becomes a :class:`Burst`.
+
+Long transmissions (a jammer) are bursts too, flagged ``continuous``; a region longer than
+``max_burst_s`` is cut into segments flagged ``truncated_end`` / ``truncated_start``.
+
+Levels (see :class:`Burst`): ``snr_db`` follows the project convention (architecture.md) and
+the simulator: mean signal power while the carrier is on over the noise power of the whole
+sampled band. ``channel_snr_db`` is the same signal power over the noise inside the burst's
+channel filter, which is what the demodulator sees before it integrates; the two differ by
+10·log10(band noise / channel noise), e.g. ≈ 4 dB at 250 ksps with a 40 kHz channel.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from keyguard.dsp.channelize import TickSpectrum, channel_filter, channel_decimation, extract_channel, fft_size_for
+from keyguard.dsp.demod import carrier_activity, fine_carrier, spectral_lobes
+from keyguard.dsp.noise import NoiseFloor
+from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
+
+
+@dataclass
+class Burst:
+    """One detected transmission (a package) on one channel.
+
+    start, stop: capture sample indices of the first carrier-on sample and one past the last.
+    sample_rate: the capture's rate (Hz). center_freq: the capture's centre (Hz) or None.
+    offset_hz: carrier offset from the capture centre (Hz; for 2-FSK the middle of the tones).
+    channel_offset_hz: where ``iq`` is centred (Hz from the capture centre).
+    rssi_db: signal power while the carrier is on, dBFS (noise removed).
+    snr_db: rssi over the noise power of the whole sampled band (dB; the simulator's SNR).
+    channel_snr_db: rssi over the noise inside the channel filter (dB).
+    noise_db: noise power of the whole band, dBFS. channel_noise_db: inside the channel, dBFS.
+    bandwidth_hz: occupied bandwidth (−20 dB) seen by the short-time spectrum.
+    duty_cycle: fraction of [start, stop) with the carrier on.
+    iq: channel samples (complex64, baseband at ``channel_offset_hz``), a little wider than the
+    burst; ``iq[k]`` is capture sample ``iq_start + k·iq_step``. iq_rate: their rate (Hz).
+    channel_bw_hz: the channel filter's bandwidth (Hz, two-sided).
+    continuous: a long, mostly-on transmission (jammer-like).
+    truncated_start / truncated_end: the burst continues before / after this segment (it was
+    cut at ``max_burst_s``).
+    fsk_lobes_hz: the two spectral lobes (Hz from the capture centre) when the detector merged
+    them as one 2-FSK transmitter, else None.
+    """
+
+    start: int
+    stop: int
+    sample_rate: float
+    center_freq: float | None
+    offset_hz: float
+    channel_offset_hz: float
+    rssi_db: float
+    snr_db: float
+    channel_snr_db: float
+    noise_db: float
+    channel_noise_db: float
+    bandwidth_hz: float
+    duty_cycle: float
+    iq: np.ndarray = field(repr=False)
+    iq_rate: float
+    iq_start: int
+    iq_step: int
+    channel_bw_hz: float
+    continuous: bool = False
+    truncated_start: bool = False
+    truncated_end: bool = False
+    fsk_lobes_hz: tuple[float, float] | None = None
+
+    @property
+    def t(self) -> float:
+        """Start, seconds from the capture's first sample."""
+        return self.start / self.sample_rate
+
+    @property
+    def t_end(self) -> float:
+        """End, seconds from the capture's first sample."""
+        return self.stop / self.sample_rate
+
+    @property
+    def duration_s(self) -> float:
+        return (self.stop - self.start) / self.sample_rate
+
+    @property
+    def freq_hz(self) -> float | None:
+        """Absolute carrier frequency (Hz) when the capture's centre is known."""
+        return None if self.center_freq is None else self.center_freq + self.offset_hz
+
+
+class _Region:
+    """Bins active together across ticks: one transmitter while it is being tracked."""
+
+    __slots__ = ("lo", "hi", "start", "last", "ticks", "spec", "floor", "seeded",
+                 "cont_before", "cont_after")
+
+    def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
+        self.lo, self.hi = lo, hi
+        self.start = start
+        self.last = start - 1
+        self.ticks: list[int] = []
+        self.spec = np.zeros(n_bins)
+        self.floor = np.zeros(n_bins)
+        self.seeded = cont_before
+        self.cont_before = cont_before
+        self.cont_after = False
+
+    def add(self, t: int, power: np.ndarray, floor: np.ndarray) -> None:
+        if self.ticks and self.ticks[-1] == t:
+            return
+        self.ticks.append(t)
+        self.last = t
+        self.spec += power
+        self.floor += floor
+
+    def absorb(self, other: "_Region") -> None:
+        self.lo, self.hi = min(self.lo, other.lo), max(self.hi, other.hi)
+        self.start = min(self.start, other.start)
+        self.last = max(self.last, other.last)
+        self.ticks = sorted(set(self.ticks) | set(other.ticks))
+        self.spec += other.spec
+        self.floor += other.floor
+        self.seeded |= other.seeded
+        self.cont_before |= other.cont_before
+        self.cont_after |= other.cont_after
+
+    def excess(self) -> np.ndarray:
+        """Mean power over the floor per bin while active (linear, ≥ 0)."""
+        n = max(len(self.ticks), 1)
+        return np.maximum(self.spec / n - self.floor / n, 0.0)
+
+    def peak(self) -> tuple[int, float]:
+        ex = self.excess()
+        k = self.lo + int(np.argmax(ex[self.lo:self.hi + 1]))
+        return k, float(ex[k])
+
+
+class BurstDetector:
+    """Streaming wideband burst detector and channeliser (see the module docstring).
+
+    sample_rate: Hz. center_freq: Hz or None. bin_hz, tick_s: short-time spectrum resolution.
+    seed_db / extend_db: per-tick thresholds over the noise floor; seed_long_db /
+    extend_long_db: the same on 4-tick means (catch weak long bursts). hang_s: silence that
+    ends a region. channel_bw_hz: fixed channel bandwidth (Hz), or None to size it from the
+    burst (between min_channel_bw_hz and max_channel_bw_hz). noise_window_s, noise_chunk_s,
+    noise_warmup_s: the noise floor's minimum-statistics window, chunk and start-up look-ahead.
+    max_burst_s: longest region kept whole (memory bound); soft_burst_s: past this, a region
+    also ends at the first gap of min_gap_s. min_gap_s, max_gap_s, gap_ratio: package split
+    rule. continuous_s, continuous_duty: when a burst is flagged ``continuous``.
+    fsk_max_sep_hz: farthest two lobes merged as one 2-FSK signal; fsk_pair_db: their largest
+    power difference; ghost_db: a coincident region this much weaker is an image/splatter.
+    min_snr_db: drop bursts below this band SNR (None keeps all).
+    """
+
+    def __init__(self, sample_rate: float, center_freq: float | None = None, *,
+                 bin_hz: float = 4000.0, tick_s: float = 1e-3,
+                 seed_db: float = 10.0, extend_db: float = 7.0,
+                 seed_long_db: float = 6.0, extend_long_db: float = 4.5,
+                 hang_s: float = 0.1, channel_bw_hz: float | None = None,
+                 min_channel_bw_hz: float = 40e3, max_channel_bw_hz: float = 250e3,
+                 noise_window_s: float = 8.0, noise_chunk_s: float = 0.016,
+                 noise_warmup_s: float = 0.128, max_burst_s: float = 3.0,
+                 soft_burst_s: float = 1.0, min_gap_s: float = 0.010, max_gap_s: float = 0.100,
+                 gap_ratio: float = 10.0, continuous_s: float = 0.5, continuous_duty: float = 0.9,
+                 fsk_max_sep_hz: float = 150e3, fsk_pair_db: float = 10.0, ghost_db: float = 15.0,
+                 min_snr_db: float | None = None):
+        if sample_rate <= 0:
+            raise ValueError("sample_rate must be positive")
+        self.sample_rate = float(sample_rate)
+        self.center_freq = center_freq
+        n_fft = fft_size_for(self.sample_rate, bin_hz)
+        frames = max(1, int(round(tick_s * self.sample_rate / n_fft)))
+        self.spectrum = TickSpectrum(self.sample_rate, n_fft, frames)
+        self.n_bins = n_fft
+        self.tick_len = self.spectrum.tick_len
+        self.tick_s = self.tick_len / self.sample_rate
+        self.bin_hz = self.spectrum.bin_hz
+        self._bin_freq = self.spectrum.bin_offsets_hz()
+        ticks = lambda s: max(1, int(round(s / self.tick_s)))  # noqa: E731
+        self.chunk_ticks = ticks(noise_chunk_s)
+        self.noise = NoiseFloor(n_fft, frames, self.chunk_ticks,
+                                max(1, int(round(noise_window_s / (self.chunk_ticks * self.tick_s)))),
+                                max(1, int(round(noise_warmup_s / (self.chunk_ticks * self.tick_s)))))
+        self.seed = 10 ** (seed_db / 10)
+        self.extend = 10 ** (extend_db / 10)
+        self.seed_long = 10 ** (seed_long_db / 10)
+        self.extend_long = 10 ** (extend_long_db / 10)
+        self.long_ticks = 4
+        self.hang_ticks = ticks(hang_s)
+        self.max_ticks = ticks(max_burst_s)
+        self.soft_ticks = ticks(soft_burst_s)
+        self.gap_ticks = ticks(min_gap_s)
+        self.channel_bw_hz = channel_bw_hz
+        self.min_channel_bw_hz = float(min_channel_bw_hz)
+        self.max_channel_bw_hz = float(min(max_channel_bw_hz, 0.8 * self.sample_rate))
+        self.min_gap_s, self.max_gap_s, self.gap_ratio = min_gap_s, max_gap_s, gap_ratio
+        self.continuous_s, self.continuous_duty = continuous_s, continuous_duty
+        self.fsk_max_sep_hz, self.fsk_pair_db, self.ghost_db = fsk_max_sep_hz, fsk_pair_db, ghost_db
+        self.min_snr_db = min_snr_db
+        self.pre_ticks = self.long_ticks + 2   # raw samples kept before a region's first tick
+        self.post_ticks = 2
+        self.stats = {"regions": 0, "unseeded": 0, "ghosts": 0, "fsk_merged": 0,
+                      "empty": 0, "below_min_snr": 0, "segments": 0}
+        # streaming state
+        self._pos = 0                      # next capture sample expected
+        self._hist: list[np.ndarray] = []  # raw samples [hist_start, _pos)
+        self._hist_start = 0
+        self._rows = np.zeros((0, n_fft), dtype=np.float32)  # ticks awaiting detection
+        self._row_first = 0                # tick index of _rows[0]
+        self._chunks_pushed = 0
+        self._floors: list[np.ndarray] = []  # floors of chunks not yet detected
+        self._floor_chunk = 0              # chunk index of _floors[0]
+        self._ratio_tail = np.zeros((0, n_fft))
+        self._open: list[_Region] = []
+        self._closed: list[_Region] = []
+        self._ready: list = []             # heap of (start, seq, Burst)
+        self._seq = 0
+        self._band_noise = None
+        self._flushed = False
+
+    # -------------------------------------------------------------------------------------
+    # public API
+    def process(self, block: SampleBlock | np.ndarray) -> list[Burst]:
+        """Feed the next samples (a SampleBlock, overlap allowed, or a contiguous array).
+
+        Returns the bursts completed so far, in time order.
+        """
+        if self._flushed:
+            raise RuntimeError("BurstDetector.process() after flush()")
+        if isinstance(block, SampleBlock):
+            skip = self._pos - block.start
+            if skip < 0 or skip > block.samples.size:
+                raise ValueError(f"sample blocks must be contiguous: expected sample {self._pos}, "
+                                 f"got a block starting at {block.start}")
+            new = block.samples[skip:]
+        else:
+            new = np.asarray(block)
+        if new.size == 0:
+            return []
+        new = np.array(new, dtype=np.complex64, copy=True)
+        self._hist.append(new)
+        self._pos += new.size
+        self._push_ticks(self.spectrum.push(new))
+        self._run_detection(final=False)
+        return self._release(final=False)
+
+    def flush(self) -> list[Burst]:
+        """End of stream: finish every region and return the remaining bursts in time order."""
+        if self._flushed:
+            return []
+        self._push_ticks(self.spectrum.flush())
+        self._run_detection(final=True)
+        for r in self._open:
+            self._closed.append(r)
+        self._open = []
+        self._finalize(final=True)
+        self._flushed = True
+        return self._release(final=True)
+
+    def iter_bursts(self, capture: Capture, block_size: int = DEFAULT_BLOCK) -> Iterator[Burst]:
+        """Run over a whole capture (bounded memory), yielding bursts in time order."""
+        for block in capture.blocks(block_size):
+            yield from self.process(block)
+        yield from self.flush()
+
+    # -------------------------------------------------------------------------------------
+    # ticks, noise floor, detection
+    def _push_ticks(self, rows: np.ndarray) -> None:
+        if rows.shape[0]:
+            self._rows = np.concatenate([self._rows, rows]) if self._rows.size else rows
+
+    def _run_detection(self, final: bool) -> None:
+        c = self.chunk_ticks
+        last_tick = self._row_first + self._rows.shape[0]
+        while (self._chunks_pushed + 1) * c <= last_tick or (
+                final and self._chunks_pushed * c < last_tick):
+            k = self._chunks_pushed
+            lo = k * c - self._row_first
+            hi = min((k + 1) * c, last_tick) - self._row_first
+            self.noise.push(self._rows[lo:hi].mean(axis=0))
+            self._chunks_pushed += 1
+            self._floors.extend(self.noise.ready())
+        self._floors.extend(self.noise.ready(final=final))
+        if not self._floors:
+            return
+        n_chunks = len(self._floors)
+        n_rows = min(n_chunks * c, last_tick - self._floor_chunk * c)
+        start = self._floor_chunk * c - self._row_first  # always 0: rows are kept from here
+        rows = self._rows[start:start + n_rows]
+        floors = np.repeat(np.array(self._floors), c, axis=0)[:n_rows]
+        self._band_noise = float(np.median(floors[-1])) * self.n_bins
+        self._detect(rows, floors, self._row_first + start)
+        self._rows = self._rows[start + n_rows:]
+        self._row_first += start + n_rows
+        self._floors = []
+        self._floor_chunk += n_chunks
+        self._finalize(final=False)
+
+    def _detect(self, power: np.ndarray, floor: np.ndarray, first_tick: int) -> None:
+        ratio = power / np.maximum(floor, 1e-30)
+        ext_r = np.concatenate([self._ratio_tail, ratio]) if self._ratio_tail.size else ratio
+        k = self.long_ticks
+        cs = np.cumsum(ext_r, axis=0)
+        long = np.empty_like(ext_r)
+        long[:k] = cs[:k] / np.arange(1, k + 1)[:, None]
+        long[k:] = (cs[k:] - cs[:-k]) / k
+        long = long[ext_r.shape[0] - ratio.shape[0]:]
+        self._ratio_tail = ext_r[-(k - 1):] if k > 1 else ext_r[:0]
+        seed = (ratio >= self.seed) | (long >= self.seed_long)
+        ext = (ratio >= self.extend) | (long >= self.extend_long) | seed
+        # bridge single-bin holes (a carrier between two bins, a notch in an FSK spectrum)
+        ext[:, 1:-1] |= ext[:, :-2] & ext[:, 2:]
+        rows_any = np.flatnonzero(ext.any(axis=1))
+        if rows_any.size == 0:
+            self._close_stale(first_tick + power.shape[0] - 1)
+            return
+        sub = ext[rows_any]
+        pad = np.zeros((sub.shape[0], 1), dtype=bool)
+        d = np.diff(np.concatenate([pad, sub, pad], axis=1).astype(np.int8), axis=1)
+        r_start, b_lo = np.nonzero(d == 1)
+        _, b_hi = np.nonzero(d == -1)
+        seed_cs = np.concatenate([np.zeros((sub.shape[0], 1), np.int32),
+                                  np.cumsum(seed[rows_any], axis=1, dtype=np.int32)], axis=1)
+        has_seed = seed_cs[r_start, b_hi] - seed_cs[r_start, b_lo] > 0
+        b_hi = b_hi - 1
+        i = 0
+        n_runs = r_start.size
+        while i < n_runs:
+            row = int(rows_any[r_start[i]])
+            t = first_tick + row
+            self._close_stale(t)
+            j = i
+            while j < n_runs and r_start[j] == r_start[i]:
+                self._attach(t, int(b_lo[j]), int(b_hi[j]), bool(has_seed[j]),
+                             power[row], floor[row])
+                j += 1
+            self._cap(t)
+            i = j
+        self._close_stale(first_tick + power.shape[0] - 1)
+
+    def _attach(self, t: int, lo: int, hi: int, seeded: bool, power: np.ndarray,
+                floor: np.ndarray) -> None:
+        tol = 2
+        hits = [r for r in self._open if lo <= r.hi + tol and hi >= r.lo - tol]
+        if not hits:
+            r = _Region(lo, hi, t, self.n_bins)
+            self._open.append(r)
+            self.stats["regions"] += 1
+        else:
+            r = hits[0]
+            for other in hits[1:]:
+                r.absorb(other)
+                self._open.remove(other)
+            r.lo, r.hi = min(r.lo, lo), max(r.hi, hi)
+        r.seeded |= seeded
+        r.add(t, power, floor)
+
+    def _close_stale(self, t: int) -> None:
+        keep = []
+        for r in self._open:
+            quiet = t - r.last
+            if quiet > self.hang_ticks or (t - r.start >= self.soft_ticks and quiet >= self.gap_ticks):
+                self._closed.append(r)
+            else:
+                keep.append(r)
+        self._open = keep
+
+    def _cap(self, t: int) -> None:
+        for r in list(self._open):
+            if t - r.start + 1 >= self.max_ticks:
+                r.cont_after = True
+                self._open.remove(r)
+                self._closed.append(r)
+                nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
+                self._open.append(nxt)
+                self.stats["segments"] += 1
+
+    # -------------------------------------------------------------------------------------
+    # finishing regions
+    def _finalize(self, final: bool) -> None:
+        now = self._row_first  # ticks before this one have been detected
+        ready = [r for r in self._closed if final or now >= r.last + self.hang_ticks + 4]
+        if not ready:
+            return
+        groups = self._group(ready)
+        done = set()
+        for g in groups:
+            for r in g:
+                done.add(id(r))
+        self._closed = [r for r in self._closed if id(r) not in done]
+        for g in groups:
+            for burst in self._bursts_of(g):
+                heapq.heappush(self._ready, (burst.start, self._seq, burst))
+                self._seq += 1
+
+    def _group(self, ready: list[_Region]) -> list[list[_Region]]:
+        """Pair coincident regions: FSK lobes merge, images/splatter are dropped."""
+        pool = [r for r in self._closed if r.ticks]
+        for r in self._closed:
+            if not r.ticks:
+                self.stats["empty"] += 1
+        ready = [r for r in ready if r.ticks]
+        used: set[int] = set()
+        groups: list[list[_Region]] = []
+        for r in sorted(ready, key=lambda r: (r.start, r.lo)):
+            if id(r) in used:
+                continue
+            used.add(id(r))
+            group = [r]
+            kr, pr = r.peak()
+            for o in pool:
+                if id(o) in used or abs(o.start - r.start) > 2 or abs(o.last - r.last) > 2:
+                    continue
+                ko, po = o.peak()
+                sep = abs(self._bin_freq[ko] - self._bin_freq[kr])
+                rel = 10 * math.log10(max(po, 1e-30) / max(pr, 1e-30))
+                mirror = abs(self._bin_freq[ko] + self._bin_freq[kr]) <= 2 * self.bin_hz
+                if sep <= self.fsk_max_sep_hz and abs(rel) <= self.fsk_pair_db:
+                    group.append(o)
+                    used.add(id(o))
+                    self.stats["fsk_merged"] += 1
+                elif (sep <= self.fsk_max_sep_hz or mirror) and abs(rel) >= self.ghost_db:
+                    used.add(id(o))
+                    self.stats["ghosts"] += 1
+                    if rel > 0:  # the new one is the real transmitter
+                        group[0] = o
+                        kr, pr = ko, po
+            groups.append(group)
+        # regions that were dropped as ghosts leave the closed list with their group
+        for r in pool:
+            if id(r) in used and not any(r in g for g in groups):
+                groups.append([])
+                self._closed = [c for c in self._closed if c is not r]
+        return [g for g in groups if g]
+
+    def _bursts_of(self, group: list[_Region]) -> list[Burst]:
+        if not all(r.seeded for r in group):
+            self.stats["unseeded"] += 1
+            return []
+        region = group[0]
+        lobes = None
+        if len(group) > 1:
+            ks = sorted(r.peak()[0] for r in group[:2])
+            lobes = (float(self._bin_freq[ks[0]]), float(self._bin_freq[ks[1]]))
+            merged = _Region(region.lo, region.hi, region.start, self.n_bins)
+            merged.ticks = []
+            for r in group:
+                merged.absorb(r)
+            region = merged
+        ex = region.excess()
+        lo, hi = region.lo, region.hi
+        kp = lo + int(np.argmax(ex[lo:hi + 1]))
+        occ = np.flatnonzero(ex[lo:hi + 1] >= ex[kp] * 0.01) + lo
+        occ_lo, occ_hi = int(occ[0]), int(occ[-1])
+        bandwidth = (occ_hi - occ_lo + 1) * self.bin_hz
+        centre = 0.5 * (self._bin_freq[occ_lo] + self._bin_freq[occ_hi])
+        if self.channel_bw_hz:
+            bw = float(self.channel_bw_hz)
+        else:
+            bw = float(np.clip(bandwidth + 4 * self.bin_hz, self.min_channel_bw_hz,
+                               self.max_channel_bw_hz))
+        a = max(self._hist_start, (region.start - self.pre_ticks) * self.tick_len)
+        b = min(self._pos, (region.last + 1 + self.post_ticks) * self.tick_len)
+        raw = self._history(a, b)
+        y, rate, step = extract_channel(raw, self.sample_rate, a, centre, bw)
+        # noise: the floor around the channel, through the channel filter's noise bandwidth
+        n_ticks = max(len(region.ticks), 1)
+        floor = region.floor / n_ticks
+        in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
+        per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else float(np.median(floor))
+        taps = channel_filter(self.sample_rate, bw, channel_decimation(self.sample_rate, bw))
+        noise_ch = per_bin * self.n_bins * float(np.sum(taps.astype(np.float64) ** 2))
+        band_noise = float(np.median(floor)) * self.n_bins
+        act = carrier_activity(y, rate, noise_ch)
+        if act is None:
+            self.stats["empty"] += 1
+            return []
+        out = []
+        packages = self._packages(act, rate)
+        for idx, (e0, e1) in enumerate(packages):
+            burst = self._make_burst(y, rate, step, a, act, e0, e1, packages, idx, centre, bw,
+                                     bandwidth, noise_ch, band_noise, lobes, region)
+            if burst is None:
+                continue
+            if self.min_snr_db is not None and burst.snr_db < self.min_snr_db:
+                self.stats["below_min_snr"] += 1
+                continue
+            out.append(burst)
+        return out
+
+    def _packages(self, act, rate: float) -> list[tuple[float, float]]:
+        """Split the carrier-on runs into packages (edges in channel samples)."""
+        on = np.flatnonzero(act.levels == 1)
+        if on.size == 0:
+            return []
+        starts, ends = act.edges[on], act.edges[on + 1]
+        out = []
+        p0, longest = starts[0], ends[0] - starts[0]
+        for k in range(1, on.size):
+            gap = (starts[k] - ends[k - 1]) / rate
+            limit = min(max(self.gap_ratio * longest / rate, self.min_gap_s), self.max_gap_s)
+            if gap > limit:
+                out.append((float(p0), float(ends[k - 1])))
+                p0, longest = starts[k], 0.0
+            longest = max(longest, ends[k] - starts[k])
+        out.append((float(p0), float(ends[-1])))
+        return out
+
+    def _make_burst(self, y, rate, step, a, act, e0, e1, packages, idx, centre, bw, bandwidth,
+                    noise_ch, band_noise, lobes, region) -> Burst | None:
+        n = y.size
+        margin = int(round(1e-3 * rate))
+        lo_lim = 0 if idx == 0 else int(0.5 * (packages[idx - 1][1] + e0))
+        hi_lim = n if idx == len(packages) - 1 else int(math.ceil(0.5 * (e1 + packages[idx + 1][0])))
+        s0 = max(lo_lim, int(math.floor(e0)) - margin)
+        s1 = min(hi_lim, int(math.ceil(e1)) + margin)
+        i0, i1 = int(math.floor(e0)), max(int(math.ceil(e1)), int(math.floor(e0)) + 1)
+        mask = act.mask[i0:i1]
+        seg = y[i0:i1]
+        if not mask.any():
+            return None
+        on = seg[mask]
+        on_power = float(np.mean(on.real.astype(np.float64) ** 2 + on.imag.astype(np.float64) ** 2))
+        signal_power = max(on_power - noise_ch, 1e-3 * noise_ch)
+        duty = float(mask.mean())
+        tones = spectral_lobes(on, rate) if on.size >= 64 else None
+        if tones is not None and tones.two_lobes and duty >= 0.7:
+            carrier = 0.5 * (tones.peak_hz + tones.second_hz)
+        else:
+            carrier = fine_carrier(seg, mask, rate)
+        start = a + int(round(e0 * step))
+        stop = a + int(round(e1 * step))
+        duration = (stop - start) / self.sample_rate
+        rssi = 10 * math.log10(signal_power)
+        return Burst(
+            start=start, stop=stop, sample_rate=self.sample_rate, center_freq=self.center_freq,
+            offset_hz=float(centre + carrier), channel_offset_hz=float(centre),
+            rssi_db=rssi, snr_db=rssi - 10 * math.log10(band_noise),
+            channel_snr_db=rssi - 10 * math.log10(noise_ch),
+            noise_db=10 * math.log10(band_noise), channel_noise_db=10 * math.log10(noise_ch),
+            bandwidth_hz=float(bandwidth), duty_cycle=duty,
+            iq=np.ascontiguousarray(y[s0:s1]), iq_rate=rate, iq_start=a + s0 * step, iq_step=step,
+            channel_bw_hz=bw,
+            continuous=duration >= self.continuous_s and duty >= self.continuous_duty,
+            truncated_start=region.cont_before and idx == 0,
+            truncated_end=region.cont_after and idx == len(packages) - 1,
+            fsk_lobes_hz=lobes)
+
+    # -------------------------------------------------------------------------------------
+    # raw history and output order
+    def _history(self, a: int, b: int) -> np.ndarray:
+        parts = []
+        pos = self._hist_start
+        for arr in self._hist:
+            end = pos + arr.size
+            if end > a and pos < b:
+                parts.append(arr[max(0, a - pos):min(arr.size, b - pos)])
+            pos = end
+        return np.concatenate(parts) if len(parts) != 1 else parts[0]
+
+    def _horizon_tick(self) -> int:
+        """No region still to come can start before this tick (minus the pre-roll)."""
+        t = self._row_first
+        for r in self._open:
+            t = min(t, r.start)
+        for r in self._closed:
+            t = min(t, r.start)
+        return t
+
+    def _release(self, final: bool) -> list[Burst]:
+        horizon = self._horizon_tick()
+        keep_from = max(0, (horizon - self.pre_ticks) * self.tick_len)
+        # trim the raw history to what a future region can still need
+        while self._hist and self._hist_start + self._hist[0].size <= keep_from:
+            self._hist_start += self._hist[0].size
+            self._hist.pop(0)
+        out = []
+        while self._ready and (final or self._ready[0][0] < keep_from):
+            out.append(heapq.heappop(self._ready)[2])
+        return out
+
+
+def detect_bursts(capture: Capture, block_size: int = DEFAULT_BLOCK, **options) -> Iterator[Burst]:
+    """Every burst of an IQ capture, in time order (``options`` go to :class:`BurstDetector`)."""
+    det = BurstDetector(capture.sample_rate, capture.center_freq, **options)
+    return det.iter_bursts(capture, block_size)

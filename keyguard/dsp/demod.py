@@ -1,0 +1,475 @@
+"""Demodulation of one channelised burst into pulse trains: OOK (envelope) and 2-FSK.
+
+Everything here works on a burst's channel samples (complex baseband, carrier near 0 Hz, a few
+times the channel bandwidth in rate) and is adaptive per burst:
+
+* **Smoothing matched to the signal.** A rectangular pulse of width T in white noise is best
+  detected by integrating over T. The pulse width is not known in advance, so each candidate
+  integration length L (a geometric series from one sample to 2 ms) is tried and the one that
+  best separates the on and off levels is kept: Otsu's between-class variance over the total
+  variance (η). Noise lowers η at short L, smearing of the shortest runs lowers it at long L, so
+  the maximum sits near the shortest pulse at low SNR and at short L at high SNR, where timing
+  resolution is what matters. OOK integrates *coherently* (the complex samples, after removing
+  the carrier offset), which is the matched filter for a rectangular pulse of unknown phase;
+  2-FSK correlates with both tones over L and compares (non-coherent 2-FSK detection).
+* **Thresholds from the burst itself.** The decision level is the midpoint between the means
+  of the on and off clusters (for an integrated rectangular pulse the midpoint crossing keeps
+  the true width), with ±15 % hysteresis; edges are placed at the interpolated midpoint
+  crossing, so widths are finer than one channel sample.
+* **Automatic OOK / FSK choice.** FSK keeps the carrier on through a frame and puts its power
+  in two spectral lobes of similar strength; OOK keys one carrier on and off. A burst whose
+  carrier is on most of the time and whose spectrum (Welch, ≈ 1 kHz resolution) has two
+  separated lobes within 10 dB of each other is FSK.
+
+Per run, ``meta["run_margin"]`` gives how far the integrated signal stayed from the decision
+level (1.0 = at the cluster mean, near 0 = a coin toss) and ``meta["decision_snr_db"]`` the
+separation of the clusters over the noise after integration, so a decoder can drop a frame that
+is too weak to trust instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import signal
+
+from keyguard.pulse_train import PulseTrain
+
+if TYPE_CHECKING:  # pragma: no cover
+    from keyguard.dsp.bursts import Burst
+
+#: hysteresis half-width as a fraction of the on/off separation
+HYSTERESIS = 0.15
+#: longest integration tried (s)
+MAX_SMOOTHING_S = 2e-3
+#: ratio between successive integration lengths tried
+SMOOTHING_STEP = 1.4
+
+
+# ------------------------------------------------------------------------------------------
+# primitives
+def moving_average(x: np.ndarray, length: int) -> np.ndarray:
+    """Centred moving average of ``length`` samples (shorter windows at the ends)."""
+    n = x.size
+    if length <= 1 or n == 0:
+        return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
+    c = np.empty(n + 1, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
+    c[0] = 0
+    np.cumsum(x, out=c[1:])
+    i = np.arange(n)
+    lo = np.clip(i - length // 2, 0, n)
+    hi = np.clip(i - length // 2 + length, 0, n)
+    return (c[hi] - c[lo]) / (hi - lo)
+
+
+@dataclass
+class Split:
+    """Two-cluster split of a 1-D signal (Otsu)."""
+
+    threshold: float  # Otsu's threshold
+    eta: float        # between-class variance / total variance, 0..1
+    low: float        # mean of the low cluster
+    high: float       # mean of the high cluster
+    low_std: float    # spread of the low cluster
+
+    @property
+    def mid(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+
+def otsu_split(a: np.ndarray, bins: int = 256) -> Split:
+    """Otsu's two-class split of ``a`` from a histogram (O(n))."""
+    lo, hi = float(np.min(a)), float(np.max(a))
+    if not hi > lo:
+        return Split(lo, 0.0, lo, hi, 0.0)
+    h, edges = np.histogram(a, bins=bins, range=(lo, hi))
+    h = h.astype(np.float64)
+    c = 0.5 * (edges[:-1] + edges[1:])
+    w0 = np.cumsum(h)
+    total = w0[-1]
+    s0 = np.cumsum(h * c)
+    w1 = total - w0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m0 = s0 / w0
+        m1 = (s0[-1] - s0) / w1
+        between = w0 * w1 * (m0 - m1) ** 2
+    between[~np.isfinite(between)] = -1.0
+    k = int(np.argmax(between[:-1]))
+    var = float(np.var(a))
+    eta = float(between[k] / (total * total) / var) if var > 0 else 0.0
+    low_std = math.sqrt(max(float(np.sum(h[:k + 1] * (c[:k + 1] - m0[k]) ** 2) / w0[k]), 0.0))
+    return Split(float(edges[k + 1]), eta, float(m0[k]), float(m1[k]), low_std)
+
+
+def smoothing_lengths(rate: float, n: int, max_s: float = MAX_SMOOTHING_S) -> np.ndarray:
+    """Candidate integration lengths (samples): 1, then ×1.4 steps up to ``max_s`` and n/6."""
+    top = max(1, min(int(round(max_s * rate)), n // 6))
+    k = int(math.floor(math.log(top) / math.log(SMOOTHING_STEP))) + 1 if top > 1 else 1
+    return np.unique(np.round(SMOOTHING_STEP ** np.arange(k)).astype(int))
+
+
+def hysteresis_levels(a: np.ndarray, low: float, high: float, initial: int = 0) -> np.ndarray:
+    """0/1 per sample: 1 from a sample ≥ ``high`` until the next ≤ ``low`` (int8)."""
+    state = np.full(a.size, -1, dtype=np.int8)
+    state[a >= high] = 1
+    state[a <= low] = 0
+    defined = state >= 0
+    idx = np.where(defined, np.arange(a.size), 0)
+    np.maximum.accumulate(idx, out=idx)
+    out = state[idx]
+    if not defined[0]:
+        out[: np.argmax(defined) if defined.any() else a.size] = initial
+    return out
+
+
+def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of ``levels`` as (edge positions in fractional samples, run levels).
+
+    Each change of level is moved back to where ``a`` last crossed ``mid`` (linear
+    interpolation), which is the unbiased edge for an integrated rectangular pulse. The first
+    edge is 0 and the last is ``len(a)``.
+    """
+    n = levels.size
+    change = np.flatnonzero(levels[1:] != levels[:-1]) + 1
+    above = a >= mid
+    cross = np.flatnonzero(above[1:] != above[:-1]) + 1
+    if change.size:
+        k = np.searchsorted(cross, change, side="right") - 1
+        ok = k >= 0
+        c = cross[np.maximum(k, 0)]
+        a0, a1 = a[c - 1], a[c]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(a1 != a0, (mid - a0) / (a1 - a0), 0.5)
+        pos = np.where(ok, c - 1 + np.clip(frac, 0.0, 1.0), change.astype(np.float64))
+        # crossings are monotone, but keep edges strictly increasing whatever happens
+        pos = np.maximum.accumulate(pos)
+    else:
+        pos = np.zeros(0)
+    edges = np.concatenate([[0.0], pos, [float(n)]])
+    run_levels = np.concatenate([[levels[0]], levels[change]]) if n else np.zeros(0, np.int8)
+    return edges, run_levels.astype(np.int8)
+
+
+def drop_short_runs(edges: np.ndarray, levels: np.ndarray, min_len: float) -> tuple[np.ndarray, np.ndarray]:
+    """Merge runs shorter than ``min_len`` samples into their neighbours (noise glitches)."""
+    for _ in range(4):
+        d = np.diff(edges)
+        short = d < min_len
+        short[0] = short[-1] = False  # the outer runs are cut by the window, not by noise
+        if not short.any():
+            break
+        lv = levels.copy()
+        lv[short] ^= 1
+        keep = np.concatenate([[True], lv[1:] != lv[:-1]])
+        edges = np.concatenate([edges[:-1][keep], edges[-1:]])
+        levels = lv[keep]
+    return edges, levels
+
+
+def run_margins(edges: np.ndarray, a: np.ndarray, levels: np.ndarray, split: Split) -> np.ndarray:
+    """Per run, the mean of (a − mid)·(±1) over the run over half the on/off separation."""
+    half = 0.5 * (split.high - split.low)
+    if half <= 0 or levels.size == 0:
+        return np.zeros(levels.size)
+    idx = np.clip(np.round(edges[:-1]).astype(int), 0, a.size - 1)
+    idx = np.maximum.accumulate(idx)
+    sums = np.add.reduceat(a - split.mid, idx)
+    counts = np.diff(np.concatenate([idx, [a.size]])).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(counts > 0, sums / np.maximum(counts, 1), 0.0)
+    sign = np.where(levels == 1, 1.0, -1.0)
+    return np.clip(m * sign / half, -1.0, 2.0)
+
+
+def best_smoothing(make: "callable", lengths: np.ndarray, mask: np.ndarray | None = None) -> tuple[int, np.ndarray, Split]:
+    """The integration length whose output splits best into two clusters (max η).
+
+    make(L) returns the detector output for length L; ``mask`` restricts the statistics to the
+    samples that matter (e.g. carrier-on samples for FSK).
+    """
+    best = None
+    for length in lengths:
+        out = make(int(length))
+        sp = otsu_split(out if mask is None else out[mask])
+        if best is None or sp.eta > best[2].eta:
+            best = (int(length), out, sp)
+    return best
+
+
+# ------------------------------------------------------------------------------------------
+# carrier activity (both modulations)
+@dataclass
+class Activity:
+    """Carrier on/off runs of a channel signal (edges in channel samples)."""
+
+    edges: np.ndarray
+    levels: np.ndarray
+    mask: np.ndarray       # per sample, carrier on
+    on_power: float        # mean |y|² over the carrier-on samples (signal + channel noise)
+    smoothing: int         # samples
+
+
+def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: float = 0.0,
+                     min_excess_db: float = 3.0) -> Activity | None:
+    """Where the carrier is on, from the integrated power |y|² (works for OOK and FSK).
+
+    noise_power: expected channel noise power (linear); the burst is rejected (None) when the
+    on cluster is not ``min_excess_db`` above it. min_off_s: off runs shorter than this are
+    bridged (FSK bursts keep the carrier on, so short dips are noise).
+    """
+    if y.size < 8:
+        return None
+    p = (y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2)
+    lengths = smoothing_lengths(rate, y.size)
+    lengths = lengths[lengths >= 2] if (lengths >= 2).any() else lengths
+    length, env, sp = best_smoothing(lambda n: np.sqrt(moving_average(p, n)), lengths)
+    if sp.high <= sp.low:
+        return None
+    h = HYSTERESIS * (sp.high - sp.low)
+    lv = hysteresis_levels(env, sp.mid - h, sp.mid + h)
+    edges, levels = edges_from_levels(lv, env, sp.mid)
+    edges, levels = drop_short_runs(edges, levels, 0.4 * length)
+    if min_off_s > 0:
+        d = np.diff(edges)
+        short_off = (levels == 0) & (d < min_off_s * rate)
+        short_off[0] = short_off[-1] = False
+        if short_off.any():
+            lv2 = levels.copy()
+            lv2[short_off] = 1
+            keep = np.concatenate([[True], lv2[1:] != lv2[:-1]])
+            edges = np.concatenate([edges[:-1][keep], edges[-1:]])
+            levels = lv2[keep]
+    mask = _mask_from_runs(edges, levels, y.size)
+    if not mask.any():
+        return None
+    on_power = float(p[mask].mean())
+    if on_power < noise_power * 10 ** (min_excess_db / 10):
+        return None
+    return Activity(edges, levels, mask, on_power, length)
+
+
+def _mask_from_runs(edges: np.ndarray, levels: np.ndarray, n: int) -> np.ndarray:
+    idx = np.clip(np.round(edges).astype(int), 0, n)
+    mark = np.zeros(n + 1, dtype=np.int32)
+    on = levels == 1
+    np.add.at(mark, idx[:-1][on], 1)
+    np.add.at(mark, idx[1:][on], -1)
+    return np.cumsum(mark[:-1]) > 0
+
+
+# ------------------------------------------------------------------------------------------
+# spectrum: carrier, FSK tones, modulation choice
+@dataclass
+class Tones:
+    """Spectral lobes of the carrier-on samples (Hz from the channel centre)."""
+
+    peak_hz: float
+    second_hz: float | None
+    second_db: float | None   # second lobe power relative to the first (dB, ≤ 0)
+
+    @property
+    def two_lobes(self) -> bool:
+        return self.second_hz is not None
+
+
+def _interp_peak(psd_db: np.ndarray, k: int) -> float:
+    if 0 < k < psd_db.size - 1:
+        a, b, c = psd_db[k - 1], psd_db[k], psd_db[k + 1]
+        den = a - 2 * b + c
+        if den < 0:
+            return float(np.clip(0.5 * (a - c) / den, -0.5, 0.5))
+    return 0.0
+
+
+def spectral_lobes(y_on: np.ndarray, rate: float, resolution_hz: float = 1000.0,
+                   min_sep_hz: float = 4000.0, max_second_db: float = 10.0) -> Tones:
+    """Strongest lobe of the power spectrum and a second one if the signal has two.
+
+    A second lobe counts when it is at least ``min_sep_hz`` away, within ``max_second_db`` of
+    the first, and the spectrum dips at least 3 dB below it somewhere in between.
+    """
+    nper = int(2 ** max(4, round(math.log2(max(rate / resolution_hz, 16)))))
+    nper = min(nper, max(16, y_on.size))
+    f, p = signal.welch(y_on, fs=rate, nperseg=nper, return_onesided=False, detrend=False,
+                        window="hann")
+    f, p = np.fft.fftshift(f), np.fft.fftshift(p)
+    pdb = 10 * np.log10(p + 1e-30)
+    df = f[1] - f[0]
+    k1 = int(np.argmax(pdb))
+    peak = float(f[k1] + _interp_peak(pdb, k1) * df)
+    sep = max(1, int(math.ceil(min_sep_hz / df)))
+    local_max = np.zeros(pdb.size, dtype=bool)
+    local_max[1:-1] = (pdb[1:-1] >= pdb[:-2]) & (pdb[1:-1] >= pdb[2:])
+    cand = np.flatnonzero(local_max & (np.abs(np.arange(pdb.size) - k1) >= sep)
+                          & (pdb >= pdb[k1] - max_second_db))
+    for k2 in cand[np.argsort(-pdb[cand])]:
+        lo, hi = sorted((k1, k2))
+        if pdb[lo:hi + 1].min() <= pdb[k2] - 3.0:
+            return Tones(peak, float(f[k2] + _interp_peak(pdb, k2) * df),
+                         float(pdb[k2] - pdb[k1]))
+    return Tones(peak, None, None)
+
+
+def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
+    """Carrier offset (Hz from the channel centre) of a keyed carrier: peak of |FFT(y·on)|²."""
+    x = np.where(mask, y, 0)
+    first, last = np.argmax(mask), mask.size - np.argmax(mask[::-1])
+    x = x[first:last]
+    nfft = int(min(1 << 20, 2 ** math.ceil(math.log2(max(4 * x.size, 64)))))
+    spec = np.fft.fft(x, nfft)
+    pw = spec.real ** 2 + spec.imag ** 2
+    k = int(np.argmax(pw))
+    frac = _interp_peak(10 * np.log10(pw + 1e-30), k)
+    f = (k + frac) * rate / nfft
+    return float(f - rate if f >= rate / 2 else f)
+
+
+# ------------------------------------------------------------------------------------------
+# demodulation
+@dataclass
+class Decision:
+    """One demodulated span: runs in channel samples and the detector that produced them."""
+
+    edges: np.ndarray
+    levels: np.ndarray
+    margins: np.ndarray
+    smoothing: int
+    decision_snr_db: float
+
+
+def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decision | None:
+    length, out, sp = best_smoothing(make, lengths, mask)
+    if not sp.high > sp.low:
+        return None
+    h = HYSTERESIS * (sp.high - sp.low)
+    lv = hysteresis_levels(out, sp.mid - h, sp.mid + h)
+    edges, levels = edges_from_levels(lv, out, sp.mid)
+    edges, levels = drop_short_runs(edges, levels, 0.4 * length)
+    margins = run_margins(edges, out, levels, sp)
+    snr = 20 * math.log10((sp.high - sp.low) / sp.low_std) if sp.low_std > 0 else 99.0
+    return Decision(edges, levels, margins, length, snr)
+
+
+def demodulate_ook(y: np.ndarray, rate: float, activity: Activity) -> tuple[Decision | None, float]:
+    """OOK: remove the carrier offset, integrate coherently, slice. Returns (decision, carrier Hz)."""
+    f = fine_carrier(y, activity.mask, rate)
+    n = np.arange(y.size)
+    z = y * np.exp(-2j * np.pi * f / rate * n)
+    lengths = smoothing_lengths(rate, y.size)
+    return _decide(lambda m: np.abs(moving_average(z, m)), lengths, None, y.size), f
+
+
+def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: float,
+                   f_mark: float) -> Decision | None:
+    """2-FSK: correlate with both tones over L, mark where the mark tone is stronger."""
+    n = np.arange(y.size)
+    zm = y * np.exp(-2j * np.pi * f_mark / rate * n)
+    zs = y * np.exp(-2j * np.pi * f_space / rate * n)
+    lengths = smoothing_lengths(rate, y.size)
+    # an integration longer than a tone period's beat with the other tone is needed to null it;
+    # all lengths still compete on η
+    return _decide(lambda m: np.abs(moving_average(zm, m)) - np.abs(moving_average(zs, m)),
+                   lengths, activity.mask, y.size)
+
+
+def choose_modulation(activity: Activity, tones: Tones) -> str:
+    """'FSK' when the carrier stays on and the spectrum has two comparable lobes, else 'OOK'."""
+    on = activity.levels == 1
+    d = np.diff(activity.edges)
+    span = activity.edges[-1] - activity.edges[0]
+    if on.any():
+        first = np.argmax(on)
+        last = on.size - 1 - np.argmax(on[::-1])
+        span = activity.edges[last + 1] - activity.edges[first]
+    duty = float(d[on].sum() / span) if span > 0 else 0.0
+    return "FSK" if tones.two_lobes and duty >= 0.7 else "OOK"
+
+
+def _pulse_train(edges: np.ndarray, levels: np.ndarray, margins: np.ndarray, lo: float, hi: float,
+                 burst: "Burst", to_time, **kw) -> PulseTrain | None:
+    """Runs clipped to [lo, hi] (channel samples) as a PulseTrain starting at ``lo``."""
+    e = np.clip(edges, lo, hi)
+    d = np.diff(e)
+    keep = d > 0
+    if not keep.any():
+        return None
+    e0 = e[:-1][keep]
+    dur_us = d[keep] * 1e6 / burst.iq_rate
+    lv = levels[keep]
+    mg = margins[keep]
+    meta = dict(kw.pop("meta", {}))
+    meta["run_margin"] = mg
+    pt = PulseTrain(dur_us, lv, t=to_time(e0[0]), meta=meta, **kw)
+    if pt.modulation == "OOK":
+        pt = pt.trimmed()
+        if len(pt) and len(mg) != len(pt):
+            # trimmed() drops leading/trailing off runs; keep the margins aligned
+            on = np.flatnonzero(lv == 1)
+            pt.meta["run_margin"] = mg[on[0]:on[-1] + 1] if on.size else mg[:0]
+    return pt if len(pt) else None
+
+
+def demodulate(burst: "Burst", modulation: str | None = None,
+               fsk_min_sep_hz: float = 4000.0) -> list[PulseTrain]:
+    """Demodulate one burst into pulse trains (one for OOK; one per carrier-on span for FSK).
+
+    modulation: "OOK", "FSK" or None for the automatic choice. Bursts whose carrier cannot be
+    told from the noise give an empty list.
+    """
+    y, rate = burst.iq, burst.iq_rate
+    noise = 10 ** (burst.channel_noise_db / 10)
+    act = carrier_activity(y, rate, noise)
+    if act is None:
+        return []
+    tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
+    mod = modulation.upper() if modulation else choose_modulation(act, tones)
+    if mod not in ("OOK", "FSK"):
+        raise ValueError(f"unknown modulation {modulation!r}: use 'OOK', 'FSK' or None")
+
+    def to_time(pos: float) -> float:
+        return (burst.iq_start + pos * burst.iq_step) / burst.sample_rate
+
+    base_meta = {"offset_hz": None, "burst_start": burst.start, "burst_stop": burst.stop,
+                 "channel_snr_db": burst.channel_snr_db, "continuous": burst.continuous,
+                 "truncated_start": burst.truncated_start, "truncated_end": burst.truncated_end,
+                 "duty_cycle": burst.duty_cycle, "bandwidth_hz": burst.bandwidth_hz}
+    common = dict(rssi_db=burst.rssi_db, snr_db=burst.snr_db, noise_db=burst.noise_db)
+    out: list[PulseTrain] = []
+    if mod == "FSK":
+        if tones.two_lobes:
+            f_space, f_mark = sorted((tones.peak_hz, tones.second_hz))
+        else:  # forced FSK on a one-lobe burst: split the spectrum's centroid ± nothing to gain
+            f_space, f_mark = tones.peak_hz - fsk_min_sep_hz / 2, tones.peak_hz + fsk_min_sep_hz / 2
+        # bridge carrier dips shorter than 1 ms: inside an FSK frame they are noise
+        act_f = carrier_activity(y, rate, noise, min_off_s=1e-3, min_excess_db=0.0) or act
+        dec = demodulate_fsk(y, rate, act_f, f_space, f_mark)
+        if dec is None:
+            return []
+        centre = 0.5 * (f_space + f_mark)
+        offset = burst.channel_offset_hz + centre
+        meta = dict(base_meta, offset_hz=offset, smoothing_us=dec.smoothing * 1e6 / rate,
+                    decision_snr_db=dec.decision_snr_db, fsk_tones_hz=(burst.channel_offset_hz + f_space,
+                                                                      burst.channel_offset_hz + f_mark))
+        freq = offset + burst.center_freq if burst.center_freq is not None else offset
+        on_runs = np.flatnonzero(act_f.levels == 1)
+        for k in on_runs:
+            lo, hi = act_f.edges[k], act_f.edges[k + 1]
+            pt = _pulse_train(dec.edges, dec.levels, dec.margins, lo, hi, burst, to_time,
+                              modulation="FSK", freq_hz=freq, fsk_deviation_hz=0.5 * (f_mark - f_space),
+                              meta=dict(meta), **common)
+            if pt is not None:
+                out.append(pt)
+        return out
+    dec, f = demodulate_ook(y, rate, act)
+    if dec is None:
+        return []
+    offset = burst.channel_offset_hz + f
+    freq = offset + burst.center_freq if burst.center_freq is not None else offset
+    meta = dict(base_meta, offset_hz=offset, smoothing_us=dec.smoothing * 1e6 / rate,
+                decision_snr_db=dec.decision_snr_db)
+    pt = _pulse_train(dec.edges, dec.levels, dec.margins, 0.0, float(y.size), burst, to_time,
+                      modulation="OOK", freq_hz=freq, meta=meta, **common)
+    return [pt] if pt is not None else []

@@ -1,0 +1,111 @@
+"""The fixed, named RF-fingerprint feature vector of one burst.
+
+Every burst gives the same features in the same order (``FEATURE_NAMES``), so vectors stack into
+a matrix for the models and compare between bursts of one identity. A feature that cannot be
+measured on a burst (FSK deviation of an OOK burst, the extinction of a burst without gaps) is
+NaN; consumers skip or impute it, they never see a made-up value. Units are in the names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import numpy as np
+
+#: name → meaning (units). The order is the vector's order; append new features at the end and
+#: bump ``FEATURE_SET_VERSION`` (stored fingerprints are only compared within one set).
+FEATURES: dict[str, str] = {
+    "cfo_hz": "carrier offset from the protocol's nominal frequency (Hz), receiver error included",
+    "cfo_ppm": "the same in parts per million of the nominal frequency",
+    "chirp_hz": "mean frequency in the first µs of each pulse minus the steady frequency (Hz)",
+    "freq_jitter_hz": "std of the instantaneous frequency inside pulses (Hz): phase noise",
+    "fsk_deviation_hz": "half the mark/space separation (Hz); NaN for OOK",
+    "rise_time_us": "10-90 % rise time of the envelope, median over pulses (µs)",
+    "fall_time_us": "90-10 % fall time of the envelope, median over pulses (µs)",
+    "overshoot": "peak of a pulse's first quarter over the on-level, minus 1",
+    "droop_db": "on-level lost from the first to the last pulse of the burst (dB)",
+    "on_level_cv": "std / mean of the envelope inside pulses",
+    "extinction_db": "on-level over the level inside the burst's gaps (dB); NaN without gaps",
+    "noise_excess_db": "power inside the burst's gaps over the noise outside the burst (dB)",
+    "gap_tone_db": "strongest spectral line in the burst's gaps over their median (dB): LO leakage",
+    "te_us": "base unit: median width of the shortest run cluster (µs)",
+    "te_error": "te_us over the profile's short width, minus 1; NaN without a profile",
+    "timing_jitter_us": "std of run widths around their nearest multiple of te_us (µs)",
+    "occupied_bw_hz": "bandwidth holding 99 % of the burst's power (Hz)",
+    "spectral_flatness": "geometric over arithmetic mean of the burst's power spectrum (0..1)",
+    "spur_db": "strongest spectral peak away from the carrier over the median spectrum (dB)",
+    "sideband_asymmetry_db": "power above over power below the carrier within the channel (dB)",
+    "preamble_mean": "mean of the envelope over the preamble, on-level = 1 (Wang et al. 2022)",
+    "preamble_std": "its standard deviation",
+    "preamble_skew": "its skewness",
+    "preamble_kurtosis": "its excess kurtosis",
+    "echo_ratio": "largest edge-autocorrelation at lags ≥ 2 samples over lag 0: delayed copies",
+    "echo_lag_us": "the lag of that peak (µs)",
+    "papr_db": "peak over mean power inside pulses (dB): amplifier compression lowers it",
+    "clip_fraction": "fraction of samples with I or Q at full scale",
+    "on_fraction": "fraction of the frame with carrier on",
+    "snr_db": "burst power over the noise outside it (dB)",
+    "rssi_db": "mean power while the carrier is on (dBFS)",
+    "duration_ms": "first rising to last falling edge (ms)",
+}
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
+FEATURE_SET_VERSION = 1
+_INDEX = {n: i for i, n in enumerate(FEATURE_NAMES)}
+
+#: features that describe the transmitter rather than the channel or the receiver: what clone
+#: detection compares. Level, SNR and duration depend on distance and on how long a button is
+#: held; noise and spectral-line features describe replayers (classifier input, not identity).
+FINGERPRINT_FEATURES: tuple[str, ...] = (
+    "cfo_ppm", "chirp_hz", "fsk_deviation_hz", "rise_time_us", "fall_time_us", "overshoot",
+    "droop_db", "extinction_db", "te_us", "timing_jitter_us")
+
+
+@dataclass(frozen=True)
+class FeatureVector:
+    """One burst's features: ``values`` (float64, NaN = not measurable) in ``FEATURE_NAMES``
+    order."""
+
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        v = np.asarray(self.values, dtype=np.float64).ravel()
+        if v.size != len(FEATURE_NAMES):
+            raise ValueError(f"expected {len(FEATURE_NAMES)} features, got {v.size}")
+        object.__setattr__(self, "values", v)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return FEATURE_NAMES
+
+    def __getitem__(self, name: str) -> float:
+        return float(self.values[_INDEX[name]])
+
+    def as_dict(self) -> dict[str, float | None]:
+        """name → value, None where not measurable (JSON evidence)."""
+        return {n: (None if not np.isfinite(x) else float(x))
+                for n, x in zip(FEATURE_NAMES, self.values)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, float | None]) -> "FeatureVector":
+        """From name → value; missing names and None are NaN; unknown names raise KeyError."""
+        v = np.full(len(FEATURE_NAMES), np.nan)
+        for k, x in d.items():
+            v[_INDEX[k]] = np.nan if x is None else float(x)
+        return cls(v)
+
+    def select(self, names: Iterable[str]) -> np.ndarray:
+        return self.values[[_INDEX[n] for n in names]]
+
+
+def feature_index(names: Iterable[str]) -> np.ndarray:
+    """Column indices of ``names`` in a feature matrix."""
+    return np.array([_INDEX[n] for n in names], dtype=np.intp)
+
+
+def feature_matrix(vectors: Iterable[FeatureVector]) -> np.ndarray:
+    """Stack vectors into an (n, len(FEATURE_NAMES)) float64 matrix."""
+    rows = [v.values for v in vectors]
+    if not rows:
+        return np.zeros((0, len(FEATURE_NAMES)))
+    return np.vstack(rows)

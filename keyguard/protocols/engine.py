@@ -1,0 +1,518 @@
+"""The decoding engine: pulse train -> frames -> bits -> fields -> :class:`Packet`.
+
+One generic engine serves every firmware profile. For each burst (a :class:`PulseTrain`, which
+may hold several repeated frames) and each candidate profile:
+
+1. cheap filters: modulation (when the receiver knows it) and whether the burst has runs near
+   the profile's symbol widths at all;
+2. framing: the data starts after a header match (with enough preamble runs before it), after a
+   preamble stretch, or after a frame gap; the preamble also measures the transmitter's clock
+   (``te_scale``) and, for OOK, the pulse-width bias of the receiver's threshold;
+3. slicing with the profile's line code, bit-count and trailer checks;
+4. fields (a codec from :mod:`keyguard.protocols.codecs`, or the profile's field layout), const
+   fields, integrity check, identity and code.
+
+Frames of different profiles that overlap in time compete: a passed integrity check beats none,
+then priority, then more bits, then confidence. What no profile explains but frames cleanly is
+reported as an ``unknown`` packet with its estimated timing (:mod:`keyguard.dsp.timing`); a
+frame that does not slice cleanly is dropped, never guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from keyguard.dsp import slicers
+from keyguard.dsp.slicers import SliceResult, bits_to_hex
+from keyguard.events import Packet, time_at
+from keyguard.protocols.profile import Profile, tristate
+from keyguard.protocols.registry import Registry, load_registry
+from keyguard.pulse_train import PulseTrain
+
+#: Integrity ranks for choosing between overlapping decodes.
+_INTEGRITY_RANK = {"ok": 2, "none": 1, "bad": 0}
+
+
+@dataclass
+class Frame:
+    """One decoded frame before it becomes a Packet (times in µs from the train start)."""
+
+    profile: Profile | None
+    t0_us: float
+    t1_us: float
+    bits: np.ndarray
+    confidence: float
+    scale: float
+    fields: dict = field(default_factory=dict)
+    integrity: str = "none"
+    identity: str | None = None
+    code: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def protocol(self) -> str:
+        return self.profile.name if self.profile is not None else "unknown"
+
+    def rank(self) -> tuple:
+        prio = self.profile.priority if self.profile is not None else -1000
+        return (_INTEGRITY_RANK.get(self.integrity, 0), prio, self.bits.size, self.confidence)
+
+
+# ------------------------------------------------------------------------------------------
+def _consecutive(mask: np.ndarray) -> np.ndarray:
+    """For each index, how many consecutive True values end there (0 where False)."""
+    n = mask.size
+    idx = np.arange(n)
+    last_false = np.where(mask, -1, idx)
+    last_false = np.maximum.accumulate(last_false)
+    return np.where(mask, idx - last_false, 0)
+
+
+def _preamble_mask(p: Profile, d: np.ndarray, lv: np.ndarray) -> np.ndarray:
+    pre = p.frame.preamble
+    lo, hi = p.timing.te_scale
+    nom = np.where(lv == 1, pre.pulse_us, pre.gap_us)
+    return (d >= nom * lo - pre.tolerance_us) & (d <= nom * hi + pre.tolerance_us)
+
+
+def _header_starts(p: Profile, d: np.ndarray, lv: np.ndarray, chip_code: bool) -> np.ndarray:
+    """Indices where the header's runs match (the last run may hold one extra data chip)."""
+    hdr = p.frame.header
+    m = len(hdr)
+    n = d.size - m + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = p.timing.te_scale
+    ok = np.ones(n, dtype=bool)
+    for j, r in enumerate(hdr):
+        top = r.max_us * hi
+        if chip_code and j == m - 1:
+            top += p.timing.te_short_us * hi  # a data chip of the same level merges into it
+        dj = d[j:j + n]
+        ok &= (lv[j:j + n] == r.level) & (dj >= r.min_us * lo) & (dj <= top)
+    return np.flatnonzero(ok)
+
+
+@dataclass
+class _Start:
+    first: int                 # first run of the frame (preamble or header)
+    data: int                  # first run of the data
+    scale: float               # clock scale measured from the preamble (1.0 when unknown)
+    bias_us: float = 0.0       # OOK pulse lengthening measured on a symmetric preamble
+    lead_us: float = 0.0       # part of the run before ``data`` that is data (merged chip)
+
+
+def _preamble_scale(p: Profile, d: np.ndarray, lv: np.ndarray, a: int, b: int
+                    ) -> tuple[float, float]:
+    """Clock scale and OOK pulse bias from preamble runs [a, b)."""
+    pre = p.frame.preamble
+    a = max(a, b - 24)  # the last runs are the most settled
+    seg, sl = d[a:b], lv[a:b]
+    if seg.size < 2:
+        return 1.0, 0.0
+    nom = np.where(sl == 1, pre.pulse_us, pre.gap_us)
+    scale = float(seg.sum() / nom.sum())
+    bias = 0.0
+    if abs(pre.pulse_us - pre.gap_us) < 1e-9 and np.any(sl == 1) and np.any(sl == 0):
+        bias = float((seg[sl == 1].mean() - seg[sl == 0].mean()) / 2.0)
+    return scale, bias
+
+
+def _frame_starts(p: Profile, d: np.ndarray, lv: np.ndarray) -> list[_Start]:
+    chip_code = p.line_code in ("manchester", "diff_manchester", "pcm")
+    fr = p.frame
+    lo, hi = p.timing.te_scale
+    out: list[_Start] = []
+    if fr.header:
+        run_len = None
+        if fr.preamble is not None:
+            run_len = _consecutive(_preamble_mask(p, d, lv))
+        last = fr.header[-1]
+        for h in _header_starts(p, d, lv, chip_code):
+            h = int(h)
+            first, scale, bias = h, 1.0, 0.0
+            if run_len is not None:
+                c = int(run_len[h - 1]) if h > 0 else 0
+                if c < fr.preamble.min_runs:
+                    continue
+                first = h - c
+                scale, bias = _preamble_scale(p, d, lv, first, h)
+                if not lo <= scale <= hi:
+                    continue
+            data = h + len(fr.header)
+            lead = 0.0
+            if chip_code:
+                dl = d[data - 1]
+                nominal = (last.us if last.us is not None else last.max_us) * scale
+                if dl - nominal >= 0.5 * p.timing.te_short_us * scale:
+                    lead = dl - nominal
+            out.append(_Start(first, data, scale, bias, lead))
+    elif fr.preamble is not None:
+        mask = _preamble_mask(p, d, lv)
+        run_len = _consecutive(mask)
+        ends = np.flatnonzero(mask & np.concatenate([~mask[1:], [True]])
+                              & (run_len >= fr.preamble.min_runs))
+        for e in ends:
+            e = int(e)
+            first = e - int(run_len[e]) + 1
+            scale, bias = _preamble_scale(p, d, lv, first, e + 1)
+            if not lo <= scale <= hi:
+                continue
+            out.append(_Start(first, e + 1, scale, bias))
+    else:
+        gap_lo = fr.gap_us * lo
+        cut = np.flatnonzero((lv == 0) & (d >= gap_lo))
+        cands = np.concatenate([[0], cut + 1])
+        for c in cands:
+            c = int(c)
+            if c < d.size and lv[c] == 0:
+                c += 1
+            if c < d.size:
+                out.append(_Start(c, c, 1.0))
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+def _slice(p: Profile, d: np.ndarray, lv: np.ndarray, start: int, scale: float,
+           max_bits: int) -> SliceResult:
+    t, line = p.timing, p.line
+    lc = p.line_code
+    if lc == "pwm":
+        return slicers.slice_pwm(d, lv, start, short_us=t.te_short_us, long_us=t.te_long_us,
+                                 tolerance_us=t.tolerance_us, one=line["one"],
+                                 complementary=line["complementary"],
+                                 gap_limit_us=line.get("gap_limit_us"), max_bits=max_bits,
+                                 scale=scale)
+    if lc == "pulse_length":
+        return slicers.slice_pulse_length(d, lv, start, short_us=t.te_short_us,
+                                          long_us=t.te_long_us, tolerance_us=t.tolerance_us,
+                                          one=line["one"], max_bits=max_bits, scale=scale)
+    if lc == "ppm":
+        return slicers.slice_ppm(d, lv, start, pulse_us=line.get("pulse_us") or t.te_short_us,
+                                 short_us=t.te_short_us, long_us=t.te_long_us,
+                                 tolerance_us=t.tolerance_us, zero=line["zero"],
+                                 max_bits=max_bits, scale=scale)
+    if lc == "manchester":
+        return slicers.slice_manchester(d, lv, start, half_us=t.te_short_us,
+                                        tolerance_us=t.tolerance_us, zero=line["zero"],
+                                        max_bits=max_bits, scale=scale)
+    if lc == "diff_manchester":
+        prev = int(1 - lv[start]) if start < lv.size else 0
+        return slicers.slice_diff_manchester(d, lv, start, half_us=t.te_short_us,
+                                             tolerance_us=t.tolerance_us, zero=line["zero"],
+                                             prev_level=prev, max_bits=max_bits, scale=scale)
+    if lc == "pcm":
+        return slicers.slice_pcm(d, lv, start, unit_us=t.te_short_us,
+                                 tolerance_us=t.tolerance_us, max_run=int(line["max_run"]),
+                                 max_bits=max_bits, scale=scale)
+    if lc == "slot_ppm":
+        return slicers.slice_slot_ppm(d, lv, start, slot_us=line["slot_us"],
+                                      shift_us=line["shift_us"], tolerance_us=t.tolerance_us,
+                                      first_bit=int(line["first_bit"]),
+                                      pulse_us=line.get("pulse_us"), max_bits=max_bits,
+                                      scale=scale)
+    raise ValueError(f"unknown line code {lc!r}")
+
+
+def _data_scale(p: Profile, d: np.ndarray, lv: np.ndarray) -> float | None:
+    """The clock scale measured on the data runs themselves (no preamble to measure)."""
+    t = p.timing
+    if d.size < 4:
+        return None
+    lc = p.line_code
+    if lc == "pwm" and p.line["complementary"]:
+        k = (d.size // 2) * 2
+        periods = d[:k:2] + d[1:k:2]
+        return float(np.median(periods) / (t.te_short_us + t.te_long_us))
+    if lc in ("manchester", "diff_manchester", "pcm", "pulse_length", "ppm"):
+        smallest = np.percentile(d, 10)
+        short = d[d <= smallest * 1.4]
+        return float(np.median(short) / t.te_short_us) if short.size else None
+    if lc == "pwm":
+        pulses = d[lv == 1]
+        return float((pulses.min() + pulses.max()) / (t.te_short_us + t.te_long_us))
+    return None
+
+
+def _window(p: Profile, d: np.ndarray, lv: np.ndarray, s: _Start
+            ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Copy of the runs a frame can span, with the merged lead chip and bias correction."""
+    fr = p.frame
+    span = 2 * fr.bits_max + 2 * len(fr.trailer) + 4
+    lo = s.data - 1 if s.lead_us > 0 else s.data
+    wd = d[lo:s.data + span].copy()
+    wl = lv[lo:s.data + span]
+    if s.lead_us > 0:
+        wd[0] = s.lead_us
+    if s.bias_us and p.modulation == "OOK" and abs(s.bias_us) > 0.05 * p.timing.te_short_us:
+        wd = wd + np.where(wl == 1, -s.bias_us, s.bias_us)
+        wd = np.maximum(wd, 0.0)
+    return wd, wl, lo
+
+
+def _trailer_ok(p: Profile, d: np.ndarray, lv: np.ndarray, stop: int, scale: float) -> int | None:
+    """Runs taken by the trailer at ``stop`` (None when it does not match)."""
+    used = 0
+    for j, r in enumerate(p.frame.trailer):
+        i = stop + j
+        if i >= d.size:
+            # silence after the burst counts as a trailing gap
+            if r.level == 0 and j == len(p.frame.trailer) - 1:
+                return used
+            return None
+        lo = r.min_us * p.timing.te_scale[0] * min(scale, 1.0)
+        hi = r.max_us * p.timing.te_scale[1] * max(scale, 1.0)
+        if lv[i] != r.level or not lo <= d[i] <= hi:
+            return None
+        used += 1
+    return used
+
+
+def _fmt_hex(value: int, width: int | None) -> str:
+    digits = max(8, 2 * ((width + 7) // 8)) if width is not None else max(8, len(f"{value:X}"))
+    return f"{int(value):0{digits}X}"
+
+
+def _join(p: Profile, names: tuple[str, ...], raw: dict) -> str | None:
+    parts = []
+    for n in names:
+        if n not in raw:
+            return None
+        spec = p.field_spec(n)
+        v = raw[n]
+        if isinstance(v, str):
+            parts.append(v)
+            continue
+        width = spec.width if spec is not None else None
+        if len(names) > 1 and width is not None:
+            parts.append(f"{int(v):0{(width + 3) // 4}X}")
+        else:
+            parts.append(_fmt_hex(int(v), width))
+    return "-".join(parts)
+
+
+def _check(p: Profile, bits: np.ndarray, raw: dict) -> str:
+    c = p.check
+    if c.kind == "none":
+        return "none"
+    from keyguard.protocols import crc as crcmod
+
+    seg = bits[c.over[0]:c.over[1]]
+    got = raw[c.field]
+    if c.kind == "crc":
+        want = crcmod.Crc(c.width, c.poly, c.init, refout=c.refout,
+                          xorout=c.xorout).compute_bits(seg)
+    elif c.kind == "parity":
+        want = crcmod.parity(seg) ^ (1 if c.parity == "odd" else 0)
+    elif c.kind == "hcs36x":
+        want = crcmod.hcs36x_crc(seg)
+    elif c.kind == "sum":
+        want = crcmod.sum_checksum(np.packbits(seg).tobytes(), c.width)
+    elif c.kind == "xor":
+        want = crcmod.xor_checksum(np.packbits(seg).tobytes()) & ((1 << c.width) - 1)
+    else:
+        raise ValueError(f"unknown check kind {c.kind!r}")
+    return "ok" if int(want) == int(got) else "bad"
+
+
+def frame_fields(p: Profile, bits: np.ndarray, codec_ctx: dict | None = None
+                 ) -> tuple[dict, dict, str] | None:
+    """(shown fields, raw field values, integrity) of one frame's bits, or None if invalid.
+
+    A const field that differs, an invalid tri-state digit, a failed check or a codec that
+    rejects the bits make the frame invalid.
+    """
+    shown: dict = {}
+    raw: dict = {}
+    for f in p.fields:
+        if f.offset + f.width > bits.size:
+            continue
+        v = f.read(bits)
+        if f.const is not None and v != f.const:
+            return None
+        if f.format == "tristate" and tristate(v, f.width) is None:
+            return None
+        raw[f.name] = v
+        shown[f.name] = f.show(v)
+    integrity = _check(p, bits, raw) if p.fields else "none"
+    if integrity == "bad":
+        return None
+    if p.codec is not None:
+        from keyguard.protocols.codecs import get_codec
+
+        out = get_codec(p.codec).decode(bits, **(codec_ctx or {}))
+        if out is None:
+            return None
+        out = dict(out)
+        integrity = out.pop("integrity", integrity)
+        if integrity == "bad":
+            return None
+        raw.update(out)
+        shown.update(out)
+    return shown, raw, integrity
+
+
+def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray,
+                    codec_ctx: dict | None, min_confidence: float) -> list[Frame]:
+    if p.frame.deglitch_us > 0:
+        d, lv = slicers.deglitch(d, lv, p.frame.deglitch_us)
+        edges = np.concatenate([[0.0], np.cumsum(d)])
+    frames: list[Frame] = []
+    taken_until = -1
+    lo, hi = p.timing.te_scale
+    for s in _frame_starts(p, d, lv):
+        if s.data <= taken_until:
+            continue
+        wd, wl, base = _window(p, d, lv, s)
+        res = _slice(p, wd, wl, 0, s.scale, p.frame.bits_max)
+        scale = s.scale
+        if res.bits.size < p.frame.bits_min and p.frame.preamble is None:
+            est = _data_scale(p, wd[:2 * p.frame.bits_max], wl[:2 * p.frame.bits_max])
+            if est is not None and lo <= est <= hi and abs(est - 1.0) > 0.02:
+                res2 = _slice(p, wd, wl, 0, est, p.frame.bits_max)
+                if res2.bits.size > res.bits.size:
+                    res, scale = res2, est
+        n = res.bits.size
+        if not p.frame.bits_min <= n <= p.frame.bits_max:
+            continue
+        trailer_runs = 0
+        if p.frame.trailer:
+            t_ok = _trailer_ok(p, wd, wl, res.stop, scale)
+            if t_ok is None:
+                continue
+            trailer_runs = t_ok
+        elif res.reason == slicers.STOP_MAX:
+            continue  # more data-like symbols follow than the protocol has: not this frame
+        if res.min_confidence < min_confidence:
+            continue
+        bits = res.bits if not p.invert else (1 - res.bits).astype(np.uint8)
+        got = frame_fields(p, bits, codec_ctx)
+        if got is None:
+            continue
+        shown, raw, integrity = got
+        identity = code = None
+        if p.identity:
+            j = _join(p, p.identity, raw)
+            identity = None if j is None else f"{p.family}:{j}"
+        if p.code:
+            j = _join(p, p.code, raw)
+            if j is not None:
+                code = f"{identity or p.family}:{j}"
+        stop_run = base + res.stop + trailer_runs
+        end_run = stop_run
+        # a trailing gap is not part of the frame's time span
+        while end_run - 1 > s.data and lv[end_run - 1] == 0:
+            end_run -= 1
+        frames.append(Frame(p, float(edges[s.first]), float(edges[min(end_run, d.size)]),
+                            bits, res.min_confidence, scale, shown, integrity, identity, code))
+        taken_until = stop_run - 1
+    return frames
+
+
+# ------------------------------------------------------------------------------------------
+class Decoder:
+    """Decodes pulse trains with a set of profiles.
+
+    profiles: a Registry or profiles (default: the shipped ones). protocols: restrict to these
+    names. strict_modulation: skip profiles whose modulation differs from the train's (right for
+    IQ front ends, which know; a Flipper preset does not prove the fob's modulation).
+    unknown: report framed-but-unmatched frames as ``unknown`` packets.
+    codec_ctx: passed to codecs (``manufacturer_keys``, ``seed``).
+    min_confidence: drop frames whose weakest bit is below this (0..1).
+    learned: extra profiles (e.g. learned ones) tried after the others.
+    """
+
+    def __init__(self, profiles: Registry | Iterable[Profile] | None = None, *,
+                 protocols: Iterable[str] | None = None, strict_modulation: bool = True,
+                 unknown: bool = True, codec_ctx: dict | None = None,
+                 min_confidence: float = 0.0):
+        reg = profiles if isinstance(profiles, Registry) else (
+            load_registry() if profiles is None else Registry(profiles))
+        if protocols:
+            reg = reg.select(list(protocols))
+        self.registry = reg
+        self.profiles = list(reg)
+        self.strict_modulation = strict_modulation
+        self.unknown = unknown and not protocols
+        self.codec_ctx = dict(codec_ctx or {})
+        self.min_confidence = float(min_confidence)
+
+    # cheap pre-filter ---------------------------------------------------------------------
+    def _candidates(self, train: PulseTrain) -> list[Profile]:
+        d = train.durations_us
+        out = []
+        for p in self.profiles:
+            if self.strict_modulation and p.modulation != train.modulation:
+                continue
+            lo, hi = p.timing.te_scale
+            tol = p.timing.tolerance_us
+            near = np.zeros(d.size, dtype=bool)
+            for w in p.data_widths_us():
+                near |= (d >= w * lo - tol) & (d <= w * hi + tol)
+            if int(near.sum()) >= min(p.frame.bits_min, 16):
+                out.append(p)
+        return out
+
+    def decode_frames(self, train: PulseTrain) -> list[Frame]:
+        """Decoded frames of one burst, overlaps resolved, in time order."""
+        d, lv = train.durations_us, train.levels
+        if d.size < 4:
+            return []
+        edges = train.edges_us()
+        found: list[Frame] = []
+        for p in self._candidates(train):
+            found.extend(_decode_profile(p, d, lv, edges, self.codec_ctx, self.min_confidence))
+        chosen = _resolve(found)
+        if self.unknown:
+            from keyguard.dsp.timing import unknown_frames
+
+            for uf in unknown_frames(d, lv, covered=[(f.t0_us, f.t1_us) for f in chosen]):
+                chosen.append(Frame(None, uf.t0_us, uf.t1_us, uf.bits, uf.confidence, 1.0,
+                                    uf.fields, "none"))
+        chosen.sort(key=lambda f: f.t0_us)
+        return chosen
+
+    def decode(self, train: PulseTrain, capture: str = "<array>",
+               start_time: datetime | None = None) -> list[Packet]:
+        """Packets of one burst (see :meth:`decode_frames`)."""
+        return [to_packet(f, train, capture, start_time) for f in self.decode_frames(train)]
+
+    def decode_trains(self, trains: Iterable[PulseTrain], capture: str = "<array>",
+                      start_time: datetime | None = None) -> Iterator[Packet]:
+        for tr in trains:
+            yield from self.decode(tr, capture, start_time)
+
+
+def _resolve(found: list[Frame]) -> list[Frame]:
+    """Keep the best of time-overlapping frames (greedy by rank)."""
+    order = sorted(found, key=lambda f: f.rank(), reverse=True)
+    kept: list[Frame] = []
+    for f in order:
+        if all(f.t1_us <= k.t0_us or f.t0_us >= k.t1_us for k in kept):
+            kept.append(f)
+    return kept
+
+
+def to_packet(f: Frame, train: PulseTrain, capture: str,
+              start_time: datetime | None = None) -> Packet:
+    """The contract record of a decoded frame."""
+    t = train.t + f.t0_us * 1e-6
+    extra = {"confidence": round(float(f.confidence), 3)}
+    extra.update(f.extra)
+    return Packet(capture=capture, t=t, t_end=train.t + f.t1_us * 1e-6,
+                  modulation=train.modulation, protocol=f.protocol, bits=int(f.bits.size),
+                  data=bits_to_hex(f.bits), identity=f.identity, code=f.code,
+                  fields=dict(f.fields), integrity=f.integrity, rssi_db=train.rssi_db,
+                  snr_db=train.snr_db, freq_hz=train.freq_hz, time=time_at(start_time, t),
+                  extra=extra)
+
+
+def decode_pulse_train(train: PulseTrain, profiles: Registry | Iterable[Profile] | None = None,
+                       **kw) -> list[Packet]:
+    """Convenience: decode one pulse train with the shipped (or given) profiles."""
+    capture = kw.pop("capture", "<array>")
+    return Decoder(profiles, **kw).decode(train, capture)
