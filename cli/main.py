@@ -24,9 +24,11 @@ def keyguard() -> None:
 def _register() -> None:
     # Imported here so that `keyguard --help` stays fast and one broken command cannot hide others.
     from cli import info, serve
+    from cli import simulate
 
     keyguard.add_command(info.info)
     keyguard.add_command(serve.serve)
+    keyguard.add_command(simulate.simulate)
 
 
 _register()

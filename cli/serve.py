@@ -17,12 +17,15 @@ import click
 @click.option("--realtime", is_flag=True, help="Pace the stream at the capture's sample rate.")
 @click.option("--loop", is_flag=True, help="Start over at the end instead of disconnecting.")
 @click.option("--once", is_flag=True, help="Exit after the first client has been served.")
+@click.option("--tail", "tail_s", type=click.FloatRange(0), default=1.0, show_default=True,
+              help="Seconds of zero signal after the capture, so clients finish decoding.")
 @click.option("--format", "fmt", default=None, help="Force the capture format (cu8, cs16, ...).")
 @click.option("--rate", type=float, default=None, help="Sample rate of a raw file (Hz).")
 @click.option("--freq", type=float, default=None, help="Centre frequency of a raw file (Hz).")
 @click.option("-q", "--quiet", is_flag=True, help="Do not log client connections and commands.")
 def serve(capture: str, port: int, host: str, realtime: bool, loop: bool, once: bool,
-          fmt: str | None, rate: float | None, freq: float | None, quiet: bool) -> int:
+          tail_s: float, fmt: str | None, rate: float | None, freq: float | None,
+          quiet: bool) -> int:
     """Serve CAPTURE over the rtl_tcp protocol (e.g. `rtl_433 -d rtl_tcp:127.0.0.1:1234`).
 
     Clients get the capture as cu8 from its first sample, one client at a time. The data is
@@ -42,7 +45,8 @@ def serve(capture: str, port: int, host: str, realtime: bool, loop: bool, once: 
             click.echo(f"keyguard serve: {line}", err=True)
 
     try:
-        server = RtlTcpServer(cap, host, port, realtime=realtime, loop=loop, on_event=say)
+        server = RtlTcpServer(cap, host, port, realtime=realtime, loop=loop, tail_s=tail_s,
+                              on_event=say)
     except OSError as e:
         raise click.UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     centre = f"{cap.center_freq / 1e6:.6g} MHz" if cap.center_freq else "centre unknown"

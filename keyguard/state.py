@@ -172,7 +172,10 @@ class State:
                 db.execute("COMMIT")
                 self._check(db, {"meta"})
                 return
-            db.executescript("SAVEPOINT s;" + _SCHEMA + "RELEASE s;")
+            # statement by statement: executescript() would commit our open transaction first
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    db.execute(stmt)
             db.executemany("INSERT INTO meta VALUES (?, ?)", [
                 ("app", APP_ID), ("schema_version", str(SCHEMA_VERSION)),
                 ("created", _now())])

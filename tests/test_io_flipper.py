@@ -72,6 +72,7 @@ def test_builtin_fsk_preset():
     (RAW_HEAD, "line 5"),  # Protocol: RAW but no RAW_Data
     (RAW_HEAD + "RAW_Data: -100 -200\n", "no carrier-on"),
     (RAW_HEAD + "RAW_Data: 100 -100\nthis is not a sub line\n", "line 7"),
+    (RAW_HEAD + "RAW_Data: 100 -100\nsome words: here\n", "line 7"),
     (RAW_HEAD + "RAW_Data: 100 -1x0 100\n", "line 6"),
     ("Version: 1\n" + RAW_HEAD, "line 1"),
     ("Filetype: Something Else\nProtocol: RAW\nRAW_Data: 1 -1\n", "not a Flipper"),

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from keyguard.errors import CaptureFormatError, CaptureNotFoundError
-from keyguard.io import detect_format, open_capture
+from keyguard.io import detect_format, open_capture, write_iq
 from keyguard.io.levels import measure_levels
-from keyguard.io.sigmf_io import write_sigmf
+from keyguard.io.sigmf_io import verify_sha512, write_sigmf
 
 
 def test_each_raw_format_maps_to_full_scale(tmp_path):
@@ -109,6 +109,7 @@ def test_sidecar_sigmf_meta_supplies_metadata(tmp_path):
     assert c.format == "cu8" and c.sample_rate == 2.048e6 and c.center_freq == 868.3e6
     assert c.start_time.isoformat() == "2024-05-01T10:00:00+00:00" and c.hw == "RTL-SDR v3"
     assert c.assumed == () and c.annotations[0]["core:label"] == "x"
+    assert verify_sha512(c) is True  # the sidecar's core:sha512 covers the raw file
     assert c.extra["metadata_sources"]["sample_rate"] == "file"
     assert open_capture(raw, sample_rate=1e6).sample_rate == 1e6  # explicit beats the sidecar
     cs16 = tmp_path / "rec.cs16"
@@ -117,18 +118,41 @@ def test_sidecar_sigmf_meta_supplies_metadata(tmp_path):
     assert open_capture(cs16).assumed == ("sample_rate", "center_freq")
 
 
-def test_inputs_are_never_modified(tmp_path):
+def _make(tmp_path, kind: str):
     x = (np.random.default_rng(1).standard_normal(5000) * 0.1).astype(np.complex64)
-    p = tmp_path / "r_433.92M_250k.cu8"
-    p.write_bytes(np.clip(np.rint(x.view(np.float32) * 127.5 + 127.5), 0, 255).astype(np.uint8).tobytes())
-    os.chmod(p, 0o444)  # read-only on disk: any attempt to open for writing would fail
-    before = (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+    if kind in ("cu8", "cs8", "cs16", "cf32"):
+        write_iq(tmp_path / f"r_433.92M_250k.{kind}", x, kind)
+        return tmp_path / f"r_433.92M_250k.{kind}"
+    if kind == "sigmf":
+        return write_sigmf(tmp_path / "r", x, 1e6, fmt="cs16", annotations=[{"core:sample_start": 1}])
+    if kind == "archive":
+        return write_sigmf(tmp_path / "r.sigmf", x, 1e6)
+    if kind == "wav":
+        from scipy.io import wavfile
+        wavfile.write(tmp_path / "r.wav", 250000, np.stack([x.real, x.imag], axis=1))
+        return tmp_path / "r.wav"
+    if kind == "sub":
+        (tmp_path / "r.sub").write_text("Filetype: Flipper SubGhz RAW File\nVersion: 1\n"
+                                        "Frequency: 433920000\nProtocol: RAW\nRAW_Data: 400 -400 800\n")
+        return tmp_path / "r.sub"
+    (tmp_path / "r.ook").write_text(";pulse data\n;ook 1 pulses\n400 800\n;end\n")
+    return tmp_path / "r.ook"
+
+
+@pytest.mark.parametrize("kind", ["cu8", "cs8", "cs16", "cf32", "sigmf", "archive", "wav", "sub", "ook"])
+def test_inputs_are_never_modified(tmp_path, kind):
+    p = _make(tmp_path, kind)
+    files = sorted(f for f in tmp_path.iterdir() if f.is_file())
+    for f in files:
+        os.chmod(f, 0o444)  # read-only on disk: opening any for writing would fail
+    state = lambda: [(f.stat().st_mtime_ns, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files]  # noqa: E731
+    before = state()
     c = open_capture(p)
     for _ in c.blocks(block_size=1000, overlap=10):
         pass
     measure_levels(c)
-    assert c.sha256 == before[1]
-    assert (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()) == before
+    assert c.sha256 and verify_sha512(c) in (None, True)
+    assert state() == before and sorted(f for f in tmp_path.iterdir() if f.is_file()) == files
 
 
 def test_detect_format_from_contents(tmp_path):

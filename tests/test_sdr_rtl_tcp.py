@@ -171,7 +171,7 @@ def test_header_parsing_accepts_rtl0_and_rejects_garbage():
 def test_client_receives_exact_samples_and_sends_tuning_from_keyguard_server():
     x = to_complex(cu8_ramp(60_000, seed=1))
     cap = Capture.from_array(x, RATE, 433.92e6, path="ramp.cu8")
-    with RtlTcpServer(cap, on_event=lambda line: None) as srv:
+    with RtlTcpServer(cap, tail_s=0, on_event=lambda line: None) as srv:
         events: list[str] = []
         blocks, error = collect(source(srv.address[1], gain=20.7, ppm=5, events=events))
         # the server closed after the capture; with no reconnects allowed that ends the stream

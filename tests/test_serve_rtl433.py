@@ -63,14 +63,16 @@ def test_rtl_433_decodes_the_same_from_keyguard_serve_as_from_the_file(shared_ca
     assert from_server == from_file
     assert len(from_file) == {"gfile003.cu8": 4, "hondacar-unlock.cu8": 1}[path.name]
     assert (CMD_SAMPLE_RATE, 250000) in cmds and (CMD_FREQ, 433920000) in cmds
-    assert srv.stats.bytes_sent == path.stat().st_size  # cu8 bytes go out unchanged
+    # the file's bytes, then 1 s of zero signal so that rtl_433 finishes its last buffer
+    assert srv.stats.bytes_sent == path.stat().st_size + 2 * 250_000
     assert any("set frequency 433920000" in ln for ln in lines)
 
 
-def test_served_bytes_round_trip_a_cu8_file_exactly(shared_captures):
+@pytest.mark.parametrize("tail_s", [0.0, 0.5])
+def test_served_bytes_round_trip_a_cu8_file_exactly(shared_captures, tail_s):
     path = shared_captures / "rtl_433_tests/tests/generic_remote/01/gfile003.cu8"
     cap = open_capture(path)
-    with RtlTcpServer(cap, on_event=lambda s: None) as srv:
+    with RtlTcpServer(cap, tail_s=tail_s, on_event=lambda s: None) as srv:
         src = RtlTcpSource("127.0.0.1", srv.address[1], max_reconnects=0,
                            on_event=lambda s: None)
         got = []
@@ -78,7 +80,10 @@ def test_served_bytes_round_trip_a_cu8_file_exactly(shared_captures):
             with src:
                 for b in src.blocks():
                     got.append(b.samples)
-    assert np.array_equal(np.concatenate(got), cap.read())
+    got = np.concatenate(got)
+    assert np.array_equal(got[:cap.num_samples], cap.read())
+    tail = got[cap.num_samples:]
+    assert tail.size == int(tail_s * 250_000) and np.all(np.abs(tail) < 0.006)
 
 
 def test_realtime_paces_at_the_sample_rate_and_loop_repeats():
@@ -132,7 +137,7 @@ def test_cli_serve_once_serves_one_client_and_exits(shared_captures):
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=5)
-    assert n == path.stat().st_size // 2
+    assert n == path.stat().st_size // 2 + 250_000  # the file, then the 1 s tail
     assert proc.returncode == 0
     assert "set frequency 433920000" in rest and "served 1 client(s)" in rest
 

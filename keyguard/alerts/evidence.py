@@ -27,6 +27,9 @@ from keyguard.io.raw import SAMPLE_FORMATS
 from keyguard.io.sigmf_io import write_sigmf
 from keyguard.io.writers import encode
 
+#: The SigMF extension namespace of the ``keyguard:`` annotation keys.
+KEYGUARD_EXTENSION = {"name": "keyguard", "version": __version__, "optional": True}
+
 #: How the ring can hold samples: complex64, or cu8 bytes (a quarter of the memory).
 STORES = ("cf32", "cu8")
 
@@ -171,7 +174,7 @@ def write_clip(base: str | os.PathLike, samples: np.ndarray, sample_rate: float,
                            f"of {source or alert.get('capture')}")
     meta_path = write_sigmf(base, samples, sample_rate, fmt=fmt, center_freq=center_freq,
                             start_time=start_time, hw=hw, annotations=annotations,
-                            description=desc)
+                            description=desc, extensions=[KEYGUARD_EXTENSION])
     sha = json.loads(meta_path.read_text())["global"]["core:sha512"]
     return ClipInfo(meta_path, base.with_name(base.name + ".sigmf-data"), sha,
                     int(source_start), n)
@@ -183,22 +186,25 @@ class EvidenceRecorder:
     out_dir: where clips go. pre_s / post_s: seconds kept before the alert's ``t`` and after
     its ``t_end``. ring_s: ring length (memory: ring_s × rate × 8 bytes, or × 2 for cu8); a
     clip longer than the ring keeps its newest part. store: ``cf32`` or ``cu8``.
-    on_clip: called with each :class:`ClipInfo` written.
+    on_clip: called with each :class:`ClipInfo` written; on_error: with one line when a clip
+    cannot be written (counted in ``failed``; detection goes on).
     """
 
     def __init__(self, out_dir: str | os.PathLike, sample_rate: float, *,
                  center_freq: float | None = None, hw: str | None = None,
                  source: str | None = None, pre_s: float = 2.0, post_s: float = 2.0,
                  ring_s: float = 10.0, store: str = "cf32",
-                 on_clip: Callable[[ClipInfo], None] | None = None):
+                 on_clip: Callable[[ClipInfo], None] | None = None,
+                 on_error: Callable[[str], None] | None = None):
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.ring = IQRingBuffer(sample_rate, max(ring_s, pre_s + post_s), store)
         self.sample_rate = float(sample_rate)
         self.center_freq, self.hw, self.source = center_freq, hw, source
         self.pre, self.post = int(pre_s * sample_rate), int(post_s * sample_rate)
-        self.on_clip = on_clip
+        self.on_clip, self.on_error = on_clip, on_error
         self.clips: list[ClipInfo] = []
+        self.failed = 0
         self._pending: list[tuple[int, int, int, dict]] = []  # (clip start, stop, number, alert)
         self._count = 0
 
@@ -239,12 +245,24 @@ class EvidenceRecorder:
         a1 = int(round(float(alert.get("t_end") or alert["t"]) * self.sample_rate)) - first
         gaps = [(g0 - first, g1 - first) for g0, g1 in self.ring.gaps if g1 > first]
         kind = str(alert.get("kind", "alert"))
-        base = self.out_dir / f"alert-{number:04d}-{kind}-t{float(alert['t']):.3f}s"
         when = self.ring.time_of(first)
-        clip = write_clip(base, samples, self.sample_rate, alert=alert, alert_start=a0,
-                          alert_count=max(1, a1 - a0), fmt=self.ring.store, center_freq=self.center_freq,
-                          start_time=when.astimezone(timezone.utc) if when else None,
-                          hw=self.hw, source=self.source, source_start=first, gaps=gaps)
+        stamp = when.strftime("%Y%m%dT%H%M%S") + "-" if when is not None else ""
+        name = f"{stamp}alert-{number:04d}-{kind}-t{float(alert['t']):.3f}s"
+        base, k = self.out_dir / name, 1
+        while base.with_name(base.name + ".sigmf-meta").exists():  # an earlier run's clip
+            k += 1
+            base = self.out_dir / f"{name}-{k}"
+        try:
+            clip = write_clip(base, samples, self.sample_rate, alert=alert, alert_start=a0,
+                              alert_count=max(1, a1 - a0), fmt=self.ring.store,
+                              center_freq=self.center_freq,
+                              start_time=when.astimezone(timezone.utc) if when else None,
+                              hw=self.hw, source=self.source, source_start=first, gaps=gaps)
+        except (OSError, ValueError) as e:  # a full disk must not stop detection
+            self.failed += 1
+            if self.on_error is not None:
+                self.on_error(f"evidence clip {base.name} not written: {e}")
+            return
         self.clips.append(clip)
         if self.on_clip is not None:
             self.on_clip(clip)

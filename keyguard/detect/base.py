@@ -15,10 +15,11 @@ memory; what must outlive a run goes through ``ctx.state``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from keyguard.detect.codes import CodeMemory
 from keyguard.detect.config import DetectConfig
+from keyguard.detect.fingerprint import FingerprintMemory
 from keyguard.detect.jamlog import JamLog
 from keyguard.detect.observation import CaptureInfo, Observation
 from keyguard.detect.presses import Press
@@ -36,12 +37,16 @@ class DetectionContext:
     profiles: ProfileIndex
     codes: CodeMemory
     jams: JamLog
+    fingerprints: FingerprintMemory
     state: State | None = None
     models: dict = field(default_factory=dict)
     capture: CaptureInfo | None = None
     handle: int = -1
     captures: dict = field(default_factory=dict)  # handle -> CaptureInfo
     now: float = float("-inf")                    # latest timeline time released (s)
+    #: how long (s) after its last frame a press may still be growing: decisions that wait for
+    #: "the next press" wait this much longer
+    press_latency_s: float = 1.0
 
 
 class Detector:
@@ -87,5 +92,3 @@ def fmt_s(x: float) -> str:
         return f"{x:.1f} s"
     return f"{x:.2f} s"
 
-
-GapFn = Callable[[str], float]

@@ -94,9 +94,14 @@ class FingerprintConfig:
 
     #: presses of an identity needed (enrolled or earlier) before its fingerprint is trusted.
     min_reference: int = 2
-    #: robust z-score (|x − median| / spread) over the fingerprint features above which a press
-    #: does not match its identity (RMS over features).
-    clone_score: float = 6.0
+    #: a press does not match its identity when one fingerprint feature is this many spreads
+    #: from the reference median (robust z-score, |x − median| / spread) ...
+    clone_max_z: float = 4.0
+    #: ... or when the squared z-scores add up to this (several features a little off).
+    clone_chi2: float = 16.0
+    #: two or more mismatching presses of one identity with fresh codes this close together (s)
+    #: are a RollBack of codes never heard here (a person does not press twice within it).
+    rollback_gap_s: float = 1.0
     #: the CFO must differ by at least this much (ppm) to count towards a mismatch: fob crystals
     #: drift a few ppm with temperature and battery, RTL-SDR tuners drift too.
     cfo_floor_ppm: float = 2.5

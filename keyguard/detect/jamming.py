@@ -60,7 +60,10 @@ def burst_explained(obs: Observation, cfg: JammingConfig) -> bool:
         if z > end:
             covered += z - max(a, end)
             end = z
-    return covered >= cfg.explained_fraction * b.duration_s
+    # explained when the frames fill a fair part of the burst, or leave too little energy
+    # unexplained to hold the channel on its own
+    return (covered >= cfg.explained_fraction * b.duration_s
+            or b.duration_s - covered < cfg.min_duration_s)
 
 
 @dataclass

@@ -113,25 +113,19 @@ class BurstInfo:
 
     @classmethod
     def from_burst(cls, burst: Any, features: Any = None) -> "BurstInfo":
-        """From a ``keyguard.dsp.bursts.Burst`` (read by attribute name, so the front end may grow
-        fields without breaking this)."""
-        def get(*names, default=None):
-            for n in names:
-                v = getattr(burst, n, None)
-                if v is not None:
-                    return v
-            return default
-
-        t = float(get("t", default=0.0))
-        t_end = float(get("t_end", default=t))
-        return cls(t=t, t_end=t_end,
-                   freq_hz=_opt(get("freq_hz", "carrier_hz", "freq_offset_hz")),
-                   bandwidth_hz=_opt(get("bandwidth_hz", "occupied_bw_hz")),
-                   rssi_db=_opt(get("rssi_db")), snr_db=_opt(get("snr_db")),
-                   noise_db=_opt(get("noise_db", "noise_floor_db")),
-                   on_fraction=_opt(get("on_fraction", "duty")),
-                   jammer_like=bool(get("jammer_like", "is_jammer_like", "long", default=False)),
-                   features=features)
+        """From a ``keyguard.dsp.bursts.Burst``: its span, carrier (absolute when the capture's
+        centre is known, else the offset from it, like packets), levels, duty cycle and the
+        front end's ``continuous`` (jammer-like) flag."""
+        freq = getattr(burst, "freq_hz", None)
+        if freq is None:
+            freq = getattr(burst, "offset_hz", None)
+        return cls(t=float(burst.t), t_end=float(burst.t_end), freq_hz=_opt(freq),
+                   bandwidth_hz=_opt(getattr(burst, "bandwidth_hz", None)),
+                   rssi_db=_opt(getattr(burst, "rssi_db", None)),
+                   snr_db=_opt(getattr(burst, "snr_db", None)),
+                   noise_db=_opt(getattr(burst, "noise_db", None)),
+                   on_fraction=_opt(getattr(burst, "duty_cycle", None)),
+                   jammer_like=bool(getattr(burst, "continuous", False)), features=features)
 
     @classmethod
     def from_pulse_train(cls, pt: Any, features: Any = None) -> "BurstInfo":

@@ -42,6 +42,10 @@ class Press:
     features: list = field(default_factory=list)  # FeatureVector per frame (when IQ was there)
     bursts: list = field(default_factory=list)    # BurstInfo per frame (for relay evidence)
     fixed_code: bool = False
+    #: what detectors concluded about the press, for the others: ``flags`` such as "old"
+    #: (replay detector), ``notes`` such as the fingerprint comparison (clone detector).
+    flags: set = field(default_factory=set)
+    notes: dict = field(default_factory=dict)
 
     def add(self, pkt: Packet, abs_t: float, abs_end: float, burst: BurstInfo | None) -> None:
         self.frames += 1

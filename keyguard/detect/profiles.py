@@ -105,6 +105,11 @@ class ProfileIndex:
             self._gap_cache[protocol] = g
         return g
 
+    def max_press_gap_s(self) -> float:
+        """The longest press gap (s) of any known protocol, bridging included."""
+        gaps = [self.press_gap_s(n) for n in self._facts] + [self.press_gap_s("")]
+        return max(max(gaps), self.press.rejoin_gap_s)
+
     def is_fixed(self, pkt: Packet) -> bool:
         """True for fixed-code transmissions: the profile says so, or the decoder gave an
         identity but no rolling code."""

@@ -59,14 +59,16 @@ class ReplayDetector(Detector):
             behind = newest
         if original is None and behind is None:
             return []
+        press.flags.add("old")
         key = press.identity or press.code
         self._pending.setdefault(key, []).append(
             OldPress(press=press, original=original, repeats=len(earlier), newest=behind))
         return []
 
     def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
-        gap = ctx.config.replay.rollback_gap_s
-        due = [k for k, v in self._pending.items() if now - v[-1].press.abs_end > gap]
+        # the next old press may still be open in the press tracker: wait for that too
+        wait = ctx.config.replay.rollback_gap_s + ctx.press_latency_s
+        due = [k for k, v in self._pending.items() if now - v[-1].press.abs_end > wait]
         return self._emit(due, ctx)
 
     def flush(self, ctx: DetectionContext) -> list[Alert]:
@@ -124,6 +126,10 @@ class ReplayDetector(Detector):
             ev["newest_counter_seen"] = op.newest.where()
         if p.freq_hz is not None and op.original is not None and op.original.freq_hz is not None:
             ev["carrier_shift_hz"] = p.freq_hz - op.original.freq_hz
+        if "fingerprint" in p.notes:
+            ev["fingerprint"] = p.notes["fingerprint"]
+        if "burst_class" in p.notes:
+            ev["burst_class"] = p.notes["burst_class"]
         return ev
 
     def _replay(self, op: OldPress) -> Alert:

@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
+from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_filter, channel_decimation, extract_channel, fft_size_for
-from keyguard.dsp.demod import carrier_activity, fine_carrier, spectral_lobes
+from keyguard.dsp.demod import carrier_activity, fine_carrier, moving_average, spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
 
@@ -120,9 +121,14 @@ class Burst:
 
 
 class _Region:
-    """Bins active together across ticks: one transmitter while it is being tracked."""
+    """Bins active together across ticks: one transmitter while it is being tracked.
 
-    __slots__ = ("lo", "hi", "start", "last", "ticks", "spec", "floor", "seeded",
+    ``lo``..``hi`` is the region's *core*: the bins active in at least a quarter of its ticks.
+    A run is matched against the core, so one tick of broadband splatter attached to a strong
+    burst does not widen it for good and swallow a neighbour.
+    """
+
+    __slots__ = ("lo", "hi", "start", "last", "ticks", "spec", "floor", "counts", "seeded",
                  "cont_before", "cont_after")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
@@ -132,28 +138,25 @@ class _Region:
         self.ticks: list[int] = []
         self.spec = np.zeros(n_bins)
         self.floor = np.zeros(n_bins)
+        self.counts = np.zeros(n_bins, dtype=np.int32)
         self.seeded = cont_before
         self.cont_before = cont_before
         self.cont_after = False
 
-    def add(self, t: int, power: np.ndarray, floor: np.ndarray) -> None:
-        if self.ticks and self.ticks[-1] == t:
-            return
-        self.ticks.append(t)
-        self.last = t
-        self.spec += power
-        self.floor += floor
+    def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> None:
+        self.counts[lo:hi + 1] += 1
+        if not self.ticks or self.ticks[-1] != t:
+            self.ticks.append(t)
+            self.last = t
+            self.spec += power
+            self.floor += floor
+        core = np.flatnonzero(self.counts >= max(1.0, 0.25 * len(self.ticks)))
+        if core.size:
+            self.lo, self.hi = int(core[0]), int(core[-1])
 
-    def absorb(self, other: "_Region") -> None:
-        self.lo, self.hi = min(self.lo, other.lo), max(self.hi, other.hi)
-        self.start = min(self.start, other.start)
-        self.last = max(self.last, other.last)
-        self.ticks = sorted(set(self.ticks) | set(other.ticks))
-        self.spec += other.spec
-        self.floor += other.floor
-        self.seeded |= other.seeded
-        self.cont_before |= other.cont_before
-        self.cont_after |= other.cont_after
+    def overlap(self, lo: int, hi: int, tol: int) -> int:
+        """Bins shared by [lo, hi] and the core widened by ``tol`` (≤ 0: none)."""
+        return min(hi, self.hi + tol) - max(lo, self.lo - tol) + 1
 
     def excess(self) -> np.ndarray:
         """Mean power over the floor per bin while active (linear, ≥ 0)."""
@@ -164,6 +167,12 @@ class _Region:
         ex = self.excess()
         k = self.lo + int(np.argmax(ex[self.lo:self.hi + 1]))
         return k, float(ex[k])
+
+
+def _summary(r: _Region, bin_freq: np.ndarray) -> tuple:
+    """(start, last, tick set, peak excess power, peak frequency Hz) of a region."""
+    k, p = r.peak()
+    return r.start, r.last, set(r.ticks), p, float(bin_freq[k])
 
 
 class BurstDetector:
@@ -212,6 +221,8 @@ class BurstDetector:
         self.noise = NoiseFloor(n_fft, frames, self.chunk_ticks,
                                 max(1, int(round(noise_window_s / (self.chunk_ticks * self.tick_s)))),
                                 max(1, int(round(noise_warmup_s / (self.chunk_ticks * self.tick_s)))))
+        # lower quartile of a noise-only tick's ratios (each Gamma(frames)/frames)
+        self._q25_noise = float(special.gammaincinv(frames, 0.25) / frames)
         self.seed = 10 ** (seed_db / 10)
         self.extend = 10 ** (extend_db / 10)
         self.seed_long = 10 ** (seed_long_db / 10)
@@ -231,7 +242,7 @@ class BurstDetector:
         self.pre_ticks = self.long_ticks + 2   # raw samples kept before a region's first tick
         self.post_ticks = 2
         self.stats = {"regions": 0, "unseeded": 0, "ghosts": 0, "fsk_merged": 0,
-                      "empty": 0, "below_min_snr": 0, "segments": 0}
+                      "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0}
         # streaming state
         self._pos = 0                      # next capture sample expected
         self._hist: list[np.ndarray] = []  # raw samples [hist_start, _pos)
@@ -244,6 +255,7 @@ class BurstDetector:
         self._ratio_tail = np.zeros((0, n_fft))
         self._open: list[_Region] = []
         self._closed: list[_Region] = []
+        self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
         self._ready: list = []             # heap of (start, seq, Burst)
         self._seq = 0
         self._band_noise = None
@@ -329,6 +341,14 @@ class BurstDetector:
 
     def _detect(self, power: np.ndarray, floor: np.ndarray, first_tick: int) -> None:
         ratio = power / np.maximum(floor, 1e-30)
+        # Common-mode correction: when the whole band rises together (receiver gain/AGC, a
+        # strong signal switching off and releasing compression), every bin's ratio rises;
+        # the band's lower quartile tracks that and is divided out. It only ever lowers ratios,
+        # and narrowband transmitters occupying up to 3/4 of the band do not move it.
+        q = self.n_bins // 4
+        common = np.partition(ratio, q, axis=1)[:, q] / self._q25_noise
+        np.maximum(common, 1.0, out=common)
+        ratio /= common[:, None]
         ext_r = np.concatenate([self._ratio_tail, ratio]) if self._ratio_tail.size else ratio
         k = self.long_ticks
         cs = np.cumsum(ext_r, axis=0)
@@ -371,20 +391,20 @@ class BurstDetector:
 
     def _attach(self, t: int, lo: int, hi: int, seeded: bool, power: np.ndarray,
                 floor: np.ndarray) -> None:
-        tol = 2
-        hits = [r for r in self._open if lo <= r.hi + tol and hi >= r.lo - tol]
-        if not hits:
-            r = _Region(lo, hi, t, self.n_bins)
-            self._open.append(r)
+        # The run joins the open region whose core it overlaps most. Regions never merge: a
+        # run touching two of them (splatter from a strong burst reaching a weak neighbour)
+        # goes to one, and both stay separate transmitters.
+        best, best_overlap = None, 0
+        for r in self._open:
+            ov = r.overlap(lo, hi, 2)
+            if ov > best_overlap:
+                best, best_overlap = r, ov
+        if best is None:
+            best = _Region(lo, hi, t, self.n_bins)
+            self._open.append(best)
             self.stats["regions"] += 1
-        else:
-            r = hits[0]
-            for other in hits[1:]:
-                r.absorb(other)
-                self._open.remove(other)
-            r.lo, r.hi = min(r.lo, lo), max(r.hi, hi)
-        r.seeded |= seeded
-        r.add(t, power, floor)
+        best.seeded |= seeded
+        best.add(t, lo, hi, power, floor)
 
     def _close_stale(self, t: int) -> None:
         keep = []
@@ -410,27 +430,72 @@ class BurstDetector:
     # finishing regions
     def _finalize(self, final: bool) -> None:
         now = self._row_first  # ticks before this one have been detected
-        ready = [r for r in self._closed if final or now >= r.last + self.hang_ticks + 4]
+        ready = [r for r in self._closed
+                 if r.ticks and (final or now >= r.last + self.hang_ticks + 4)]
+        empty = [r for r in self._closed if not r.ticks]
+        self.stats["empty"] += len(empty)
         if not ready:
+            self._closed = [r for r in self._closed if r.ticks]
             return
-        groups = self._group(ready)
-        done = set()
+        groups, consumed = self._group(ready)
+        self._closed = [r for r in self._closed if r.ticks and id(r) not in consumed]
         for g in groups:
+            shadow = self._shadowed(g)
             for r in g:
-                done.add(id(r))
-        self._closed = [r for r in self._closed if id(r) not in done]
-        for g in groups:
+                self._recent.append(_summary(r, self._bin_freq))
+            if shadow:
+                self.stats["ghosts"] += 1
+                continue
             for burst in self._bursts_of(g):
                 heapq.heappush(self._ready, (burst.start, self._seq, burst))
                 self._seq += 1
 
-    def _group(self, ready: list[_Region]) -> list[list[_Region]]:
-        """Pair coincident regions: FSK lobes merge, images/splatter are dropped."""
+    def _shadowed(self, group: list[_Region]) -> bool:
+        """True when the group is a copy of a much stronger transmitter's keying.
+
+        Clipping, intermodulation and I/Q imbalance of a strong keyed signal put weak copies of
+        it elsewhere in the band: same pulses, same times. Such a region lies inside a region
+        ``ghost_db`` stronger, and its envelope follows the strong one's pulse by pulse. A fob
+        under a jammer also lies inside a much stronger region, but its envelope does not
+        follow the jammer's (a steady carrier, or keyed independently), so it stays.
+        """
+        now = self._row_first
+        horizon = now - self.max_ticks - self.hang_ticks - 8
+        self._recent = [e for e in self._recent if e[1] >= horizon]
+        ticks = set().union(*(r.ticks for r in group))
+        start, last = min(r.start for r in group), max(r.last for r in group)
+        k, power = max((r.peak() for r in group), key=lambda kp: kp[1])
+        members = {id(r) for r in group}
+        others = [_summary(r, self._bin_freq) for r in self._open + self._closed
+                  if id(r) not in members and r.ticks] + self._recent
+        env_w = None
+        for s_start, s_last, s_ticks, s_power, s_freq in others:
+            if s_power < power * 10 ** (self.ghost_db / 10) or s_last < start or s_start > last:
+                continue
+            if len(ticks & s_ticks) < 0.9 * len(ticks):
+                continue
+            a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
+            b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
+            raw = self._history(a, b)
+            if env_w is None:
+                env_w = self._envelope(raw, a, float(self._bin_freq[k]))
+            env_s = self._envelope(raw, a, s_freq)
+            if env_w.std() > 0 and env_s.std() > 0 and np.corrcoef(env_w, env_s)[0, 1] >= 0.7:
+                return True
+        return False
+
+    def _envelope(self, raw: np.ndarray, first: int, freq: float) -> np.ndarray:
+        """Power envelope (0.1 ms smoothing) of a minimum-width channel at ``freq``."""
+        y, rate, _ = extract_channel(raw, self.sample_rate, first, freq, self.min_channel_bw_hz)
+        p = y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
+        return moving_average(p, max(1, int(round(1e-4 * rate))))
+
+    def _group(self, ready: list[_Region]) -> tuple[list[list[_Region]], set[int]]:
+        """Group coincident regions: FSK lobes merge, images and splatter are dropped.
+
+        Returns the groups (strongest or first region first) and the ids of every region used.
+        """
         pool = [r for r in self._closed if r.ticks]
-        for r in self._closed:
-            if not r.ticks:
-                self.stats["empty"] += 1
-        ready = [r for r in ready if r.ticks]
         used: set[int] = set()
         groups: list[list[_Region]] = []
         for r in sorted(ready, key=lambda r: (r.start, r.lo)):
@@ -453,33 +518,27 @@ class BurstDetector:
                 elif (sep <= self.fsk_max_sep_hz or mirror) and abs(rel) >= self.ghost_db:
                     used.add(id(o))
                     self.stats["ghosts"] += 1
-                    if rel > 0:  # the new one is the real transmitter
-                        group[0] = o
+                    if rel > 0 and len(group) == 1:  # r was the ghost of o
+                        group = [o]
                         kr, pr = ko, po
             groups.append(group)
-        # regions that were dropped as ghosts leave the closed list with their group
-        for r in pool:
-            if id(r) in used and not any(r in g for g in groups):
-                groups.append([])
-                self._closed = [c for c in self._closed if c is not r]
-        return [g for g in groups if g]
+        return groups, used
 
     def _bursts_of(self, group: list[_Region]) -> list[Burst]:
         if not all(r.seeded for r in group):
             self.stats["unseeded"] += 1
             return []
-        region = group[0]
+        base = group[0]
         lobes = None
         if len(group) > 1:
             ks = sorted(r.peak()[0] for r in group[:2])
             lobes = (float(self._bin_freq[ks[0]]), float(self._bin_freq[ks[1]]))
-            merged = _Region(region.lo, region.hi, region.start, self.n_bins)
-            merged.ticks = []
-            for r in group:
-                merged.absorb(r)
-            region = merged
-        ex = region.excess()
-        lo, hi = region.lo, region.hi
+        ex = np.maximum.reduce([r.excess() for r in group])
+        lo = max(0, min(r.lo for r in group) - 3)
+        hi = min(self.n_bins - 1, max(r.hi for r in group) + 3)
+        start, last = min(r.start for r in group), max(r.last for r in group)
+        cont_before = any(r.cont_before for r in group)
+        cont_after = any(r.cont_after for r in group)
         kp = lo + int(np.argmax(ex[lo:hi + 1]))
         occ = np.flatnonzero(ex[lo:hi + 1] >= ex[kp] * 0.01) + lo
         occ_lo, occ_hi = int(occ[0]), int(occ[-1])
@@ -490,16 +549,15 @@ class BurstDetector:
         else:
             bw = float(np.clip(bandwidth + 4 * self.bin_hz, self.min_channel_bw_hz,
                                self.max_channel_bw_hz))
-        a = max(self._hist_start, (region.start - self.pre_ticks) * self.tick_len)
-        b = min(self._pos, (region.last + 1 + self.post_ticks) * self.tick_len)
+        a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
+        b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
         raw = self._history(a, b)
         y, rate, step = extract_channel(raw, self.sample_rate, a, centre, bw)
         # noise: the floor around the channel, through the channel filter's noise bandwidth
-        n_ticks = max(len(region.ticks), 1)
-        floor = region.floor / n_ticks
+        floor = base.floor / max(len(base.ticks), 1)
         in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
         per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else float(np.median(floor))
-        taps = channel_filter(self.sample_rate, bw, channel_decimation(self.sample_rate, bw))
+        taps = channel_filter(self.sample_rate, bw, step)
         noise_ch = per_bin * self.n_bins * float(np.sum(taps.astype(np.float64) ** 2))
         band_noise = float(np.median(floor)) * self.n_bins
         act = carrier_activity(y, rate, noise_ch)
@@ -510,7 +568,9 @@ class BurstDetector:
         packages = self._packages(act, rate)
         for idx, (e0, e1) in enumerate(packages):
             burst = self._make_burst(y, rate, step, a, act, e0, e1, packages, idx, centre, bw,
-                                     bandwidth, noise_ch, band_noise, lobes, region)
+                                     bandwidth, noise_ch, band_noise, lobes,
+                                     cont_before and idx == 0,
+                                     cont_after and idx == len(packages) - 1)
             if burst is None:
                 continue
             if self.min_snr_db is not None and burst.snr_db < self.min_snr_db:
@@ -538,7 +598,7 @@ class BurstDetector:
         return out
 
     def _make_burst(self, y, rate, step, a, act, e0, e1, packages, idx, centre, bw, bandwidth,
-                    noise_ch, band_noise, lobes, region) -> Burst | None:
+                    noise_ch, band_noise, lobes, trunc_start, trunc_end) -> Burst | None:
         n = y.size
         margin = int(round(1e-3 * rate))
         lo_lim = 0 if idx == 0 else int(0.5 * (packages[idx - 1][1] + e0))
@@ -559,6 +619,11 @@ class BurstDetector:
             carrier = 0.5 * (tones.peak_hz + tones.second_hz)
         else:
             carrier = fine_carrier(seg, mask, rate)
+        if abs(carrier) > 0.5 * bw:
+            # the strongest thing in this channel sits outside its pass band: a neighbour
+            # leaking through the filter skirt, reported in its own channel
+            self.stats["leaks"] += 1
+            return None
         start = a + int(round(e0 * step))
         stop = a + int(round(e1 * step))
         duration = (stop - start) / self.sample_rate
@@ -573,8 +638,7 @@ class BurstDetector:
             iq=np.ascontiguousarray(y[s0:s1]), iq_rate=rate, iq_start=a + s0 * step, iq_step=step,
             channel_bw_hz=bw,
             continuous=duration >= self.continuous_s and duty >= self.continuous_duty,
-            truncated_start=region.cont_before and idx == 0,
-            truncated_end=region.cont_after and idx == len(packages) - 1,
+            truncated_start=trunc_start, truncated_end=trunc_end,
             fsk_lobes_hz=lobes)
 
     # -------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ Conventions follow rtl_433 where it has one:
 - Pulse-length code (KIA Seed, Star Line): pulse and gap stretch together; both short is 0
   (``one="long"``).
 - Slot PPM (Megacode): one pulse per fixed-length slot; its position within the slot is the bit.
+- Ternary PWM (Security+ 1.0): three pulse widths in a constant symbol period give trits 0/1/2.
 
 Confidence is 1 at the nominal timing and falls linearly to 0 at the decision boundary between
 two symbols, so a caller can drop frames whose weakest bit is too close to call. Timings can be
@@ -37,7 +38,8 @@ STOP_MISFIT = "misfit"      # the next run does not fit the line code
 STOP_GAP = "gap"            # a long gap ended the data (the last bit was read before it)
 STOP_MAX = "max_bits"       # ``max_bits`` bits were read
 
-LINE_CODES = ("pwm", "ppm", "manchester", "diff_manchester", "pcm", "pulse_length", "slot_ppm")
+LINE_CODES = ("pwm", "ppm", "manchester", "diff_manchester", "pcm", "pulse_length", "slot_ppm",
+              "ternary_pwm")
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,10 @@ def _chips(d: np.ndarray, lv: np.ndarray, start: int, unit: float, tol: float, m
     cerr = np.repeat(err[:k] / np.maximum(counts, 1), counts)
     stop = start + k
     if k == dd.size:
+        if odd_fill and chips.size % 2 == 1 and chips[-1] == 1:
+            # the burst ends on a carrier-on chip: the missing last chip is the silence after
+            chips = np.concatenate([chips, np.zeros(1, dtype=chips.dtype)])
+            cerr = np.concatenate([cerr, [0.0]])
         return chips, cerr, stop, STOP_END
     reason = STOP_GAP if dd[k] > max_run * unit + tol else STOP_MISFIT
     if odd_fill and chips.size % 2 == 1 and dd[k] > max_run * unit + tol:
@@ -399,11 +405,12 @@ def slice_slot_ppm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0,
                    slot_us: float, shift_us: float, tolerance_us: float, first_bit: int = 1,
                    pulse_us: float | None = None, max_bits: int | None = None,
                    scale: float = 1.0) -> SliceResult:
-    """Pulse position in fixed slots (Megacode): one pulse per slot, early or late.
+    """Pulse position in fixed slots (Megacode): one pulse per slot, early (0) or late (1).
 
     slot_us: slot length. shift_us: how much later a 1's pulse sits in its slot than a 0's.
-    first_bit: the value of the first slot's bit (it is the reference for the others; Megacode
-    always starts with a 1). Consecutive pulses must fall in consecutive slots.
+    first_bit: the value of the first slot's bit (the reference; Megacode always starts with
+    a 1). Bits follow from the spacing of consecutive pulses (slot: same bit, slot + shift:
+    0 -> 1, slot - shift: 1 -> 0), so a slightly fast or slow clock does not accumulate.
     """
     d, lv = _arrays(durations_us, levels)
     if start >= d.size or lv[start] != 1:
@@ -413,20 +420,21 @@ def slice_slot_ppm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0,
     pulse_idx = np.flatnonzero(lv[start:] == 1)
     ts = t[pulse_idx]
     widths = d[start:][pulse_idx]
-    # position of each pulse relative to where a pulse of the first bit's value would sit
-    ref = ts - ts[0] + (shift if first_bit == 1 else 0.0)
-    k = np.arange(ts.size)
-    pos = ref - k * slot  # nominal: +shift (bit 1) or 0 (bit 0)
-    is1 = np.abs(pos - shift) <= tol
-    is0 = np.abs(pos) <= tol
-    ok = is1 | is0
+    step = np.diff(ts)
+    # step kind: 0 same bit, +1 rise (0 -> 1), -1 fall (1 -> 0)
+    kinds = np.array([0.0, shift, -shift])
+    k = np.argmin(np.abs(step[:, None] - slot - kinds[None, :]), axis=1)
+    err_step = np.abs(step - slot - kinds[k])
+    delta = np.array([0, 1, -1])[k]
+    bits = np.concatenate([[first_bit], first_bit + np.cumsum(delta)])
+    ok = np.concatenate([[True], (err_step <= tol) & (bits[1:] >= 0) & (bits[1:] <= 1)])
     if pulse_us is not None:
         ok &= np.abs(widths - pulse_us * scale) <= tol
     natural = _first_false(ok)
     nbits = _cap(natural, max_bits)
     if nbits == 0:
         return _empty(start)
-    err = np.where(is1, np.abs(pos - shift), np.abs(pos))[:nbits]
+    err = np.concatenate([[0.0], err_step])[:nbits]
     conf = np.clip(1.0 - err / (shift / 2.0), 0.0, 1.0).astype(np.float32)
     stop = start + int(pulse_idx[nbits - 1]) + 1
     if natural > nbits:
@@ -435,8 +443,54 @@ def slice_slot_ppm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0,
         reason = STOP_END if stop >= d.size else STOP_GAP
     else:
         reason = STOP_MISFIT
-    return SliceResult(is1[:nbits].astype(np.uint8), conf, err.astype(np.float32), start, stop,
-                       reason)
+    return SliceResult(bits[:nbits].astype(np.uint8), conf, err.astype(np.float32), start,
+                       stop, reason)
+
+
+def slice_ternary_pwm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
+                      short_us: float, long_us: float, tolerance_us: float,
+                      max_bits: int | None = None, scale: float = 1.0) -> SliceResult:
+    """Ternary pulse width: pulses of short, (short + long)/2 and long are trits 0, 1, 2.
+
+    The gap completes a constant symbol period (short + long); a longer gap ends the data and
+    the last symbol is read from its pulse. The "bits" of the result are trits (0, 1, 2).
+    """
+    d, lv = _arrays(durations_us, levels)
+    if start >= d.size or lv[start] != 1:
+        return _empty(start)
+    s, l_, tol = short_us * scale, long_us * scale, tolerance_us * scale
+    widths = np.array([s, (s + l_) / 2.0, l_])
+    half = (widths[1] - widths[0]) / 2.0
+    period = s + l_
+    p = d[start::2]
+    n = p.size
+    gap = np.full(n, np.inf)
+    g = d[start + 1::2]
+    gap[: g.size] = g
+    k_sym = np.argmin(np.abs(p[:, None] - widths[None, :]), axis=1)
+    nom = widths[k_sym]
+    p_ok = np.abs(p - nom) <= tol
+    g_nom = period - nom
+    g_data = np.abs(gap - g_nom) <= tol
+    g_end = gap > g_nom + tol
+    k = _first_false(p_ok & (g_data | g_end))
+    ends = np.flatnonzero(g_end[:k])
+    natural = int(ends[0]) + 1 if ends.size else k
+    nsym = _cap(natural, max_bits)
+    if nsym == 0:
+        return _empty(start)
+    err = np.maximum(np.abs(p - nom)[:nsym], np.where(g_data, np.abs(gap - g_nom), 0.0)[:nsym])
+    conf = np.clip(1.0 - err / half, 0.0, 1.0).astype(np.float32)
+    last_end = bool(g_end[nsym - 1])
+    if natural > nsym:
+        reason, stop = STOP_MAX, start + 2 * nsym
+    elif last_end:
+        reason = STOP_GAP if np.isfinite(gap[nsym - 1]) else STOP_END
+        stop = start + 2 * nsym - 1
+    else:
+        reason, stop = STOP_MISFIT, start + 2 * nsym
+    return SliceResult(k_sym[:nsym].astype(np.uint8), conf, err.astype(np.float32), start,
+                       min(stop, d.size), reason)
 
 
 # ------------------------------------------------------------------------------------------

@@ -196,27 +196,28 @@ def _estimate(kind: str, kw: dict, pcl, gcl) -> TimingEstimate:
 
 
 def _best_start(fn, d: np.ndarray, lv: np.ndarray, kw: dict, max_skip: int
-                ) -> tuple[int, slicers.SliceResult]:
+                ) -> tuple[int, slicers.SliceResult, float]:
     """The start run (within the first ``max_skip`` runs) giving the longest slice.
 
     For Manchester the data may start in the middle of a two-chip run (its first chip closes
-    the sync), so a start that drops the first chip of a long run is tried as well.
+    the sync), so a start that drops the first chip of a long run is tried as well; the third
+    value is how much (µs) of the start run is not data (0 normally).
     """
-    best_i, best = 0, None
+    best_i, best, cut = 0, None, 0.0
     unit = kw.get("half_us")
     for i in range(0, min(max_skip, d.size)):
         r = fn(d, lv, i, **kw)
         if best is None or r.bits.size > best.bits.size:
-            best_i, best = i, r
+            best_i, best, cut = i, r, 0.0
         if unit is not None and d[i] > 1.5 * unit:
             d2 = d[i:].copy()
             d2[0] -= unit
             r2 = fn(d2, lv[i:], 0, **kw)
             if r2.bits.size > best.bits.size:
-                best_i = i
+                best_i, cut = i, float(unit)
                 best = slicers.SliceResult(r2.bits, r2.confidence, r2.error_us, i,
                                            i + r2.stop, r2.reason)
-    return best_i, best
+    return best_i, best, cut
 
 
 def _clusters(d: np.ndarray, lv: np.ndarray):
@@ -261,8 +262,8 @@ def _analyse(d: np.ndarray, lv: np.ndarray, min_bits: int, max_skip: int = 48):
         fn = _SLICERS[kind]
         explained, results = 0, []
         for lo, hi in segs:
-            start, res = _best_start(fn, d[lo:hi], lv[lo:hi], kw, max_skip)
-            results.append((lo, hi, start, res))
+            start, res, cut = _best_start(fn, d[lo:hi], lv[lo:hi], kw, max_skip)
+            results.append((lo, hi, start, res, cut))
             if res.stop - res.start >= min_bits:  # runs, so codes of any density compare
                 explained += res.stop - res.start
         # a looser code (PCM explains any Manchester burst; non-complementary PWM any PWM)
@@ -308,6 +309,10 @@ class UnknownFrame:
     confidence: float
     timing: TimingEstimate
     fields: dict = field(default_factory=dict)
+    start_run: int = 0        # first data run (index into the arrays analysed)
+    stop_run: int = 0         # one past the last data run
+    cut_us: float = 0.0       # leading part of the start run that is not data (µs)
+    delimiter_run: int = -1   # the delimiter run before the piece (-1: the burst start)
 
 
 def unknown_frames(durations_us: np.ndarray, levels: np.ndarray,
@@ -339,13 +344,30 @@ def unknown_frames(durations_us: np.ndarray, levels: np.ndarray,
         if got is None:
             continue
         est, results = got
-        for lo, hi, start, res in results:
+        for lo, hi, start, res, cut in results:
             if res.bits.size < min_bits or res.min_confidence < 0.1:
                 continue
             if res.stop - res.start < MIN_COVERAGE * (hi - lo - start):
                 continue
-            t0 = float(edges[a + lo + res.start])
+            if _is_preamble(res.bits):
+                continue
+            t0 = float(edges[a + lo + res.start]) + cut
             t1 = float(edges[a + lo + res.stop])
             out.append(UnknownFrame(t0, t1, res.bits, res.min_confidence, est,
-                                    est.as_fields()))
+                                    est.as_fields(), a + lo + res.start, a + lo + res.stop,
+                                    cut, a + lo - 1 if lo > 0 else -1))
     return out
+
+
+def _is_preamble(bits: np.ndarray, min_tail: int = 16) -> bool:
+    """True when the bits are (nearly) all a constant or alternating pattern: a preamble or
+    sync that sliced cleanly, not a payload."""
+    b = np.asarray(bits, dtype=np.int8)
+    if b.size < 2:
+        return True
+    same = np.concatenate([[True], b[1:] == b[:-1]])
+    alt = np.concatenate([[True], b[1:] != b[:-1]])
+    # length of the leading constant or alternating stretch
+    lead = max(int(np.argmin(same)) if not same.all() else b.size,
+               int(np.argmin(alt)) if not alt.all() else b.size)
+    return b.size - lead < min_tail

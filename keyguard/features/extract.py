@@ -190,29 +190,30 @@ def _frequency_out(out: dict, ff: FrequencyFeatures, channel_freq_hz: float | No
     out["cfo_ppm"] = cfo / (nominal_freq_hz or DEFAULT_NOMINAL_HZ) * 1e6
 
 
-def features_from_burst(burst: Any, *, profile: Any = None, center_freq_hz: float | None = None
-                        ) -> FeatureVector:
-    """Features of a ``keyguard.dsp`` burst (its channelised IQ and levels, read by name)."""
-    iq = getattr(burst, "iq", None)
-    if iq is None:
-        raise ValueError("this burst carries no channelised IQ")
-    fs = float(getattr(burst, "iq_rate", None) or getattr(burst, "sample_rate"))
-    off = getattr(burst, "freq_hz", None)
-    if off is None:
-        off = getattr(burst, "carrier_hz", None)
-    chan = None if off is None else float(off) + (center_freq_hz or 0.0)
+def features_from_burst(burst: Any, profile: Any = None) -> FeatureVector:
+    """Features of a ``keyguard.dsp.bursts.Burst``: its channelised IQ (centred at
+    ``channel_offset_hz`` from the capture centre, ≈ 1 ms of noise either side), the channel's
+    noise level, the burst's RSSI/SNR, and from ``profile`` (optional) the nominal carrier,
+    modulation and short width."""
+    iq = burst.iq
+    fs = float(burst.iq_rate)
+    centre = getattr(burst, "center_freq", None)
+    chan = float(burst.channel_offset_hz) + (centre or 0.0)
     nominal = te = mod = None
     if profile is not None:
-        freqs = getattr(profile, "frequencies_hz", ()) or ()
-        if freqs and chan is not None:
+        freqs = tuple(getattr(profile, "frequencies_hz", ()) or ())
+        if freqs and centre is not None:
+            # the profile's frequency nearest the burst (fobs exist at 315/433.92/868 MHz)
             nominal = float(min(freqs, key=lambda f: abs(f - chan)))
-        elif freqs:
-            nominal = float(freqs[0])
         timing = getattr(profile, "timing", None)
         te = getattr(timing, "te_short_us", None) if timing is not None else None
         mod = getattr(profile, "modulation", None)
-    mod = mod or getattr(burst, "modulation", None)
-    noise = getattr(burst, "noise_power", None)
+    if nominal is None and centre is not None:
+        nominal = DEFAULT_NOMINAL_HZ if abs(chan - DEFAULT_NOMINAL_HZ) < 1e6 else None
+    if mod is None and getattr(burst, "fsk_lobes_hz", None) is not None:
+        mod = "FSK"
+    noise_db = getattr(burst, "channel_noise_db", None)
+    noise = None if noise_db is None else 10.0 ** (float(noise_db) / 10.0)
     return burst_features(iq, fs, modulation=mod, channel_freq_hz=chan, nominal_freq_hz=nominal,
                           te_us=te, noise_power=noise, snr_db=getattr(burst, "snr_db", None),
                           rssi_db=getattr(burst, "rssi_db", None))

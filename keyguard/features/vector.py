@@ -53,12 +53,14 @@ FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
 FEATURE_SET_VERSION = 1
 _INDEX = {n: i for i, n in enumerate(FEATURE_NAMES)}
 
-#: features that describe the transmitter rather than the channel or the receiver: what clone
-#: detection compares. Level, SNR and duration depend on distance and on how long a button is
-#: held; noise and spectral-line features describe replayers (classifier input, not identity).
+#: features that describe the transmitter rather than the channel or the receiver, and that
+#: stay put from 10 to 35 dB SNR: what clone detection compares. Level, SNR and duration depend
+#: on distance and on how long a button is held; overshoot, extinction and jitter are noise-
+#: limited at moderate SNR; noise and spectral-line features describe replayers (classifier
+#: input, not identity).
 FINGERPRINT_FEATURES: tuple[str, ...] = (
-    "cfo_ppm", "chirp_hz", "fsk_deviation_hz", "rise_time_us", "fall_time_us", "overshoot",
-    "droop_db", "extinction_db", "te_us", "timing_jitter_us")
+    "cfo_ppm", "te_us", "rise_time_us", "fall_time_us", "droop_db", "chirp_hz",
+    "fsk_deviation_hz")
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,9 @@ def _open_raw(p: Path, kind: str, *, spec: str, name: NameInfo, sample_rate, cen
                    warnings=warnings + trailing_warning(reader),
                    file_paths=(str(p),) + ((str(side_path),) if side_path else ()), reader=reader,
                    extra={"sample_format": kind, "metadata_sources": res.sources,
-                          "format_from": name.fmt_source or "contents"})
+                          "format_from": name.fmt_source or "contents",
+                          "sigmf_sha512": side.sha512 if side else None,
+                          "sigmf_data_span": (str(p), 0, p.stat().st_size)})
 
 
 def _open_wav(p: Path, *, spec: str, name: NameInfo, sample_rate, center_freq,

@@ -17,6 +17,7 @@ Only the file format is read here; turning decoded keys into pulses is the proto
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +45,7 @@ PRESETS: dict[str, tuple[str, float | None]] = {
     "FuriHalSubGhzPresetGFSK9_99KbAsync": ("FSK", None),
 }
 
+_KEY_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _RAW_FILETYPE = "Flipper SubGhz RAW File"
 _KEY_FILETYPE = "Flipper SubGhz Key File"
 
@@ -197,7 +199,8 @@ def parse_sub(text: str, *, path: str = "<text>",
 
 # --------------------------------------------------------------------------------------------
 def _is_key_name(name: str) -> bool:
-    return name.replace("_", "").replace("+", "").replace(" ", "").replace(".", "").isalnum()
+    """FlipperFormat keys are identifiers: ``Frequency``, ``RAW_Data``, ``Secplus_packet_1``."""
+    return bool(_KEY_NAME_RE.fullmatch(name))
 
 
 def _show(s: str, n: int = 40) -> str:

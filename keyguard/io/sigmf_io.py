@@ -213,7 +213,8 @@ def write_sigmf(path: str | Path, samples: np.ndarray | Iterable, sample_rate: f
                 fmt: str = "cf32", center_freq: float | None = None,
                 start_time: datetime | None = None, hw: str | None = None,
                 annotations: Iterable[dict] = (), description: str | None = None,
-                author: str | None = None, overwrite: bool = False) -> Path:
+                author: str | None = None, overwrite: bool = False,
+                extensions: Iterable[dict] = ()) -> Path:
     """Write a SigMF recording and return the path of its metadata (or archive) file.
 
     path: ``x``, ``x.sigmf-meta`` or ``x.sigmf-data`` write the pair ``x.sigmf-meta`` +
@@ -247,6 +248,8 @@ def write_sigmf(path: str | Path, samples: np.ndarray | Iterable, sample_rate: f
             g["core:description"] = description
         if author:
             g["core:author"] = author
+        if extensions:  # non-core namespaces in use: dicts of name, version, optional
+            g["core:extensions"] = [dict(e) for e in extensions]
         sm = SigMFFile(global_info=g)
         cap: dict = {}
         if center_freq is not None:

@@ -29,7 +29,7 @@ import numpy as np
 from keyguard.dsp import slicers
 from keyguard.dsp.slicers import SliceResult, bits_to_hex
 from keyguard.events import Packet, time_at
-from keyguard.protocols.profile import Profile, tristate
+from keyguard.protocols.profile import Profile, expected_check, tristate
 from keyguard.protocols.registry import Registry, load_registry
 from keyguard.pulse_train import PulseTrain
 
@@ -209,6 +209,10 @@ def _slice(p: Profile, d: np.ndarray, lv: np.ndarray, start: int, scale: float,
         return slicers.slice_pcm(d, lv, start, unit_us=t.te_short_us,
                                  tolerance_us=t.tolerance_us, max_run=int(line["max_run"]),
                                  max_bits=max_bits, scale=scale)
+    if lc == "ternary_pwm":
+        return slicers.slice_ternary_pwm(d, lv, start, short_us=t.te_short_us,
+                                         long_us=t.te_long_us, tolerance_us=t.tolerance_us,
+                                         max_bits=max_bits, scale=scale)
     if lc == "slot_ppm":
         return slicers.slice_slot_ppm(d, lv, start, slot_us=line["slot_us"],
                                       shift_us=line["shift_us"], tolerance_us=t.tolerance_us,
@@ -248,6 +252,11 @@ def _window(p: Profile, d: np.ndarray, lv: np.ndarray, s: _Start
     wl = lv[lo:s.data + span]
     if s.lead_us > 0:
         wd[0] = s.lead_us
+    elif fr.lead_chip is not None and wl.size and wl[0] != fr.lead_chip:
+        # the first chip merged into the silence before the frame: put it back
+        wd = np.concatenate([[p.timing.te_short_us * s.scale], wd])
+        wl = np.concatenate([[np.int8(fr.lead_chip)], wl])
+        lo -= 1
     if s.bias_us and p.modulation == "OOK" and abs(s.bias_us) > 0.05 * p.timing.te_short_us:
         wd = wd + np.where(wl == 1, -s.bias_us, s.bias_us)
         wd = np.maximum(wd, 0.0)
@@ -296,27 +305,9 @@ def _join(p: Profile, names: tuple[str, ...], raw: dict) -> str | None:
 
 
 def _check(p: Profile, bits: np.ndarray, raw: dict) -> str:
-    c = p.check
-    if c.kind == "none":
+    if p.check.kind == "none":
         return "none"
-    from keyguard.protocols import crc as crcmod
-
-    seg = bits[c.over[0]:c.over[1]]
-    got = raw[c.field]
-    if c.kind == "crc":
-        want = crcmod.Crc(c.width, c.poly, c.init, refout=c.refout,
-                          xorout=c.xorout).compute_bits(seg)
-    elif c.kind == "parity":
-        want = crcmod.parity(seg) ^ (1 if c.parity == "odd" else 0)
-    elif c.kind == "hcs36x":
-        want = crcmod.hcs36x_crc(seg)
-    elif c.kind == "sum":
-        want = crcmod.sum_checksum(np.packbits(seg).tobytes(), c.width)
-    elif c.kind == "xor":
-        want = crcmod.xor_checksum(np.packbits(seg).tobytes()) & ((1 << c.width) - 1)
-    else:
-        raise ValueError(f"unknown check kind {c.kind!r}")
-    return "ok" if int(want) == int(got) else "bad"
+    return "ok" if expected_check(p.check, bits) == int(raw[p.check.field]) else "bad"
 
 
 def frame_fields(p: Profile, bits: np.ndarray, codec_ctx: dict | None = None
@@ -390,27 +381,41 @@ def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray
         if res.min_confidence < min_confidence:
             continue
         bits = res.bits if not p.invert else (1 - res.bits).astype(np.uint8)
-        got = frame_fields(p, bits, codec_ctx)
-        if got is None:
-            continue
-        shown, raw, integrity = got
-        identity = code = None
-        if p.identity:
-            j = _join(p, p.identity, raw)
-            identity = None if j is None else f"{p.family}:{j}"
-        if p.code:
-            j = _join(p, p.code, raw)
-            if j is not None:
-                code = f"{identity or p.family}:{j}"
         stop_run = base + res.stop + trailer_runs
         end_run = stop_run
         # a trailing gap is not part of the frame's time span
         while end_run - 1 > s.data and lv[end_run - 1] == 0:
             end_run -= 1
-        frames.append(Frame(p, float(edges[s.first]), float(edges[min(end_run, d.size)]),
-                            bits, res.min_confidence, scale, shown, integrity, identity, code))
+        t0, t1 = float(edges[s.first]), float(edges[min(end_run, d.size)])
+        if p.frame.parts > 1:
+            # one part of a multi-frame message: fields come once all parts are in
+            frames.append(Frame(p, t0, t1, bits, res.min_confidence, scale,
+                                extra={"part": True}))
+        else:
+            made = make_frame(p, bits, t0, t1, res.min_confidence, scale, codec_ctx)
+            if made is None:
+                continue
+            frames.append(made)
         taken_until = stop_run - 1
     return frames
+
+
+def make_frame(p: Profile, bits: np.ndarray, t0_us: float, t1_us: float, confidence: float,
+               scale: float, codec_ctx: dict | None) -> Frame | None:
+    """A decoded Frame from a message's bits (None when the fields say it is not valid)."""
+    got = frame_fields(p, bits, codec_ctx)
+    if got is None:
+        return None
+    shown, raw, integrity = got
+    identity = code = None
+    if p.identity:
+        j = _join(p, p.identity, raw)
+        identity = None if j is None else f"{p.family}:{j}"
+    if p.code:
+        j = _join(p, p.code, raw)
+        if j is not None:
+            code = f"{identity or p.family}:{j}"
+    return Frame(p, t0_us, t1_us, bits, confidence, scale, shown, integrity, identity, code)
 
 
 # ------------------------------------------------------------------------------------------
@@ -440,6 +445,13 @@ class Decoder:
         self.unknown = unknown and not protocols
         self.codec_ctx = dict(codec_ctx or {})
         self.min_confidence = float(min_confidence)
+        # parts of multi-frame messages waiting for the rest: profile name -> [(t0 s, t1 s,
+        # bits, confidence)]
+        self._pending: dict[str, list[tuple[float, float, np.ndarray, float]]] = {}
+
+    def reset(self) -> None:
+        """Forget parts of multi-frame messages (call between unrelated captures)."""
+        self._pending.clear()
 
     # cheap pre-filter ---------------------------------------------------------------------
     def _candidates(self, train: PulseTrain) -> list[Profile]:
@@ -478,8 +490,44 @@ class Decoder:
 
     def decode(self, train: PulseTrain, capture: str = "<array>",
                start_time: datetime | None = None) -> list[Packet]:
-        """Packets of one burst (see :meth:`decode_frames`)."""
-        return [to_packet(f, train, capture, start_time) for f in self.decode_frames(train)]
+        """Packets of one burst (see :meth:`decode_frames`).
+
+        Trains must come in time order: a message sent as several frames (Security+ 2.0) is
+        put together across calls and reported when its last part arrives.
+        """
+        out = []
+        for f in self.decode_frames(train):
+            if f.extra.get("part"):
+                pk = self._add_part(f, train, capture, start_time)
+                if pk is not None:
+                    out.append(pk)
+            else:
+                out.append(to_packet(f, train, capture, start_time))
+        return out
+
+    def _add_part(self, f: Frame, train: PulseTrain, capture: str,
+                  start_time: datetime | None) -> Packet | None:
+        p = f.profile
+        t0, t1 = train.t + f.t0_us * 1e-6, train.t + f.t1_us * 1e-6
+        pend = self._pending.setdefault(p.name, [])
+        # parts belong together only when they follow each other closely
+        limit = max(0.5, 4 * p.repeat.inter_frame_gap_us * 1e-6)
+        if pend and t0 - pend[-1][1] > limit:
+            pend.clear()
+        pend.append((t0, t1, f.bits, f.confidence))
+        if len(pend) < p.frame.parts:
+            return None
+        bits = np.concatenate([x[2] for x in pend])
+        made = make_frame(p, bits, 0.0, 0.0, min(x[3] for x in pend), f.scale, self.codec_ctx)
+        if made is None:
+            pend.pop(0)  # the oldest part does not start a message; try from the next one
+            return None
+        first_t = pend[0][0]
+        pend.clear()
+        pk = to_packet(made, train, capture, start_time)
+        pk.t, pk.t_end = first_t, t1
+        pk.time = time_at(start_time, first_t)
+        return pk
 
     def decode_trains(self, trains: Iterable[PulseTrain], capture: str = "<array>",
                       start_time: datetime | None = None) -> Iterator[Packet]:
@@ -497,15 +545,25 @@ def _resolve(found: list[Frame]) -> list[Frame]:
     return kept
 
 
+def payload_bits(symbols: np.ndarray) -> np.ndarray:
+    """Bits of a frame's symbols: bits as they are, ternary symbols as two bits each."""
+    s = np.asarray(symbols, dtype=np.uint8)
+    if s.size and s.max() > 1:
+        return np.stack([s >> 1, s & 1], axis=1).ravel().astype(np.uint8)
+    return s
+
+
 def to_packet(f: Frame, train: PulseTrain, capture: str,
               start_time: datetime | None = None) -> Packet:
     """The contract record of a decoded frame."""
     t = train.t + f.t0_us * 1e-6
     extra = {"confidence": round(float(f.confidence), 3)}
     extra.update(f.extra)
+    bits = payload_bits(f.bits) if f.profile is None or f.profile.line_code == "ternary_pwm" \
+        else f.bits
     return Packet(capture=capture, t=t, t_end=train.t + f.t1_us * 1e-6,
-                  modulation=train.modulation, protocol=f.protocol, bits=int(f.bits.size),
-                  data=bits_to_hex(f.bits), identity=f.identity, code=f.code,
+                  modulation=train.modulation, protocol=f.protocol, bits=int(bits.size),
+                  data=bits_to_hex(bits), identity=f.identity, code=f.code,
                   fields=dict(f.fields), integrity=f.integrity, rssi_db=train.rssi_db,
                   snr_db=train.snr_db, freq_hz=train.freq_hz, time=time_at(start_time, t),
                   extra=extra)

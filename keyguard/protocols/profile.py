@@ -45,6 +45,7 @@ _LINE_OPTIONS: dict[str, dict[str, tuple | None]] = {
     "pcm": {"max_run": None},
     "pulse_length": {"one": ("long", "short")},
     "slot_ppm": {"slot_us": None, "shift_us": None, "first_bit": (0, 1), "pulse_us": None},
+    "ternary_pwm": {},
 }
 _LINE_DEFAULTS: dict[str, dict[str, Any]] = {
     "pwm": {"one": "short", "complementary": True, "gap_limit_us": None},
@@ -81,6 +82,15 @@ class Run:
     def matches(self, level: int, d: float, scale: float = 1.0) -> bool:
         return level == self.level and self.min_us * scale <= d <= self.max_us * scale
 
+    @property
+    def nominal_us(self) -> float:
+        """The width an encoder sends: ``us``, else the window's middle (or its minimum)."""
+        if self.us is not None:
+            return self.us
+        if math.isfinite(self.max_us):
+            return (self.min_us + self.max_us) / 2.0
+        return self.min_us
+
 
 @dataclass(frozen=True)
 class Preamble:
@@ -104,6 +114,8 @@ class Frame:
     header: tuple[Run, ...] = ()
     trailer: tuple[Run, ...] = ()
     deglitch_us: float = 0.0
+    lead_chip: int | None = None
+    parts: int = 1
 
 
 @dataclass(frozen=True)
@@ -195,6 +207,25 @@ class Check:
     refout: bool = False
     xorout: int = 0
     parity: str = "even"
+
+
+def expected_check(check: Check, bits: np.ndarray) -> int:
+    """The check value a frame's bits call for (compare with the transmitted field)."""
+    from keyguard.protocols import crc as crcmod
+
+    seg = np.asarray(bits[check.over[0]:check.over[1]], dtype=np.uint8)
+    if check.kind == "crc":
+        return crcmod.Crc(check.width, check.poly, check.init, refout=check.refout,
+                          xorout=check.xorout).compute_bits(seg)
+    if check.kind == "parity":
+        return crcmod.parity(seg) ^ (1 if check.parity == "odd" else 0)
+    if check.kind == "hcs36x":
+        return crcmod.hcs36x_crc(seg)
+    if check.kind == "sum":
+        return crcmod.sum_checksum(np.packbits(seg).tobytes(), check.width)
+    if check.kind == "xor":
+        return crcmod.xor_checksum(np.packbits(seg).tobytes()) & ((1 << check.width) - 1)
+    raise ValueError(f"check kind {check.kind!r} has no value")
 
 
 @dataclass(frozen=True)
@@ -378,9 +409,16 @@ def _run(r: _Reader, default_tol: float) -> Run:
     if us is None and min_us is None:
         raise r.fail("us", "is required (or give min_us/max_us)")
     lo = min_us if min_us is not None else us - tol
-    hi = max_us if max_us is not None else (us + tol if us is not None else math.inf)
+    if max_us is not None:
+        hi = max_us
+    elif min_us is not None:
+        hi = math.inf  # "at least min_us" (a gap that ends the frame)
+    else:
+        hi = us + tol
     if lo > hi:
         raise r.fail("max_us", f"window is empty ({lo} > {hi})")
+    if us is not None and not lo <= us <= hi:
+        raise r.fail("us", f"{us} lies outside its own window [{lo}, {hi}]")
     r.finish()
     return Run(level, us, max(0.0, lo), hi)
 
@@ -512,8 +550,11 @@ def profile_from_dict(data: dict, source: str = "<memory>") -> Profile:
             or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in scale_v)
             or not 0.2 <= scale_v[0] <= 1.0 <= scale_v[1] <= 5.0):
         raise tr.fail("te_scale", f"must be [low, high] around 1.0, got {scale_v!r}")
-    if line_code in ("pwm", "ppm", "pulse_length") and long_ <= short:
+    if line_code in ("pwm", "ppm", "pulse_length", "ternary_pwm") and long_ <= short:
         raise tr.fail("te_long_us", f"must be longer than te_short_us ({short}), got {long_}")
+    if line_code == "ternary_pwm" and tol >= (long_ - short) / 2:
+        raise tr.fail("tolerance_us", f"must be below (te_long_us - te_short_us) / 2 "
+                                      f"({(long_ - short) / 2}) or the three widths overlap")
     if line_code in ("pwm", "ppm", "pulse_length") and tol >= (long_ - short):
         raise tr.fail("tolerance_us", f"must be below te_long_us - te_short_us "
                                       f"({long_ - short}) or short and long overlap")
@@ -559,12 +600,32 @@ def profile_from_dict(data: dict, source: str = "<memory>") -> Profile:
                        tolerance_us=pr.number("tolerance_us", tol, lo=0))
         pr.finish()
     header = _runs(fr, "header", tol)
+    if header and header[0].level == 0 and pr is None:
+        raise fr.fail("header", "a header that starts with a gap needs a preamble before it "
+                                "(silence cannot be told from a gap); start it with a pulse or "
+                                "use gap_us")
     trailer = _runs(fr, "trailer", tol)
     deglitch = fr.number("deglitch_us", 0.0, lo=0)
+    lead_chip = fr.integer("lead_chip", None, lo=0, hi=1)
+    parts = fr.integer("parts", 1, lo=1, hi=8)
+    if lead_chip is not None and line_code not in ("manchester", "diff_manchester", "pcm"):
+        raise fr.fail("lead_chip", "only applies to chip line codes (manchester, "
+                                   "diff_manchester, pcm)")
     fr.finish()
     if gap <= long_ + tol:
         raise fr.fail("gap_us", f"must be longer than a data symbol ({long_ + tol} µs)")
-    frame = Frame(bmin, bmax, gap, pre, header, trailer, deglitch)
+    if pre is not None:
+        # the preamble alternates from a pulse; its last run must differ from what follows
+        nxt = header[0].level if header else (None if line_code in (
+            "manchester", "diff_manchester", "pcm") else 1)
+        last = 1 if pre.count % 2 == 1 else 0
+        if nxt is not None and last == nxt:
+            raise fr.fail("preamble", f"count = {pre.count} ends on level {last}, the same "
+                                      f"level as the run after it; use an "
+                                      f"{'even' if last else 'odd'} count")
+    frame = Frame(bmin, bmax, gap, pre, header, trailer, deglitch, lead_chip, parts)
+    if parts > 1 and bmin != bmax:
+        raise fr.fail("parts", "a message split over several frames needs a fixed bit count")
 
     # fields
     fields_v = r.raw("fields", [])
@@ -573,7 +634,7 @@ def profile_from_dict(data: dict, source: str = "<memory>") -> Profile:
     specs: list[FieldSpec] = []
     for i, t in enumerate(fields_v):
         f = _field(_Reader(t, source, f"fields[{i}]."))
-        if f.offset + f.width > bmin:
+        if f.offset + f.width > bmin * frame.parts:
             raise ProfileError(f"key 'fields[{i}].width': field {f.name!r} ends at bit "
                                f"{f.offset + f.width}, beyond the shortest frame ({bmin} bits)",
                                source)
@@ -597,7 +658,7 @@ def profile_from_dict(data: dict, source: str = "<memory>") -> Profile:
                 if n not in by_name:
                     raise r.fail(k, f"names no field in [[fields]]: {n!r}")
     ch = r.table("check", None)
-    check = _check(ch, by_name, bmin)
+    check = _check(ch, by_name, bmin * frame.parts)
 
     rr = r.table("repeat", None)
     repeat = Repeat()

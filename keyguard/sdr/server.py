@@ -2,7 +2,8 @@
 recorded evidence as if a dongle were live.
 
 Each client gets the 12-byte ``RTL0`` greeting and then the capture as cu8 bytes from its first
-sample, as fast as the client reads or, with ``realtime``, at the capture's sample rate. Clients
+sample, as fast as the client reads or, with ``realtime``, at the capture's sample rate, then a
+second of zero signal and the end of the connection (or the capture again, with ``loop``). Clients
 are served one at a time, like rtl_tcp. Tuning commands are read, logged and remembered but do
 not change the data: a recording cannot be re-tuned (a request for another rate or frequency is
 reported, so the user knows the client expects something else).
@@ -16,6 +17,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
+
+import numpy as np
 
 from keyguard.io.capture import Capture
 from keyguard.io.writers import encode
@@ -42,17 +45,22 @@ class RtlTcpServer:
 
     realtime: pace the stream at the capture's sample rate (else as fast as the client reads).
     loop: start again from the first sample at the end (else close the client's connection).
+    tail_s: seconds of zero signal sent after the capture before closing (not with loop): a
+    radio never stops, and decoders such as rtl_433 process their last buffers and close
+    the last burst only when more samples follow; without it the end can be lost.
     chunk_s: seconds of samples per send. on_event: receives one line per client event.
     """
 
     def __init__(self, capture: Capture, host: str = "127.0.0.1", port: int = 0, *,
-                 realtime: bool = False, loop: bool = False, chunk_s: float = 0.02,
+                 realtime: bool = False, loop: bool = False, tail_s: float = 1.0,
+                 chunk_s: float = 0.02,
                  header: RtlTcpHeader = DEFAULT_HEADER,
                  on_event: Callable[[str], None] | None = None):
         if capture.reader is None:
             raise ValueError(f"{capture.path}: this capture has no IQ samples to serve")
         self.capture = capture
         self.realtime, self.loop = bool(realtime), bool(loop)
+        self.tail = max(0, int(round(tail_s * capture.sample_rate)))
         self.chunk = max(256, int(capture.sample_rate * chunk_s))
         self.header = header
         self.stats = ServerStats()
@@ -129,36 +137,51 @@ class RtlTcpServer:
             reason = f"client gone ({e.strerror or e})"
         finally:
             self._client = None
+            # A graceful end: FIN, then wait for the client to close its side. Closing at once
+            # with the client's commands unread would send a reset, and a reset makes the
+            # client's kernel discard samples it has received but not yet read.
             try:
-                conn.shutdown(socket.SHUT_RDWR)
+                conn.shutdown(socket.SHUT_WR)
             except OSError:
                 pass
+            if reader.is_alive():
+                reader.join(timeout=0.2 if self._stop.is_set() else 5.0)
             conn.close()
-            reader.join(timeout=2.0)
         self._event(f"client {peer} disconnected: {reason}")
 
     def _send_samples(self, conn: socket.socket) -> None:
         cap = self.capture
-        t0 = time.monotonic()
-        sent = 0  # samples since t0, for pacing
+        self._t0 = time.monotonic()
+        self._sent = 0  # samples since _t0, for pacing
         while not self._stop.is_set():
             pos = 0
             while pos < cap.num_samples and not self._stop.is_set():
                 x = cap.read(pos, min(self.chunk, cap.num_samples - pos))
                 if x.size == 0:
                     break
-                if self.realtime:
-                    due = t0 + sent / cap.sample_rate
-                    delay = due - time.monotonic()
-                    if delay > 0 and self._stop.wait(delay):
-                        return
-                data = encode(x, "cu8")
-                conn.sendall(memoryview(data))
-                self.stats.bytes_sent += data.size
+                if not self._send(conn, x):
+                    return
                 pos += x.size
-                sent += x.size
             if not self.loop:
+                break
+        silence = np.zeros(min(self.chunk, max(1, self.tail)), dtype=np.complex64)
+        left = self.tail
+        while left > 0 and not self._stop.is_set():
+            if not self._send(conn, silence[:left]):
                 return
+            left -= min(left, silence.size)
+
+    def _send(self, conn: socket.socket, x: np.ndarray) -> bool:
+        """Send samples as cu8 (paced when realtime); False if the server is stopping."""
+        if self.realtime:
+            delay = self._t0 + self._sent / self.capture.sample_rate - time.monotonic()
+            if delay > 0 and self._stop.wait(delay):
+                return False
+        data = encode(x, "cu8")
+        conn.sendall(memoryview(data))
+        self.stats.bytes_sent += data.size
+        self._sent += x.size
+        return True
 
     def _read_commands(self, conn: socket.socket, peer: str) -> None:
         pending = b""

@@ -202,6 +202,7 @@ def replay_press(ctx: "PlanContext", name: str, replayer: Replayer, victim_id: s
     scene = ctx.scene
     params = {"replayer": replayer.kind, "freq_hz": tx.carrier_hz,
               "baseband_offset_hz": scene.offset_hz(tx), "position": list(replayer.position)}
+    params["code"] = ctx.describe(victim_id, captured.nominal).get("code")
     original = captured.timed
     if replayer.kind == "hackrf":
         return _raw_replay(ctx, name, replayer, victim_id, captured, t, tag, params)
@@ -323,9 +324,9 @@ class RollJam:
             cap = ctx.captured(p)
             lo, hi, params = replay_press(ctx, f"{self.name}.replayer", self.replayer, self.victim,
                                           cap, t, (self.name, "replay", k))
-            params.update(code=k, original_t=p.t, counter=cap.fields.get("counter"),
+            params.update(replay_index=k, original_t=p.t, counter=cap.fields.get("counter"),
                           jam_t=jam_t, jam_t_end=jam_end)
-            ctx.truth("rolljam", lo, hi, ctx.device(self.victim).identity, self.name, params)
+            ctx.truth("rolljam", lo, hi, ctx.identity(self.victim), self.name, params)
 
 
 @dataclass
@@ -376,7 +377,7 @@ class RollBack:
         params.update(n_codes=self.n_codes, source=self.source,
                       counters=[c.fields.get("counter") for c in codes],
                       original_t=[c.t for c in codes])
-        ctx.truth("rollback", lo0, last[0], ctx.device(self.victim).identity, self.name, params)
+        ctx.truth("rollback", lo0, last[0], ctx.identity(self.victim), self.name, params)
 
 
 @dataclass
@@ -413,7 +414,7 @@ class Replay:
         lo, hi, params = replay_press(ctx, f"{self.name}.replayer", self.replayer, self.victim,
                                       cap, self.t, (self.name,))
         params.update(original_t=cap.t, counter=cap.fields.get("counter"))
-        ctx.truth("replay", lo, hi, ctx.device(self.victim).identity, self.name, params)
+        ctx.truth("replay", lo, hi, ctx.identity(self.victim), self.name, params)
 
 
 @dataclass
@@ -452,7 +453,7 @@ class Clone:
             timed = ctx.scene.timed_frames(tx, cap.nominal, t, (self.name, k))
             ctx.emit_many(ctx.scene.emit_frames(tx, timed, (self.name, k), source=self.name))
             lo, hi = frames_span(timed)
-            ctx.truth("clone", lo, hi, dev.identity, self.name,
+            ctx.truth("clone", lo, hi, ctx.identity(self.victim), self.name,
                       {"radio": self.radio, "freq_hz": tx.carrier_hz,
                        "baseband_offset_hz": ctx.scene.offset_hz(tx),
                        "counter": cap.fields.get("counter"), "fingerprint": tx.fingerprint.to_dict()})
@@ -463,7 +464,8 @@ class BruteForce:
     """Code scanning of a fixed-code remote: ``n_codes`` consecutive codes from ``start_code``
     (default: random), each sent ``frames_per_code`` times, from ``t``.
 
-    field: the protocol field that is scanned (``serial`` for PT2262/EV1527-style ids).
+    field: the protocol field that is scanned (``id`` for EV1527-style remotes). bits: its
+    width (default: from the profile).
     """
 
     victim: str
@@ -473,6 +475,7 @@ class BruteForce:
     field: str = "serial"
     frames_per_code: int = 2
     gap_s: float = 0.01
+    bits: int | None = None
     radio: str = "cc1101"
     position: tuple = (5.0, 3.0, 1.0)
     name: str = "bruteforce"
@@ -489,7 +492,7 @@ class BruteForce:
         dev = ctx.device(self.victim)
         tx = ctx.radio(self.name, self.radio, self.position, dev.freq_hz)
         rng = rng_for(ctx.seed, "bruteforce", self.name)
-        width = ctx.field_width(self.victim, self.field)
+        width = self.bits or ctx.field_width(self.victim, self.field)
         start = self.start_code if self.start_code is not None else int(rng.integers(0, 1 << width))
         t = self.t
         t_first = None
@@ -571,7 +574,7 @@ class Relay:
                   "fob_rx_power_dbm": scene.link(fob).rx_power_dbm(fob.fingerprint.tx_power_dbm)}
         if self.mode == "lf":
             params["lf_only"] = True
-            ctx.truth("relay", lo, hi, dev.identity, self.name, params)
+            ctx.truth("relay", lo, hi, ctx.identity(self.victim), self.name, params)
             return
         if self.mode == "df":
             tx = ctx.radio(f"{self.name}.B", self.radio, self.position, dev.freq_hz)
@@ -581,7 +584,7 @@ class Relay:
             olo, ohi = frames_span(out)
             params.update(latency_s=self.latency_s, radio=self.radio, freq_hz=tx.carrier_hz,
                           baseband_offset_hz=scene.offset_hz(tx))
-            ctx.truth("relay", olo, ohi, dev.identity, self.name, params)
+            ctx.truth("relay", olo, ohi, ctx.identity(self.victim), self.name, params)
             return
         # amplify-and-forward
         a_link = scene.link(fob, rx_pos=self.near_fob_position)
@@ -626,7 +629,7 @@ class Relay:
                       p1db_dbm=self.p1db_dbm, relay_rx_power_dbm=relay_rx_dbm,
                       relay_noise_rx_dbm=noise_rx_dbm, t_on=t_on, t_off=t_off,
                       relay_distance_m=b_link.distance_m)
-        ctx.truth("relay", lo, hi, dev.identity, self.name, params)
+        ctx.truth("relay", lo, hi, ctx.identity(self.victim), self.name, params)
 
 
 ATTACKS = {"jam": Jam, "rolljam": RollJam, "rollback": RollBack, "replay": Replay,

@@ -101,6 +101,7 @@ class Device:
     fingerprint: overrides of the drawn fingerprint (e.g. ``{"ppm": 12.0}``). snr_db: fix its
     mean SNR at the receiver (dB) instead of deriving it from position and power.
     rolling: whether the protocol carries a counter (default: True when a key is given).
+    fsk_deviation_hz: FSK half-separation (Hz) for FSK protocols (default 20 kHz).
     """
 
     id: str
@@ -116,6 +117,7 @@ class Device:
     fingerprint: dict = field(default_factory=dict)
     snr_db: float | None = None
     rolling: bool | None = None
+    fsk_deviation_hz: float | None = None
 
     def __post_init__(self) -> None:
         self.serial = _parse_int(self.serial, f"device {self.id}: serial")
@@ -329,6 +331,7 @@ class PlanContext:
         self._nominal: dict = {}
         self._timed: dict = {}
         self._power: dict = {}
+        self._identity: dict = {}
 
     # devices and radios -------------------------------------------------------------------------
     def device(self, dev_id: str) -> Device:
@@ -425,7 +428,32 @@ class PlanContext:
                                 f"{sorted(f)}: {e}") from None
         if not frames:
             raise ScenarioError(f"device {dev_id}: the {dev.protocol} encoder gave no frames")
+        if dev.fsk_deviation_hz is not None:
+            for fr in frames:
+                fr.fsk_deviation_hz = dev.fsk_deviation_hz
         return frames
+
+    def describe(self, dev_id: str, frames: list[PulseTrain]) -> dict:
+        """Identity and code of frames as the decoder reports them (when the frame source can
+        tell; {} otherwise)."""
+        fn = getattr(self.frame_source, "describe", None)
+        return fn(self.device(dev_id).protocol, frames) if fn is not None else {}
+
+    def identity(self, dev_id: str) -> str | None:
+        """The device's identity as the decoder writes it (``keeloq:0D36C681``)."""
+        if dev_id not in self._identity:
+            dev = self.device(dev_id)
+            got = self.describe(dev_id, self.frames_for(dev_id, counter=dev.counter, repeats=1))
+            self._identity[dev_id] = got.get("identity", dev.identity) if got else dev.identity
+        return self._identity[dev_id]
+
+    def field_width(self, dev_id: str, name: str) -> int:
+        """Width (bits) of a protocol field, for code scanning (24 when nobody can tell)."""
+        fn = getattr(self.frame_source, "field_width", None)
+        w = fn(self.device(dev_id).protocol, name) if fn is not None else None
+        if w is None and name == "serial" and self.device(dev_id).protocol.startswith("keeloq"):
+            w = 28
+        return int(w) if w else 24
 
     def nominal(self, p: Press) -> list[PulseTrain]:
         key = id(p)
@@ -514,8 +542,10 @@ class PlanContext:
         link = self.scene.link(tx)
         rx_dbm = link.rx_power_dbm(power)
         dev = self.device(p.device)
-        self.truth("press", lo, hi, dev.identity, p.device, {
+        code = self.describe(p.device, self.nominal(p)).get("code")
+        self.truth("press", lo, hi, self.identity(p.device), p.device, {
             "protocol": dev.protocol, "serial": dev.serial, "button": self.code(p).get("button"),
+            "code": code,
             "counter": p.counter, "hold_s": p.hold_s, "frames": len(timed), "jammed": p.jammed,
             "by": p.by, "freq_hz": tx.carrier_hz, "baseband_offset_hz": self.scene.offset_hz(tx),
             "rx_power_dbm": rx_dbm, "snr_db": rx_dbm - self.scene.receiver.noise_dbm,
@@ -525,7 +555,7 @@ class PlanContext:
         devs = {}
         for dev_id, dev in sorted(self._devices.items()):
             tx = self.transmitter(dev_id)
-            devs[dev_id] = {"protocol": dev.protocol, "serial": dev.serial, "identity": dev.identity,
+            devs[dev_id] = {"protocol": dev.protocol, "serial": dev.serial, "identity": self.identity(dev_id),
                             "freq_hz": dev.freq_hz, "position": list(dev.position),
                             "class": dev.device_class, "tx_power_dbm": self.tx_power_dbm(dev_id),
                             "fingerprint": tx.fingerprint.to_dict()}
@@ -563,10 +593,10 @@ class Rendering:
             return
         from tqdm import tqdm
 
-        with tqdm(total=self.num_samples / self.sample_rate, unit="s", unit_scale=False,
-                  desc=f"rendering {self.scenario.name}", leave=False, file=None) as bar:
+        with tqdm(total=self.num_samples, unit="Sa", unit_scale=True,
+                  desc=f"rendering {self.scenario.name}", leave=False) as bar:
             for x in it:
-                bar.update(x.size / self.sample_rate)
+                bar.update(x.size)
                 yield x
 
     def render(self) -> np.ndarray:
@@ -593,3 +623,33 @@ class Rendering:
                                  image_rejection_db=self.receiver.image_rejection_db),
                 **self.description,
                 "events": [e.to_dict() for e in self.truth]}
+
+
+# ---------------------------------------------------------------------------------------------
+# the library of named scenarios shipped with the package
+# ---------------------------------------------------------------------------------------------
+SCENARIO_DIR = Path(__file__).resolve().with_name("scenarios")
+
+
+def list_scenarios() -> dict[str, str]:
+    """Named scenarios shipped in ``keyguard/sim/scenarios``: name → description."""
+    out = {}
+    for p in sorted(SCENARIO_DIR.glob("*.toml")):
+        try:
+            desc = str(tomllib.loads(p.read_text(encoding="utf-8")).get("description", ""))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            desc = "(unreadable)"
+        out[p.stem] = desc
+    return out
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A scenario from a TOML path, or by name from the shipped library (``rolljam``)."""
+    p = Path(name_or_path)
+    if p.suffix.lower() != ".toml" and not p.exists():
+        lib = SCENARIO_DIR / f"{p.name}.toml"
+        if lib.is_file():
+            return Scenario.from_toml(lib)
+        raise ScenarioError(f"no scenario file or named scenario {str(name_or_path)!r}",
+                            hint=f"named scenarios: {', '.join(list_scenarios()) or 'none'}")
+    return Scenario.from_toml(p)

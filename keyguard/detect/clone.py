@@ -1,0 +1,133 @@
+"""Clone and fixed-code replay: a known identity sent by a radio whose fingerprint is not its own.
+
+Each press of a known identity is compared with that identity's reference fingerprints
+(:mod:`keyguard.detect.fingerprint`). A mismatch is:
+
+- already a replay (code heard before): nothing more to say here; the comparison goes into the
+  replay alert's evidence;
+- a fixed-code transmission (identity = code): a ``replay`` — the one code such a remote has was
+  recorded and sent again by another radio;
+- a rolling code never heard before, judged a raw-IQ replay by the burst classifier: a ``replay``
+  of a code captured out of this receiver's earshot (a raw recording cannot make new codes);
+- two or more such presses with distinct codes in quick succession: a ``rollback`` of codes
+  captured elsewhere;
+- otherwise a ``clone``: fresh valid codes from a foreign radio.
+
+Presses that match (or that arrive before the identity has a reference) join the reference
+once every detector has seen them (``FingerprintMemory.learn``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
+from keyguard.detect.classify import press_classes
+from keyguard.detect.fingerprint import Comparison, press_fingerprint
+from keyguard.detect.presses import Press
+from keyguard.events import Alert
+
+
+@dataclass
+class _Mismatch:
+    press: Press
+    cmp: Comparison
+    classes: dict | None
+
+
+class CloneDetector(Detector):
+    kinds = ("clone", "replay", "rollback")
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[_Mismatch]] = {}
+
+    def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
+        if press.identity is None:
+            return []
+        vec = press_fingerprint(press)
+        if vec is None:
+            return []
+        cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
+        if cmp is not None:
+            press.notes["fingerprint"] = cmp.evidence()
+        if cmp is None or not cmp.mismatch:
+            return []  # the engine adds unflagged presses to the reference
+        press.flags.add("foreign")
+        if "old" in press.flags:
+            return []
+        self._pending.setdefault(press.identity, []).append(
+            _Mismatch(press, cmp, press_classes(press, ctx)))
+        return []
+
+    def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
+        wait = ctx.config.fingerprint.rollback_gap_s + ctx.press_latency_s
+        due = [k for k, v in self._pending.items() if now - v[-1].press.abs_end > wait]
+        out: list[Alert] = []
+        for k in due:
+            out += self._judge(self._pending.pop(k), ctx)
+        return out
+
+    def flush(self, ctx: DetectionContext) -> list[Alert]:
+        out: list[Alert] = []
+        for k in list(self._pending):
+            out += self._judge(self._pending.pop(k), ctx)
+        return out
+
+    # ---------------------------------------------------------------------------------------
+    def _judge(self, items: list[_Mismatch], ctx: DetectionContext) -> list[Alert]:
+        gap = ctx.config.fingerprint.rollback_gap_s
+        runs: list[list[_Mismatch]] = []
+        for m in items:
+            if runs and m.press.abs_t - runs[-1][-1].press.abs_end <= gap:
+                runs[-1].append(m)
+            else:
+                runs.append([m])
+        out = []
+        for run in runs:
+            rolling = [m for m in run if m.press.code is not None]
+            if len({m.press.code for m in rolling}) >= 2:
+                out.append(self._rollback(rolling, ctx))
+                run = [m for m in run if m.press.code is None]
+            out += [self._single(m) for m in run]
+        return out
+
+    @staticmethod
+    def _evidence(m: _Mismatch) -> dict:
+        ev = {"method": "fingerprint", "protocol": m.press.protocol, "code": m.press.code,
+              "press": m.press.where(), "fingerprint": m.cmp.evidence()}
+        if m.classes is not None:
+            ev["burst_class"] = m.classes
+        return ev
+
+    def _single(self, m: _Mismatch) -> Alert:
+        p = m.press
+        top = max(m.cmp.z, key=m.cmp.z.get)
+        conf = min(0.97, 0.55 + 0.06 * m.cmp.max_z)
+        raw = m.classes is not None and max(m.classes, key=m.classes.get) == "raw_replay"
+        if p.fixed_code or raw:
+            what = "fixed code" if p.fixed_code else "code"
+            summary = (f"The {what} of {p.identity} came from a radio whose fingerprint does not "
+                       f"match it ({top} off by {m.cmp.z[top]:.1f} spreads): a recorded "
+                       "transmission was replayed.")
+            return make_alert("replay", p.capture, p.t, p.t_end, "high", conf, summary,
+                              p.identity, self._evidence(m))
+        summary = (f"{p.identity} sent a valid new code from a radio whose fingerprint does not "
+                   f"match its earlier presses ({top} off by {m.cmp.z[top]:.1f} spreads): a "
+                   "cloned key.")
+        return make_alert("clone", p.capture, p.t, p.t_end, "high", conf, summary, p.identity,
+                          self._evidence(m))
+
+    def _rollback(self, run: list[_Mismatch], ctx: DetectionContext) -> Alert:
+        first, last = run[0].press, run[-1].press
+        span = last.abs_end - first.abs_t
+        codes = len({m.press.code for m in run})
+        t_end = last.t_end if last.capture is first.capture else first.t_end
+        summary = (f"{codes} codes of {first.identity} never heard before came within "
+                   f"{fmt_s(span)} from a radio whose fingerprint is not the fob's: old codes "
+                   "captured elsewhere replayed in the RollBack pattern.")
+        ev = {"reason": "foreign_codes_in_quick_succession", "method": "fingerprint",
+              "protocol": first.protocol, "old_codes": codes, "presses": len(run),
+              "span_s": span, "replays": [self._evidence(m) for m in run[:8]]}
+        conf = min(0.95, 0.5 + 0.05 * min(m.cmp.max_z for m in run) + 0.1 * (codes - 1))
+        return make_alert("rollback", first.capture, first.t, t_end, "critical", conf, summary,
+                          first.identity, ev)

@@ -1,0 +1,105 @@
+"""Relay: a transmission whose RF evidence says it was forwarded rather than sent by the fob at
+the car.
+
+An RTL-SDR cannot time the car's LF challenge, so the evidence is what forwarding does to the
+UHF answer (domain notes, PKES relays):
+
+- the trained burst classifier's probability that the burst was relayed (when a model is loaded);
+- level: far weaker than the identity has ever been heard (the fob answered from afar: an
+  LF-only relay) — ``relay_level_drop_db`` below its weakest reference press;
+- amplifier noise: the power in the frame's gaps well above the noise outside the burst;
+- delayed copies: a secondary peak in the edge autocorrelation (µs-scale echo);
+- frequency translation: a carrier shifted by a small amount (0.5–4 ppm) from the identity's own
+  while everything else about the fingerprint matches (an up/down-converting relay).
+
+Each rule gives a score in 0..1; the press score is the classifier's probability when a model is
+loaded (rules only add to it), else the strongest rule. Presses already reported as replays are
+left alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from keyguard.detect.base import DetectionContext, Detector, make_alert
+from keyguard.detect.classify import press_classes
+from keyguard.detect.fingerprint import press_fingerprint
+from keyguard.detect.presses import Press
+from keyguard.events import Alert
+from keyguard.features.vector import FEATURE_NAMES
+
+_IX = {n: i for i, n in enumerate(FEATURE_NAMES)}
+
+
+def _ramp(x: float, lo: float, hi: float) -> float:
+    """0 below ``lo``, 1 above ``hi``, linear between (NaN → 0)."""
+    if not math.isfinite(x):
+        return 0.0
+    return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
+
+
+class RelayDetector(Detector):
+    kinds = ("relay",)
+
+    def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
+        if press.identity is None or "old" in press.flags:
+            return []
+        vec = press_fingerprint(press)
+        rules: dict[str, float] = {}
+        facts: dict[str, float | None] = {}
+        cfg = ctx.config.fingerprint
+        mem = ctx.fingerprints
+        # the same measurement as the reference's (features), the packets' level otherwise
+        level = press.rssi_db
+        if vec is not None and math.isfinite(vec[_IX["rssi_db"]]):
+            level = float(vec[_IX["rssi_db"]])
+        hist = mem.history(press.identity, "rssi_db")
+        if level is not None and hist.size >= cfg.min_reference:
+            drop = float(np.min(hist)) - level
+            facts["level_db"], facts["weakest_reference_db"] = level, float(np.min(hist))
+            rules["level_drop"] = _ramp(drop, cfg.relay_level_drop_db,
+                                        cfg.relay_level_drop_db + 10.0)
+        if vec is not None:
+            ne = vec[_IX["noise_excess_db"]]
+            facts["noise_excess_db"] = None if not math.isfinite(ne) else float(ne)
+            rules["amplifier_noise"] = _ramp(ne, 3.0, 8.0)
+            er = vec[_IX["echo_ratio"]]
+            facts["echo_ratio"] = None if not math.isfinite(er) else float(er)
+            rules["delayed_copy"] = _ramp(er, 0.15, 0.4)
+        fp = press.notes.get("fingerprint")
+        if fp is not None and fp.get("cfo_shift_ppm") is not None and not fp["mismatch"]:
+            others = [z for k, z in fp["z"].items() if k != "cfo_ppm"]
+            shift = abs(fp["cfo_shift_ppm"])
+            facts["cfo_shift_ppm"] = fp["cfo_shift_ppm"]
+            if others and max(others) < 2.0:
+                rules["frequency_translation"] = 0.6 * _ramp(shift, 1.0, 2.0) * (shift <= 4.0)
+        classes = press_classes(press, ctx)
+        if classes is not None and "relayed" in classes:
+            score = max(classes["relayed"], max(rules.values(), default=0.0))
+        else:
+            score = max(rules.values(), default=0.0)
+        press.notes["relay_score"] = score
+        if score < cfg.relay_score:
+            return []
+        press.flags.add("relayed")
+        why = [k for k, v in sorted(rules.items(), key=lambda kv: -kv[1]) if v > 0]
+        if classes is not None and classes.get("relayed", 0.0) >= cfg.relay_score:
+            why.insert(0, "classifier")
+        reasons = {"level_drop": "far weaker than this fob has ever been heard",
+                   "amplifier_noise": "amplifier noise fills the gaps of the frame",
+                   "delayed_copy": "a delayed copy of the signal follows every edge",
+                   "frequency_translation": "its carrier is shifted as by a frequency-converting "
+                                            "relay", "classifier": "the burst classifier says so"}
+        summary = (f"{press.identity} answered with RF evidence of relaying "
+                   f"({reasons[why[0]]}): its signal was forwarded from a fob that is not at "
+                   "the car.")
+        ev = {"score": score, "rules": rules, "facts": facts, "press": press.where(),
+              "code": press.code, "protocol": press.protocol}
+        if classes is not None:
+            ev["burst_class"] = classes
+        if fp is not None:
+            ev["fingerprint"] = fp
+        return [make_alert("relay", press.capture, press.t, press.t_end, "critical",
+                           min(0.99, score), summary, press.identity, ev)]

@@ -1,0 +1,145 @@
+"""Clone and fixed-code replay by RF fingerprint; CFO calibration across receivers; relay."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detect_fakes import PROFILES, engine, ev1527, feed, fob_features, fv, kinds, press
+from keyguard.detect import DetectionEngine
+
+
+def owner_presses(e, rng, n=6, capture="a.cu8", start=1.0, **fp):
+    out = []
+    for k in range(n):
+        out += feed(e, press(start + 5.0 * k, 0x100 + k, frames=3, capture=capture),
+                    lambda p: fob_features(rng, **fp))
+    return out
+
+
+def cc1101_features(rng, cfo_ppm=-3.0):
+    # a PLL radio: its own crystal, an accurate bit clock, fast edges, no droop
+    return fv(cfo_ppm=cfo_ppm + rng.normal(0, 0.1), te_us=400.0 * (1 + rng.normal(0, 0.0005)),
+              rise_time_us=4.5 + rng.normal(0, 0.5), fall_time_us=4.5 + rng.normal(0, 0.5),
+              droop_db=rng.normal(0, 0.05), chirp_hz=rng.normal(0, 100), rssi_db=-25.0)
+
+
+def test_genuine_presses_do_not_raise_anything():
+    rng = np.random.default_rng(1)
+    e = engine()
+    out = owner_presses(e, rng, n=30)
+    assert out + e.finish() == []
+
+
+def test_new_codes_from_a_foreign_radio_are_a_clone():
+    rng = np.random.default_rng(2)
+    e = engine()
+    out = owner_presses(e, rng)
+    out += feed(e, press(60.0, 0x900, frames=3), lambda p: cc1101_features(rng))
+    out += e.finish()
+    assert kinds(out) == ["clone"]
+    a = out[0]
+    ev = a.evidence["fingerprint"]
+    assert ev["mismatch"] is True and ev["references"] == 6
+    assert ev["z"]["te_us"] > 4 and ev["z"]["cfo_ppm"] > 4
+    assert ev["cfo_calibration"] == "same-receiver"
+    assert a.identity == "keeloq:0D36C681"
+
+
+def test_foreign_presses_do_not_pollute_the_reference():
+    rng = np.random.default_rng(3)
+    e = engine()
+    out = owner_presses(e, rng)
+    for k in range(3):
+        out += feed(e, press(60.0 + 10 * k, 0x900 + k, frames=2), lambda p: cc1101_features(rng))
+    out += e.finish()
+    assert kinds(out) == ["clone"] * 3
+
+
+def test_fixed_code_replayed_by_another_radio_is_a_replay():
+    rng = np.random.default_rng(4)
+    e = engine()
+    out = []
+    for k in range(5):
+        pk = [ev1527(1.0 + 8 * k + 0.04 * r, 0xABCDE) for r in range(4)]
+        out += feed(e, pk, lambda p: fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3))
+    pk = [ev1527(60.0 + 0.04 * r, 0xABCDE) for r in range(4)]
+    out += feed(e, pk, lambda p: cc1101_features(rng, cfo_ppm=-39.0))
+    out += e.finish()
+    assert kinds(out) == ["replay"]
+    assert out[0].evidence["method"] == "fingerprint"
+
+
+def test_replayed_code_carries_the_fingerprint_in_the_replay_alert():
+    rng = np.random.default_rng(5)
+    e = engine()
+    out = owner_presses(e, rng)
+    out += feed(e, press(90.0, 0x101, frames=2), lambda p: cc1101_features(rng))
+    out += e.finish()
+    assert kinds(out) == ["replay"]  # not a second, clone alert
+    assert out[0].evidence["fingerprint"]["mismatch"] is True
+
+
+def test_quick_foreign_codes_never_heard_are_a_rollback():
+    rng = np.random.default_rng(6)
+    e = engine()
+    out = owner_presses(e, rng)
+    t = 80.0
+    for k in range(3):
+        out += feed(e, press(t, 0x50 + k, frames=2), lambda p: cc1101_features(rng))
+        t += 0.212 + 0.4
+    out += e.finish()
+    assert kinds(out) == ["rollback"]
+    assert out[0].evidence["method"] == "fingerprint"
+    assert out[0].evidence["old_codes"] == 3
+
+
+def test_cfo_is_calibrated_across_receivers_through_other_identities():
+    rng = np.random.default_rng(7)
+    e = DetectionEngine(profiles=PROFILES)
+    e.begin_capture("rx1.cu8", receiver="dongle-1")
+    out = owner_presses(e, rng, capture="rx1.cu8", cfo_ppm=10.0)
+    for k in range(4):  # a neighbour's fob heard by both dongles
+        out += feed(e, press(40.0 + 5 * k, 0x700 + k, serial=0x1234567, capture="rx1.cu8"),
+                    lambda p: fob_features(rng, cfo_ppm=-5.0, te=380.0, rise=8.0))
+    # dongle 2 reads every carrier 25 ppm higher
+    out += e.begin_capture("rx2.cu8", receiver="dongle-2")
+    for k in range(4):
+        out += feed(e, press(1.0 + 5 * k, 0x710 + k, serial=0x1234567, capture="rx2.cu8"),
+                    lambda p: fob_features(rng, cfo_ppm=20.0, te=380.0, rise=8.0))
+    out += feed(e, press(40.0, 0x200, frames=3, capture="rx2.cu8"),
+                lambda p: fob_features(rng, cfo_ppm=35.0))
+    out += e.finish()
+    assert out == []
+    # the owner's fob heard on dongle 2 was compared with a calibrated CFO
+    # (a foreign radio at the uncalibrated value would have matched instead)
+    e2 = DetectionEngine(profiles=PROFILES)
+    e2.begin_capture("rx1.cu8", receiver="dongle-1")
+    owner_presses(e2, rng, capture="rx1.cu8", cfo_ppm=10.0)
+    e2.begin_capture("rx2.cu8", receiver="dongle-2")
+    out2 = feed(e2, press(40.0, 0x200, frames=3, capture="rx2.cu8"),
+                lambda p: fob_features(rng, cfo_ppm=35.0)) + e2.finish()
+    # nothing links the dongles: the CFO is left out, the rest of the fingerprint matches
+    assert out2 == []
+
+
+def test_lf_relay_answer_far_weaker_than_ever_is_a_relay():
+    rng = np.random.default_rng(8)
+    e = engine()
+    out = owner_presses(e, rng, rssi=-30.0)
+    out += feed(e, press(60.0, 0x300, frames=3), lambda p: fob_features(rng, rssi=-62.0))
+    out += e.finish()
+    assert kinds(out) == ["relay"]
+    assert out[0].evidence["rules"]["level_drop"] == pytest.approx(1.0)
+    assert out[0].severity == "critical"
+
+
+def test_amplifier_noise_in_the_gaps_is_a_relay():
+    rng = np.random.default_rng(9)
+    e = engine()
+    out = owner_presses(e, rng)
+    out += feed(e, press(60.0, 0x300, frames=3),
+                lambda p: fv(**dict(fob_features(rng).as_dict(), noise_excess_db=12.0)))
+    out += e.finish()
+    assert kinds(out) == ["relay"]
+    assert "amplifier noise" in out[0].summary

@@ -1,0 +1,135 @@
+"""Jamming against the traffic that must not look like it: held fobs and chatty sensors."""
+
+from __future__ import annotations
+
+import pytest
+
+from detect_fakes import BurstInfo, burst_of, engine, feed, keeloq, kinds, press
+from keyguard.events import Packet
+
+
+def _finish(e, out):
+    return out + e.finish()
+
+
+def test_continuous_carrier_is_jamming_with_offset_and_js():
+    e = engine()
+    out = feed(e, press(1.0, 0x1111, rssi=-40.0))  # the fob, for the channel and level
+    out += e.observe(BurstInfo(t=3.0, t_end=5.5, freq_hz=433.85e6, rssi_db=-18.0,
+                               bandwidth_hz=3e3, on_fraction=1.0, jammer_like=True), [])
+    out = _finish(e, out)
+    assert kinds(out) == ["jamming"]
+    a = out[0]
+    ev = a.evidence
+    assert a.t == pytest.approx(3.0) and a.t_end == pytest.approx(5.5)
+    assert ev["duration_s"] == pytest.approx(2.5)
+    assert ev["duty_cycle"] == pytest.approx(1.0)
+    assert ev["offset_from_fob_hz"] == pytest.approx(-70e3)
+    assert ev["j_s_db"] == pytest.approx(22.0)
+    assert ev["form"] == "continuous carrier"
+    assert ev["bandwidth_hz"] == pytest.approx(3e3)
+
+
+def test_pulsed_jammer_made_of_short_bursts_is_one_episode():
+    e = engine()
+    out = []
+    for k in range(150):  # 5 ms on every 10 ms for 1.5 s
+        t = 2.0 + 0.010 * k
+        out += e.observe(BurstInfo(t=t, t_end=t + 0.005, freq_hz=433.90e6, rssi_db=-20.0,
+                                   on_fraction=1.0), [])
+    out = _finish(e, out)
+    assert kinds(out) == ["jamming"]
+    ev = out[0].evidence
+    assert ev["form"] == "pulsed"
+    assert ev["duty_cycle"] == pytest.approx(0.5, abs=0.02)
+    assert ev["bursts"] == 150
+    assert ev["j_s_db"] is None  # no fob heard: no reference level
+
+
+def test_wideband_noise_is_jamming():
+    e = engine()
+    out = e.observe(BurstInfo(t=1.0, t_end=1.8, freq_hz=433.92e6, rssi_db=-25.0,
+                              bandwidth_hz=400e3, on_fraction=1.0), [])
+    out = _finish(e, out)
+    assert kinds(out) == ["jamming"] and out[0].evidence["form"] == "wideband noise"
+
+
+def test_held_fob_button_in_one_long_burst_is_not_jamming():
+    e = engine()
+    frames = press(1.0, 0x1111, frames=30)  # ≈ 3.2 s held, the front end made one burst of it
+    out = e.observe(burst_of(frames), frames)
+    assert _finish(e, out) == []
+
+
+def _sensor(t):
+    return Packet(capture="a.cu8", t=t, t_end=t + 0.06, modulation="OOK", protocol="acurite",
+                  bits=56, data="A55A3C0F12F0C3", identity="acurite:123", fields={},
+                  integrity="ok", rssi_db=-35.0, freq_hz=433.92e6)
+
+
+def test_chatty_weather_sensor_is_not_jamming_decoded_or_not():
+    e = engine()
+    out = []
+    for k in range(20):  # every 16 s, a 3-repeat 60 ms transmission
+        t = 1.0 + 16.0 * k
+        for r in range(3):
+            p = _sensor(t + r * 0.065)
+            out += e.observe(burst_of([p]), [p])
+    # the same sensor on a channel where nothing decodes it
+    for k in range(20):
+        t = 2.0 + 16.0 * k
+        for r in range(3):
+            out += e.observe(BurstInfo(t=t + r * 0.065, t_end=t + r * 0.065 + 0.06,
+                                       freq_hz=433.80e6, rssi_db=-35.0, on_fraction=0.45), [])
+    assert _finish(e, out) == []
+
+
+def test_slicer_garbage_does_not_explain_a_carrier():
+    # a slicer turns a carrier into one long run of ones: that is not data
+    junk = Packet(capture="a.cu8", t=1.0, t_end=2.0, modulation="OOK", protocol="unknown",
+                  bits=32, data="FFFFFFFF", fields={}, integrity="none")
+    e = engine()
+    out = e.observe(BurstInfo(t=1.0, t_end=2.0, freq_hz=433.9e6, rssi_db=-20.0,
+                              on_fraction=1.0), [junk])
+    assert kinds(_finish(e, out)) == ["jamming"]
+
+
+def test_short_unexplained_burst_is_not_jamming():
+    e = engine()
+    out = e.observe(BurstInfo(t=1.0, t_end=1.2, freq_hz=433.9e6, rssi_db=-20.0,
+                              on_fraction=1.0), [])
+    assert _finish(e, out) == []
+
+
+def test_fob_pressed_under_the_jammer_raises_severity():
+    e = engine()
+    out = e.observe(BurstInfo(t=1.0, t_end=4.0, freq_hz=433.85e6, rssi_db=-10.0,
+                              on_fraction=1.0), [])
+    out += feed(e, press(2.0, 0x1111, rssi=-40.0))
+    out = _finish(e, out)
+    assert kinds(out) == ["jamming"]
+    assert out[0].severity == "high"
+    assert out[0].evidence["fob_frames_during"] == 4
+    assert "fob frame" in out[0].summary
+
+
+def test_jamming_threshold_is_configurable():
+    from keyguard.detect import DetectConfig, DetectionEngine
+    from detect_fakes import PROFILES
+    cfg = DetectConfig.from_dict({"jamming": {"min_duration_s": 5.0}})
+    e = DetectionEngine(cfg, profiles=PROFILES)
+    e.begin_capture("a.cu8")
+    out = e.observe(BurstInfo(t=1.0, t_end=4.0, freq_hz=433.85e6, rssi_db=-10.0,
+                              on_fraction=1.0), [])
+    assert _finish(e, out) == []
+    with pytest.raises(ValueError, match="unknown setting"):
+        DetectConfig.from_dict({"jamming": {"min_duraton_s": 5.0}})
+
+
+@pytest.mark.parametrize("burst_s,expect", [(0.25, []), (1.5, ["jamming"])])
+def test_a_decoded_frame_explains_its_burst_unless_energy_goes_on(burst_s, expect):
+    # one 90 ms frame at the start of the burst; the rest is unexplained carrier
+    p = keeloq(1.0, 0x1)
+    e = engine()
+    out = e.observe(BurstInfo(t=1.0, t_end=1.0 + burst_s, freq_hz=433.92e6, on_fraction=0.9), [p])
+    assert kinds(_finish(e, out)) == expect

@@ -1,0 +1,168 @@
+"""Replay, RollJam and RollBack on hand-built packet sequences."""
+
+from __future__ import annotations
+
+import pytest
+
+from detect_fakes import FRAME_S, BurstInfo, burst_of, engine, feed, keeloq, kinds, press
+
+
+def run(packets, e=None):
+    e = e or engine()
+    out = feed(e, packets)
+    return out + e.finish()
+
+
+def test_held_button_is_one_press_not_a_replay():
+    e = engine()
+    alerts = run(press(1.0, 0xAAAA0001, frames=40), e)  # ≈ 4 s held
+    assert alerts == []
+    assert e.counts["presses"] == 1
+    assert e.counts["packets"] == 40
+
+
+def test_new_presses_with_new_codes_are_not_replays():
+    pk = press(1.0, 0x1111) + press(5.0, 0x2222) + press(9.0, 0x3333)
+    assert run(pk) == []
+
+
+def test_same_code_in_a_later_press_is_a_replay_with_first_seen():
+    pk = press(1.0, 0x1111) + press(5.0, 0x2222) + press(30.0, 0x1111, frames=2)
+    alerts = run(pk)
+    assert kinds(alerts) == ["replay"]
+    a = alerts[0]
+    assert a.identity == "keeloq:0D36C681"
+    assert a.t == pytest.approx(30.0)
+    assert a.evidence["first_seen"]["capture"] == "a.cu8"
+    assert a.evidence["first_seen"]["t"] == pytest.approx(1.0)
+    assert a.evidence["since_first_seen_s"] == pytest.approx(29.0)
+    assert a.severity == "high" and a.confidence > 0.9
+    assert "first heard" in a.summary
+
+
+def test_dropout_inside_a_held_press_is_bridged_on_the_same_carrier():
+    # frames stop for 0.6 s (fading) and resume on the fob's own carrier: still one press
+    pk = press(1.0, 0x1111, frames=3) + press(1.0 + 3 * 0.106 + 0.6, 0x1111, frames=3)
+    assert run(pk) == []
+
+
+def test_same_code_soon_after_from_another_carrier_is_a_replay():
+    pk = press(1.0, 0x1111, frames=3) + press(1.0 + 3 * 0.106 + 0.6, 0x1111, frames=3,
+                                              freq=433.92e6 + 6e3)
+    assert kinds(run(pk)) == ["replay"]
+
+
+def test_counter_behind_the_newest_is_an_old_code():
+    pk = (press(1.0, 0x1111, counter=100) + press(5.0, 0x2222, counter=101)
+          + press(20.0, 0x9999, counter=90, frames=2))
+    alerts = run(pk)
+    assert kinds(alerts) == ["replay"]
+    assert alerts[0].evidence["reason"] == "counter_behind"
+    assert alerts[0].evidence["newest_counter"] == 101
+
+
+def test_one_frame_with_an_old_counter_and_no_check_is_not_trusted():
+    # a single frame without integrity check: one bit error could fake an old counter
+    pk = press(1.0, 0x1111, counter=100) + press(20.0, 0x9999, counter=36, frames=1)
+    assert run(pk) == []
+
+
+def _jam(t, t_end, freq=433.85e6):
+    return BurstInfo(t=t, t_end=t_end, freq_hz=freq, rssi_db=-10.0, on_fraction=1.0,
+                     bandwidth_hz=5e3)
+
+
+def test_rolljam_needs_jamming_over_the_original():
+    e = engine()
+    out = []
+    # jammer 70 kHz below from 4 s to 10 s; the fob presses at 5 s and 8.5 s under it
+    out += e.observe(_jam(4.0, 10.0), [])
+    out += feed(e, press(5.0, 0x1111, frames=3) + press(8.5, 0x2222, frames=3))
+    # code 1 replayed 1 s after press 2 (jammer off), code 2 much later
+    out += feed(e, press(11.0, 0x1111, frames=3, freq=433.92e6 + 4e3))
+    out += feed(e, press(60.0, 0x2222, frames=3, freq=433.92e6 + 4e3))
+    out += e.finish()
+    assert sorted(kinds(out)) == ["jamming", "rolljam", "rolljam"]
+    rj = [a for a in out if a.kind == "rolljam"]
+    assert rj[0].t == pytest.approx(11.0)
+    assert rj[0].evidence["first_seen"]["t"] == pytest.approx(5.0)
+    assert rj[0].evidence["jamming_at_original"][0]["t"] == pytest.approx(4.0)
+    assert rj[0].severity == "critical"
+
+
+def test_replay_without_jamming_is_not_rolljam():
+    pk = press(5.0, 0x1111, frames=3) + press(8.5, 0x2222, frames=3) + press(11.0, 0x1111)
+    assert kinds(run(pk)) == ["replay"]
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_rollback_of_old_codes_in_quick_succession(n):
+    hops = [0x1000 + k for k in range(n)]
+    pk = []
+    for k, h in enumerate(hops):
+        pk += press(2.0 + 6 * k, h, frames=3)
+    t = 60.0
+    for h in hops:  # the attacker replays them back to back, 0.4 s apart
+        pk += press(t, h, frames=2, freq=433.92e6 + 8e3)
+        t += 2 * (FRAME_S + 0.016) + 0.4
+    alerts = run(pk)
+    assert kinds(alerts) == ["rollback"]
+    a = alerts[0]
+    assert a.evidence["old_codes"] == n
+    assert a.t == pytest.approx(60.0)
+    assert a.t_end > a.t + (n - 1) * 0.4
+    assert len(a.evidence["replays"]) == n
+
+
+def test_rollback_by_counters_of_codes_never_heard():
+    pk = press(1.0, 0x1111, counter=500) + press(6.0, 0x2222, counter=501)
+    pk += press(40.0, 0xA1, counter=460, frames=2) + press(40.6, 0xA2, counter=461, frames=2)
+    alerts = run(pk)
+    assert kinds(alerts) == ["rollback"]
+    assert alerts[0].evidence["counters"] == [460, 461]
+    assert alerts[0].evidence["consecutive_counters"] is True
+
+
+def test_old_codes_far_apart_are_separate_replays():
+    pk = press(1.0, 0x1111) + press(5.0, 0x2222)
+    pk += press(40.0, 0x1111, frames=2) + press(80.0, 0x2222, frames=2)
+    assert kinds(run(pk)) == ["replay", "replay"]
+
+
+def test_same_old_code_twice_is_two_replays_not_a_rollback():
+    pk = press(1.0, 0x1111) + press(40.0, 0x1111, frames=2) + press(43.0, 0x1111, frames=2)
+    assert kinds(run(pk)) == ["replay", "replay"]
+
+
+def test_replay_across_captures_names_the_original_capture():
+    from datetime import datetime, timezone
+    e = engine()
+    e.begin_capture("mon.cu8", start_time=datetime(2024, 5, 6, 8, 0, tzinfo=timezone.utc))
+    out = feed(e, press(3.0, 0x1111, capture="mon.cu8"))
+    out += e.begin_capture("tue.cu8", start_time=datetime(2024, 5, 7, 8, 0, tzinfo=timezone.utc))
+    out += feed(e, press(7.0, 0x1111, capture="tue.cu8", frames=2))
+    out += e.finish()
+    assert kinds(out) == ["replay"]
+    a = out[0]
+    assert a.capture == "tue.cu8" and a.t == pytest.approx(7.0)
+    assert a.time == "2024-05-07T08:00:07.000000Z"
+    assert a.evidence["first_seen"]["capture"] == "mon.cu8"
+    assert a.evidence["since_first_seen_s"] == pytest.approx(86400 + 4.0)
+
+
+def test_out_of_order_bursts_within_the_reorder_window_are_put_back_in_order():
+    e = engine()
+    pk = press(1.0, 0x1111, frames=3)
+    # the second frame arrives after the third (a per-channel front end's block boundary)
+    out = e.observe(burst_of([pk[0]]), [pk[0]])
+    out += e.observe(burst_of([pk[2]]), [pk[2]])
+    out += e.observe(burst_of([pk[1]]), [pk[1]])
+    out += e.finish()
+    assert out == [] and e.counts["presses"] == 1
+
+
+def test_integrity_bad_packets_are_not_codes():
+    pk = press(1.0, 0x1111) + [keeloq(30.0, 0x1111, integrity="bad"),
+                               keeloq(30.1, 0x1111, integrity="bad")]
+    # a frame whose check failed is not evidence of anything
+    assert run(pk) == []
