@@ -25,10 +25,15 @@ def _register() -> None:
     # Imported here so that `keyguard --help` stays fast and one broken command cannot hide others.
     from cli import info, serve
     from cli import simulate
+    from cli import decode, profile
+    from cli import report
 
     keyguard.add_command(info.info)
     keyguard.add_command(serve.serve)
     keyguard.add_command(simulate.simulate)
+    keyguard.add_command(decode.decode)
+    keyguard.add_command(profile.profile)
+    keyguard.add_command(report.report)
 
 
 _register()

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set up everything the test suite needs, then run it: the README's second command and CI's job.
 #  - as root with apt-get: installs the Debian programs the tests run for real (rtl_433 as a
-#    third-party reference decoder and rtl_tcp client, mosquitto as an MQTT broker);
+#    third-party reference decoder and rtl_tcp client, mosquitto as an MQTT broker, openssl
+#    for its TLS test certificate, chromium to open the HTML report headless);
 #  - creates .venv and installs keyguard with its test extra from pyproject.toml;
 #  - runs pytest on both cores. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(rtl-433 mosquitto)
+DEBIAN_PACKAGES=(rtl-433 mosquitto openssl chromium)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     missing=()
     for p in "${DEBIAN_PACKAGES[@]}"; do

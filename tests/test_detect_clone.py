@@ -134,12 +134,27 @@ def test_lf_relay_answer_far_weaker_than_ever_is_a_relay():
     assert out[0].severity == "critical"
 
 
-def test_amplifier_noise_in_the_gaps_is_a_relay():
+def test_amplifier_noise_with_a_translated_carrier_is_a_relay():
     rng = np.random.default_rng(9)
+    e = engine()
+    out = owner_presses(e, rng)
+    # the fob's own fingerprint, its carrier moved 2 ppm by a relay's up/down conversion, and
+    # the relay's amplifier noise in the gaps
+    out += feed(e, press(60.0, 0x300, frames=3),
+                lambda p: fv(**dict(fob_features(rng, cfo_ppm=12.0).as_dict(),
+                                    noise_excess_db=12.0)))
+    out += e.finish()
+    assert kinds(out) == ["relay"]
+    ev = out[0].evidence
+    assert ev["rules"]["amplifier_noise"] == pytest.approx(1.0)
+    assert ev["rules"]["frequency_translation"] > 0.5
+    assert "amplifier noise" in out[0].summary
+
+
+def test_one_weak_relay_indicator_alone_is_not_a_relay():
+    rng = np.random.default_rng(10)
     e = engine()
     out = owner_presses(e, rng)
     out += feed(e, press(60.0, 0x300, frames=3),
                 lambda p: fv(**dict(fob_features(rng).as_dict(), noise_excess_db=12.0)))
-    out += e.finish()
-    assert kinds(out) == ["relay"]
-    assert "amplifier noise" in out[0].summary
+    assert out + e.finish() == []

@@ -40,7 +40,7 @@ def test_pulsed_jammer_made_of_short_bursts_is_one_episode():
     out = _finish(e, out)
     assert kinds(out) == ["jamming"]
     ev = out[0].evidence
-    assert ev["form"] == "pulsed"
+    assert ev["form"] == "pulsed carrier"
     assert ev["duty_cycle"] == pytest.approx(0.5, abs=0.02)
     assert ev["bursts"] == 150
     assert ev["j_s_db"] is None  # no fob heard: no reference level

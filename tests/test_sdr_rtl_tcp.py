@@ -310,8 +310,8 @@ def test_short_stall_is_counted_as_a_gap_without_reconnecting(scripted):
     assert st.reconnects == 0 and st.gaps == 1 and 0.4 < st.gap_s < 1.5
     assert np.array_equal(np.concatenate([b.samples for b in blocks]), to_complex(raw))
     assert any("stalled for" in e for e in events)
-    # the data before the stall was handed over during the stall, not held back
-    assert blocks[0].samples.size == 4000
+    # the data before the stall was handed over during the stall, not held back for more
+    assert 4000 in np.cumsum([b.samples.size for b in blocks])
 
 
 def test_dead_stall_reconnects(scripted):

@@ -4,7 +4,6 @@ server what it decodes from the file; the CLI serves, logs commands and stops cl
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal

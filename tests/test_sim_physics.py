@@ -255,10 +255,13 @@ def test_dc_spike_and_iq_image_are_where_the_receiver_puts_them():
     dev = Device("fob", protocol="toy", serial=10, snr_db=40.0, freq_hz=433.92e6 + 120e3,
                  fingerprint=dict(QUIET_FP, ppm=0.0))
     dc = complex(0.02, -0.01)
-    # the carrier peaks 6 dB below full scale: no clipping, the image well above the 8-bit floor
-    r = _scenario([dev], [Press("fob", 0.05)], duration=0.4, adc_bits=8, gain_db=30.0,
-                  dc_offset=[dc.real, dc.imag], iq_gain_db=0.4, iq_phase_deg=2.0).plan(
-        seed=9, frame_source=toy_frames)
+    sc = _scenario([dev], [Press("fob", 0.05)], duration=0.4, adc_bits=8, gain_db=0.0,
+                   dc_offset=[dc.real, dc.imag], iq_gain_db=0.4, iq_phase_deg=2.0)
+    # gain that puts the carrier 6 dB below full scale: no clipping, the image (−31 dB) well
+    # above the 8-bit floor
+    r0 = sc.plan(seed=9, frame_source=toy_frames)
+    sc.receiver["gain_db"] = r0.receiver.full_scale_dbm_at_0db - r0.truth[0].params["rx_power_dbm"] - 6.0
+    r = sc.plan(seed=9, frame_source=toy_frames)
     x = r.render()
     fs = r.sample_rate
     quiet = x[-int(0.05 * fs):]

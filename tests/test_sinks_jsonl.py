@@ -28,8 +28,9 @@ print("ready", flush=True)
 for i in itertools.count():
     if i % 4 == 0:
         # alerts of varying size, some spanning several memory pages
+        pad = "x" * (i * 37 % 9000)
         rec = Alert("replay", "rtl_tcp://127.0.0.1:1234", i * 0.01, i * 0.01 + 0.005, "high", 0.9,
-                    "code seen before", evidence={"run": run, "seq": i, "pad": "x" * (i * 37 % 9000)})
+                    "code seen before", evidence={"run": run, "seq": i, "pad": pad})
     else:
         rec = Packet("rtl_tcp://127.0.0.1:1234", i * 0.01, i * 0.01 + 0.004, "OOK", "keeloq", 66,
                      "0123456789ABCDEF0", fields={"run": run, "seq": i})

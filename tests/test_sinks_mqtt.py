@@ -34,11 +34,14 @@ def free_port() -> int:
 class Broker:
     """A mosquitto process on 127.0.0.1:port with a config written to tmp."""
 
-    def __init__(self, tmp: Path, port: int | None = None, password_file: Path | None = None):
+    def __init__(self, tmp: Path, port: int | None = None, password_file: Path | None = None,
+                 tls: tuple[Path, Path] | None = None):
         self.port = port or free_port()
         self.tmp = tmp
         conf = [f"listener {self.port} 127.0.0.1", "persistence true",
                 f"persistence_location {tmp}/", f"log_dest file {tmp}/mosquitto.log"]
+        if tls:  # (certificate, key); the self-signed certificate is its own CA
+            conf += [f"cafile {tls[0]}", f"certfile {tls[0]}", f"keyfile {tls[1]}"]
         if os.geteuid() == 0:
             conf.append("user root")  # else it drops to user mosquitto, who cannot read tmp
         if password_file:
@@ -85,7 +88,7 @@ class Subscriber:
     """A paho client that records (topic, JSON) for every message under ``prefix/#``."""
 
     def __init__(self, port: int, prefix: str, username=None, password=None,
-                 client_id: str = "kg-test-sub"):
+                 client_id: str = "kg-test-sub", ca_file: Path | None = None):
         import paho.mqtt.client as mqtt
 
         self.messages: list[tuple[str, dict]] = []
@@ -97,6 +100,8 @@ class Subscriber:
                              clean_session=False)
         if username:
             self.c.username_pw_set(username, password)
+        if ca_file:
+            self.c.tls_set(ca_certs=str(ca_file))
         self.c.on_connect = lambda c, u, f, rc, p: c.subscribe(f"{prefix}/#", qos=1)
         self.c.on_subscribe = lambda *a: self.subscribed.set()
         self.c.on_message = self._on_message
@@ -122,6 +127,16 @@ class Subscriber:
     def close(self):
         self.c.disconnect()
         self.c.loop_stop()
+
+
+def said(lines: list[str], text: str, timeout_s: float = 10.0) -> bool:
+    """Wait (bounded) until a sink event line containing ``text`` has been reported."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(text in ln for ln in lines):
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def packet(i: int) -> dict:
@@ -177,12 +192,8 @@ def test_username_and_password(tmp_path):
         lines: list[str] = []
         wrong = MqttSink("127.0.0.1", b.port, "secure", username="keyguard", password="nope",
                          on_event=lines.append)
-        deadline = time.monotonic() + 10
-        while not any("refused" in ln for ln in lines) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not wrong.connected.is_set()
-        assert any("refused" in ln for ln in lines)
-        wrong._client.loop_stop()
+        assert said(lines, "refused") and not wrong.connected.is_set()
+        wrong.close()
     finally:
         b.stop()
 
@@ -222,3 +233,32 @@ def test_broker_down_then_back_delivers_kept_messages_in_order(tmp_path):
     assert first_seen == [float(i) for i in range(6)]
     assert alerts == sorted(alerts)
     assert any("disconnected" in ln for ln in lines) and any("reconnected" in ln for ln in lines)
+
+
+def test_tls_with_a_private_ca(tmp_path):
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not installed (Debian package openssl)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, timeout=30,
+                   capture_output=True)
+    b = Broker(tmp_path, tls=(cert, key)).start()
+    try:
+        sub = Subscriber(b.port, "kgtls", client_id="kg-tls-sub", ca_file=cert)
+        sink = parse_sink(f"mqtts://127.0.0.1:{b.port}/kgtls?ca={cert}")
+        assert sink.name.startswith("mqtts://")
+        sink.emit(alert(9))
+        sink.flush(timeout_s=10)
+        msgs = sub.wait_for(2)
+        sink.close()
+        sub.close()
+        assert sorted(t for t, _ in msgs) == ["kgtls/alerts", "kgtls/events"]
+
+        lines: list[str] = []  # without the CA the broker's certificate is not trusted
+        untrusted = MqttSink("127.0.0.1", b.port, "kgtls", tls=True, on_event=lines.append)
+        assert said(lines, "cannot reach the broker") and not untrusted.connected.is_set()
+        untrusted.close()
+    finally:
+        b.stop()

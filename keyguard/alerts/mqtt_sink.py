@@ -66,6 +66,8 @@ class MqttSink(Sink):
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_publish = self._handle_publish
+        self._client.on_connect_fail = self._handle_connect_fail
+        self._fail_said = False
         self._was_connected = False
         self._client.connect_async(host, self.port, keepalive=keepalive_s)
         self._client.loop_start()  # paho's thread connects, and reconnects with back-off
@@ -80,8 +82,14 @@ class MqttSink(Sink):
             self._say(f"broker refused the connection: {reason_code}")
             return
         self.connected.set()
+        self._fail_said = False
         self._say("reconnected" if self._was_connected else "connected")
         self._was_connected = True
+
+    def _handle_connect_fail(self, client, userdata) -> None:
+        if not self._fail_said:  # once per outage, not at every retry
+            self._fail_said = True
+            self._say("cannot reach the broker (refused, unreachable or TLS failure); retrying")
 
     def _handle_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         was = self.connected.is_set()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path

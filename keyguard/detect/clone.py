@@ -88,7 +88,7 @@ class CloneDetector(Detector):
             if len({m.press.code for m in rolling}) >= 2:
                 out.append(self._rollback(rolling, ctx))
                 run = [m for m in run if m.press.code is None]
-            out += [self._single(m) for m in run]
+            out += [self._single(m, ctx) for m in run]
         return out
 
     @staticmethod
@@ -99,10 +99,24 @@ class CloneDetector(Detector):
             ev["burst_class"] = m.classes
         return ev
 
-    def _single(self, m: _Mismatch) -> Alert:
+    def _single(self, m: _Mismatch, ctx: DetectionContext) -> Alert:
         p = m.press
         top = max(m.cmp.z, key=m.cmp.z.get)
         conf = min(0.97, 0.55 + 0.06 * m.cmp.max_z)
+        after = ctx.config.replay.rolljam_after_jam_s
+        jams = [j for j in ctx.jams.overlapping(p.abs_t - after, p.abs_t)
+                if j.abs_end <= p.abs_t + ctx.config.replay.rolljam_overlap_margin_s]
+        if jams and not p.fixed_code:
+            j = max(jams, key=lambda j: j.abs_end)
+            ev = self._evidence(m)
+            ev["reason"] = "foreign_radio_right_after_jamming"
+            ev["jamming"] = j.where()
+            ev["after_jamming_s"] = p.abs_t - j.abs_end
+            summary = (f"{p.identity} was heard from a radio that is not its own "
+                       f"{fmt_s(p.abs_t - j.abs_end)} after the channel was jammed: the RollJam "
+                       "pattern (jam the owner's presses, replay a captured code).")
+            return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", min(conf, 0.9),
+                              summary, p.identity, ev)
         raw = m.classes is not None and max(m.classes, key=m.classes.get) == "raw_replay"
         if p.fixed_code or raw:
             what = "fixed code" if p.fixed_code else "code"

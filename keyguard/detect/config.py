@@ -48,6 +48,10 @@ class ReplayConfig:
     #: a jamming span counts as covering an original press when it overlaps the press widened by
     #: this margin on each side (s): jammers start before the press and the dsp splits long jams.
     rolljam_overlap_margin_s: float = 0.2
+    #: a press from a foreign radio (fingerprint mismatch) that starts within this many seconds
+    #: after jamming stopped is a RollJam replay even when the jammed original was not decoded
+    #: (RollJam replays code 1 0.5–1.5 s after the second jammed press).
+    rolljam_after_jam_s: float = 4.0
     #: jamming this far (Hz) from the original's carrier still counts (RollJam jams ≈ 70 kHz off;
     #: a wideband jammer's reported centre may sit anywhere in its band).
     rolljam_max_offset_hz: float = 1.0e6
@@ -92,8 +96,9 @@ class BruteforceConfig:
 class FingerprintConfig:
     """Clone detection by RF fingerprint, and relay detection."""
 
-    #: presses of an identity needed (enrolled or earlier) before its fingerprint is trusted.
-    min_reference: int = 2
+    #: presses of an identity needed (enrolled or earlier) before its fingerprint is trusted;
+    #: with few, the feature floors (measurement noise and drift) set the tolerance.
+    min_reference: int = 1
     #: a press does not match its identity when one fingerprint feature is this many spreads
     #: from the reference median (robust z-score, |x − median| / spread) ...
     clone_max_z: float = 4.0

@@ -204,7 +204,7 @@ class FingerprintMemory:
             else:
                 floor = FEATURE_FLOORS[name]
             # a small reference underestimates its spread: widen it (≈ t-quantile growth)
-            spread = max(mad * (1.0 + 2.0 / col.size), floor)
+            spread = max(mad * (1.0 + 2.0 / col.size), floor * (1.0 + 0.5 / col.size))
             z[name] = abs(float(x[j]) - med) / spread if spread > 0 else 0.0
             values[name] = {"value": float(x[j]), "reference": med, "spread": spread}
         if not z:

@@ -13,6 +13,7 @@ jammer-to-signal ratio against the fobs heard around it.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -120,7 +121,8 @@ class JammingDetector(Detector):
     kinds = ("jamming",)
 
     def __init__(self) -> None:
-        self._episodes: list[_Episode] = []
+        self._episodes: list[_Episode] = []   # open: bursts may still join
+        self._done: list[_Episode] = []       # closed, qualified, waiting for their group
         self._fobs: deque[_FobHeard] = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
@@ -167,36 +169,68 @@ class JammingDetector(Detector):
 
     def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
         g = ctx.config.jamming.merge_gap_s
-        done = [e for e in self._episodes if now - e.abs_end > g]
-        return self._close(done, ctx)
+        self._close([e for e in self._episodes if now - e.abs_end > g], ctx)
+        return self._emit(ctx, now)
 
     def end_capture(self, ctx: DetectionContext) -> list[Alert]:
-        return self._close([e for e in self._episodes if e.handle == ctx.handle], ctx)
+        self._close([e for e in self._episodes if e.handle == ctx.handle], ctx)
+        return self._emit(ctx, float("inf"), handle=ctx.handle)
 
     def flush(self, ctx: DetectionContext) -> list[Alert]:
-        return self._close(list(self._episodes), ctx)
+        self._close(list(self._episodes), ctx)
+        return self._emit(ctx, float("inf"))
 
-    def _close(self, done: list[_Episode], ctx: DetectionContext) -> list[Alert]:
-        out = []
+    def _close(self, done: list[_Episode], ctx: DetectionContext) -> None:
         for e in done:
             self._episodes.remove(e)
             if e.span is None:
                 continue
             if ctx.state is not None and e.handle in ctx.captures:
                 ctx.state.add_jam(e.handle, e.t, e.t_end, e.abs_t, e.abs_end, e.freq_hz)
-            out.append(self._alert(e, ctx))
+            self._done.append(e)
+
+    def _emit(self, ctx: DetectionContext, now: float, handle: int | None = None) -> list[Alert]:
+        """One alert per group of closed episodes that overlap in time: a strong jammer is also
+        seen as images, intermodulation and splatter at other offsets, all at once."""
+        if not self._done:
+            return []
+        g = ctx.config.jamming.merge_gap_s
+        eps = sorted(self._done, key=lambda e: (e.handle, e.abs_t))
+        groups: list[list[_Episode]] = []
+        for e in eps:
+            if groups and groups[-1][0].handle == e.handle and \
+                    e.abs_t <= max(x.abs_end for x in groups[-1]) + g:
+                groups[-1].append(e)
+            else:
+                groups.append([e])
+        out = []
+        for grp in groups:
+            end = max(x.abs_end for x in grp)
+            still_open = any(o.handle == grp[0].handle and o.abs_t <= end + g
+                             for o in self._episodes)
+            if (handle is None or grp[0].handle == handle) and not still_open and now - end > g:
+                out.append(self._alert(grp, ctx))
+                for x in grp:
+                    self._done.remove(x)
         return out
 
-    def _alert(self, e: _Episode, ctx: DetectionContext) -> Alert:
+    def _alert(self, grp: list[_Episode], ctx: DetectionContext) -> Alert:
         cfg = ctx.config.jamming
+        # the jammer itself is the strongest component (level, then duration)
+        e = max(grp, key=lambda x: (np.median(x.rssi) if x.rssi else -math.inf,
+                                    x.abs_end - x.abs_t))
+        t0 = min(x.t for x in grp)
+        t1 = max(x.t_end for x in grp)
+        a0 = min(x.abs_t for x in grp)
+        a1 = max(x.abs_end for x in grp)
         dur = e.abs_end - e.abs_t
         duty = e.duty()
         on_frac = e.on_time_s / dur if dur > 0 else 1.0
         level = float(np.median(e.rssi)) if e.rssi else None
         bw = self._bw(e)
         near = [f for f in self._fobs if f.handle == e.handle
-                and e.abs_t - cfg.fob_reference_s <= f.abs_t <= e.abs_end + cfg.fob_reference_s]
-        during = [f for f in near if e.abs_t <= f.abs_t <= e.abs_end]
+                and a0 - cfg.fob_reference_s <= f.abs_t <= a1 + cfg.fob_reference_s]
+        during = [f for f in near if a0 <= f.abs_t <= a1]
         fob_f = [f.freq_hz for f in near if f.freq_hz is not None]
         fob_l = [f.rssi_db for f in near if f.rssi_db is not None]
         offset = (e.freq_hz - float(np.median(fob_f))) if (fob_f and e.freq_hz is not None) else None
@@ -204,18 +238,28 @@ class JammingDetector(Detector):
         if duty >= 0.9 and on_frac >= 0.9:
             form = "wideband noise" if (bw is not None and bw >= 100e3) else "continuous carrier"
         else:
-            form = "pulsed"
+            form = "pulsed carrier"
         # confidence grows with how far past the thresholds the episode is
         conf = 0.6 + 0.2 * min(1.0, dur / (4 * cfg.min_duration_s)) + 0.15 * min(1.0, duty)
-        if e.jammer_like:
+        if any(x.jammer_like for x in grp):
             conf += 0.05
         severity = "high" if during else "medium"
         where = "" if offset is None else f", {offset / 1e3:+.0f} kHz from the fob channel"
         fobs = f"; {len(during)} fob frame(s) were sent under it" if during else ""
-        summary = (f"A {form} held the channel for {fmt_s(dur)} at {duty:.0%} duty{where}, "
+        summary = (f"A {form} held the channel for {fmt_s(a1 - a0)} at {duty:.0%} duty{where}, "
                    f"enough to stop a car from hearing its fob{fobs}.")
-        ev = {"form": form, "duration_s": dur, "duty_cycle": duty, "on_fraction": on_frac,
+        ev = {"form": form, "duration_s": a1 - a0, "duty_cycle": duty, "on_fraction": on_frac,
               "bursts": e.bursts, "freq_hz": e.freq_hz, "bandwidth_hz": bw,
               "offset_from_fob_hz": offset, "j_s_db": js, "level_db": level,
-              "fob_frames_during": len(during), "front_end_flag": e.jammer_like}
-        return make_alert("jamming", e.capture, e.t, e.t_end, severity, conf, summary, None, ev)
+              "fob_frames_during": len(during),
+              "front_end_flag": any(x.jammer_like for x in grp)}
+        if len(grp) > 1:
+            # weaker components at other offsets (images, intermodulation, splatter)
+            others = sorted((x for x in grp if x is not e),
+                            key=lambda x: -(np.median(x.rssi) if x.rssi else -math.inf))
+            ev["components"] = [{"freq_hz": x.freq_hz, "t": x.t, "t_end": x.t_end,
+                                 "level_db": float(np.median(x.rssi)) if x.rssi else None}
+                                for x in others[:8]]
+            ev["component_count"] = len(grp)
+        return make_alert("jamming", e.capture, t0, t1, severity, min(conf, 1.0), summary,
+                          None, ev)

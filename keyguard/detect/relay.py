@@ -74,12 +74,18 @@ class RelayDetector(Detector):
             shift = abs(fp["cfo_shift_ppm"])
             facts["cfo_shift_ppm"] = fp["cfo_shift_ppm"]
             if others and max(others) < 2.0:
-                rules["frequency_translation"] = 0.6 * _ramp(shift, 1.0, 2.0) * (shift <= 4.0)
+                rules["frequency_translation"] = _ramp(shift, 1.0, 2.0) * (shift <= 4.0)
         classes = press_classes(press, ctx)
         if classes is not None and "relayed" in classes:
-            score = max(classes["relayed"], max(rules.values(), default=0.0))
+            score = classes["relayed"]
         else:
-            score = max(rules.values(), default=0.0)
+            # without a trained model one indicator is not enough (a strong, clipping fob also
+            # fills its gaps): the second strongest rule decides, except a level drop that
+            # comes with a fingerprint otherwise the fob's own (LF-only relay)
+            vals = sorted(rules.values(), reverse=True)
+            score = vals[1] if len(vals) > 1 else 0.0
+            if fp is not None and not fp["mismatch"]:
+                score = max(score, rules.get("level_drop", 0.0))
         press.notes["relay_score"] = score
         if score < cfg.relay_score:
             return []

@@ -154,6 +154,25 @@ class _Region:
         if core.size:
             self.lo, self.hi = int(core[0]), int(core[-1])
 
+    def absorb(self, other: "_Region") -> None:
+        """Take over another region on the same channel (their cores came to overlap)."""
+        n_sum = len(self.ticks) + len(other.ticks)
+        self.start = min(self.start, other.start)
+        self.last = max(self.last, other.last)
+        self.ticks = sorted(set(self.ticks) | set(other.ticks))
+        # both summed whole rows; a tick active in both was counted twice, so keep the mean
+        # row and rescale it to the merged tick count
+        scale = len(self.ticks) / max(n_sum, 1)
+        self.spec = (self.spec + other.spec) * scale
+        self.floor = (self.floor + other.floor) * scale
+        self.counts += other.counts
+        self.seeded |= other.seeded
+        self.cont_before |= other.cont_before
+        self.cont_after |= other.cont_after
+        core = np.flatnonzero(self.counts >= max(1.0, 0.25 * len(self.ticks)))
+        if core.size:
+            self.lo, self.hi = int(core[0]), int(core[-1])
+
     def overlap(self, lo: int, hi: int, tol: int) -> int:
         """Bins shared by [lo, hi] and the core widened by ``tol`` (≤ 0: none)."""
         return min(hi, self.hi + tol) - max(lo, self.lo - tol) + 1
@@ -169,10 +188,10 @@ class _Region:
         return k, float(ex[k])
 
 
-def _summary(r: _Region, bin_freq: np.ndarray) -> tuple:
-    """(start, last, tick set, peak excess power, peak frequency Hz) of a region."""
+def _summary(r: _Region, bin_freq: np.ndarray, bin_hz: float) -> tuple:
+    """(start, last, tick set, peak excess power, peak frequency Hz, core width Hz) of a region."""
     k, p = r.peak()
-    return r.start, r.last, set(r.ticks), p, float(bin_freq[k])
+    return r.start, r.last, set(r.ticks), p, float(bin_freq[k]), (r.hi - r.lo + 3) * bin_hz
 
 
 class BurstDetector:
@@ -188,7 +207,8 @@ class BurstDetector:
     also ends at the first gap of min_gap_s. min_gap_s, max_gap_s, gap_ratio: package split
     rule. continuous_s, continuous_duty: when a burst is flagged ``continuous``.
     fsk_max_sep_hz: farthest two lobes merged as one 2-FSK signal; fsk_pair_db: their largest
-    power difference; ghost_db: a coincident region this much weaker is an image/splatter.
+    power difference; ghost_db: a coincident region this much weaker is an image/splatter;
+    mask_db: anything this much weaker than a keyed transmitter it overlaps is its splatter.
     min_snr_db: drop bursts below this band SNR (None keeps all).
     """
 
@@ -202,7 +222,8 @@ class BurstDetector:
                  noise_warmup_s: float = 0.128, max_burst_s: float = 3.0,
                  soft_burst_s: float = 1.0, min_gap_s: float = 0.010, max_gap_s: float = 0.100,
                  gap_ratio: float = 10.0, continuous_s: float = 0.5, continuous_duty: float = 0.9,
-                 fsk_max_sep_hz: float = 150e3, fsk_pair_db: float = 10.0, ghost_db: float = 15.0,
+                 fsk_max_sep_hz: float = 150e3, fsk_pair_db: float = 10.0, ghost_db: float = 12.0,
+                 mask_db: float = 25.0,
                  min_snr_db: float | None = None):
         if sample_rate <= 0:
             raise ValueError("sample_rate must be positive")
@@ -238,6 +259,7 @@ class BurstDetector:
         self.min_gap_s, self.max_gap_s, self.gap_ratio = min_gap_s, max_gap_s, gap_ratio
         self.continuous_s, self.continuous_duty = continuous_s, continuous_duty
         self.fsk_max_sep_hz, self.fsk_pair_db, self.ghost_db = fsk_max_sep_hz, fsk_pair_db, ghost_db
+        self.mask_db = mask_db
         self.min_snr_db = min_snr_db
         self.pre_ticks = self.long_ticks + 2   # raw samples kept before a region's first tick
         self.post_ticks = 2
@@ -405,6 +427,12 @@ class BurstDetector:
             self.stats["regions"] += 1
         best.seeded |= seeded
         best.add(t, lo, hi, power, floor)
+        # two regions whose cores now overlap are one transmitter seen as two runs at first
+        for other in [r for r in self._open if r is not best and r.overlap(best.lo, best.hi, 0) > 0]:
+            keep, gone = (best, other) if best.start <= other.start else (other, best)
+            keep.absorb(gone)
+            self._open.remove(gone)
+            best = keep
 
     def _close_stale(self, t: int) -> None:
         keep = []
@@ -442,7 +470,7 @@ class BurstDetector:
         for g in groups:
             shadow = self._shadowed(g)
             for r in g:
-                self._recent.append(_summary(r, self._bin_freq))
+                self._recent.append(_summary(r, self._bin_freq, self.bin_hz))
             if shadow:
                 self.stats["ghosts"] += 1
                 continue
@@ -451,13 +479,14 @@ class BurstDetector:
                 self._seq += 1
 
     def _shadowed(self, group: list[_Region]) -> bool:
-        """True when the group is a copy of a much stronger transmitter's keying.
+        """True when the group is a by-product of a much stronger keyed transmitter.
 
-        Clipping, intermodulation and I/Q imbalance of a strong keyed signal put weak copies of
-        it elsewhere in the band: same pulses, same times. Such a region lies inside a region
-        ``ghost_db`` stronger, and its envelope follows the strong one's pulse by pulse. A fob
-        under a jammer also lies inside a much stronger region, but its envelope does not
-        follow the jammer's (a steady carrier, or keyed independently), so it stays.
+        Clipping, intermodulation and I/Q imbalance of a strong keyed signal put weak energy
+        elsewhere in the band while its pulses are on. Such a region lies (mostly) inside a
+        region ``ghost_db`` stronger whose envelope is keyed, and either follows that envelope
+        pulse by pulse or is ``mask_db`` weaker still (beyond what an 8-bit receiver can be
+        trusted with next to that signal). A fob under a jammer also lies inside a much
+        stronger region, but a jammer's carrier is steady, not keyed, so the fob stays.
         """
         now = self._row_first
         horizon = now - self.max_ticks - self.hang_ticks - 8
@@ -466,27 +495,36 @@ class BurstDetector:
         start, last = min(r.start for r in group), max(r.last for r in group)
         k, power = max((r.peak() for r in group), key=lambda kp: kp[1])
         members = {id(r) for r in group}
-        others = [_summary(r, self._bin_freq) for r in self._open + self._closed
+        others = [_summary(r, self._bin_freq, self.bin_hz) for r in self._open + self._closed
                   if id(r) not in members and r.ticks] + self._recent
-        env_w = None
-        for s_start, s_last, s_ticks, s_power, s_freq in others:
+        raw = None
+        for s_start, s_last, s_ticks, s_power, s_freq, s_bw in others:
             if s_power < power * 10 ** (self.ghost_db / 10) or s_last < start or s_start > last:
                 continue
-            if len(ticks & s_ticks) < 0.9 * len(ticks):
+            inside = len(ticks & s_ticks) / len(ticks)
+            if inside < 0.5:
                 continue
-            a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
-            b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
-            raw = self._history(a, b)
-            if env_w is None:
-                env_w = self._envelope(raw, a, float(self._bin_freq[k]))
-            env_s = self._envelope(raw, a, s_freq)
-            if env_w.std() > 0 and env_s.std() > 0 and np.corrcoef(env_w, env_s)[0, 1] >= 0.7:
+            if raw is None:
+                a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
+                b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
+                raw = self._history(a, b)
+            env_s = self._envelope(raw, a, s_freq, s_bw)
+            mean_s = env_s.mean()
+            if mean_s <= 0 or env_s.std() < 0.3 * mean_s:
+                continue  # a steady carrier: no keying splatter, whatever is beside it is real
+            if s_power >= power * 10 ** (self.mask_db / 10):
+                return True
+            if inside < 0.75:
+                continue
+            env_w = self._envelope(raw, a, float(self._bin_freq[k]), s_bw)  # same rate as env_s
+            if env_w.std() > 0 and np.corrcoef(env_w, env_s)[0, 1] >= 0.4:
                 return True
         return False
 
-    def _envelope(self, raw: np.ndarray, first: int, freq: float) -> np.ndarray:
-        """Power envelope (0.1 ms smoothing) of a minimum-width channel at ``freq``."""
-        y, rate, _ = extract_channel(raw, self.sample_rate, first, freq, self.min_channel_bw_hz)
+    def _envelope(self, raw: np.ndarray, first: int, freq: float, bw: float) -> np.ndarray:
+        """Power envelope (0.1 ms smoothing) of a channel at ``freq`` (Hz) ``bw`` wide."""
+        bw = float(np.clip(bw, self.min_channel_bw_hz, self.max_channel_bw_hz))
+        y, rate, _ = extract_channel(raw, self.sample_rate, first, freq, bw)
         p = y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
         return moving_average(p, max(1, int(round(1e-4 * rate))))
 
@@ -619,9 +657,10 @@ class BurstDetector:
             carrier = 0.5 * (tones.peak_hz + tones.second_hz)
         else:
             carrier = fine_carrier(seg, mask, rate)
-        if abs(carrier) > 0.5 * bw:
-            # the strongest thing in this channel sits outside its pass band: a neighbour
-            # leaking through the filter skirt, reported in its own channel
+        if abs(carrier) > 0.5 * bw or abs(centre + carrier) > 0.5 * self.sample_rate:
+            # the strongest thing in this channel sits outside its pass band (a neighbour
+            # leaking through the filter skirt, reported in its own channel) or beyond the
+            # sampled band (an alias folded in at the band edge)
             self.stats["leaks"] += 1
             return None
         start = a + int(round(e0 * step))

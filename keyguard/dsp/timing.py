@@ -27,7 +27,10 @@ from keyguard.dsp import slicers
 #: Relative width difference that separates two clusters.
 CLUSTER_REL_TOL = 0.22
 #: A frame needs at least this many bits to be reported as ``unknown``.
-MIN_UNKNOWN_BITS = 16
+MIN_UNKNOWN_BITS = 24
+#: An unknown frame's weakest bit must be at least this clear (0..1): noise that happens to
+#: fit a line code sits near the decision boundaries.
+MIN_UNKNOWN_CONFIDENCE = 0.35
 #: Fraction of a frame's runs the chosen line code must explain.
 MIN_COVERAGE = 0.85
 
@@ -124,6 +127,11 @@ def _candidates(pc: list[WidthCluster], gc: list[WidthCluster]) -> list[tuple[st
     if not allw:
         return out
     unit = allw[0]
+    # a width family is "one width" when its second cluster is small next to its first
+    gap_bimodal = len(gc) >= 2 and sorted(c.count for c in gc)[-2] >= 0.25 * max(
+        c.count for c in gc)
+    pulse_bimodal = len(pc) >= 2 and sorted(c.count for c in pc)[-2] >= 0.25 * max(
+        c.count for c in pc)
     if len(ps) >= 2:
         s, l_ = ps[0], ps[1]
         tol = 0.3 * (l_ - s)
@@ -134,11 +142,13 @@ def _candidates(pc: list[WidthCluster], gc: list[WidthCluster]) -> list[tuple[st
             for one in ("long", "short"):
                 out.append(("pulse_length", dict(short_us=s, long_us=l_, tolerance_us=tol,
                                                  one=one)))
-        gl = max(gs) if gs else l_
-        for one in ("short", "long"):
-            out.append(("pwm", dict(short_us=s, long_us=l_, tolerance_us=tol, one=one,
-                                    complementary=False, gap_limit_us=gl * 1.3)))
-    if len(ps) >= 1 and len(gs) >= 2:
+        if not gap_bimodal:
+            # constant gaps: the pulse alone carries the bit (rtl_433's plain OOK_PWM)
+            gl = max(gs) if gs else l_
+            for one in ("short", "long"):
+                out.append(("pwm", dict(short_us=s, long_us=l_, tolerance_us=tol, one=one,
+                                        complementary=False, gap_limit_us=gl * 1.3)))
+    if len(ps) >= 1 and len(gs) >= 2 and not pulse_bimodal:
         s, l_ = gs[0], gs[1]
         out.append(("ppm", dict(pulse_us=ps[0], short_us=s, long_us=l_,
                                 tolerance_us=0.3 * (l_ - s), zero="short")))
@@ -199,13 +209,23 @@ def _best_start(fn, d: np.ndarray, lv: np.ndarray, kw: dict, max_skip: int
                 ) -> tuple[int, slicers.SliceResult, float]:
     """The start run (within the first ``max_skip`` runs) giving the longest slice.
 
-    For Manchester the data may start in the middle of a two-chip run (its first chip closes
-    the sync), so a start that drops the first chip of a long run is tried as well; the third
-    value is how much (µs) of the start run is not data (0 normally).
+    Starts are scanned greedily: after a slice, the next start tried is where it stopped, so a
+    piece costs about one slice per clean stretch. For Manchester the data may start in the
+    middle of a two-chip run (its first chip closes the sync), so a start that drops the first
+    chip of a long run is tried as well; the third value is how much (µs) of the start run is
+    not data (0 normally).
     """
     best_i, best, cut = 0, None, 0.0
     unit = kw.get("half_us")
-    for i in range(0, min(max_skip, d.size)):
+    pulse_first = unit is None and "unit_us" not in kw
+    i = 0
+    n = min(max_skip, d.size)
+    tries = 0
+    while i < n and tries < 8:
+        tries += 1
+        if pulse_first and lv[i] != 1:
+            i += 1
+            continue  # these codes start every symbol with a pulse
         r = fn(d, lv, i, **kw)
         if best is None or r.bits.size > best.bits.size:
             best_i, best, cut = i, r, 0.0
@@ -217,6 +237,13 @@ def _best_start(fn, d: np.ndarray, lv: np.ndarray, kw: dict, max_skip: int
                 best_i, cut = i, float(unit)
                 best = slicers.SliceResult(r2.bits, r2.confidence, r2.error_us, i,
                                            i + r2.stop, r2.reason)
+            r = r if r.stop >= i + r2.stop else slicers.SliceResult(
+                r2.bits, r2.confidence, r2.error_us, i, i + r2.stop, r2.reason)
+        if best.stop >= d.size - 1 and best.bits.size > 0:
+            break  # a slice already reaches the end of the piece
+        i = max(i + 1, r.stop - 1 if r.bits.size else i + 1)
+    if best is None:
+        best = fn(d, lv, 0, **kw)
     return best_i, best, cut
 
 
@@ -229,12 +256,17 @@ def _clusters(d: np.ndarray, lv: np.ndarray):
 
 
 def _delimiter_mask(d: np.ndarray, pc: list[WidthCluster], gc: list[WidthCluster]) -> np.ndarray:
-    """Runs longer than every data symbol and in no data cluster (syncs, headers, gaps)."""
-    widest = max([c.hi_us for c in pc + gc])
-    inside = np.zeros(d.size, dtype=bool)
-    for c in pc + gc:
-        inside |= (d >= c.lo_us * 0.9) & (d <= c.hi_us * 1.1)
-    return (d > 1.15 * widest) & ~inside
+    """Runs well beyond every data symbol width (syncs, headers, gaps between frames).
+
+    Cluster centres, not extents, set the limit: one stray run can stretch a cluster's extent.
+    """
+    widest = max(c.center_us for c in pc + gc)
+    return d > 1.4 * widest
+
+
+#: A piece between delimiters longer than this (runs) is not one frame (noise, or a carrier
+#: keyed at random); it is not sliced.
+MAX_PIECE_RUNS = 2400
 
 
 def _segments(d: np.ndarray, delim: np.ndarray, min_runs: int) -> list[tuple[int, int]]:
@@ -243,27 +275,35 @@ def _segments(d: np.ndarray, delim: np.ndarray, min_runs: int) -> list[tuple[int
     out = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         lo, hi = int(lo) + 1, int(hi)
-        if hi - lo >= min_runs:
+        if min_runs <= hi - lo <= MAX_PIECE_RUNS:
             out.append((lo, hi))
     return out
 
 
-def _analyse(d: np.ndarray, lv: np.ndarray, min_bits: int, max_skip: int = 48):
+def _analyse(d: np.ndarray, lv: np.ndarray, min_bits: int, max_skip: int = 24):
     """(estimate, [(segment lo, start, SliceResult)...]) for the best line code, or None."""
     pcl, gcl, pc, gc = _clusters(d, lv)
     if not pc:
         return None
     held = sum(c.count for c in pc) + sum(c.count for c in gc)
+    if held < 0.6 * d.size:
+        return None  # widths all over the place: noise
     segs = _segments(d, _delimiter_mask(d, pc, gc), min_bits)
     if not segs:
         return None
+    # choose the line code on the longest clean pieces (runs inside the data clusters; noise
+    # between frames would favour the loosest code), then slice every piece with it
+    inside = np.zeros(d.size, dtype=bool)
+    for c in pc + gc:
+        inside |= (d >= c.lo_us * 0.9) & (d <= c.hi_us * 1.1)
+    clean = [sg for sg in segs if inside[sg[0]:sg[1]].mean() >= 0.9] or segs
+    sample = sorted(clean, key=lambda sg: sg[0] - sg[1])[:6]
     best = None
     for kind, kw in _candidates(pc, gc):
         fn = _SLICERS[kind]
-        explained, results = 0, []
-        for lo, hi in segs:
-            start, res, cut = _best_start(fn, d[lo:hi], lv[lo:hi], kw, max_skip)
-            results.append((lo, hi, start, res, cut))
+        explained = 0
+        for lo, hi in sample:
+            _, res, _ = _best_start(fn, d[lo:hi], lv[lo:hi], kw, max_skip)
             if res.stop - res.start >= min_bits:  # runs, so codes of any density compare
                 explained += res.stop - res.start
         # a looser code (PCM explains any Manchester burst; non-complementary PWM any PWM)
@@ -271,10 +311,17 @@ def _analyse(d: np.ndarray, lv: np.ndarray, min_bits: int, max_skip: int = 48):
         weight = 0.9 if kind == "pcm" or (kind == "pwm" and not kw.get("complementary")) else 1.0
         key = (explained * weight, -_PREFERENCE[kind])
         if best is None or key > best[0]:
-            best = (key, kind, kw, results)
+            best = (key, kind, kw)
     if best is None or best[0][0] == 0:
         return None
-    (explained, _), kind, kw, results = best
+    _, kind, kw = best
+    fn = _SLICERS[kind]
+    results, explained = [], 0
+    for lo, hi in segs:
+        start, res, cut = _best_start(fn, d[lo:hi], lv[lo:hi], kw, max_skip)
+        results.append((lo, hi, start, res, cut))
+        if res.stop - res.start >= min_bits:
+            explained += res.stop - res.start
     est = _estimate(kind, kw, tuple(pcl), tuple(gcl))
     cov = explained / max(held, 1)
     est = TimingEstimate(est.line_code, est.short_us, est.long_us, est.tolerance_us,
@@ -345,7 +392,7 @@ def unknown_frames(durations_us: np.ndarray, levels: np.ndarray,
             continue
         est, results = got
         for lo, hi, start, res, cut in results:
-            if res.bits.size < min_bits or res.min_confidence < 0.1:
+            if res.bits.size < min_bits or res.min_confidence < MIN_UNKNOWN_CONFIDENCE:
                 continue
             if res.stop - res.start < MIN_COVERAGE * (hi - lo - start):
                 continue

@@ -38,7 +38,7 @@ _INTEGRITY_RANK = {"ok": 2, "none": 1, "bad": 0}
 
 
 @dataclass
-class Frame:
+class DecodedFrame:
     """One decoded frame before it becomes a Packet (times in µs from the train start)."""
 
     profile: Profile | None
@@ -242,6 +242,19 @@ def _data_scale(p: Profile, d: np.ndarray, lv: np.ndarray) -> float | None:
     return None
 
 
+def _plausible(p: Profile, d: np.ndarray) -> bool:
+    """Whether runs could be this profile's data at some allowed clock scale (cheap check
+    before measuring the clock on them)."""
+    lo, hi = p.timing.te_scale
+    t = p.timing
+    widths = p.data_widths_us()
+    top = max(widths + (t.te_long_us,)) * hi + t.tolerance_us
+    if p.line_code == "slot_ppm":
+        top = (p.line["slot_us"] + p.line["shift_us"]) * hi + t.tolerance_us
+    bottom = min(widths) * lo - t.tolerance_us
+    return d.size > 0 and bool(np.all((d >= bottom) & (d <= top)))
+
+
 def _window(p: Profile, d: np.ndarray, lv: np.ndarray, s: _Start
             ) -> tuple[np.ndarray, np.ndarray, int]:
     """Copy of the runs a frame can span, with the merged lead chip and bias correction."""
@@ -348,20 +361,24 @@ def frame_fields(p: Profile, bits: np.ndarray, codec_ctx: dict | None = None
 
 
 def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray,
-                    codec_ctx: dict | None, min_confidence: float) -> list[Frame]:
+                    codec_ctx: dict | None, min_confidence: float) -> list[DecodedFrame]:
     if p.frame.deglitch_us > 0:
         d, lv = slicers.deglitch(d, lv, p.frame.deglitch_us)
         edges = np.concatenate([[0.0], np.cumsum(d)])
-    frames: list[Frame] = []
+    frames: list[DecodedFrame] = []
     taken_until = -1
     lo, hi = p.timing.te_scale
     for s in _frame_starts(p, d, lv):
         if s.data <= taken_until:
             continue
+        if p.frame.preamble is None and not p.frame.header \
+                and not _plausible(p, d[s.data:s.data + 8]):
+            continue  # a gap-delimited start whose first runs are no data symbols at all
         wd, wl, base = _window(p, d, lv, s)
         res = _slice(p, wd, wl, 0, s.scale, p.frame.bits_max)
         scale = s.scale
-        if res.bits.size < p.frame.bits_min and p.frame.preamble is None:
+        if res.bits.size < p.frame.bits_min and p.frame.preamble is None \
+                and _plausible(p, wd[:2 * p.frame.bits_min]):
             est = _data_scale(p, wd[:2 * p.frame.bits_max], wl[:2 * p.frame.bits_max])
             if est is not None and lo <= est <= hi and abs(est - 1.0) > 0.02:
                 res2 = _slice(p, wd, wl, 0, est, p.frame.bits_max)
@@ -389,7 +406,7 @@ def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray
         t0, t1 = float(edges[s.first]), float(edges[min(end_run, d.size)])
         if p.frame.parts > 1:
             # one part of a multi-frame message: fields come once all parts are in
-            frames.append(Frame(p, t0, t1, bits, res.min_confidence, scale,
+            frames.append(DecodedFrame(p, t0, t1, bits, res.min_confidence, scale,
                                 extra={"part": True}))
         else:
             made = make_frame(p, bits, t0, t1, res.min_confidence, scale, codec_ctx)
@@ -401,7 +418,7 @@ def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray
 
 
 def make_frame(p: Profile, bits: np.ndarray, t0_us: float, t1_us: float, confidence: float,
-               scale: float, codec_ctx: dict | None) -> Frame | None:
+               scale: float, codec_ctx: dict | None) -> DecodedFrame | None:
     """A decoded Frame from a message's bits (None when the fields say it is not valid)."""
     got = frame_fields(p, bits, codec_ctx)
     if got is None:
@@ -415,7 +432,7 @@ def make_frame(p: Profile, bits: np.ndarray, t0_us: float, t1_us: float, confide
         j = _join(p, p.code, raw)
         if j is not None:
             code = f"{identity or p.family}:{j}"
-    return Frame(p, t0_us, t1_us, bits, confidence, scale, shown, integrity, identity, code)
+    return DecodedFrame(p, t0_us, t1_us, bits, confidence, scale, shown, integrity, identity, code)
 
 
 # ------------------------------------------------------------------------------------------
@@ -465,17 +482,18 @@ class Decoder:
             near = np.zeros(d.size, dtype=bool)
             for w in p.data_widths_us():
                 near |= (d >= w * lo - tol) & (d <= w * hi + tol)
-            if int(near.sum()) >= min(p.frame.bits_min, 16):
+            # every bit of every line code has at least half a run of a data width
+            if int(near.sum()) >= max(4, p.frame.bits_min // 2):
                 out.append(p)
         return out
 
-    def decode_frames(self, train: PulseTrain) -> list[Frame]:
+    def decode_frames(self, train: PulseTrain) -> list[DecodedFrame]:
         """Decoded frames of one burst, overlaps resolved, in time order."""
         d, lv = train.durations_us, train.levels
         if d.size < 4:
             return []
         edges = train.edges_us()
-        found: list[Frame] = []
+        found: list[DecodedFrame] = []
         for p in self._candidates(train):
             found.extend(_decode_profile(p, d, lv, edges, self.codec_ctx, self.min_confidence))
         chosen = _resolve(found)
@@ -483,8 +501,8 @@ class Decoder:
             from keyguard.dsp.timing import unknown_frames
 
             for uf in unknown_frames(d, lv, covered=[(f.t0_us, f.t1_us) for f in chosen]):
-                chosen.append(Frame(None, uf.t0_us, uf.t1_us, uf.bits, uf.confidence, 1.0,
-                                    uf.fields, "none"))
+                chosen.append(DecodedFrame(None, uf.t0_us, uf.t1_us, uf.bits, uf.confidence,
+                                           1.0, uf.fields, "none"))
         chosen.sort(key=lambda f: f.t0_us)
         return chosen
 
@@ -505,7 +523,7 @@ class Decoder:
                 out.append(to_packet(f, train, capture, start_time))
         return out
 
-    def _add_part(self, f: Frame, train: PulseTrain, capture: str,
+    def _add_part(self, f: DecodedFrame, train: PulseTrain, capture: str,
                   start_time: datetime | None) -> Packet | None:
         p = f.profile
         t0, t1 = train.t + f.t0_us * 1e-6, train.t + f.t1_us * 1e-6
@@ -535,10 +553,10 @@ class Decoder:
             yield from self.decode(tr, capture, start_time)
 
 
-def _resolve(found: list[Frame]) -> list[Frame]:
+def _resolve(found: list[DecodedFrame]) -> list[DecodedFrame]:
     """Keep the best of time-overlapping frames (greedy by rank)."""
     order = sorted(found, key=lambda f: f.rank(), reverse=True)
-    kept: list[Frame] = []
+    kept: list[DecodedFrame] = []
     for f in order:
         if all(f.t1_us <= k.t0_us or f.t0_us >= k.t1_us for k in kept):
             kept.append(f)
@@ -553,7 +571,7 @@ def payload_bits(symbols: np.ndarray) -> np.ndarray:
     return s
 
 
-def to_packet(f: Frame, train: PulseTrain, capture: str,
+def to_packet(f: DecodedFrame, train: PulseTrain, capture: str,
               start_time: datetime | None = None) -> Packet:
     """The contract record of a decoded frame."""
     t = train.t + f.t0_us * 1e-6
@@ -574,3 +592,43 @@ def decode_pulse_train(train: PulseTrain, profiles: Registry | Iterable[Profile]
     """Convenience: decode one pulse train with the shipped (or given) profiles."""
     capture = kw.pop("capture", "<array>")
     return Decoder(profiles, **kw).decode(train, capture)
+
+
+def capture_pulse_trains(capture) -> Iterator[PulseTrain]:
+    """The bursts of a capture as pulse trains: a pulse capture's own, or demodulated IQ.
+
+    IQ goes through the DSP front end (:mod:`keyguard.dsp`: burst detection, channelisation,
+    OOK/FSK demodulation).
+    """
+    if capture.is_pulse_capture:
+        yield from capture.pulse_trains
+        return
+    from keyguard.dsp.bursts import detect_bursts
+    from keyguard.dsp.demod import demodulate
+
+    for burst in detect_bursts(capture):
+        yield from demodulate(burst)
+
+
+def decode_capture(capture, decoder: Decoder | None = None, *,
+                   label_unknown: bool = True) -> Iterator[Packet]:
+    """Every packet of a capture (a :class:`keyguard.io.Capture`), in burst order.
+
+    decoder: default: the shipped profiles, strict about modulation only for IQ captures
+    (a Flipper preset does not prove a fob's modulation).
+    label_unknown: give ``unknown`` packets an identity and code learned from the capture's
+    own frames (:func:`keyguard.protocols.learn.label_unknown`); the packets then come out
+    once the whole capture is decoded.
+    """
+    dec = decoder or Decoder(strict_modulation=not capture.is_pulse_capture)
+    dec.reset()
+    packets = (pk for tr in capture_pulse_trains(capture)
+               for pk in dec.decode(tr, capture.path, capture.start_time))
+    if not (label_unknown and dec.unknown):
+        yield from packets
+        return
+    from keyguard.protocols.learn import label_unknown as label
+
+    batch = list(packets)
+    label(batch)
+    yield from batch

@@ -634,9 +634,9 @@ def profile_from_dict(data: dict, source: str = "<memory>") -> Profile:
     specs: list[FieldSpec] = []
     for i, t in enumerate(fields_v):
         f = _field(_Reader(t, source, f"fields[{i}]."))
-        if f.offset + f.width > bmin * frame.parts:
+        if f.offset + f.width > bmax * frame.parts:
             raise ProfileError(f"key 'fields[{i}].width': field {f.name!r} ends at bit "
-                               f"{f.offset + f.width}, beyond the shortest frame ({bmin} bits)",
+                               f"{f.offset + f.width}, beyond the longest frame ({bmax} bits)",
                                source)
         if any(s.name == f.name for s in specs):
             raise ProfileError(f"key 'fields[{i}].name': duplicate field {f.name!r}", source)
@@ -657,6 +657,9 @@ def profile_from_dict(data: dict, source: str = "<memory>") -> Profile:
             for n in names:
                 if n not in by_name:
                     raise r.fail(k, f"names no field in [[fields]]: {n!r}")
+                if by_name[n].offset + by_name[n].width > bmin * frame.parts:
+                    raise r.fail(k, f"field {n!r} is missing from the shortest frame "
+                                    f"({bmin} bits); {k} fields must be in every frame")
     ch = r.table("check", None)
     check = _check(ch, by_name, bmin * frame.parts)
 

@@ -10,10 +10,8 @@ inputs is only ever drawn as pixels, never written as markup.
 from __future__ import annotations
 
 import io
-import math
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import PurePath
 from typing import Iterator
 
 import matplotlib
@@ -24,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from keyguard.report.session import SessionAxis, fmt_gap
+from keyguard.report.text import basename
 from keyguard.report.waterfall import Envelope, Spectrogram
 
 #: Severity → colour, shared by the figures and the HTML (light grey to dark red).
@@ -60,9 +59,18 @@ def new_figure(width_in: float, height_in: float) -> Figure:
 
 
 def to_png(fig: Figure) -> bytes:
-    """PNG bytes of a figure, with no software/date metadata (same figure, same bytes)."""
+    """PNG bytes of a figure: 256-colour palette (a noisy spectrogram compresses ~3× better
+    and looks the same), no software or date metadata, so the same figure gives the same bytes.
+    Pillow is matplotlib's own image dependency."""
+    from PIL import Image
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw",
+                           "RGBA", 0, 1).convert("RGB")
+    pal = rgb.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    pal.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
 
 
@@ -70,10 +78,6 @@ def short(text: str, n: int = 32) -> str:
     """Text cut to ``n`` characters with an ellipsis, for labels inside figures."""
     text = str(text)
     return text if len(text) <= n else text[:n - 1] + "…"
-
-
-def basename(path: str) -> str:
-    return PurePath(str(path)).name or str(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,9 +131,9 @@ def timeline_figure(axis: SessionAxis, captures: list[tuple[str, float]], packet
     ident_labels, row_of = timeline_rows(packets, alert_records, max_rows)
     labels = ["captures"] + ident_labels[::-1] + ["jamming", "alerts"]
     y_of = {lab: i for i, lab in enumerate(labels)}
-    fig = new_figure(13.0, 1.6 + 0.3 * len(labels))
-    ax = fig.add_axes((0.2, 0.55 / (1.6 + 0.3 * len(labels)) + 0.06, 0.77,
-                       1 - (1.0 / (1.6 + 0.3 * len(labels))) - 0.06))
+    height = 1.5 + 0.3 * len(labels)  # inches: 0.8 below for ticks and label, 0.7 above
+    fig = new_figure(13.0, height)
+    ax = fig.add_axes((0.16, 0.8 / height, 0.81, 1 - 1.5 / height))
     span = max(axis.x_max, 1e-3)
     min_w = span * 0.002  # a 100 ms burst in an hour must still show as a mark
 
@@ -170,11 +174,15 @@ def timeline_figure(axis: SessionAxis, captures: list[tuple[str, float]], packet
                     color=c, fontweight="bold")
 
     for x, gap in axis.breaks:
-        ax.axvline(x, color="#455a64", linestyle=(0, (2, 2)), linewidth=0.8)
-        ax.text(x, -0.9, f"gap {fmt_gap(gap)}", ha="center", va="top", fontsize=7,
-                color="#455a64")
+        ax.axvspan(x - axis.gap_width / 2, x + axis.gap_width / 2, color="#eceff1", linewidth=0)
+        ax.text(x, (len(labels) - 1) / 2, f"{fmt_gap(gap)} not recorded", rotation=90,
+                ha="center", va="center", fontsize=7, color="#455a64")
 
-    ticks = axis.ticks()
+    ticks, last = [], None
+    for t, lab in axis.ticks():  # drop ticks that would print over each other at a gap
+        if last is None or t - last >= 0.07 * span:
+            ticks.append((t, lab))
+            last = t
     ax.set_xticks([t for t, _ in ticks], [lab for _, lab in ticks], fontsize=8)
     ax.set_yticks(range(len(labels)), [short(lab, 34) for lab in labels], fontsize=8)
     ax.set_ylim(-0.7, len(labels) - 0.1)
@@ -188,21 +196,26 @@ def timeline_figure(axis: SessionAxis, captures: list[tuple[str, float]], packet
 
 
 def _severity_key(fig: Figure) -> None:
-    """Severity colours as a row of labelled swatches under the title area."""
-    x = 0.2
-    fig.text(x, 0.985, "alert severity:", fontsize=7, va="top")
-    x += 0.065
+    """Severity colours and packet tick colours as a row of labelled swatches at the top."""
+    h_in = fig.get_size_inches()[1]
+    y = 1 - 0.25 / h_in  # 0.25 in from the top whatever the figure's height
+    sw_h = 0.14 / h_in
+    x = 0.16
+    fig.text(x, y, "alert severity:", fontsize=8, va="center")
+    x += 0.07
     for s, c in SEVERITY_COLOURS.items():
-        fig.patches.append(Rectangle((x, 0.962), 0.012, 0.02, transform=fig.transFigure,
+        fig.patches.append(Rectangle((x, y - sw_h / 2), 0.012, sw_h, transform=fig.transFigure,
                                      facecolor=c, edgecolor="none", figure=fig))
-        fig.text(x + 0.015, 0.985, s, fontsize=7, va="top")
-        x += 0.06
-    x += 0.02
+        fig.text(x + 0.016, y, s, fontsize=8, va="center")
+        x += 0.065
+    x += 0.03
+    fig.text(x, y, "packet integrity:", fontsize=8, va="center")
+    x += 0.08
     for k, c in INTEGRITY_COLOURS.items():
-        fig.patches.append(Rectangle((x, 0.962), 0.003, 0.02, transform=fig.transFigure,
+        fig.patches.append(Rectangle((x, y - sw_h / 2), 0.003, sw_h, transform=fig.transFigure,
                                      facecolor=c, edgecolor="none", figure=fig))
-        fig.text(x + 0.007, 0.985, f"packet ({k})", fontsize=7, va="top")
-        x += 0.075
+        fig.text(x + 0.007, y, k, fontsize=8, va="center")
+        x += 0.05
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,9 +316,13 @@ def zoom_figure(panels: list[ZoomPanel]) -> Figure:
     """Side by side, one column per panel: spectrogram around the burst's carrier over its
     envelope (peak |x| per point), the burst's span marked by dashed lines."""
     n = max(1, len(panels))
-    fig = new_figure(min(14.0, 4.7 * n + 0.8), 5.4)
-    gs = fig.add_gridspec(2, n, height_ratios=(2.0, 1.0), left=0.08 / n ** 0.5, right=0.98,
-                          top=0.9, bottom=0.1, hspace=0.08, wspace=0.3)
+    width = min(14.0, 4.6 * n + 0.4)
+    label_in, right_in = 0.95, 0.2  # room for the y tick labels and axis label of each column
+    panel_in = (width - right_in - n * label_in) / n
+    fig = new_figure(width, 5.4)
+    gs = fig.add_gridspec(2, n, height_ratios=(2.0, 1.0), left=label_in / width,
+                          right=1 - right_in / width, top=0.9, bottom=0.1, hspace=0.08,
+                          wspace=label_in / panel_in)
     for i, p in enumerate(panels):
         ax = fig.add_subplot(gs[0, i])
         ax_env = fig.add_subplot(gs[1, i], sharex=ax)
@@ -335,19 +352,3 @@ def zoom_figure(panels: list[ZoomPanel]) -> Figure:
         if i == 0:
             ax_env.legend(loc="upper right", fontsize=7, frameon=False)
     return fig
-
-
-def nice_duration(seconds: float) -> str:
-    """``412 µs``, ``38.2 ms``, ``4.10 s``, ``12.5 min``, ``1.25 h`` (for captions)."""
-    s = abs(float(seconds))
-    if not math.isfinite(s):
-        return "-"
-    if s < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if s < 1.0:
-        return f"{seconds * 1e3:.1f} ms"
-    if s < 120:
-        return f"{seconds:.2f} s"
-    if s < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.2f} h"

@@ -1,8 +1,8 @@
 """The session axis: every capture of a report on one time line, long idle gaps compressed.
 
-Captures with a known start time sit at their UTC instant; the others follow the previous
-capture after a short gap, in the order given (as the detectors' ``Timeline`` places them, with a
-smaller gap). A quiet day between two captures would squeeze each capture to a sliver, so gaps
+Captures with a known start time sit at their UTC instant; the others follow the latest end
+so far after a short gap, in the order given (the rule of the detectors' ``Timeline``, with a
+smaller gap; not imported from there to keep the detection stack out of report-only use). A quiet day between two captures would squeeze each capture to a sliver, so gaps
 longer than a fraction of the recorded time are drawn at a fixed width and labelled with their
 real length.
 """
@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from keyguard.detect.observation import Timeline
 
 
 @dataclass(frozen=True)
@@ -47,12 +46,18 @@ class SessionAxis:
                  max_gap_fraction: float = 0.15, min_gap_s: float = 1.0):
         """captures: (name, start_time or None, duration s) in the order given."""
         total = sum(max(0.0, d) for _, _, d in captures) or 1.0
-        timeline = Timeline(unknown_gap_s=max(min_gap_s, 0.02 * total))
+        unknown_gap = max(min_gap_s, 0.02 * total)
         self.placed: dict[str, Placed] = {}
+        end: float | None = None  # latest end placed so far
         for name, start, dur in captures:
-            info = timeline.place(name, start_time=start, duration_s=dur)
-            self.placed.setdefault(name, Placed(name, info.offset_s, max(0.0, dur),
-                                                info.start_time))
+            dur = max(0.0, dur)
+            if start is not None:
+                start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+                offset = start.timestamp()
+            else:
+                offset = 0.0 if end is None else end + unknown_gap
+            end = offset + dur if end is None else max(end, offset + dur)
+            self.placed.setdefault(name, Placed(name, offset, dur, start))
         self.dated = bool(self.placed) and all(p.start_time is not None
                                                for p in self.placed.values())
         spans = sorted((p.abs_start, p.abs_start + p.duration_s) for p in self.placed.values())

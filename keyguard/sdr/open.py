@@ -13,7 +13,7 @@ class SourceSpecError(InputError):
 
 
 def parse_host_port(text: str, default_port: int = 1234) -> tuple[str, int]:
-    """``host:port``, ``host`` or ``[v6addr]:port`` → (host, port); SourceSpecError if malformed."""
+    """``host:port``, ``host`` or ``[v6addr]:port`` → (host, port); SourceSpecError if bad."""
     t = text.strip()
     if t.startswith("["):
         host, _, rest = t[1:].partition("]")

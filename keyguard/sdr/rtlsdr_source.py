@@ -28,7 +28,7 @@ def check_rtl_sample_rate(sample_rate: float) -> float:
     """``sample_rate`` if an RTL-SDR can run at it, else SourceOptionError."""
     if not any(lo <= sample_rate <= hi for lo, hi in RTL_RATE_RANGES):
         raise SourceOptionError(f"sample rate {sample_rate:g} Hz is not one an RTL-SDR can stream",
-                                hint="use 225001–300000 Hz or 900001–2400000 Hz, e.g. 250k or 2.4M")
+                                hint="use 225001–300000 Hz or 900001–2400000 Hz, e.g. 2.4M")
     return float(sample_rate)
 
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from keyguard.errors import ScenarioError
-from keyguard.pulse_train import PulseTrain
 from keyguard.sim.channel import fractional_delay
 from keyguard.sim.emission import StreamEmission
 from keyguard.sim.fingerprint import add_tx_impairments
@@ -422,8 +421,8 @@ class Clone:
     """A foreign radio sends ``victim``'s identity with fresh valid codes (a cloned key, e.g.
     after the manufacturer key leaked): right codes, wrong fingerprint.
 
-    radio: device class of the cloning radio (cc1101, or fob for a cloned aftermarket fob).
-    counter_ahead: how far ahead of the victim's counter the clone's counter starts.
+    radio: device class of the cloning radio (cc1101, or fob for a cloned aftermarket fob);
+    power_dbm: its transmit power (default: the radio's). counter_ahead: how far ahead of the victim's counter the clone's counter starts.
     """
 
     victim: str
@@ -434,6 +433,7 @@ class Clone:
     counter_ahead: int = 5
     radio: str = "cc1101"
     position: tuple = (3.0, 2.0, 1.0)
+    power_dbm: float | None = None
     name: str = "clone"
 
     def __post_init__(self) -> None:
@@ -451,7 +451,8 @@ class Clone:
             t = self.t + k * self.gap_s
             cap = ctx.virtual_capture(self.victim, base + k, self.button, (self.name, k))
             timed = ctx.scene.timed_frames(tx, cap.nominal, t, (self.name, k))
-            ctx.emit_many(ctx.scene.emit_frames(tx, timed, (self.name, k), source=self.name))
+            ctx.emit_many(ctx.scene.emit_frames(tx, timed, (self.name, k), power_dbm=self.power_dbm,
+                                                source=self.name))
             lo, hi = frames_span(timed)
             ctx.truth("clone", lo, hi, ctx.identity(self.victim), self.name,
                       {"radio": self.radio, "freq_hz": tx.carrier_hz,
@@ -465,7 +466,8 @@ class BruteForce:
     (default: random), each sent ``frames_per_code`` times, from ``t``.
 
     field: the protocol field that is scanned (``id`` for EV1527-style remotes). bits: its
-    width (default: from the profile).
+    width (default: from the profile). power_dbm: the scanner's transmit power (default: the
+    radio's).
     """
 
     victim: str
@@ -478,6 +480,7 @@ class BruteForce:
     bits: int | None = None
     radio: str = "cc1101"
     position: tuple = (5.0, 3.0, 1.0)
+    power_dbm: float | None = None
     name: str = "bruteforce"
 
     def __post_init__(self) -> None:
@@ -500,7 +503,8 @@ class BruteForce:
             code = (start + k) % (1 << width)
             frames = ctx.frames_for(self.victim, {self.field: code}, repeats=self.frames_per_code)
             timed = ctx.scene.timed_frames(tx, frames, t, (self.name, k))
-            ctx.emit_many(ctx.scene.emit_frames(tx, timed, (self.name, k), source=self.name))
+            ctx.emit_many(ctx.scene.emit_frames(tx, timed, (self.name, k), power_dbm=self.power_dbm,
+                                                source=self.name))
             lo, hi = frames_span(timed)
             t_first = lo if t_first is None else t_first
             t = hi + self.gap_s
@@ -526,7 +530,8 @@ class Relay:
     with the translation error ``translation_error_hz`` of its up/down conversion, its amplifier
     compressing above ``p1db_dbm`` and adding its input noise (noise figure ``noise_figure_db``
     over ``bandwidth_hz``) for the whole time it is switched on (``t_on``, ``t_off``).
-    DF: B regenerates the demodulated frames with its own radio after ``latency_s``.
+    DF: B regenerates the demodulated frames with its own radio (``radio`` class, transmit
+    power ``power_dbm``, default the radio's) after ``latency_s``.
     """
 
     victim: str
@@ -546,6 +551,7 @@ class Relay:
     t_off: float | None = None
     latency_s: float = 1e-3
     radio: str = "cc1101"
+    power_dbm: float | None = None
     name: str = "relay"
 
     def __post_init__(self) -> None:
@@ -580,7 +586,8 @@ class Relay:
             tx = ctx.radio(f"{self.name}.B", self.radio, self.position, dev.freq_hz)
             t0 = timed[0].t + self.latency_s
             out = scene.timed_frames(tx, ctx.captured(p).nominal, t0, (self.name, "df"))
-            ctx.emit_many(scene.emit_frames(tx, out, (self.name, "df"), source=self.name))
+            ctx.emit_many(scene.emit_frames(tx, out, (self.name, "df"), power_dbm=self.power_dbm,
+                                            source=self.name))
             olo, ohi = frames_span(out)
             params.update(latency_s=self.latency_s, radio=self.radio, freq_hz=tx.carrier_hz,
                           baseband_offset_hz=scene.offset_hz(tx))

@@ -41,9 +41,10 @@ class RtlSdr:
     center_freq: tuned centre (Hz). sample_rate: Hz, within the RTL2832U's ranges.
     ppm: tuner crystal error (ppm); positive = LO above the nominal centre.
     gain_db: tuner gain (dB). noise_figure_db: front-end noise figure (dB).
-    full_scale_dbm_at_0db: input power (dBm) of a full-scale tone at 0 dB gain; −32 dBm puts the
-    thermal floor of a 1 Msps capture about 26 dB below full scale at the top gain (49.6 dB, a
-    noise of ±4 codes per component, as real dongles show) and 46 dB below at 30 dB.
+    full_scale_dbm_at_0db: input power (dBm) of a full-scale tone at 0 dB gain; −50 dBm puts the
+    thermal floor of a 250 ksps capture 14 dB below full scale at the top gain (49.6 dB: a noise
+    of about ±10 codes per component, as the rtl_433 test captures show) and 44 dB below at
+    20 dB. The 8-bit ADC leaves ≈ 45 dB between that floor and clipping, as on real dongles.
     dc_offset: complex DC added before the ADC (full-scale units).
     iq_gain_db / iq_phase_deg: amplitude and phase mismatch between the I and Q paths.
     adc_bits: 8 for the RTL2832U; None skips quantisation (ideal receiver, for research).
@@ -55,7 +56,7 @@ class RtlSdr:
     ppm: float = 0.0
     gain_db: float = 30.0
     noise_figure_db: float = 6.0
-    full_scale_dbm_at_0db: float = -32.0
+    full_scale_dbm_at_0db: float = -50.0
     dc_offset: complex = 0j
     iq_gain_db: float = 0.0
     iq_phase_deg: float = 0.0

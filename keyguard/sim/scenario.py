@@ -1,8 +1,10 @@
 """Scenarios: devices, presses, attacks and clutter on a timeline, heard by one RTL-SDR.
 
 A :class:`Scenario` is plain data — build it in code or load it from TOML
-(:meth:`Scenario.from_toml`; the format is in ``docs/simulator.md`` and the shipped examples
-in ``keyguard/sim/scenarios/``). :meth:`Scenario.plan` turns it into a :class:`Rendering`: the
+(:meth:`Scenario.from_toml`; the shipped, commented examples in ``keyguard/sim/scenarios/``
+show every table: ``[receiver]``, ``[channel]``, ``[[devices]]``, ``[[presses]]``,
+``[[attacks]]`` with ``type`` = jam, rolljam, rollback, replay, clone, bruteforce or relay, and
+``[[clutter]]`` with ``type`` = weather, tpms, doorbell or fobs). :meth:`Scenario.plan` turns it into a :class:`Rendering`: the
 list of emissions and the ground truth. :meth:`Rendering.chunks` then renders the capture in
 bounded memory, chunk by chunk.
 
@@ -139,7 +141,10 @@ class Device:
         f = dict(self.fields)
         if self.serial is not None:
             f["serial"] = self.serial
-        f["button"] = self.button if button is None else button
+        if button is not None:
+            f["button"] = button
+        else:
+            f.setdefault("button", self.button)
         if self.rolling and counter is not None:
             f["counter"] = int(counter) & 0xFFFF if self.key is not None else int(counter)
         if self.key is not None:
@@ -542,10 +547,10 @@ class PlanContext:
         link = self.scene.link(tx)
         rx_dbm = link.rx_power_dbm(power)
         dev = self.device(p.device)
-        code = self.describe(p.device, self.nominal(p)).get("code")
+        seen = self.describe(p.device, self.nominal(p))
         self.truth("press", lo, hi, self.identity(p.device), p.device, {
             "protocol": dev.protocol, "serial": dev.serial, "button": self.code(p).get("button"),
-            "code": code,
+            "code": seen.get("code"), "data": seen.get("data"),
             "counter": p.counter, "hold_s": p.hold_s, "frames": len(timed), "jammed": p.jammed,
             "by": p.by, "freq_hz": tx.carrier_hz, "baseband_offset_hz": self.scene.offset_hz(tx),
             "rx_power_dbm": rx_dbm, "snr_db": rx_dbm - self.scene.receiver.noise_dbm,

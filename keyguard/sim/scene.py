@@ -138,8 +138,3 @@ def frames_span(timed: list[TimedFrame]) -> tuple[float, float]:
     if not timed:
         return (0.0, 0.0)
     return (min(tf.t for tf in timed), max(tf.t + tf.frame.duration_us * 1e-6 for tf in timed))
-
-
-def snr_power_dbm(receiver: RtlSdr, snr_db: float) -> float:
-    """Received carrier power (dBm) that gives ``snr_db`` over the receiver's thermal noise."""
-    return receiver.noise_dbm + snr_db
