@@ -2,8 +2,9 @@
 
 Three loads: an empty band (receiver noise and the 8-bit ADC only, ``--seconds`` long), the
 shipped ``rolljam`` scenario (30 s: fob presses, a CW jammer, replays, a weather sensor) and
-``benign_day`` (120 s: presses, sensors, TPMS, doorbell, passing fobs). Rendering only (no file writing); the peak resident memory shows that
-memory stays bounded by a chunk plus the bursts in flight.
+``benign_day`` (120 s: presses, sensors, TPMS, doorbell, passing fobs). Rendering only (no file
+writing); the peak resident memory shows that memory stays bounded by a chunk plus the bursts
+in flight.
 
     .venv/bin/python bench/sim_speed.py [--seconds 30]
 """
@@ -37,7 +38,8 @@ def run(seconds: float) -> None:
                 n += chunk.size
             cpu = time.process_time() - c0
             dur = n / rate
-            print(f"{name:<12} {rate / 1e3:>7.0f}k {dur:>10.1f} {cpu:>7.2f} {dur / cpu:>13.1f} {n / cpu / 1e6:>11.2f}")
+            print(f"{name:<12} {rate / 1e3:>7.0f}k {dur:>10.1f} {cpu:>7.2f} {dur / cpu:>13.1f} "
+                  f"{n / cpu / 1e6:>11.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak:.0f} MiB")
 

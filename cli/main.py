@@ -27,6 +27,7 @@ def _register() -> None:
     from cli import simulate
     from cli import decode, profile
     from cli import report
+    from cli import enroll
 
     keyguard.add_command(info.info)
     keyguard.add_command(serve.serve)
@@ -34,6 +35,7 @@ def _register() -> None:
     keyguard.add_command(decode.decode)
     keyguard.add_command(profile.profile)
     keyguard.add_command(report.report)
+    keyguard.add_command(enroll.enroll)
 
 
 _register()

@@ -36,7 +36,8 @@ class ReportOptionError(InputError):
 @click.option("--model", "model_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
               help="Classifier model file to scan with (default: the shipped one).")
 @click.option("--title", default=None, help="Report title.")
-@click.option("--case-ref", default=None, metavar="TEXT", help="Case reference shown in the header.")
+@click.option("--case-ref", default=None, metavar="TEXT",
+              help="Case reference shown in the header.")
 @click.option("--fixed-time", metavar="ISO", default=None,
               help="Show this UTC time as the analysis time (reproducible reports, tests).")
 @click.option("--input-format", "input_format", metavar="FMT",

@@ -54,6 +54,10 @@ class StateError(InputError):
     """A state file (SQLite) cannot be opened or is not a keyguard state file."""
 
 
+class EnrollmentError(InputError):
+    """A capture given to ``keyguard enroll`` holds nothing of the fob to enrol."""
+
+
 class SourceError(KeyguardError):
     """A live source (RTL-SDR dongle, rtl_tcp server) cannot be opened or failed."""
 

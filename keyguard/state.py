@@ -51,7 +51,8 @@ CREATE TABLE fingerprints (
     id INTEGER PRIMARY KEY, identity TEXT NOT NULL,
     capture_id INTEGER REFERENCES captures(id) ON DELETE CASCADE,
     t REAL, abs_t REAL, source TEXT NOT NULL CHECK (source IN ('seen', 'enrolled')),
-    label TEXT, origin TEXT, feature_set TEXT NOT NULL REFERENCES feature_sets(id),
+    label TEXT, origin TEXT, receiver TEXT,
+    feature_set TEXT NOT NULL REFERENCES feature_sets(id),
     vector BLOB NOT NULL);
 CREATE INDEX fingerprints_identity ON fingerprints(identity);
 CREATE TABLE jams (
@@ -249,7 +250,7 @@ class State:
             db.executemany("INSERT INTO jams (capture_id, t, t_end, abs_t, abs_end, freq_hz) "
                            "VALUES (?,?,?,?,?,?)", pending["jams"])
             db.executemany("INSERT INTO fingerprints (identity, capture_id, t, abs_t, source, label,"
-                           " origin, feature_set, vector) VALUES (?,?,?,?,?,?,?,?,?)",
+                           " origin, receiver, feature_set, vector) VALUES (?,?,?,?,?,?,?,?,?,?)",
                            pending["fingerprints"])
         self._write(go)
 
@@ -362,7 +363,8 @@ class State:
     def add_fingerprint(self, identity: str, names: Sequence[str], vector: np.ndarray, *,
                         handle: int | None = None, t: float | None = None,
                         abs_t: float | None = None, source: str = "seen",
-                        label: str | None = None, origin: str | None = None) -> None:
+                        label: str | None = None, origin: str | None = None,
+                        receiver: str | None = None) -> None:
         """Store one fingerprint (a feature vector, float64, one value per name)."""
         if source not in ("seen", "enrolled"):
             raise ValueError("source must be 'seen' or 'enrolled'")
@@ -371,8 +373,8 @@ class State:
             raise ValueError("vector and names differ in length")
         fid = self._feature_set(names)
         cid = None if handle is None else self._cid(handle)
-        self._pending["fingerprints"].append((identity, cid, t, abs_t, source, label, origin, fid,
-                                              v.astype("<f8").tobytes()))
+        self._pending["fingerprints"].append((identity, cid, t, abs_t, source, label, origin,
+                                              receiver, fid, v.astype("<f8").tobytes()))
         if source == "enrolled":
             self.flush()  # enrollment is rare and must not be lost
         else:
@@ -384,7 +386,8 @@ class State:
         fid = feature_set_id(names)
         cond = "1" if include_this_run else (
             f"(f.source = 'enrolled' OR f.capture_id IS NULL OR {self._not_this_run()})")
-        q = ("SELECT f.identity, f.source, f.label, coalesce(c.name, f.origin), c.receiver, f.t, "
+        q = ("SELECT f.identity, f.source, f.label, coalesce(c.name, f.origin), "
+             "coalesce(f.receiver, c.receiver), f.t, "
              "f.abs_t, f.vector "
              "FROM fingerprints f LEFT JOIN captures c ON c.id = f.capture_id "
              f"WHERE f.identity = ? AND f.feature_set = ? AND {cond} "
@@ -402,12 +405,15 @@ class State:
         return [(a, b, int(c)) for a, b, c in self._db.execute(q)]
 
     def enroll(self, identity: str, label: str | None, names: Sequence[str],
-               vectors: Iterable[np.ndarray], origin: str | None = None) -> int:
+               vectors: Iterable[np.ndarray], origin: str | None = None,
+               receiver: str | None = None) -> int:
         """Record an owner's genuine fingerprints for ``identity`` (``origin``: the capture they
-        came from, for the record); returns how many were added."""
+        came from; ``receiver``: the radio that recorded it, so later scans with the same radio
+        compare carrier offsets directly); returns how many were added."""
         n = 0
         for v in vectors:
-            self.add_fingerprint(identity, names, v, source="enrolled", label=label, origin=origin)
+            self.add_fingerprint(identity, names, v, source="enrolled", label=label, origin=origin,
+                                 receiver=receiver)
             n += 1
         self.flush()
         return n

@@ -94,9 +94,9 @@ def test_slicer_garbage_does_not_explain_a_carrier():
     assert kinds(_finish(e, out)) == ["jamming"]
 
 
-def test_short_unexplained_burst_is_not_jamming():
+def test_press_length_unexplained_burst_is_not_jamming():
     e = engine()
-    out = e.observe(BurstInfo(t=1.0, t_end=1.2, freq_hz=433.9e6, rssi_db=-20.0,
+    out = e.observe(BurstInfo(t=1.0, t_end=1.45, freq_hz=433.9e6, rssi_db=-20.0,
                               on_fraction=1.0), [])
     assert _finish(e, out) == []
 

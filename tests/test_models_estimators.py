@@ -41,7 +41,7 @@ def synthetic_bursts(n_per_class=80, seed=0):
 def test_burst_classifier_separates_the_classes():
     X, y = synthetic_bursts(seed=1)
     Xt, yt = synthetic_bursts(seed=2)
-    m = BurstClassifier(max_iter=60).fit(X, y)
+    m = BurstClassifier(max_iter=25).fit(X, y)
     assert m.score(Xt, yt) > 0.9
     p = m.predict_proba(Xt)
     assert p.shape == (len(yt), 3) and np.allclose(p.sum(axis=1), 1.0)
@@ -50,8 +50,8 @@ def test_burst_classifier_separates_the_classes():
 
 def test_burst_classifier_is_deterministic_and_clonable():
     X, y = synthetic_bursts(seed=3)
-    a = BurstClassifier(max_iter=30, random_state=5).fit(X, y).predict_proba(X)
-    b = clone(BurstClassifier(max_iter=30, random_state=5)).fit(X, y).predict_proba(X)
+    a = BurstClassifier(max_iter=10, random_state=5).fit(X, y).predict_proba(X)
+    b = clone(BurstClassifier(max_iter=10, random_state=5)).fit(X, y).predict_proba(X)
     assert np.array_equal(a, b)
 
 
@@ -108,7 +108,7 @@ def test_identity_model_validates_its_input():
 def test_model_file_round_trip(tmp_path, which):
     if which == "burst":
         X, y = synthetic_bursts(n_per_class=30)
-        m = BurstClassifier(max_iter=20).fit(X, y)
+        m = BurstClassifier(max_iter=8).fit(X, y)
         out = lambda mm: mm.predict_proba(X)  # noqa: E731
     else:
         X, _ = genuine_and_foreign()

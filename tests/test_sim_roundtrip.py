@@ -46,17 +46,28 @@ def _example_fields(profile, seed: int = 0, attempts: int = 20000) -> dict | Non
     return None
 
 
-#: Known failures elsewhere in the pipeline (not in the simulator); strict, so a fix shows up.
-KNOWN_BAD = {"scher_khan": "the FSK demodulator/slicer shifts Scher-Khan frames by one bit"}
+#: Known failures elsewhere in the pipeline (not in the simulator), as {profile: reason}; marked
+#: strict xfail, so a fix shows up.
+KNOWN_BAD: dict[str, str] = {}
 
 #: One profile per line code and modulation, with hand-written devices: the fast suite.
 EXAMPLES = {
     "keeloq": dict(serial=0x0D36C681, key=0x5CEC6701B79FD949, counter=1200, button=2),
-    "pt2262": dict(fields={"id": 0x5A3C, "cmd": 0x30}),
+    "pt2262": dict(fields={"id": 0x5F0C, "cmd": 0x30}),  # valid tri-state digits
     "ev1527": dict(fields={"id": 0x3A5C1, "button": 4}),
     "kia_seed": dict(serial=0x1234567, counter=4242, rolling=True, button=3),
     "somfy_rts": dict(fields={"key": 0xA7, "control": 2, "address": 0x123456}, counter=77,
                       rolling=True),
+}
+
+#: Profiles whose random frames rarely decode: hand-written fields (slow suite).
+MORE_EXAMPLES = {
+    "honda_kr5v1x": dict(fields={"packet_index": 8, "serial": 0xF42E6789, "event": 0x21,
+                                 "counter": 1522, "encrypted": 0x9391771C}),
+    "honda_kr5v2x": dict(fields={"packet_index": 10, "serial": 0x0A1B2C3D, "event": 0x12,
+                                 "counter": 99, "encrypted": 0x12345678}),
+    "secplus_v1": dict(fields={"rolling": 2 * 123456, "fixed": 1234567}),
+    "secplus_v2": dict(fields={"rolling": 240124710, "fixed": 0x1074C58200}),
 }
 
 
@@ -77,8 +88,9 @@ def test_every_shipped_profile_round_trips_simulate_then_decode(name, request):
     if name in KNOWN_BAD:
         request.applymarker(pytest.mark.xfail(reason=KNOWN_BAD[name], strict=True))
     profile = _registry().get(name)
-    if name in EXAMPLES:
-        dev = Device("d", protocol=name, snr_db=30.0, position=(5.0, 0.0, 1.0), **EXAMPLES[name])
+    example = EXAMPLES.get(name) or MORE_EXAMPLES.get(name)
+    if example is not None:
+        dev = Device("d", protocol=name, snr_db=30.0, position=(5.0, 0.0, 1.0), **example)
     else:
         fields = _example_fields(profile)
         if fields is None:
@@ -128,3 +140,22 @@ def test_rtl_433_decodes_the_rendered_keeloq_serials_and_hops(tmp_path):
         want.add((serial, hop))
     assert want <= got, f"rtl_433 said {sorted(got)}"
     assert len(rows) >= 3 * len(serials) - 1  # three frames a press, as the profile sends
+
+
+def test_keeloq_hops_decrypt_under_the_device_key_to_each_press_counter():
+    from keyguard.protocols import keeloq
+
+    key = 0x5CEC6701B79FD949
+    dev = Device("owner", protocol="keeloq", serial=0x0D36C681, key=key, counter=65534, button=2,
+                 fingerprint={"repeats": 5})
+    sc = Scenario(name="hops", duration_s=4.0, receiver=dict(sample_rate=250e3), channel=FLAT,
+                  devices=[dev], presses=[Press("owner", 0.2), Press("owner", 1.5, button=4),
+                                          Press("owner", 2.8)])
+    r = sc.plan(seed=3)
+    presses = [e for e in r.truth if e.kind == "press"]
+    assert [p.params["frames"] for p in presses] == [5, 5, 5]  # the radio's own repeat count
+    assert [p.params["counter"] for p in presses] == [65534, 65535, 0]  # the 16-bit counter wraps
+    for p, counter in zip(presses, (65534, 65535, 0)):
+        hop = int(p.params["code"].split(":")[-1], 16)
+        h = keeloq.Hop.unpack(keeloq.decrypt(hop, key))
+        assert (h.counter, h.button, h.discriminator) == (counter, p.params["button"], 0x0D36C681 & 0x3FF)

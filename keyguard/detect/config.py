@@ -63,9 +63,10 @@ class JammingConfig:
 
     #: bursts on one channel whose gaps are at most this (s) form one jamming episode.
     merge_gap_s: float = 0.15
-    #: an episode must hold the channel this long (s) to deny a fob frame (KeeLoq frames are
-    #: ≈ 60–100 ms; a press lasts ≥ 0.3 s) ...
-    min_duration_s: float = 0.3
+    #: an episode must hold the channel this long (s): long enough to cover a whole press (a
+    #: KeeLoq press of 3 frames lasts ≈ 0.3 s; RollJam jams for seconds), longer than a press
+    #: the front end failed to demodulate (a strong, clipping fob looks like 0.3 s of carrier) ...
+    min_duration_s: float = 0.5
     #: ... with bursts covering at least this fraction of its span (pulsed jammers included).
     min_duty: float = 0.4
     #: bursts within this distance (Hz) of an episode's carrier are on the same channel.

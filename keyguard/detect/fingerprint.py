@@ -135,7 +135,8 @@ class FingerprintMemory:
             del refs[seen[0]]
         if self.state is not None:
             self.state.add_fingerprint(identity, FEATURE_NAMES, full, handle=handle, t=t,
-                                       abs_t=capture.abs_t(t), source="seen")
+                                       abs_t=capture.abs_t(t), source="seen",
+                                       receiver=capture.receiver)
 
     def history(self, identity: str, name: str) -> np.ndarray:
         """One feature's values over the identity's reference presses (finite ones)."""

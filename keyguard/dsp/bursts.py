@@ -219,7 +219,7 @@ class BurstDetector:
                  hang_s: float = 0.1, channel_bw_hz: float | None = None,
                  min_channel_bw_hz: float = 40e3, max_channel_bw_hz: float = 250e3,
                  noise_window_s: float = 8.0, noise_chunk_s: float = 0.016,
-                 noise_warmup_s: float = 0.128, max_burst_s: float = 3.0,
+                 noise_warmup_s: float = 0.5, max_burst_s: float = 3.0,
                  soft_burst_s: float = 1.0, min_gap_s: float = 0.010, max_gap_s: float = 0.100,
                  gap_ratio: float = 10.0, continuous_s: float = 0.5, continuous_duty: float = 0.9,
                  fsk_max_sep_hz: float = 150e3, fsk_pair_db: float = 10.0, ghost_db: float = 12.0,
@@ -603,6 +603,7 @@ class BurstDetector:
             self.stats["empty"] += 1
             return []
         out = []
+        self._last_act = act
         packages = self._packages(act, rate)
         for idx, (e0, e1) in enumerate(packages):
             burst = self._make_burst(y, rate, step, a, act, e0, e1, packages, idx, centre, bw,

@@ -210,6 +210,8 @@ class Activity:
     mask: np.ndarray       # per sample, carrier on
     on_power: float        # mean |y|² over the carrier-on samples (signal + channel noise)
     smoothing: int         # samples
+    eta: float             # Otsu's between-class / total variance of the envelope (0..1)
+    contrast_db: float     # on/off cluster separation over the off cluster's spread (dB)
 
 
 def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: float = 0.0,
@@ -228,6 +230,13 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     length, env, sp = best_smoothing(lambda n: np.sqrt(moving_average(p, n)), lengths)
     if sp.high <= sp.low:
         return None
+    noise_amp = math.sqrt(max(noise_power, 1e-30))
+    if sp.low > 2.0 * noise_amp:
+        # the lower cluster is itself far above the noise: the window holds (almost) no
+        # carrier-off time and Otsu split the carrier's own level variations (two FSK tones
+        # passed with different gains). Cut midway in dB between the noise and the carrier.
+        mid = math.sqrt(noise_amp * sp.high)
+        sp = Split(mid, sp.eta, 2 * mid - sp.high, sp.high, sp.low_std)
     h = HYSTERESIS * (sp.high - sp.low)
     lv = hysteresis_levels(env, sp.mid - h, sp.mid + h)
     edges, levels = edges_from_levels(lv, env, sp.mid)
@@ -248,7 +257,8 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     on_power = float(p[mask].mean())
     if on_power < noise_power * 10 ** (min_excess_db / 10):
         return None
-    return Activity(edges, levels, mask, on_power, length)
+    contrast = 20 * math.log10((sp.high - sp.low) / sp.low_std) if sp.low_std > 0 else 99.0
+    return Activity(edges, levels, mask, on_power, length, sp.eta, contrast)
 
 
 def _mask_from_runs(edges: np.ndarray, levels: np.ndarray, n: int) -> np.ndarray:

@@ -288,7 +288,8 @@ def _analyse(d: np.ndarray, lv: np.ndarray, min_bits: int, max_skip: int = 24):
     held = sum(c.count for c in pc) + sum(c.count for c in gc)
     if held < 0.6 * d.size:
         return None  # widths all over the place: noise
-    segs = _segments(d, _delimiter_mask(d, pc, gc), min_bits)
+    delim = _delimiter_mask(d, pc, gc)
+    segs = _segments(d, delim, min_bits)
     if not segs:
         return None
     # choose the line code on the longest clean pieces (runs inside the data clusters; noise
@@ -327,7 +328,7 @@ def _analyse(d: np.ndarray, lv: np.ndarray, min_bits: int, max_skip: int = 24):
     est = TimingEstimate(est.line_code, est.short_us, est.long_us, est.tolerance_us,
                          est.unit_us, est.line, float(min(cov, 1.0)), est.pulse_clusters,
                          est.gap_clusters)
-    return est, results
+    return est, results, delim
 
 
 def estimate_timing(durations_us: np.ndarray, levels: np.ndarray, *,
@@ -360,6 +361,7 @@ class UnknownFrame:
     stop_run: int = 0         # one past the last data run
     cut_us: float = 0.0       # leading part of the start run that is not data (µs)
     delimiter_run: int = -1   # the delimiter run before the piece (-1: the burst start)
+    delimiter_first: int = -1  # first run of the block of delimiter runs ending there
 
 
 def unknown_frames(durations_us: np.ndarray, levels: np.ndarray,
@@ -390,7 +392,7 @@ def unknown_frames(durations_us: np.ndarray, levels: np.ndarray,
         got = _analyse(d[a:b], lv[a:b], min_bits)
         if got is None:
             continue
-        est, results = got
+        est, results, delim = got
         for lo, hi, start, res, cut in results:
             if res.bits.size < min_bits or res.min_confidence < MIN_UNKNOWN_CONFIDENCE:
                 continue
@@ -400,9 +402,13 @@ def unknown_frames(durations_us: np.ndarray, levels: np.ndarray,
                 continue
             t0 = float(edges[a + lo + res.start]) + cut
             t1 = float(edges[a + lo + res.stop])
+            first = lo - 1
+            while first > 0 and delim[first - 1]:
+                first -= 1
             out.append(UnknownFrame(t0, t1, res.bits, res.min_confidence, est,
                                     est.as_fields(), a + lo + res.start, a + lo + res.stop,
-                                    cut, a + lo - 1 if lo > 0 else -1))
+                                    cut, a + lo - 1 if lo > 0 else -1,
+                                    a + first if lo > 0 else -1))
     return out
 
 

@@ -1,9 +1,9 @@
 """Delayed copies at µs scale (amplify-and-forward relays, replays through a second path).
 
 A copy of the signal delayed by τ turns every edge of the envelope into two steps τ apart. The
-autocorrelation of the envelope's derivative around the edges then has a secondary peak at τ; a
-single clean edge gives a correlation that only decays. The feature is the height of the largest
-secondary peak above the running minimum before it, over the zero-lag value.
+autocorrelation of the (edge-averaged) envelope derivative then has a secondary peak at τ; a
+single clean edge gives a correlation that dies out after its main lobe. The feature is the
+largest correlation magnitude past the main lobe, over the zero-lag value.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ import numpy as np
 
 def edge_echo(env: np.ndarray, edges: np.ndarray, fs: float, max_lag_us: float = 40.0
               ) -> tuple[float, float]:
-    """(echo ratio, lag µs) from the envelope around ``edges`` (sample indices)."""
+    """(echo ratio, lag µs) from the envelope around ``edges`` (sample indices).
+
+    The edges are averaged first (noise falls by √edges, the edge shape stays), then the
+    autocorrelation of the averaged edge's derivative is searched past its main lobe (where it
+    first falls below 0.05) for the largest magnitude: a delayed copy adds or removes a second
+    step there, a clean edge leaves nothing."""
     e = env.astype(np.float64)
     if edges.size == 0 or e.size < 8:
         return math.nan, math.nan
@@ -26,13 +31,19 @@ def edge_echo(env: np.ndarray, edges: np.ndarray, fs: float, max_lag_us: float =
     if not ok.any():
         return math.nan, math.nan
     w = e[idx[ok]]
-    g = np.abs(np.diff(w, axis=1))
-    L = g.shape[1]
-    r = np.array([np.sum(g[:, :L - k] * g[:, k:]) for k in range(kmax + 1)])
+    # each edge scaled to its own step, so a drooping frame averages cleanly
+    step = np.maximum(np.abs(w[:, -half:].mean(axis=1) - w[:, :half // 2].mean(axis=1)), 1e-12)
+    g = np.diff(np.mean(w / step[:, None], axis=0))
+    L = g.size
+    r = np.array([np.dot(g[:L - k], g[k:]) for k in range(kmax + 1)])
     if r[0] <= 0:
         return math.nan, math.nan
     r = r / r[0]
-    runmin = np.minimum.accumulate(r)
-    prom = r[2:] - runmin[1:-1]  # a lag-k value above the lowest value at any smaller lag
-    k = int(np.argmax(prom))
-    return float(max(prom[k], 0.0)), float((k + 2) / fs * 1e6)
+    below = np.flatnonzero(r < 0.05)
+    if below.size == 0:
+        return 0.0, math.nan
+    k0 = max(int(below[0]), 2)
+    if k0 > kmax:
+        return 0.0, math.nan
+    k = k0 + int(np.argmax(np.abs(r[k0:])))
+    return float(abs(r[k])), float(k / fs * 1e6)

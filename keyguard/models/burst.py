@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_array, check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from keyguard.features.vector import FEATURE_NAMES, feature_index
 
@@ -92,7 +93,9 @@ class BurstClassifier(ClassifierMixin, BaseEstimator):
         """(n, n_classes) probabilities, columns in ``classes_`` order."""
         check_is_fitted(self, "model_")
         X = check_features(X, self.n_features_in_)
-        return self.model_.predict_proba(X[:, self.columns_])
+        # a press is a handful of rows: starting OpenMP threads costs more than the trees
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return self.model_.predict_proba(X[:, self.columns_])
 
     def predict(self, X) -> np.ndarray:
         p = self.predict_proba(X)

@@ -33,19 +33,23 @@ class IdentityFingerprintModel(OutlierMixin, BaseEstimator):
 
     kind: "svm" (one-class SVM, ``nu``, ``gamma``) or "iforest" (isolation forest,
     ``n_estimators``). features: columns used (default ``FINGERPRINT_FEATURES``). floors:
-    smallest spread per feature (default ``DEFAULT_FLOORS``). ``decision_function`` > 0 means
+    smallest spread per feature (default ``DEFAULT_FLOORS``). augment: about this many
+    noisy copies (one floor of Gaussian noise) are added to the training bursts.
+    random_state: seeds the augmentation and the forest. ``decision_function`` > 0 means
     inlier; ``predict`` gives +1 (the identity's own radio) or −1 (another radio).
     """
 
-    def __init__(self, kind: str = "svm", nu: float = 0.05, gamma: str | float = "scale",
+    def __init__(self, kind: str = "svm", nu: float = 0.02, gamma: str | float = 0.1,
                  n_estimators: int = 100, features: Sequence[str] | None = None,
-                 floors: Mapping[str, float] | None = None, random_state: int = 0):
+                 floors: Mapping[str, float] | None = None, augment: int = 400,
+                 random_state: int = 0):
         self.kind = kind
         self.nu = nu
         self.gamma = gamma
         self.n_estimators = n_estimators
         self.features = features
         self.floors = floors
+        self.augment = augment
         self.random_state = random_state
 
     def fit(self, X, y=None) -> "IdentityFingerprintModel":
@@ -71,6 +75,12 @@ class IdentityFingerprintModel(OutlierMixin, BaseEstimator):
         self.columns_, self.feature_names_ = cols, np.array(names)
         self.center_, self.scale_ = center, scale
         S = self._standardise(X)
+        # measurement-noise augmentation: each burst also stands for the bursts it could have
+        # been within one floor of noise, so the boundary encloses what remeasuring the same
+        # radio gives, not only the few bursts seen
+        rng = np.random.default_rng(self.random_state)
+        reps = max(1, int(np.ceil(self.augment / max(S.shape[0], 1))))
+        S = np.vstack([S] + [S + rng.normal(0.0, 1.0, S.shape) for _ in range(reps)])
         if self.kind == "svm":
             self.model_ = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma).fit(S)
         else:

@@ -108,18 +108,41 @@ class _Start:
 
 def _preamble_scale(p: Profile, d: np.ndarray, lv: np.ndarray, a: int, b: int
                     ) -> tuple[float, float]:
-    """Clock scale and OOK pulse bias from preamble runs [a, b)."""
+    """Clock scale and OOK pulse bias (µs) from preamble runs [a, b)."""
     pre = p.frame.preamble
     a = max(a, b - 24)  # the last runs are the most settled
     seg, sl = d[a:b], lv[a:b]
     if seg.size < 2:
         return 1.0, 0.0
     nom = np.where(sl == 1, pre.pulse_us, pre.gap_us)
-    scale = float(seg.sum() / nom.sum())
+    # a pair (pulse + gap) is immune to the threshold's pulse-width bias
+    scale = float(np.median(seg / nom)) if seg.size < 4 else float(seg.sum() / nom.sum())
     bias = 0.0
     if abs(pre.pulse_us - pre.gap_us) < 1e-9 and np.any(sl == 1) and np.any(sl == 0):
-        bias = float((seg[sl == 1].mean() - seg[sl == 0].mean()) / 2.0)
+        bias = float((np.median(seg[sl == 1]) - np.median(seg[sl == 0])) / 2.0)
+        if abs(bias) > 0.3 * pre.pulse_us * scale:
+            bias = 0.0  # not a plausible receiver bias: do not trust it
     return scale, bias
+
+
+def _trim_preamble(p: Profile, d: np.ndarray, lv: np.ndarray, first: int, end: int,
+                   trim_end: bool) -> tuple[int, int, float, float]:
+    """Drop runs at the edges of a preamble stretch [first, end) that do not fit the clock the
+    rest of it shows (the loose mask accepts any allowed clock, so it can take a neighbouring
+    gap or the data's first runs). Returns (first, end, scale, bias)."""
+    pre = p.frame.preamble
+    seg, sl = d[first:end], lv[first:end]
+    nom = np.where(sl == 1, pre.pulse_us, pre.gap_us)
+    clock = float(np.median(seg / nom)) if seg.size else 1.0
+    fits = np.abs(seg - nom * clock) <= pre.tolerance_us * clock
+    while first < end and not fits[0] and end - first > pre.min_runs:
+        first += 1
+        fits = fits[1:]
+    while trim_end and first < end and not fits[-1] and end - first > pre.min_runs:
+        end -= 1
+        fits = fits[:-1]
+    scale, bias = _preamble_scale(p, d, lv, first, end)
+    return first, end, scale, bias
 
 
 def _frame_starts(p: Profile, d: np.ndarray, lv: np.ndarray) -> list[_Start]:
@@ -139,8 +162,7 @@ def _frame_starts(p: Profile, d: np.ndarray, lv: np.ndarray) -> list[_Start]:
                 c = int(run_len[h - 1]) if h > 0 else 0
                 if c < fr.preamble.min_runs:
                     continue
-                first = h - c
-                scale, bias = _preamble_scale(p, d, lv, first, h)
+                first, _, scale, bias = _trim_preamble(p, d, lv, h - c, h, trim_end=False)
                 if not lo <= scale <= hi:
                     continue
             data = h + len(fr.header)
@@ -158,11 +180,11 @@ def _frame_starts(p: Profile, d: np.ndarray, lv: np.ndarray) -> list[_Start]:
                               & (run_len >= fr.preamble.min_runs))
         for e in ends:
             e = int(e)
-            first = e - int(run_len[e]) + 1
-            scale, bias = _preamble_scale(p, d, lv, first, e + 1)
+            first, end, scale, bias = _trim_preamble(p, d, lv, e - int(run_len[e]) + 1, e + 1,
+                                                     trim_end=True)
             if not lo <= scale <= hi:
                 continue
-            out.append(_Start(first, e + 1, scale, bias))
+            out.append(_Start(first, end, scale, bias))
     else:
         gap_lo = fr.gap_us * lo
         cut = np.flatnonzero((lv == 0) & (d >= gap_lo))
@@ -239,6 +261,13 @@ def _data_scale(p: Profile, d: np.ndarray, lv: np.ndarray) -> float | None:
     if lc == "pwm":
         pulses = d[lv == 1]
         return float((pulses.min() + pulses.max()) / (t.te_short_us + t.te_long_us))
+    if lc == "slot_ppm":
+        # pulses of equal bits sit one slot apart
+        starts = np.concatenate([[0.0], np.cumsum(d)])[:-1][lv == 1]
+        steps = np.diff(starts)
+        slot = p.line["slot_us"]
+        same = steps[np.abs(steps - slot) < 0.25 * slot]
+        return float(np.median(same) / slot) if same.size else None
     return None
 
 
@@ -377,9 +406,12 @@ def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray
         wd, wl, base = _window(p, d, lv, s)
         res = _slice(p, wd, wl, 0, s.scale, p.frame.bits_max)
         scale = s.scale
-        if res.bits.size < p.frame.bits_min and p.frame.preamble is None \
-                and _plausible(p, wd[:2 * p.frame.bits_min]):
-            est = _data_scale(p, wd[:2 * p.frame.bits_max], wl[:2 * p.frame.bits_max])
+        if res.bits.size < p.frame.bits_min and p.frame.preamble is None:
+            # no preamble measured the clock: measure it on the frame's own runs
+            n = 2 * p.frame.bits_max
+            ends = np.flatnonzero((wl[:n] == 0) & (wd[:n] >= p.frame.gap_us * lo))
+            n = int(ends[0]) if ends.size else n
+            est = _data_scale(p, wd[:n], wl[:n]) if _plausible(p, wd[:n]) else None
             if est is not None and lo <= est <= hi and abs(est - 1.0) > 0.02:
                 res2 = _slice(p, wd, wl, 0, est, p.frame.bits_max)
                 if res2.bits.size > res.bits.size:

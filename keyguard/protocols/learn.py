@@ -52,8 +52,9 @@ class ObservedFrame:
     t_end: float
     bits: np.ndarray
     frame: UnknownFrame
-    header: tuple[tuple[int, float], ...]   # (level, µs) runs between delimiter and data
-    delimiter: tuple[int, float] | None     # the delimiter run (level, µs), None at burst start
+    header: tuple[tuple[int, float], ...]   # (level, µs) runs between delimiters and data
+    delimiter: tuple[tuple[int, float], ...] | None  # the delimiter runs (level, µs) before the
+    # data, None at the burst start
     preamble: tuple[float, float, int] | None  # (pulse µs, gap µs, runs) before the delimiter
     modulation: str
     freq_hz: float | None
@@ -112,8 +113,10 @@ def observe(trains: Iterable[PulseTrain], capture: str = "<array>",
                 header.append((int(lv[k]), float(d[k])))
             if uf.cut_us > 0:
                 header.append((int(lv[uf.start_run]), float(uf.cut_us)))
-            delimiter = (int(lv[delim]), float(d[delim])) if delim >= 0 else None
-            pre = _preamble_before(d, lv, delim) if delim >= 0 else None
+            first = uf.delimiter_first
+            delimiter = tuple((int(lv[k]), float(d[k])) for k in range(first, delim + 1)) \
+                if delim >= 0 else None
+            pre = _preamble_before(d, lv, first) if delim >= 0 else None
             out.append(ObservedFrame(
                 capture, tr.t + uf.t0_us * 1e-6, tr.t + uf.t1_us * 1e-6, uf.bits, uf,
                 tuple(header), delimiter, pre, tr.modulation, tr.freq_hz))
@@ -197,11 +200,13 @@ def build_toml(name: str, frames: list[ObservedFrame], captures: Sequence[str]
     t_short = _median_run([f.frame.timing.short_us for f in fr])
     t_long = _median_run([f.frame.timing.long_us for f in fr])
     line_opts = Counter(tuple(sorted(f.frame.timing.line.items())) for f in fr).most_common(1)[0][0]
+    # a little wider than the analyser's 30 %: the profile must also take the repeats whose
+    # worst run the analyser only just accepted
     if lc in ("manchester", "diff_manchester", "pcm"):
-        tol = min(0.3 * t_short, 0.45 * t_short)
+        tol = 0.38 * t_short
         t_long = 2 * t_short
     else:
-        tol = 0.3 * (t_long - t_short)
+        tol = 0.38 * (t_long - t_short)
     nbits = [f.bits.size for f in fr]
     bmin, bmax = min(nbits), max(nbits)
 
@@ -212,36 +217,35 @@ def build_toml(name: str, frames: list[ObservedFrame], captures: Sequence[str]
     rolling = classify_bits(distinct)
     stretches = _stretches(rolling)
 
-    # framing: the most common header shape
-    shapes = Counter((f.delimiter[0] if f.delimiter else None,
-                      tuple(h[0] for h in f.header)) for f in fr)
-    (delim_level, hdr_levels), _ = shapes.most_common(1)[0]
-    shaped = [f for f in fr if (f.delimiter[0] if f.delimiter else None) == delim_level
-              and tuple(h[0] for h in f.header) == hdr_levels]
+    # framing: the most common header shape (delimiter runs, then runs skipped before data)
+    def shape(f: ObservedFrame) -> tuple:
+        return (tuple(r[0] for r in f.delimiter) if f.delimiter else None,
+                tuple(h[0] for h in f.header))
+
+    (delim_levels, hdr_levels), _ = Counter(shape(f) for f in fr).most_common(1)[0]
+    shaped = [f for f in fr if shape(f) == (delim_levels, hdr_levels)]
     header_runs: list[tuple[int, float, float]] = []
     pre = None
     gap_us = None
-    if delim_level is not None:
-        dl = [f.delimiter[1] for f in shaped]
+    if delim_levels is not None:
         pres = [f.preamble for f in shaped if f.preamble is not None]
         if len(pres) >= 0.8 * len(shaped):
             pre = (_median_run([p[0] for p in pres]), _median_run([p[1] for p in pres]),
                    min(p[2] for p in pres))
-        if delim_level == 1 or pre is not None:
-            w = _median_run(dl)
-            header_runs.append((delim_level, w, max(0.25 * w, tol)))
-        else:
-            gap_us = 0.7 * min(dl)
+        for j, level in enumerate(delim_levels):
+            w = _median_run([f.delimiter[j][1] for f in shaped])
+            lo_w = min(f.delimiter[j][1] for f in shaped)
+            header_runs.append((level, w, max(0.25 * w, w - lo_w + tol, tol)))
     for j, level in enumerate(hdr_levels):
         w = _median_run([f.header[j][1] for f in shaped])
         header_runs.append((level, w, max(0.25 * w, tol)))
     if header_runs and header_runs[0][0] == 0 and pre is None:
         # a leading gap cannot be told from silence: it becomes the frame gap
-        gap_us = 0.7 * header_runs[0][1]
+        gap_us = 0.7 * (header_runs[0][1] - header_runs[0][2])
         header_runs = header_runs[1:]
     if gap_us is None:
         gap_us = max(3.0 * t_long, 2000.0)
-    gap_us = max(gap_us, t_long + tol + 1.0)
+    gap_us = float(np.ceil(max(gap_us, t_long + tol + 1.0)))
 
     # repeat behaviour
     per_press = [len(p) for p in presses]
@@ -293,7 +297,10 @@ def build_toml(name: str, frames: list[ObservedFrame], captures: Sequence[str]
                                            else _fmt(float(v)))))
     if opt_lines:
         lines += ["", "[line]", *opt_lines]
-    lines += ["", "[frame]", f"bits = [{bmin}, {bmax}]" if bmin != bmax else f"bits = {bmin}",
+    # a few more bits than seen: a frame whose first symbols the analyser took for sync
+    # still decodes (its extra leading bits are the same in every repeat)
+    slack = 0 if bmin == bmax else 4
+    lines += ["", "[frame]", f"bits = [{bmin}, {bmax + slack}]" if bmin != bmax else f"bits = {bmin}",
               f"gap_us = {_fmt(gap_us)}"]
     if pre is not None:
         count = int(pre[2])

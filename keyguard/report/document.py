@@ -203,10 +203,10 @@ def _captures(m: ReportModel, note: Callable[[str], None]) -> str:
         note(f"waterfall {r.name}")
         out.append(f'<h3 id="capture-{i}" class="mono">{esc(r.name)}</h3>')
         fig = m.waterfall(r)
-        cap = ("IQ samples of this capture were not available to the report."
-               if fig is None else
-               f"Spectrogram of {basename(r.name)}: {sum(1 for p in m.packets if p['capture'] == r.name)} "
-               f"packet(s), {sum(1 for a in m.alerts if a.record['capture'] == r.name)} alert(s).")
+        n_pk = sum(1 for p in m.packets if p["capture"] == r.name)
+        n_al = sum(1 for a in m.alerts if a.record["capture"] == r.name)
+        cap = ("IQ samples of this capture were not available to the report." if fig is None
+               else f"Spectrogram of {basename(r.name)}: {n_pk} packet(s), {n_al} alert(s).")
         out.append(_figure(fig, f"Spectrogram of {r.name}", cap, f"waterfall-{i}"))
     out.append("</section>")
     return "\n".join(out)
@@ -268,7 +268,8 @@ def _side_by_side(m: ReportModel, places: list[RelatedPlace]) -> str:
     a row whose value is the same in every column (e.g. the replayed code) is highlighted."""
     if not any(pl.packets for pl in places):
         where = "; ".join(f"{pl.title} to {pl.ref.t_end:.4f} s" for pl in places)
-        return f'<p class="muted">No packet was decoded at the places this alert names ({esc(where)}).</p>'
+        return ('<p class="muted">No packet was decoded at the places this alert names '
+                f"({esc(where)}).</p>")
     head = "".join(f"<th>{esc(pl.title)}</th>" for pl in places)
     firsts = [m.packets[pl.packets[0]] if pl.packets else None for pl in places]
     rows = [f"<tr><th>packets here</th>" + "".join(
@@ -328,7 +329,8 @@ def _limits(m: ReportModel) -> str:
         lim = r.limits
         if lim is None:
             continue
-        band = "-" if lim.band_mhz is None else f"{lim.band_mhz[0]:.4f} – {lim.band_mhz[1]:.4f} MHz"
+        band = ("-" if lim.band_mhz is None else
+                f"{lim.band_mhz[0]:.4f} – {lim.band_mhz[1]:.4f} MHz")
         tuner = "-" if lim.tuner_error_hz is None else f"± {lim.tuner_error_hz / 1e3:.1f} kHz"
         dr = "≈ 45 dB (8-bit)" if lim.eight_bit else "set by the recorder (not 8-bit)"
         rows.append(f'<tr><td class="mono">{esc(basename(r.name))}</td>'

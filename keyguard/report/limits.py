@@ -38,9 +38,9 @@ def input_limits(name: str, sample_rate: float, center_freq: float | None,
     band = None
     if center_freq is not None:
         band = ((center_freq - sample_rate / 2) / 1e6, (center_freq + sample_rate / 2) / 1e6)
+    tuner = None if center_freq is None else center_freq * TUNER_PPM * 1e-6
     return InputLimits(name=name, sample_period_ns=period * 1e9, light_m_per_sample=period * C_M_S,
-                       band_mhz=band,
-                       tuner_error_hz=None if center_freq is None else center_freq * TUNER_PPM * 1e-6,
+                       band_mhz=band, tuner_error_hz=tuner,
                        eight_bit=(sample_format or "") in EIGHT_BIT)
 
 

@@ -285,7 +285,8 @@ def _input_rows(inputs: list[Capture], recs: ReportRecords,
     rows: list[InputRow] = []
     used: set[int] = set()
     rec_names = [c["capture"] for c in recs.captures]
-    for name in rec_names + [c.path for c in inputs]:
+    named = [str(r["capture"]) for r in recs.packets + recs.alerts]
+    for name in dict.fromkeys(rec_names + [c.path for c in inputs] + named):
         cap = captures.get(name)
         if cap is not None and id(cap) in used:
             continue
@@ -317,12 +318,12 @@ def _input_row(name: str, cap: Capture | None, rec: dict) -> InputRow:
         if rec.get("sha256") and sha and rec["sha256"] != sha:
             notes.append(f"the scan records were made from a file with SHA-256 {rec['sha256']}, "
                          "not this one: the findings may not belong to this file")
-        if rec and rec.get("capture") != cap.path:
-            notes.append(f"scan records name it {rec.get('capture')}")
+        if name != cap.path:
+            notes.append(f"the scan records name it {name}; IQ read from {cap.path}")
         for k in cap.assumed:
             notes.append(f"{k.replace('_', ' ')} assumed (rtl_433 default), not recorded")
         notes += [str(w) for w in cap.warnings]
-        row = InputRow(name=name if rec else cap.path, size_bytes=size, sha256=sha,
+        row = InputRow(name=name, size_bytes=size, sha256=sha,
                        format=cap.format, sample_rate=cap.sample_rate,
                        center_freq=cap.center_freq, start_time=iso_utc(cap.start_time),
                        duration_s=cap.duration, notes=notes, capture=cap)

@@ -19,8 +19,10 @@ from keyguard.report.records import flatten
 from keyguard.report.text import PACKET_FIELDS, basename, duration, freq, num, rate, size, value
 
 PAGE_IN = (11.69, 8.27)  # A4 landscape
+#: style → (font size pt, weight, family, line height in)
 _STYLE = {"h1": (16, "bold", "DejaVu Sans", 0.36), "h2": (12, "bold", "DejaVu Sans", 0.3),
-          "body": (9, "normal", "DejaVu Sans", 0.19), "mono": (7.5, "normal", "DejaVu Sans Mono", 0.155)}
+          "body": (9, "normal", "DejaVu Sans", 0.19),
+          "mono": (7.5, "normal", "DejaVu Sans Mono", 0.155)}
 _WRAP = {"h1": 90, "h2": 120, "body": 150, "mono": 175}
 
 
@@ -132,8 +134,9 @@ def _header(tp: _TextPages, m: ReportModel) -> None:
         tp.add("body", "No alert was raised.")
     for a in m.alerts:
         r = a.record
-        tp.add("body", f"A{a.number}  [{r['severity']}] {r['kind']} — {basename(r['capture'])} at "
-                       f"{float(r['t']):.4f} s: {r.get('summary') or ''}")
+        tp.add("body", f"A{a.number}  [{r['severity']}] {r['kind']} — "
+                       f"{basename(r['capture'])} at {float(r['t']):.4f} s: "
+                       f"{r.get('summary') or ''}")
     tp.add("body", f"{len(m.packets)} packet(s) received.")
 
 
@@ -158,7 +161,8 @@ def _alert(tp: _TextPages, m: ReportModel, a: AlertView) -> None:
             tp.add("mono", "      no packet decoded here")
             continue
         p = m.packets[pl.packets[0]]
-        tp.add("mono", "      " + "; ".join(f"{label} {_text(get(p))}" for label, get in PACKET_FIELDS))
+        tp.add("mono", "      " + "; ".join(f"{label} {_text(get(p))}"
+                                           for label, get in PACKET_FIELDS))
         if len(pl.packets) > 1:
             tp.add("mono", "      packets here: " + ", ".join(f"P{i + 1}" for i in pl.packets[:20]))
     tp.gap()

@@ -2,9 +2,9 @@
 
 Captures with a known start time sit at their UTC instant; the others follow the latest end
 so far after a short gap, in the order given (the rule of the detectors' ``Timeline``, with a
-smaller gap; not imported from there to keep the detection stack out of report-only use). A quiet day between two captures would squeeze each capture to a sliver, so gaps
-longer than a fraction of the recorded time are drawn at a fixed width and labelled with their
-real length.
+smaller gap; not imported from there to keep the detection stack out of report-only use).
+A quiet day between two captures would squeeze each capture to a sliver, so gaps longer than
+a fraction of the recorded time are drawn at a fixed width and labelled with their real length.
 """
 
 from __future__ import annotations

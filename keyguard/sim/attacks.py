@@ -24,6 +24,7 @@ ways to replay a captured press, as real tools do it:
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -75,11 +76,23 @@ def _pos(p) -> tuple:
     return t
 
 
+class Attack(ABC):
+    """Base of the attack dataclasses: ``victim_presses`` (the genuine presses the attack
+    causes; none by default) and ``plan`` (emissions and truth), see the module docstring."""
+
+    def victim_presses(self, ctx: "PlanContext") -> list["Press"]:
+        return []
+
+    @abstractmethod
+    def plan(self, ctx: "PlanContext", presses: list["Press"]) -> None:
+        """Emit the attack's emissions and ground truth (``presses``: its victim presses)."""
+
+
 # ---------------------------------------------------------------------------------------------
 # jamming
 # ---------------------------------------------------------------------------------------------
 @dataclass
-class Jam:
+class Jam(Attack):
     """A jammer from ``t`` to ``t_end`` (s).
 
     target: the device whose channel is jammed: the jammer sits at its nominal carrier plus
@@ -107,15 +120,13 @@ class Jam:
     report: bool = True
 
     def __post_init__(self) -> None:
-        _check(self.waveform in WAVEFORMS, f"jammer waveform {self.waveform!r} is not one of {', '.join(WAVEFORMS)}")
+        _check(self.waveform in WAVEFORMS,
+               f"jammer waveform {self.waveform!r} is not one of {', '.join(WAVEFORMS)}")
         _check(self.t_end > self.t, f"jammer {self.name}: t_end must be after t")
         _check(self.jsr_db is not None or self.power_dbm is not None,
                f"jammer {self.name}: give jsr_db (with a target) or power_dbm")
         _check(0 < self.duty <= 1, f"jammer {self.name}: duty must be within (0, 1]")
         self.position = _pos(self.position)
-
-    def victim_presses(self, ctx: "PlanContext") -> list["Press"]:
-        return []
 
     def plan(self, ctx: "PlanContext", presses: list["Press"]) -> None:
         fs = ctx.scene.sample_rate
@@ -276,7 +287,7 @@ def _raw_replay(ctx, name, replayer, victim_id, captured, t, tag, params):
 # attacks on rolling codes
 # ---------------------------------------------------------------------------------------------
 @dataclass
-class RollJam:
+class RollJam(Attack):
     """Jam and capture two presses of ``victim`` (at ``presses`` s), replay code 1 right after
     press 2 (``replay_delay_s`` after it ends, 0.5–1.5 s in the original attack) so the owner
     notices nothing, and replay code 2 later at ``replay2_t`` (None: never in this capture).
@@ -329,7 +340,7 @@ class RollJam:
 
 
 @dataclass
-class RollBack:
+class RollBack(Attack):
     """Replay ``n_codes`` (2–5) old consecutive codes of ``victim`` in quick succession at ``t``.
 
     source: ``earlier`` takes the victim's last presses before ``t`` in this capture (so their
@@ -351,9 +362,6 @@ class RollBack:
         _check(self.source in ("earlier", "unseen"), f"{self.name}: source must be 'earlier' or 'unseen'")
         self.replayer = Replayer.of(self.replayer)
 
-    def victim_presses(self, ctx):
-        return []
-
     def plan(self, ctx, presses):
         if self.source == "earlier":
             old = [p for p in ctx.presses_of(self.victim) if p.t < self.t][-self.n_codes:]
@@ -366,21 +374,23 @@ class RollBack:
                      for k in range(self.n_codes)]
         t = self.t
         lo0 = None
+        sent = []
         for k, cap in enumerate(codes):
             lo, hi, params = replay_press(ctx, f"{self.name}.replayer", self.replayer, self.victim,
                                           cap, t, (self.name, k))
             lo0 = lo if lo0 is None else lo0
+            sent.append(params.pop("code"))
             last = (hi, params)
             t = hi + self.gap_s
         params = last[1]
-        params.update(n_codes=self.n_codes, source=self.source,
+        params.update(n_codes=self.n_codes, source=self.source, codes=sent,
                       counters=[c.fields.get("counter") for c in codes],
                       original_t=[c.t for c in codes])
         ctx.truth("rollback", lo0, last[0], ctx.identity(self.victim), self.name, params)
 
 
 @dataclass
-class Replay:
+class Replay(Attack):
     """Replay one captured press of ``victim`` at ``t``.
 
     of: time of the press to replay (the nearest press of the victim in this capture), or None
@@ -398,9 +408,6 @@ class Replay:
     def __post_init__(self) -> None:
         self.replayer = Replayer.of(self.replayer)
 
-    def victim_presses(self, ctx):
-        return []
-
     def plan(self, ctx, presses):
         if self.of is not None:
             own = ctx.presses_of(self.victim)
@@ -417,12 +424,13 @@ class Replay:
 
 
 @dataclass
-class Clone:
+class Clone(Attack):
     """A foreign radio sends ``victim``'s identity with fresh valid codes (a cloned key, e.g.
     after the manufacturer key leaked): right codes, wrong fingerprint.
 
     radio: device class of the cloning radio (cc1101, or fob for a cloned aftermarket fob);
-    power_dbm: its transmit power (default: the radio's). counter_ahead: how far ahead of the victim's counter the clone's counter starts.
+    power_dbm: its transmit power (default: the radio's). counter_ahead: how far ahead of the
+    victim's counter the clone's counter starts.
     """
 
     victim: str
@@ -439,9 +447,6 @@ class Clone:
     def __post_init__(self) -> None:
         self.position = _pos(self.position)
         _check(self.presses >= 1, f"{self.name}: presses must be >= 1")
-
-    def victim_presses(self, ctx):
-        return []
 
     def plan(self, ctx, presses):
         dev = ctx.device(self.victim)
@@ -461,7 +466,7 @@ class Clone:
 
 
 @dataclass
-class BruteForce:
+class BruteForce(Attack):
     """Code scanning of a fixed-code remote: ``n_codes`` consecutive codes from ``start_code``
     (default: random), each sent ``frames_per_code`` times, from ``t``.
 
@@ -487,9 +492,6 @@ class BruteForce:
         self.position = _pos(self.position)
         _check(self.n_codes >= 2, f"{self.name}: n_codes must be >= 2")
         _check(self.frames_per_code >= 1, f"{self.name}: frames_per_code must be >= 1")
-
-    def victim_presses(self, ctx):
-        return []
 
     def plan(self, ctx, presses):
         dev = ctx.device(self.victim)
@@ -519,7 +521,7 @@ class BruteForce:
 # relays
 # ---------------------------------------------------------------------------------------------
 @dataclass
-class Relay:
+class Relay(Attack):
     """A relay attack on a passive-entry car: the owner's fob, far away at ``fob_position``,
     answers a challenge relayed to it; its UHF answer reaches the car either directly (weak,
     ``mode = "lf"``: only the LF challenge was relayed), through an amplify-and-forward relay
@@ -606,7 +608,7 @@ class Relay:
         t_on = lo - 0.5 if self.t_on is None else self.t_on
         t_off = hi + 0.5 if self.t_off is None else self.t_off
 
-        def relayed(x: np.ndarray, i: int, tf=None) -> np.ndarray:
+        def relayed(x: np.ndarray) -> np.ndarray:
             # x: the fob's frame at the receiver's baseband with unit amplitude; at A it has in_amp
             y = x * np.float32(in_amp * g)
             r = np.abs(y)
@@ -621,7 +623,7 @@ class Relay:
         for i, tf in enumerate(timed):
             def make(lead, tail, tf=tf, i=i):
                 x = scene.tx_waveform(fob, tf.frame, lead, tail, (*ctx.press_tag(p), i), amplitude=1.0)
-                return relayed(x, i)
+                return relayed(x)
             ctx.emit(scene.burst(tf.t, tf.frame.duration_us * 1e-6, make, self.name))
         # the relay's own input noise, amplified, for as long as it is switched on
         noise_in_dbm = -174.0 + 10.0 * math.log10(self.bandwidth_hz) + self.noise_figure_db

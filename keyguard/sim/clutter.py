@@ -90,10 +90,12 @@ class _Clutter:
     device_class: str = "sensor"
 
     def frames(self, rng: np.random.Generator) -> list[PulseTrain]:
-        raise NotImplementedError
+        """The frames of one transmission (t = s from its start); each device class defines it."""
+        raise NotImplementedError(type(self).__name__)
 
     def times(self, rng: np.random.Generator, duration_s: float) -> list[float]:
-        raise NotImplementedError
+        """When it transmits within the capture (s); each device class defines it."""
+        raise NotImplementedError(type(self).__name__)
 
     def plan(self, ctx: "PlanContext") -> None:
         rng = rng_for(ctx.seed, "clutter", self.name)

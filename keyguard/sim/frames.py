@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from keyguard.errors import InputError, ScenarioError
 from keyguard.pulse_train import PulseTrain
 
@@ -62,10 +64,12 @@ class ProtocolFrames:
 
         if not frames:
             return {}
-        f = frames[0]
+        profile = self.profile(protocol)
+        # one message: a frame, or the parts of a multi-part message joined with their gaps
+        f = _joined(frames[: max(1, profile.frame.parts)])
         key = (protocol, f.durations_us.tobytes(), f.levels.tobytes())
         if key not in self._described:
-            packets = decode_pulse_train(f, [self.profile(protocol)])
+            packets = decode_pulse_train(f, [profile])
             self._described[key] = {} if not packets else {
                 "identity": packets[0].identity, "code": packets[0].code,
                 "data": packets[0].data, "bits": packets[0].bits}
@@ -88,6 +92,24 @@ class ProtocolFrames:
             return out
         known = {f.name for f in p.fields}
         return {k: v for k, v in fields.items() if k in known}
+
+
+def _joined(frames: list[PulseTrain]) -> PulseTrain:
+    """Frames (t in s) as one pulse train, the gaps between them as off runs."""
+    if len(frames) == 1:
+        return frames[0]
+    d, lv = [], []
+    end = frames[0].t
+    for f in frames:
+        gap_us = (f.t - end) * 1e6
+        if gap_us > 0:
+            d.append(np.array([gap_us]))
+            lv.append(np.zeros(1, np.int8))
+        d.append(f.durations_us)
+        lv.append(f.levels)
+        end = f.t_end
+    return PulseTrain(np.concatenate(d), np.concatenate(lv), t=frames[0].t,
+                      modulation=frames[0].modulation, fsk_deviation_hz=frames[0].fsk_deviation_hz)
 
 
 #: The default frame source of :meth:`keyguard.sim.scenario.Scenario.plan`.

@@ -4,9 +4,9 @@ A :class:`Scenario` is plain data — build it in code or load it from TOML
 (:meth:`Scenario.from_toml`; the shipped, commented examples in ``keyguard/sim/scenarios/``
 show every table: ``[receiver]``, ``[channel]``, ``[[devices]]``, ``[[presses]]``,
 ``[[attacks]]`` with ``type`` = jam, rolljam, rollback, replay, clone, bruteforce or relay, and
-``[[clutter]]`` with ``type`` = weather, tpms, doorbell or fobs). :meth:`Scenario.plan` turns it into a :class:`Rendering`: the
-list of emissions and the ground truth. :meth:`Rendering.chunks` then renders the capture in
-bounded memory, chunk by chunk.
+``[[clutter]]`` with ``type`` = weather, tpms, doorbell or fobs). :meth:`Scenario.plan` turns it
+into a :class:`Rendering`: the list of emissions and the ground truth.
+:meth:`Rendering.chunks` then renders the capture in bounded memory, chunk by chunk.
 
 Frames come from a *frame source*: a callable taking a :class:`FrameRequest` (protocol, fields,
 hold time) and returning the frames of one press as pulse trains, ``t`` = seconds from the press.
@@ -156,9 +156,10 @@ class Device:
 class Press:
     """A genuine button press: device id, time (s), button, how long held (s).
 
-    double: a second press ``double_gap_s`` later (a new code). by: the attack or clutter that
-    caused it. jammed: the press happened under jamming. position: where the device was (m),
-    default its home. counter: assigned when the scenario is planned.
+    double: a second press ``double_gap_s`` after the first is released (a new code).
+    by: the attack or clutter that caused it. jammed: the press happened under jamming.
+    position: where the device was (m), default its home. counter: assigned when the scenario
+    is planned.
     """
 
     device: str
@@ -341,7 +342,8 @@ class PlanContext:
     # devices and radios -------------------------------------------------------------------------
     def device(self, dev_id: str) -> Device:
         if dev_id not in self._devices:
-            raise ScenarioError(f"unknown device {dev_id!r}; devices: {', '.join(sorted(self._devices)) or 'none'}")
+            known = ", ".join(sorted(self._devices)) or "none"
+            raise ScenarioError(f"unknown device {dev_id!r}; devices: {known}")
         return self._devices[dev_id]
 
     def add_device(self, dev_id: str, protocol: str, **kw) -> Device:
@@ -463,8 +465,10 @@ class PlanContext:
     def nominal(self, p: Press) -> list[PulseTrain]:
         key = id(p)
         if key not in self._nominal:
+            # a radio that sends its own number of frames per press (fingerprint.repeats)
             self._nominal[key] = self.frames_for(p.device, counter=p.counter, button=p.button,
-                                                 hold_s=p.hold_s)
+                                                 hold_s=p.hold_s,
+                                                 repeats=self.transmitter(p.device).fingerprint.repeats)
         return self._nominal[key]
 
     def timed(self, p: Press) -> list[TimedFrame]:
@@ -513,7 +517,8 @@ class PlanContext:
         for p in self._presses:
             self.device(p.device)
             if p.double:
-                extra.append(Press(p.device, p.t + p.double_gap_s, p.button, p.hold_s, by=p.by,
+                # press, release, press again: the second press follows the first one's hold
+                extra.append(Press(p.device, p.t + p.hold_s + p.double_gap_s, p.button, p.hold_s, by=p.by,
                                    jammed=p.jammed, position=p.position))
         self._presses.extend(extra)
         for p in self._presses:
@@ -551,7 +556,8 @@ class PlanContext:
         self.truth("press", lo, hi, self.identity(p.device), p.device, {
             "protocol": dev.protocol, "serial": dev.serial, "button": self.code(p).get("button"),
             "code": seen.get("code"), "data": seen.get("data"),
-            "counter": p.counter, "hold_s": p.hold_s, "frames": len(timed), "jammed": p.jammed,
+            "counter": self.code(p).get("counter"), "hold_s": p.hold_s, "frames": len(timed),
+            "jammed": p.jammed,
             "by": p.by, "freq_hz": tx.carrier_hz, "baseband_offset_hz": self.scene.offset_hz(tx),
             "rx_power_dbm": rx_dbm, "snr_db": rx_dbm - self.scene.receiver.noise_dbm,
             "distance_m": link.distance_m})

@@ -70,8 +70,9 @@ class Scene:
         pos = tuple(self.receiver.position if rx_pos is None else rx_pos)
         key = (tx.name, tuple(tx.position), pos)
         if key not in self._links:
-            self._links[key] = self.channel.link(tx.position, pos, tx.freq_hz,
-                                                 rng_for(self.seed, "link", tx.name, *map(float, pos)))
+            # shadowing is a property of the path: drawn per transmitter, position and receiver
+            rng = rng_for(self.seed, "link", tx.name, *map(float, tx.position), *map(float, pos))
+            self._links[key] = self.channel.link(tx.position, pos, tx.freq_hz, rng)
         return self._links[key]
 
     def offset_hz(self, tx: Transmitter) -> float:

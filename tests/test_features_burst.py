@@ -1,0 +1,139 @@
+"""RF-fingerprint features measured back from synthetic bursts whose parameters are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from keyguard.features import FEATURE_NAMES, FeatureVector, burst_features, feature_matrix
+from keyguard.pulse_train import PulseTrain
+from keyguard.sim.render import add_awgn, render_pulse_train
+
+FS = 250e3
+F0 = 433.92e6
+
+
+def keeloq_train(rng, te=400.0):
+    d = []
+    for _ in range(12):
+        d += [te, -te]
+    d[-1] = -10 * te
+    for b in rng.integers(0, 2, 66):
+        d += [te, -2 * te] if b else [2 * te, -te]
+    return PulseTrain.from_signed_us(d)
+
+
+def ook_burst(seed=0, *, ppm=12.0, clock=0.03, rise_us=12.0, droop_db=1.0, snr_db=25.0,
+              leak=None, echo=None, fs=FS):
+    """A fob burst: crystal offset, bit-clock error, slow edges, droop, noise; 2 ms margins."""
+    rng = np.random.default_rng(seed)
+    pt = keeloq_train(rng)
+    pt = PulseTrain(pt.durations_us * (1 + clock), pt.levels)
+    x = render_pulse_train(pt, fs, freq_offset_hz=ppm * F0 * 1e-6, rise_time_us=rise_us,
+                           lead_s=0.002, tail_s=0.002, phase=rng.uniform(0, 6))
+    n = np.arange(x.size)
+    on = np.abs(x) > 0.01
+    first, last = np.flatnonzero(on)[[0, -1]]
+    ramp = np.clip((n - first) / (last - first), 0, 1)
+    x = x * 10 ** (-droop_db * ramp / 20)
+    if echo is not None:
+        delay, gain = echo
+        x = x + gain * np.concatenate([np.zeros(delay, x.dtype), x[:-delay]])
+    x = (0.3 * x).astype(np.complex64)
+    y = add_awgn(x, snr_db, rng, signal_power=0.09)
+    if leak is not None:  # a tone that stays on through the gaps (LO leakage of a raw replay)
+        y = y + np.complex64(leak) * np.exp(2j * np.pi * 20e3 * n / fs).astype(np.complex64)
+    return y.astype(np.complex64)
+
+
+def feats(y, **kw):
+    kw.setdefault("modulation", "OOK")
+    return burst_features(y, FS, channel_freq_hz=F0, nominal_freq_hz=F0, te_us=400.0, **kw)
+
+
+def test_vector_has_fixed_names_and_order():
+    f = feats(ook_burst())
+    assert f.names == FEATURE_NAMES and f.values.shape == (len(FEATURE_NAMES),)
+    d = f.as_dict()
+    assert list(d) == list(FEATURE_NAMES)
+    assert FeatureVector.from_dict(d).values.tobytes() == f.values.tobytes()
+    assert feature_matrix([f, f]).shape == (2, len(FEATURE_NAMES))
+
+
+@pytest.mark.parametrize("ppm,clock,droop", [(12.0, 0.03, 1.0), (-25.0, -0.05, 0.3)])
+def test_transmitter_parameters_are_measured_back(ppm, clock, droop):
+    f = feats(ook_burst(1, ppm=ppm, clock=clock, droop_db=droop))
+    assert f["cfo_ppm"] == pytest.approx(ppm, abs=0.3)
+    assert f["cfo_hz"] == pytest.approx(ppm * F0 * 1e-6, abs=150)
+    assert f["te_error"] == pytest.approx(clock, abs=0.003)
+    assert f["te_us"] == pytest.approx(400 * (1 + clock), rel=0.004)
+    assert f["droop_db"] == pytest.approx(droop, abs=0.2)
+    assert f["on_fraction"] == pytest.approx(0.5, abs=0.05)
+    assert f["snr_db"] == pytest.approx(25.0, abs=1.0)
+    assert math.isnan(f["fsk_deviation_hz"])  # not an FSK burst
+
+
+def test_slow_fob_edges_and_fast_replayer_edges_differ():
+    slow = feats(ook_burst(2, rise_us=20.0))["rise_time_us"]
+    fast = feats(ook_burst(2, rise_us=1.0))["rise_time_us"]
+    assert slow > fast + 6.0
+
+
+def test_features_hold_from_high_to_moderate_snr():
+    hi = feats(ook_burst(3, snr_db=35))
+    lo = feats(ook_burst(3, snr_db=12))
+    for name, tol in [("cfo_ppm", 0.3), ("te_us", 1.5), ("droop_db", 0.35)]:
+        assert lo[name] == pytest.approx(hi[name], abs=tol), name
+
+
+def test_a_tone_through_the_gaps_shows_as_gap_tone():
+    clean = feats(ook_burst(4))["gap_tone_db"]
+    leaky = feats(ook_burst(4, leak=0.02))["gap_tone_db"]
+    assert leaky > clean + 10
+
+
+def test_noise_in_the_gaps_above_the_floor_outside_is_measured():
+    y = ook_burst(5)
+    # a replayer transmits its recording's noise with the frame: only inside the burst
+    rng = np.random.default_rng(0)
+    on = np.zeros(y.size, bool)
+    on[int(0.002 * FS):-int(0.002 * FS)] = True
+    noise = (rng.normal(size=y.size) + 1j * rng.normal(size=y.size)) * 0.3 * 10 ** (-12 / 20)
+    f = feats((y + on * noise).astype(np.complex64))
+    assert f["noise_excess_db"] > 8
+    assert abs(feats(y)["noise_excess_db"]) < 1.5
+
+
+def test_a_delayed_copy_shows_as_an_echo():
+    fs = 2.4e6
+    clean = burst_features(ook_burst(6, rise_us=2.0, fs=fs), fs, modulation="OOK")
+    echo = burst_features(ook_burst(6, rise_us=2.0, fs=fs, echo=(24, 0.6)), fs,
+                          modulation="OOK")
+    assert echo["echo_ratio"] > clean["echo_ratio"] + 0.1
+    assert echo["echo_lag_us"] == pytest.approx(10.0, abs=1.0)
+
+
+def test_fsk_deviation_and_carrier():
+    rng = np.random.default_rng(7)
+    bits = rng.integers(0, 2, 80)
+    d = np.full(bits.size, 250.0)
+    pt = PulseTrain(d, bits.astype(np.int8), modulation="FSK")
+    x = render_pulse_train(pt, FS, freq_offset_hz=3000.0, fsk_deviation_hz=25e3,
+                           lead_s=0.002, tail_s=0.002)
+    on = np.abs(x) > 0
+    y = add_awgn((0.3 * x * on).astype(np.complex64), 25, rng, signal_power=0.09)
+    f = burst_features(y, FS, modulation="FSK")
+    assert f["fsk_deviation_hz"] == pytest.approx(25e3, rel=0.03)
+    assert f["cfo_hz"] == pytest.approx(3000.0, abs=300)
+    assert f["te_us"] == pytest.approx(250.0, rel=0.02)
+
+
+def test_deterministic_and_degenerate_input():
+    y = ook_burst(8)
+    assert feats(y).values.tobytes() == feats(y.copy()).values.tobytes()
+    assert np.isnan(burst_features(np.zeros(4, np.complex64), FS).values).all()
+    assert np.isnan(burst_features(np.zeros(1000, np.complex64), FS).values).all()
+    with pytest.raises(ValueError):
+        burst_features(y, 0.0)
