@@ -80,6 +80,10 @@ class JammingConfig:
     #: fob frames this far back (s) in the same capture give the fob channel and level for the
     #: offset and J/S evidence.
     fob_reference_s: float = 60.0
+    #: an episode under which a fob frame was decoded this much (dB) stronger than the episode
+    #: denies nothing: it is the noise of an amplify-and-forward relay switched on around the
+    #: frame it forwards (relay evidence, not jamming).
+    relay_noise_margin_db: float = 10.0
 
 
 @dataclass(frozen=True)

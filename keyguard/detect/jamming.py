@@ -85,6 +85,9 @@ class _Episode:
     freqs: list = field(default_factory=list)
     span: JamSpan | None = None  # registered in the jam log once qualified
 
+    def level(self) -> float | None:
+        return float(np.median(self.rssi)) if self.rssi else None
+
     def duty(self) -> float:
         d = self.abs_end - self.abs_t
         return self.covered_s / d if d > 0 else 1.0
@@ -152,11 +155,12 @@ class JammingDetector(Detector):
         ep.add(b, cap)
         if ep.span is None and self._qualifies(ep, cfg):
             ep.span = ctx.jams.add(JamSpan(cap.name, ep.t, ep.t_end, ep.abs_t, ep.abs_end,
-                                           ep.freq_hz, self._bw(ep)))
+                                           ep.freq_hz, self._bw(ep), level_db=ep.level()))
         elif ep.span is not None:
             ep.span.t, ep.span.t_end = ep.t, ep.t_end
             ep.span.abs_t, ep.span.abs_end = ep.abs_t, ep.abs_end
             ep.span.freq_hz, ep.span.bandwidth_hz = ep.freq_hz, self._bw(ep)
+            ep.span.level_db = ep.level()
         return []
 
     @staticmethod
@@ -181,9 +185,17 @@ class JammingDetector(Detector):
         return self._emit(ctx, float("inf"))
 
     def _close(self, done: list[_Episode], ctx: DetectionContext) -> None:
+        cfg = ctx.config.jamming
         for e in done:
             self._episodes.remove(e)
             if e.span is None:
+                continue
+            e.span.closed = True
+            lvl = e.level()
+            under = [f.rssi_db for f in self._fobs if f.handle == e.handle and f.rssi_db is not None
+                     and e.abs_t <= f.abs_t <= e.abs_end]
+            if lvl is not None and under and max(under) - lvl >= cfg.relay_noise_margin_db:
+                e.span.kind = "amplifier_noise"  # the relay detector reads it; no jamming alert
                 continue
             if ctx.state is not None and e.handle in ctx.captures:
                 ctx.state.add_jam(e.handle, e.t, e.t_end, e.abs_t, e.abs_end, e.freq_hz)

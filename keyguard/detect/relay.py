@@ -7,7 +7,9 @@ UHF answer (domain notes, PKES relays):
 - the trained burst classifier's probability that the burst was relayed (when a model is loaded);
 - level: far weaker than the identity has ever been heard (the fob answered from afar: an
   LF-only relay) — ``relay_level_drop_db`` below its weakest reference press;
-- amplifier noise: the power in the frame's gaps well above the noise outside the burst;
+- amplifier noise: the power in the frame's gaps well above the noise outside the burst, or a
+  band of noise switched on around the frame and far weaker than it (the relay's amplifier,
+  on only while it forwards);
 - delayed copies: a secondary peak in the edge autocorrelation (µs-scale echo);
 - frequency translation: a carrier shifted by a small amount (0.5–4 ppm) from the identity's own
   while everything else about the fingerprint matches (an up/down-converting relay).
@@ -68,6 +70,18 @@ class RelayDetector(Detector):
             er = vec[_IX["echo_ratio"]]
             facts["echo_ratio"] = None if not math.isfinite(er) else float(er)
             rules["delayed_copy"] = _ramp(er, 0.15, 0.4)
+        # a relay's amplifier noise, switched on around the frame it forwards, far weaker than it
+        margin = ctx.config.jamming.relay_noise_margin_db
+        plevel = press.rssi_db
+        for sp in ctx.jams.overlapping(press.abs_t, press.abs_end, kind=None):
+            weaker = (sp.kind == "amplifier_noise" or (
+                plevel is not None and sp.level_db is not None and plevel - sp.level_db >= margin))
+            outlasts = sp.abs_end >= press.abs_end + 0.2 or not sp.closed
+            if weaker and sp.abs_t <= press.abs_t + 0.05 and outlasts:
+                rules["noise_around"] = 1.0
+                facts["noise_span"] = sp.where()
+                facts["noise_level_db"] = sp.level_db
+                break
         fp = press.notes.get("fingerprint")
         if fp is not None and fp.get("cfo_shift_ppm") is not None and not fp["mismatch"]:
             others = [z for k, z in fp["z"].items() if k != "cfo_ppm"]
@@ -86,6 +100,7 @@ class RelayDetector(Detector):
             score = vals[1] if len(vals) > 1 else 0.0
             if fp is not None and not fp["mismatch"]:
                 score = max(score, rules.get("level_drop", 0.0))
+            score = max(score, rules.get("noise_around", 0.0))
         press.notes["relay_score"] = score
         if score < cfg.relay_score:
             return []
@@ -94,6 +109,7 @@ class RelayDetector(Detector):
         if classes is not None and classes.get("relayed", 0.0) >= cfg.relay_score:
             why.insert(0, "classifier")
         reasons = {"level_drop": "far weaker than this fob has ever been heard",
+                   "noise_around": "a relay amplifier's noise rose around the frame",
                    "amplifier_noise": "amplifier noise fills the gaps of the frame",
                    "delayed_copy": "a delayed copy of the signal follows every edge",
                    "frequency_translation": "its carrier is shifted as by a frequency-converting "

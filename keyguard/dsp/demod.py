@@ -363,13 +363,63 @@ def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decis
     return Decision(edges, levels, margins, length, snr)
 
 
+def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """Move each OOK edge to its maximum-likelihood position (a step fit on the raw samples).
+
+    The integrated signal finds the runs reliably but places edges with a jitter that grows
+    with the integration length. Each edge is re-estimated from the unsmoothed samples
+    between the middles of its two runs: the samples are projected on the carrier phasor of
+    the adjacent on run (in-phase noise only, 3 dB better than the magnitude), and the step
+    from 0 to that run's level that fits best in least squares is the edge (the extreme of a
+    cumulative sum). Returns the new edges (same length; first and last unchanged).
+    """
+    out = edges.copy()
+    n_runs = levels.size
+    if n_runs < 2:
+        return out
+    mids = 0.5 * (edges[:-1] + edges[1:])
+    # carrier phasor of every on run: mean over its middle half
+    phasor = np.zeros(n_runs, dtype=np.complex128)
+    for k in np.flatnonzero(levels == 1):
+        a, b = edges[k], edges[k + 1]
+        q = 0.25 * (b - a)
+        i0, i1 = int(math.ceil(a + q)), int(math.floor(b - q))
+        if i1 <= i0:
+            i0, i1 = int(a), max(int(math.ceil(b)), int(a) + 1)
+        phasor[k] = z[i0:i1].mean()
+    for k in range(n_runs - 1):
+        on = k if levels[k] == 1 else k + 1
+        c = phasor[on]
+        amp = abs(c)
+        if amp == 0:
+            continue
+        lo, hi = int(math.ceil(mids[k])), int(math.floor(mids[k + 1])) + 1
+        if hi - lo < 3:
+            continue
+        r = (z[lo:hi] * np.conj(c)).real / amp - 0.5 * amp
+        cs = np.concatenate([[0.0], np.cumsum(r)])
+        # rising (off→on): the step is where the running sum bottoms out; falling: peaks
+        j = int(np.argmin(cs)) if levels[k + 1] == 1 else int(np.argmax(cs))
+        out[k + 1] = lo + j
+    return np.maximum.accumulate(out)
+
+
 def demodulate_ook(y: np.ndarray, rate: float, activity: Activity) -> tuple[Decision | None, float]:
-    """OOK: remove the carrier offset, integrate coherently, slice. Returns (decision, carrier Hz)."""
+    """OOK: remove the carrier offset, integrate coherently, slice, then refine every edge.
+
+    Returns (decision, carrier offset Hz from the channel centre).
+    """
     f = fine_carrier(y, activity.mask, rate)
     n = np.arange(y.size)
     z = y * np.exp(-2j * np.pi * f / rate * n)
     lengths = smoothing_lengths(rate, y.size)
-    return _decide(lambda m: np.abs(moving_average(z, m)), lengths, None, y.size), f
+    dec = _decide(lambda m: np.abs(moving_average(z, m)), lengths, None, y.size)
+    if dec is not None and dec.smoothing > 1:
+        dec.edges = refine_ook_edges(z, dec.edges, dec.levels)
+        dec.edges, dec.levels = drop_short_runs(dec.edges, dec.levels, 1.0)
+        if dec.margins.size != dec.levels.size:
+            dec.margins = np.resize(dec.margins, dec.levels.size)
+    return dec, f
 
 
 def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: float,

@@ -1,0 +1,305 @@
+"""The whole chain on captures or live streams: bursts → pulse trains → packets → alerts.
+
+``Scanner`` holds what a run shares (profiles, decoder settings, detection engine, state file,
+models). ``Scanner.scan(captures)`` yields the contract records of a file run in order: for each
+capture (in start-time order) its ``capture`` record, then its packets and alerts, and at the end
+one ``summary``. ``Scanner.stream(...)`` gives a :class:`StreamSession` for a live source: feed it
+sample blocks and it returns records as soon as they are known (the monitor uses it).
+
+The stages used, each usable alone: :class:`keyguard.dsp.bursts.BurstDetector`,
+:func:`keyguard.dsp.demod.demodulate`, :class:`keyguard.protocols.engine.Decoder`,
+:func:`keyguard.features.extract.features_from_burst` and
+:class:`keyguard.detect.DetectionEngine`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
+from keyguard.dsp.bursts import BurstDetector
+from keyguard.dsp.demod import demodulate
+from keyguard.events import Alert, CaptureRecord, Packet, Summary
+from keyguard.features.extract import features_from_burst
+from keyguard.io import open_capture
+from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
+from keyguard.io.record import capture_record
+from keyguard.protocols.engine import Decoder
+from keyguard.protocols.registry import Registry, load_registry
+
+Record = CaptureRecord | Packet | Alert | Summary
+
+#: Samples carried from one block into the next so the burst detector's state never has to
+#: look back further than a block (it keeps its own history; this is only for block sizing).
+BLOCK_SAMPLES = DEFAULT_BLOCK
+
+
+@dataclass
+class ScanOptions:
+    """Everything that changes a scan's result (recorded in reports so a run can be repeated).
+
+    profile_dirs: extra firmware-profile folders or files. protocols: restrict decoding to these
+    profile names. keys_file: KeeLoq manufacturer keys (the user's own). state_path: SQLite
+    state carried between runs (None: in memory for this run only). model_path: burst
+    classifier (None: the model shipped with keyguard, when there is one). unknown: report
+    framed-but-unmatched frames. learn_unknown: give unknown frames an identity/code learned
+    across the capture (file scans only; live streams cannot look ahead).
+    """
+
+    profile_dirs: tuple[str, ...] = ()
+    protocols: tuple[str, ...] = ()
+    keys_file: str | None = None
+    state_path: str | None = None
+    model_path: str | None = None
+    use_model: bool = True
+    unknown: bool = True
+    learn_unknown: bool = True
+    input_format: str | None = None
+    sample_rate: float | None = None
+    center_freq: float | None = None
+    start_time: datetime | None = None
+    detect_config: DetectConfig | None = None
+    burst_options: dict = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        """The options as plain values (for reports and model cards)."""
+        return {
+            "profile_dirs": list(self.profile_dirs), "protocols": list(self.protocols),
+            "keys_file": self.keys_file, "state_path": self.state_path,
+            "model_path": self.model_path, "use_model": self.use_model,
+            "unknown": self.unknown, "learn_unknown": self.learn_unknown,
+            "input_format": self.input_format, "sample_rate": self.sample_rate,
+            "center_freq": self.center_freq,
+            "start_time": None if self.start_time is None else self.start_time.isoformat(),
+        }
+
+
+@dataclass
+class Observed:
+    """One burst's worth of evidence before it reaches the detectors."""
+
+    burst: BurstInfo | None
+    packets: list[Packet]
+
+
+class Scanner:
+    """Decode and detect over captures; one instance per run (it holds the run's state)."""
+
+    def __init__(self, options: ScanOptions | None = None, *,
+                 registry: Registry | None = None, state: Any = None,
+                 models: dict | None = None):
+        self.options = options or ScanOptions()
+        o = self.options
+        self.registry = registry if registry is not None else load_registry(o.profile_dirs)
+        if o.protocols:
+            self.registry.select(list(o.protocols))  # validates the names up front
+        self.codec_ctx: dict = {}
+        if o.keys_file:
+            from keyguard.protocols.keys import load_keys
+
+            self.codec_ctx["manufacturer_keys"] = load_keys(o.keys_file)
+        self._own_state = False
+        if state is None and o.state_path:
+            from keyguard.state import State
+
+            state = State(o.state_path)
+            self._own_state = True
+        self.state = state
+        self.models = dict(models) if models is not None else self._default_models()
+        self.engine = DetectionEngine(o.detect_config, profiles=self.registry, state=state,
+                                      models=self.models)
+        self.counts: Counter = Counter()
+        self.alerts_by_kind: Counter = Counter()
+        self._started = time.perf_counter()
+
+    # set-up ------------------------------------------------------------------------------
+    def _default_models(self) -> dict:
+        o = self.options
+        if not o.use_model:
+            return {}
+        try:
+            from keyguard.models import load_burst_model
+        except ImportError:  # no trained model in this build
+            return {}
+        model = load_burst_model(o.model_path)
+        return {} if model is None else {"burst": model}
+
+    def decoder(self, *, pulse_capture: bool = False) -> Decoder:
+        """A fresh decoder with the run's profiles (pulse captures: any modulation, since a
+        Flipper preset does not prove the fob's modulation)."""
+        return Decoder(self.registry, protocols=self.options.protocols or None,
+                       strict_modulation=not pulse_capture, unknown=self.options.unknown,
+                       codec_ctx=self.codec_ctx)
+
+    def open(self, paths: Sequence[str | Path]) -> list[Capture]:
+        """Open every capture (raising the first input error) and order them by start time."""
+        o = self.options
+        caps = [open_capture(str(p), fmt=o.input_format, sample_rate=o.sample_rate,
+                             center_freq=o.center_freq, start_time=o.start_time) for p in paths]
+        return order_captures(caps)
+
+    # file runs ---------------------------------------------------------------------------
+    def scan_paths(self, paths: Sequence[str | Path],
+                   progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+        """Open, then :meth:`scan`."""
+        yield from self.scan(self.open(paths), progress=progress)
+
+    def scan(self, captures: Iterable[Capture],
+             progress: Callable[[int], None] | None = None) -> Iterator[Record]:
+        """Records of every capture (already ordered by the caller or by :meth:`open`), the
+        alerts that only the end of the run decides, and one summary. ``progress`` is called
+        with the number of samples just processed."""
+        try:
+            for cap in captures:
+                yield from self._scan_one(cap, progress)
+            yield from self._alerts(self.engine.finish())
+            yield self.summary()
+        finally:
+            self.close()
+
+    def _scan_one(self, cap: Capture, progress: Callable[[int], None] | None) -> Iterator[Record]:
+        self.counts["captures"] += 1
+        yield capture_record(cap)
+        yield from self._alerts(self.engine.begin(cap))
+        if cap.is_pulse_capture:
+            observed = self._observe_pulses(cap)
+            if progress:
+                progress(cap.num_samples)
+        else:
+            session = CaptureSession(self, cap.path, cap.sample_rate, cap.center_freq,
+                                     cap.start_time)
+            observed = []
+            for block in cap.blocks(BLOCK_SAMPLES):
+                observed += session.observe_block(block)
+                if progress:
+                    progress(block.samples.size - block.overlap)
+            observed += session.observe_end()
+        if self.options.learn_unknown and self.options.unknown:
+            from keyguard.protocols.learn import label_unknown
+
+            label_unknown([p for ob in observed for p in ob.packets])
+        for ob in observed:
+            yield from self._packets(ob.packets)
+            yield from self._alerts(self.engine.observe(ob.burst, ob.packets))
+        yield from self._alerts(self.engine.end_capture())
+
+    def _observe_pulses(self, cap: Capture) -> list[Observed]:
+        dec = self.decoder(pulse_capture=True)
+        out = []
+        for train in cap.pulse_trains or ():
+            packets = list(dec.decode(train, cap.path, cap.start_time))
+            out.append(Observed(BurstInfo.from_pulse_train(train), packets))
+        return out
+
+    # live runs ---------------------------------------------------------------------------
+    def stream(self, name: str, sample_rate: float, center_freq: float | None,
+               start_time: datetime | None = None, sha256: str | None = None,
+               receiver: str | None = None) -> "StreamSession":
+        """A session for a live source; feed it blocks in order (see :class:`StreamSession`)."""
+        self.counts["captures"] += 1
+        alerts = self.engine.begin_capture(name, start_time=start_time, sha256=sha256,
+                                           receiver=receiver, center_freq_hz=center_freq)
+        return StreamSession(self, name, sample_rate, center_freq, start_time, alerts)
+
+    # bookkeeping -------------------------------------------------------------------------
+    def _packets(self, packets: Iterable[Packet]) -> Iterator[Packet]:
+        for p in packets:
+            self.counts["packets"] += 1
+            yield p
+
+    def _alerts(self, alerts: Iterable[Alert]) -> Iterator[Alert]:
+        for a in alerts:
+            self.counts["alerts"] += 1
+            self.alerts_by_kind[a.kind] += 1
+            yield a
+
+    def summary(self) -> Summary:
+        return Summary(captures=self.counts["captures"], packets=self.counts["packets"],
+                       alerts=self.counts["alerts"], alerts_by_kind=dict(self.alerts_by_kind),
+                       elapsed_s=time.perf_counter() - self._started)
+
+    def close(self) -> None:
+        if self._own_state and self.state is not None:
+            self.state.close()
+            self.state = None
+
+
+class CaptureSession:
+    """IQ blocks of one capture or stream → observations (bursts with their packets)."""
+
+    def __init__(self, scanner: Scanner, name: str, sample_rate: float,
+                 center_freq: float | None, start_time: datetime | None):
+        self.scanner = scanner
+        self.name = name
+        self.start_time = start_time
+        self.detector = BurstDetector(sample_rate, center_freq,
+                                      **scanner.options.burst_options)
+        self.decoder = scanner.decoder()
+
+    def observe_block(self, block: SampleBlock) -> list[Observed]:
+        return self._observe(self.detector.process(block))
+
+    def observe_end(self) -> list[Observed]:
+        return self._observe(self.detector.flush())
+
+    def _observe(self, bursts) -> list[Observed]:
+        out = []
+        for b in bursts:
+            trains = demodulate(b)
+            packets = [p for tr in trains
+                       for p in self.decoder.decode(tr, self.name, self.start_time)]
+            profile = self._profile_of(packets)
+            info = BurstInfo.from_burst(b, features_from_burst(b, profile))
+            out.append(Observed(info, packets))
+        return out
+
+    def _profile_of(self, packets: list[Packet]):
+        for p in packets:
+            if p.protocol != "unknown":
+                try:
+                    return self.scanner.registry.get(p.protocol)
+                except Exception:  # a learned or removed profile name: features need none
+                    return None
+        return None
+
+
+class StreamSession(CaptureSession):
+    """A live stream: ``process(block)`` returns records (packets, alerts) as soon as known;
+    ``finish()`` returns the rest and the end-of-run alerts."""
+
+    def __init__(self, scanner: Scanner, name: str, sample_rate: float,
+                 center_freq: float | None, start_time: datetime | None,
+                 pending_alerts: list[Alert]):
+        super().__init__(scanner, name, sample_rate, center_freq, start_time)
+        self._pending = list(scanner._alerts(pending_alerts))
+
+    def process(self, block: SampleBlock) -> list[Record]:
+        return self._records(self.observe_block(block))
+
+    def finish(self) -> list[Record]:
+        out = self._records(self.observe_end())
+        out += list(self.scanner._alerts(self.scanner.engine.finish()))
+        return out
+
+    def _records(self, observed: list[Observed]) -> list[Record]:
+        out: list[Record] = self._pending
+        self._pending = []
+        for ob in observed:
+            out += list(self.scanner._packets(ob.packets))
+            out += list(self.scanner._alerts(self.scanner.engine.observe(ob.burst, ob.packets)))
+        return out
+
+
+def scan_captures(paths: Sequence[str | Path], options: ScanOptions | None = None,
+                  **kw) -> Iterator[Record]:
+    """Convenience: every record of a scan of ``paths`` (see :class:`Scanner`)."""
+    if options is None:
+        options = ScanOptions(**kw)
+    elif kw:
+        raise TypeError("give either options or keyword options, not both")
+    return Scanner(options).scan_paths(paths)
