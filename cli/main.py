@@ -28,6 +28,7 @@ def _register() -> None:
     from cli import decode, profile
     from cli import report
     from cli import enroll
+    from cli import scan
 
     keyguard.add_command(info.info)
     keyguard.add_command(serve.serve)
@@ -36,6 +37,7 @@ def _register() -> None:
     keyguard.add_command(profile.profile)
     keyguard.add_command(report.report)
     keyguard.add_command(enroll.enroll)
+    keyguard.add_command(scan.scan)
 
 
 _register()

@@ -33,6 +33,10 @@ class ReportOptionError(InputError):
               help="Detection state (SQLite) the scan reads and updates, as for `keyguard scan`.")
 @click.option("--profiles", "profile_dirs", multiple=True, metavar="DIR",
               type=click.Path(exists=True), help="Extra firmware profiles (repeatable).")
+@click.option("--protocol", "protocols", multiple=True, metavar="NAME",
+              help="Only decode with this profile (repeatable).")
+@click.option("--keys", "keys_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
+              help="KeeLoq manufacturer keys (your own) to decrypt hops.")
 @click.option("--model", "model_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
               help="Classifier model file to scan with (default: the shipped one).")
 @click.option("--title", default=None, help="Report title.")
@@ -49,6 +53,7 @@ class ReportOptionError(InputError):
 @click.option("--quiet", is_flag=True, help="No progress lines on standard error.")
 def report(captures: tuple[str, ...], output: str, out_format: str | None,
            records_file: str | None, state_file: str | None, profile_dirs: tuple[str, ...],
+           protocols: tuple[str, ...], keys_file: str | None,
            model_file: str | None, title: str | None, case_ref: str | None,
            fixed_time: str | None, input_format: str | None, sample_rate: float | None,
            center_freq: float | None, start_time: str | None, quiet: bool) -> int:
@@ -78,17 +83,23 @@ def report(captures: tuple[str, ...], output: str, out_format: str | None,
     _refuse_to_overwrite_inputs(out, captures, records_file)
     open_args = dict(fmt=input_format, sample_rate=sample_rate, center_freq=center_freq,
                      start_time=start_time)
-    options = {k: v for k, v in (("state", state_file), ("profiles", list(profile_dirs) or None),
-                                 ("model", model_file), ("input_format", input_format),
-                                 ("sample_rate", sample_rate), ("center_freq", center_freq),
-                                 ("start_time", start_time)) if v is not None}
+    # the scan options as `keyguard scan` spells them: shown, and turned into its command line
+    options = {k: v for k, v in (("profiles", list(profile_dirs) or None),
+                                 ("protocol", list(protocols) or None), ("keys", keys_file),
+                                 ("state", state_file), ("model", model_file),
+                                 ("input_format", input_format), ("sample_rate", sample_rate),
+                                 ("center_freq", center_freq), ("start_time", start_time))
+               if v is not None}
 
     def say(msg: str) -> None:
         if not quiet:
             click.echo(f"keyguard report: {msg}", err=True)
 
+    sources: dict[str, str] = {}
     if records_file:
         records = list(read_jsonl(records_file))
+        digest = hashlib.sha256(Path(records_file).read_bytes()).hexdigest()
+        sources["scan records"] = f"{records_file} (SHA-256 {digest})"
         paths = list(captures) or [r["capture"] for r in records if r.get("type") == "capture"]
         inputs = []
         for p in paths:
@@ -99,26 +110,32 @@ def report(captures: tuple[str, ...], output: str, out_format: str | None,
                     raise
                 say(f"cannot open {p} ({e}); its spectrograms are left out")
     else:
-        inputs = [open_capture(p, **open_args) for p in captures]
-        say(f"scanning {len(inputs)} capture(s)")
-        records = list(_scan(list(captures), options))
+        say(f"scanning {len(captures)} capture(s)")
+        inputs, records = _scan(list(captures), profile_dirs, protocols, keys_file, state_file,
+                                model_file, input_format, sample_rate, center_freq, start_time)
+        kinds = [type(r).__name__ for r in records]
+        say(f"scanned: {kinds.count('Packet')} packet(s), {kinds.count('Alert')} alert(s)")
     versions = _versions(profile_dirs, model_file)
     write_report(out, inputs, records, fmt=fmt, title=title, case_ref=case_ref, options=options,
-                 analysis_time=analysis_time, versions=versions, progress=say)
+                 analysis_time=analysis_time, versions=versions, sources=sources, progress=say)
     say(f"wrote {out}")
     return 0
 
 
-def _scan(paths: list[str], options: dict):
-    """The scan pipeline's records for ``paths`` (capture, packet, alert, summary)."""
-    try:
-        from keyguard.pipeline import scan_captures
-    except ImportError:
-        raise ReportOptionError(
-            "this keyguard has no scan pipeline to run",
-            hint="scan with `keyguard scan CAPTURE... --format jsonl > scan.jsonl` and pass "
-                 "--records scan.jsonl") from None
-    return scan_captures(paths, **options)
+def _scan(paths: list[str], profile_dirs, protocols, keys_file, state_file, model_file,
+          input_format, sample_rate, center_freq, start_time) -> tuple[list, list]:
+    """Open and scan ``paths`` with the scan pipeline: (captures, records). The report reads
+    the very Capture objects the scan read, so each file is opened and hashed once."""
+    from keyguard.io.metadata import as_utc
+    from keyguard.pipeline import Scanner, ScanOptions
+
+    opts = ScanOptions(profile_dirs=tuple(profile_dirs), protocols=tuple(protocols),
+                       keys_file=keys_file, state_path=state_file, model_path=model_file,
+                       input_format=input_format, sample_rate=sample_rate,
+                       center_freq=center_freq, start_time=as_utc(start_time, "--start-time"))
+    scanner = Scanner(opts)
+    inputs = scanner.open(paths)
+    return inputs, list(scanner.scan(inputs))
 
 
 def _parse_fixed_time(text: str) -> datetime:

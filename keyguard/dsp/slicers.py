@@ -117,6 +117,48 @@ def deglitch(durations_us: np.ndarray, levels: np.ndarray,
 
 
 # ------------------------------------------------------------------------------------------
+def _pulse_gap(d: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pulses from ``start`` and the gap after each (inf after the last run)."""
+    p = d[start::2]
+    g = d[start + 1::2]
+    gap = np.full(p.size, np.inf)
+    gap[: g.size] = g
+    return p, gap
+
+
+def _pair_result(start: int, d_size: int, sym_ok: np.ndarray, g_end: np.ndarray,
+                 gap: np.ndarray, max_bits: int | None) -> tuple[int, int, str]:
+    """(symbols, stop run, reason) for pulse+gap codes: symbols run until one does not fit;
+    a gap that ends the data still closes the symbol before it."""
+    k = _first_false(sym_ok)
+    ends = np.flatnonzero(g_end[:k])
+    natural = int(ends[0]) + 1 if ends.size else k
+    n = _cap(natural, max_bits)
+    if n == 0:
+        return 0, start, STOP_MISFIT
+    if natural > n:
+        return n, start + 2 * n, STOP_MAX
+    if g_end[n - 1]:
+        # the ending gap is not data
+        return n, min(start + 2 * n - 1, d_size), STOP_GAP if np.isfinite(gap[n - 1]) else STOP_END
+    return n, min(start + 2 * n, d_size), STOP_MISFIT
+
+
+def _two_widths(durations_us, levels, start: int, short_us: float, long_us: float,
+                tolerance_us: float, scale: float, one: str):
+    """Common set-up of the two-width pulse codes: scaled widths, pulses and gaps from
+    ``start``, which pulses are short/long. None when ``start`` is not a pulse."""
+    if one not in ("short", "long"):
+        raise ValueError("one must be 'short' or 'long'")
+    d, lv = _arrays(durations_us, levels)
+    if start >= d.size or lv[start] != 1:
+        return None
+    s, l_, tol = short_us * scale, long_us * scale, tolerance_us * scale
+    p, gap = _pulse_gap(d, start)
+    return (d, s, l_, tol, (l_ - s) / 2.0, p, gap, np.abs(p - s) <= tol,
+            np.abs(p - l_) <= tol)
+
+
 def slice_pwm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
               short_us: float, long_us: float, tolerance_us: float, one: str = "short",
               complementary: bool = True, gap_limit_us: float | None = None,
@@ -129,21 +171,10 @@ def slice_pwm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
     ``gap_limit_us`` (default long + tolerance) separates bits.
     A gap longer than a data gap ends the data; the bit before it is read from its pulse alone.
     """
-    if one not in ("short", "long"):
-        raise ValueError("one must be 'short' or 'long'")
-    d, lv = _arrays(durations_us, levels)
-    if start >= d.size or lv[start] != 1:
+    w = _two_widths(durations_us, levels, start, short_us, long_us, tolerance_us, scale, one)
+    if w is None:
         return _empty(start)
-    s, l_, tol = short_us * scale, long_us * scale, tolerance_us * scale
-    half = (l_ - s) / 2.0
-    p = d[start::2]
-    g = d[start + 1::2]
-    n = p.size
-    gap = np.full(n, np.inf)
-    gap[: g.size] = g
-    p_short = np.abs(p - s) <= tol
-    p_long = np.abs(p - l_) <= tol
-    p_ok = p_short | p_long
+    d, s, l_, tol, half, p, gap, p_short, p_long = w
     p_nom = np.where(p_short, s, l_)
     err_p = np.abs(p - p_nom)
     if complementary:
@@ -156,28 +187,15 @@ def slice_pwm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
         limit = gap_limit_us * scale if gap_limit_us is not None else l_ + tol
         g_data = (gap >= s - tol) & (gap <= limit)
         g_end = gap > limit
-        err_g = np.zeros(n)
-    sym_ok = p_ok & (g_data | g_end)
-    k = _first_false(sym_ok)
-    ends = np.flatnonzero(g_end[:k])
-    natural = int(ends[0]) + 1 if ends.size else k
-    nbits = _cap(natural, max_bits)
+        err_g = np.zeros(p.size)
+    nbits, stop, reason = _pair_result(start, d.size, (p_short | p_long) & (g_data | g_end),
+                                       g_end, gap, max_bits)
     if nbits == 0:
         return _empty(start)
     err = np.maximum(err_p[:nbits], err_g[:nbits])
     conf = np.clip(1.0 - err / half, 0.0, 1.0).astype(np.float32)
     bits = (p_short[:nbits] if one == "short" else p_long[:nbits]).astype(np.uint8)
-    last_gap_is_end = bool(g_end[nbits - 1])
-    if natural > nbits:
-        reason = STOP_MAX
-        stop = start + 2 * nbits
-    elif last_gap_is_end:
-        reason = STOP_GAP if np.isfinite(gap[nbits - 1]) else STOP_END
-        stop = start + 2 * nbits - 1  # the ending gap is not data
-    else:
-        reason = STOP_MISFIT
-        stop = start + 2 * nbits
-    return SliceResult(bits, conf, err.astype(np.float32), start, min(stop, d.size), reason)
+    return SliceResult(bits, conf, err.astype(np.float32), start, stop, reason)
 
 
 def slice_pulse_length(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
@@ -188,43 +206,22 @@ def slice_pulse_length(durations_us: np.ndarray, levels: np.ndarray, start: int 
     one: ``"long"`` (KIA Seed, Star Line: short/short = 0, long/long = 1) or ``"short"``.
     A gap longer than long + tolerance ends the data; the bit before it is read from its pulse.
     """
-    if one not in ("short", "long"):
-        raise ValueError("one must be 'short' or 'long'")
-    d, lv = _arrays(durations_us, levels)
-    if start >= d.size or lv[start] != 1:
+    w = _two_widths(durations_us, levels, start, short_us, long_us, tolerance_us, scale, one)
+    if w is None:
         return _empty(start)
-    s, l_, tol = short_us * scale, long_us * scale, tolerance_us * scale
-    half = (l_ - s) / 2.0
-    p = d[start::2]
-    n = p.size
-    gap = np.full(n, np.inf)
-    g = d[start + 1::2]
-    gap[: g.size] = g
-    p_short = np.abs(p - s) <= tol
-    p_long = np.abs(p - l_) <= tol
+    d, s, l_, tol, half, p, gap, p_short, p_long = w
     nom = np.where(p_short, s, l_)
     g_match = np.abs(gap - nom) <= tol
     g_end = gap > l_ + tol
-    sym_ok = (p_short | p_long) & (g_match | g_end)
-    k = _first_false(sym_ok)
-    ends = np.flatnonzero(g_end[:k])
-    natural = int(ends[0]) + 1 if ends.size else k
-    nbits = _cap(natural, max_bits)
+    nbits, stop, reason = _pair_result(start, d.size, (p_short | p_long) & (g_match | g_end),
+                                       g_end, gap, max_bits)
     if nbits == 0:
         return _empty(start)
     err = np.maximum(np.abs(p - nom)[:nbits],
                      np.where(g_match, np.abs(gap - nom), 0.0)[:nbits])
     conf = np.clip(1.0 - err / half, 0.0, 1.0).astype(np.float32)
     bits = (p_long[:nbits] if one == "long" else p_short[:nbits]).astype(np.uint8)
-    last_end = bool(g_end[nbits - 1])
-    if natural > nbits:
-        reason, stop = STOP_MAX, start + 2 * nbits
-    elif last_end:
-        reason = STOP_GAP if np.isfinite(gap[nbits - 1]) else STOP_END
-        stop = start + 2 * nbits - 1
-    else:
-        reason, stop = STOP_MISFIT, start + 2 * nbits
-    return SliceResult(bits, conf, err.astype(np.float32), start, min(stop, d.size), reason)
+    return SliceResult(bits, conf, err.astype(np.float32), start, stop, reason)
 
 
 def slice_ppm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
@@ -311,6 +308,36 @@ def _runs_for_chips(d: np.ndarray, lv: np.ndarray, start: int, unit: float,
     return start + int(np.searchsorted(c, nchips, side="left")) + 1
 
 
+@dataclass(frozen=True)
+class _ChipPairs:
+    """Chips of a two-chips-per-bit code, paired: first/second chip of each bit."""
+
+    first: np.ndarray
+    second: np.ndarray
+    err: np.ndarray
+    conf: np.ndarray
+    stop: int
+    reason: str
+
+
+def _chip_pairs(d: np.ndarray, lv: np.ndarray, start: int, unit: float, tol: float,
+                max_bits: int | None) -> _ChipPairs | None:
+    """Runs as chips paired into bits, up to the first pair of equal chips (None: no bit)."""
+    chips, cerr, stop_run, reason = _chips(d, lv, start, unit, tol, 2, odd_fill=True)
+    m = chips.size // 2
+    a, b = chips[0:2 * m:2], chips[1:2 * m:2]
+    natural = _first_false(a != b)
+    nbits = _cap(natural, max_bits)
+    if nbits == 0:
+        return None
+    if nbits < m:
+        reason = STOP_MAX if natural > nbits else STOP_MISFIT
+        stop_run = min(stop_run, _runs_for_chips(d, lv, start, unit, 2 * nbits))
+    err = np.maximum(cerr[0:2 * nbits:2], cerr[1:2 * nbits:2])
+    conf = np.clip(1.0 - err / (unit / 2.0), 0.0, 1.0).astype(np.float32)
+    return _ChipPairs(a[:nbits], b[:nbits], err.astype(np.float32), conf, stop_run, reason)
+
+
 def slice_manchester(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
                      half_us: float, tolerance_us: float, zero: str = "rising",
                      max_bits: int | None = None, scale: float = 1.0) -> SliceResult:
@@ -326,22 +353,12 @@ def slice_manchester(durations_us: np.ndarray, levels: np.ndarray, start: int = 
     d, lv = _arrays(durations_us, levels)
     if start >= d.size:
         return _empty(start, STOP_END)
-    unit, tol = half_us * scale, tolerance_us * scale
-    chips, cerr, stop_run, reason = _chips(d, lv, start, unit, tol, 2, odd_fill=True)
-    m = chips.size // 2
-    a, b = chips[0:2 * m:2], chips[1:2 * m:2]
-    natural = _first_false(a != b)
-    nbits = _cap(natural, max_bits)
-    if nbits == 0:
+    cp = _chip_pairs(d, lv, start, half_us * scale, tolerance_us * scale, max_bits)
+    if cp is None:
         return _empty(start)
-    if nbits < m:
-        reason = STOP_MAX if natural > nbits else STOP_MISFIT
-        stop_run = min(stop_run, _runs_for_chips(d, lv, start, unit, 2 * nbits))
-    err = np.maximum(cerr[0:2 * nbits:2], cerr[1:2 * nbits:2])
-    conf = np.clip(1.0 - err / (unit / 2.0), 0.0, 1.0).astype(np.float32)
-    first = a[:nbits].astype(np.uint8)
+    first = cp.first.astype(np.uint8)
     bits = first if zero == "rising" else (1 - first).astype(np.uint8)
-    return SliceResult(bits, conf, err.astype(np.float32), start, stop_run, reason)
+    return SliceResult(bits, cp.conf, cp.err, start, cp.stop, cp.reason)
 
 
 def slice_diff_manchester(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
@@ -358,23 +375,13 @@ def slice_diff_manchester(durations_us: np.ndarray, levels: np.ndarray, start: i
     d, lv = _arrays(durations_us, levels)
     if start >= d.size:
         return _empty(start, STOP_END)
-    unit, tol = half_us * scale, tolerance_us * scale
-    chips, cerr, stop_run, reason = _chips(d, lv, start, unit, tol, 2, odd_fill=True)
-    m = chips.size // 2
-    a, b = chips[0:2 * m:2], chips[1:2 * m:2]
-    natural = _first_false(a != b)
-    nbits = _cap(natural, max_bits)
-    if nbits == 0:
+    cp = _chip_pairs(d, lv, start, half_us * scale, tolerance_us * scale, max_bits)
+    if cp is None:
         return _empty(start)
-    if nbits < m:
-        reason = STOP_MAX if natural > nbits else STOP_MISFIT
-        stop_run = min(stop_run, _runs_for_chips(d, lv, start, unit, 2 * nbits))
-    before = np.concatenate([[prev_level], b[:nbits - 1]])
-    changed = (a[:nbits] != before)
+    before = np.concatenate([[prev_level], cp.second[:-1]])
+    changed = cp.first != before
     bits = (~changed if zero == "transition" else changed).astype(np.uint8)
-    err = np.maximum(cerr[0:2 * nbits:2], cerr[1:2 * nbits:2])
-    conf = np.clip(1.0 - err / (unit / 2.0), 0.0, 1.0).astype(np.float32)
-    return SliceResult(bits, conf, err.astype(np.float32), start, stop_run, reason)
+    return SliceResult(bits, cp.conf, cp.err, start, cp.stop, cp.reason)
 
 
 def slice_pcm(durations_us: np.ndarray, levels: np.ndarray, start: int = 0, *,
@@ -461,36 +468,20 @@ def slice_ternary_pwm(durations_us: np.ndarray, levels: np.ndarray, start: int =
     s, l_, tol = short_us * scale, long_us * scale, tolerance_us * scale
     widths = np.array([s, (s + l_) / 2.0, l_])
     half = (widths[1] - widths[0]) / 2.0
-    period = s + l_
-    p = d[start::2]
-    n = p.size
-    gap = np.full(n, np.inf)
-    g = d[start + 1::2]
-    gap[: g.size] = g
+    p, gap = _pulse_gap(d, start)
     k_sym = np.argmin(np.abs(p[:, None] - widths[None, :]), axis=1)
     nom = widths[k_sym]
-    p_ok = np.abs(p - nom) <= tol
-    g_nom = period - nom
+    g_nom = s + l_ - nom  # the gap completes a constant period
     g_data = np.abs(gap - g_nom) <= tol
     g_end = gap > g_nom + tol
-    k = _first_false(p_ok & (g_data | g_end))
-    ends = np.flatnonzero(g_end[:k])
-    natural = int(ends[0]) + 1 if ends.size else k
-    nsym = _cap(natural, max_bits)
+    nsym, stop, reason = _pair_result(start, d.size, (np.abs(p - nom) <= tol) & (g_data | g_end),
+                                      g_end, gap, max_bits)
     if nsym == 0:
         return _empty(start)
     err = np.maximum(np.abs(p - nom)[:nsym], np.where(g_data, np.abs(gap - g_nom), 0.0)[:nsym])
     conf = np.clip(1.0 - err / half, 0.0, 1.0).astype(np.float32)
-    last_end = bool(g_end[nsym - 1])
-    if natural > nsym:
-        reason, stop = STOP_MAX, start + 2 * nsym
-    elif last_end:
-        reason = STOP_GAP if np.isfinite(gap[nsym - 1]) else STOP_END
-        stop = start + 2 * nsym - 1
-    else:
-        reason, stop = STOP_MISFIT, start + 2 * nsym
     return SliceResult(k_sym[:nsym].astype(np.uint8), conf, err.astype(np.float32), start,
-                       min(stop, d.size), reason)
+                       stop, reason)
 
 
 # ------------------------------------------------------------------------------------------

@@ -335,11 +335,14 @@ class _Reader:
             raise self.fail(k, f"must be a number, got {v!r}")
         if positive and v <= 0:
             raise self.fail(k, f"must be positive, got {v!r}")
+        self._range(k, v, lo, hi)
+        return float(v)
+
+    def _range(self, k: str, v: float, lo: float | None, hi: float | None) -> None:
         if lo is not None and v < lo:
             raise self.fail(k, f"must be at least {lo}, got {v!r}")
         if hi is not None and v > hi:
             raise self.fail(k, f"must be at most {hi}, got {v!r}")
-        return float(v)
 
     def integer(self, k: str, default: Any = ..., lo: int | None = None,
                 hi: int | None = None) -> Any:
@@ -348,10 +351,7 @@ class _Reader:
             return v
         if isinstance(v, bool) or not isinstance(v, int):
             raise self.fail(k, f"must be an integer, got {v!r}")
-        if lo is not None and v < lo:
-            raise self.fail(k, f"must be at least {lo}, got {v!r}")
-        if hi is not None and v > hi:
-            raise self.fail(k, f"must be at most {hi}, got {v!r}")
+        self._range(k, v, lo, hi)
         return int(v)
 
     def boolean(self, k: str, default: Any = ...) -> Any:

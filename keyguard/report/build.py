@@ -18,6 +18,7 @@ def build_report(inputs: Sequence[Capture], records: Iterable[Any], *, title: st
                  case_ref: str | None = None, options: Mapping[str, Any] | None = None,
                  analysis_time: datetime | str | None = None,
                  versions: Mapping[str, str] | None = None,
+                 sources: Mapping[str, str] | None = None,
                  settings: ReportSettings | None = None,
                  progress: Callable[[str], None] | None = None) -> str:
     """The evidence report as one self-contained HTML document.
@@ -28,10 +29,12 @@ def build_report(inputs: Sequence[Capture], records: Iterable[Any], *, title: st
     keyword → value (shown, and turned into the reproducing ``keyguard scan`` command).
     analysis_time: the UTC time shown as the time of the analysis (default: now); the report is
     otherwise a pure function of its arguments. versions: model / profile versions to show.
+    sources: other provenance lines for the header (label → text, e.g. the records file).
     progress: called with a short message before each slow step.
     """
     model = prepare(inputs, records, title=title, case_ref=case_ref, options=options,
-                    analysis_time=analysis_time, versions=versions, settings=settings)
+                    analysis_time=analysis_time, versions=versions, sources=sources,
+                    settings=settings)
     return render_html(model, progress)
 
 
@@ -40,13 +43,15 @@ def build_report_pdf(inputs: Sequence[Capture], records: Iterable[Any], *,
                      options: Mapping[str, Any] | None = None,
                      analysis_time: datetime | str | None = None,
                      versions: Mapping[str, str] | None = None,
+                     sources: Mapping[str, str] | None = None,
                      settings: ReportSettings | None = None,
                      progress: Callable[[str], None] | None = None) -> bytes:
     """The same report as PDF bytes (matplotlib pages: text, figures, tables)."""
     from keyguard.report.pdf import render_pdf
 
     model = prepare(inputs, records, title=title, case_ref=case_ref, options=options,
-                    analysis_time=analysis_time, versions=versions, settings=settings)
+                    analysis_time=analysis_time, versions=versions, sources=sources,
+                    settings=settings)
     return render_pdf(model, progress)
 
 

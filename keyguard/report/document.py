@@ -121,6 +121,7 @@ def _header(m: ReportModel) -> str:
     rows = [("case reference", m.case_ref or "-"),
             ("keyguard version", m.keyguard_version)]
     rows += [(f"{k} version", v) for k, v in m.versions.items()]
+    rows += list(m.sources.items())
     body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
     body += (f'<tr><th>analysis time (UTC)</th><td id="analysis-time">{esc(m.analysis_time)}'
              "</td></tr>")
@@ -169,10 +170,9 @@ def _findings(m: ReportModel) -> str:
              ("by severity", ", ".join(f"{by_sev[s]} {s}" for s in reversed(SEVERITIES)
                                        if s in by_sev) or "-")]
     s = m.records.summary
-    if s is not None:
+    if s is not None:  # its elapsed_s is left out: a wall time would change every report
         facts.append(("scan summary", f"{s.get('captures')} captures, {s.get('packets')} "
-                                      f"packets, {s.get('alerts')} alerts in "
-                                      f"{num(s.get('elapsed_s'), '.1f')} s"))
+                                      f"packets, {s.get('alerts')} alerts"))
     worst = max((severity_rank(a.record["severity"]) for a in m.alerts), default=None)
     verdict = ("No alert was raised." if worst is None else
                f"Highest severity: {SEVERITIES[worst]}.")

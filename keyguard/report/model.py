@@ -96,6 +96,7 @@ class ReportModel:
     analysis_time: str
     keyguard_version: str
     versions: dict[str, str]
+    sources: dict[str, str]
     options: dict[str, Any]
     inputs: list[InputRow]
     records: ReportRecords
@@ -168,6 +169,7 @@ def prepare(inputs: Sequence[Capture], records: Iterable[Any], *, title: str | N
             case_ref: str | None = None, options: Mapping[str, Any] | None = None,
             analysis_time: datetime | str | None = None,
             versions: Mapping[str, str] | None = None,
+            sources: Mapping[str, str] | None = None,
             settings: ReportSettings | None = None) -> ReportModel:
     """Join captures and records into a :class:`ReportModel` (no figures drawn yet)."""
     settings = settings or ReportSettings()
@@ -205,6 +207,7 @@ def prepare(inputs: Sequence[Capture], records: Iterable[Any], *, title: str | N
     return ReportModel(title=title or DEFAULT_TITLE, case_ref=case_ref, analysis_time=at,
                        keyguard_version=__version__,
                        versions={str(k): str(v) for k, v in (versions or {}).items()},
+                       sources={str(k): str(v) for k, v in (sources or {}).items()},
                        options=options, inputs=rows, records=recs, packets=packets,
                        alerts=views, axis=axis, scan_command=scan, limits=general_limits(),
                        settings=settings, _captures=captures)

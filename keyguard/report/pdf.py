@@ -114,6 +114,8 @@ def _header(tp: _TextPages, m: ReportModel) -> None:
     tp.add("body", f"keyguard version: {m.keyguard_version}")
     for k, v in m.versions.items():
         tp.add("body", f"{k} version: {v}")
+    for k, v in m.sources.items():
+        tp.add("body", f"{k}: {v}")
     tp.add("body", f"analysis time (UTC): {m.analysis_time}")
     tp.add("body", "scan options: " + (", ".join(f"{k}={value(v)}" for k, v in m.options.items())
                                        or "defaults"))
