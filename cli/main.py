@@ -27,8 +27,9 @@ def _register() -> None:
     from cli import simulate
     from cli import decode, profile
     from cli import report
-    from cli import enroll
+    from cli import enroll, train
     from cli import scan
+    from cli import monitor
 
     keyguard.add_command(info.info)
     keyguard.add_command(serve.serve)
@@ -37,7 +38,9 @@ def _register() -> None:
     keyguard.add_command(profile.profile)
     keyguard.add_command(report.report)
     keyguard.add_command(enroll.enroll)
+    keyguard.add_command(train.train)
     keyguard.add_command(scan.scan)
+    keyguard.add_command(monitor.monitor)
 
 
 _register()

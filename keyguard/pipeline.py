@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
 from keyguard.dsp.bursts import BurstDetector
 from keyguard.dsp.demod import demodulate
-from keyguard.events import Alert, CaptureRecord, Packet, Summary
+from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 from keyguard.features.extract import features_from_burst
 from keyguard.io import open_capture
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
@@ -115,6 +115,7 @@ class Scanner:
                                       models=self.models)
         self.counts: Counter = Counter()
         self.alerts_by_kind: Counter = Counter()
+        self.max_severity_rank = -1  # highest alert severity seen (-1: none)
         self._started = time.perf_counter()
 
     # set-up ------------------------------------------------------------------------------
@@ -216,6 +217,7 @@ class Scanner:
         for a in alerts:
             self.counts["alerts"] += 1
             self.alerts_by_kind[a.kind] += 1
+            self.max_severity_rank = max(self.max_severity_rank, severity_rank(a.severity))
             yield a
 
     def summary(self) -> Summary:
@@ -233,15 +235,22 @@ class CaptureSession:
     """IQ blocks of one capture or stream → observations (bursts with their packets)."""
 
     def __init__(self, scanner: Scanner, name: str, sample_rate: float,
-                 center_freq: float | None, start_time: datetime | None):
+                 center_freq: float | None, start_time: datetime | None,
+                 sample_offset: int = 0):
         self.scanner = scanner
         self.name = name
         self.start_time = start_time
+        # a session restarted after lost samples counts its blocks from its own first sample;
+        # its bursts are moved back onto the stream's sample axis before anything else sees them
+        self.sample_offset = int(sample_offset)
         self.detector = BurstDetector(sample_rate, center_freq,
                                       **scanner.options.burst_options)
         self.decoder = scanner.decoder()
+        self.noise_db: float | None = None  # whole-band noise at the latest burst (dBFS)
 
     def observe_block(self, block: SampleBlock) -> list[Observed]:
+        if self.sample_offset:
+            block = replace(block, start=block.start - self.sample_offset)
         return self._observe(self.detector.process(block))
 
     def observe_end(self) -> list[Observed]:
@@ -250,6 +259,10 @@ class CaptureSession:
     def _observe(self, bursts) -> list[Observed]:
         out = []
         for b in bursts:
+            if self.sample_offset:
+                off = self.sample_offset
+                b = replace(b, start=b.start + off, stop=b.stop + off, iq_start=b.iq_start + off)
+            self.noise_db = b.noise_db
             trains = demodulate(b)
             packets = [p for tr in trains
                        for p in self.decoder.decode(tr, self.name, self.start_time)]
@@ -270,19 +283,29 @@ class CaptureSession:
 
 class StreamSession(CaptureSession):
     """A live stream: ``process(block)`` returns records (packets, alerts) as soon as known;
-    ``finish()`` returns the rest and the end-of-run alerts."""
+    ``drain()`` ends the burst detector (before a gap in the samples); ``finish()`` returns the
+    rest and the end-of-run alerts."""
 
     def __init__(self, scanner: Scanner, name: str, sample_rate: float,
                  center_freq: float | None, start_time: datetime | None,
-                 pending_alerts: list[Alert]):
-        super().__init__(scanner, name, sample_rate, center_freq, start_time)
+                 pending_alerts: list[Alert], sample_offset: int = 0):
+        super().__init__(scanner, name, sample_rate, center_freq, start_time, sample_offset)
         self._pending = list(scanner._alerts(pending_alerts))
 
     def process(self, block: SampleBlock) -> list[Record]:
         return self._records(self.observe_block(block))
 
+    def drain(self) -> list[Record]:
+        return self._records(self.observe_end())
+
+    def restarted(self, sample_offset: int) -> "StreamSession":
+        """A new session on the same stream from ``sample_offset`` (after lost samples): fresh
+        burst detector and decoder; the run's detection memory carries on."""
+        return StreamSession(self.scanner, self.name, self.detector.sample_rate,
+                             self.detector.center_freq, self.start_time, [], sample_offset)
+
     def finish(self) -> list[Record]:
-        out = self._records(self.observe_end())
+        out = self.drain()
         out += list(self.scanner._alerts(self.scanner.engine.finish()))
         return out
 

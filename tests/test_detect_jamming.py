@@ -133,3 +133,30 @@ def test_a_decoded_frame_explains_its_burst_unless_energy_goes_on(burst_s, expec
     e = engine()
     out = e.observe(BurstInfo(t=1.0, t_end=1.0 + burst_s, freq_hz=433.92e6, on_fraction=0.9), [p])
     assert kinds(_finish(e, out)) == expect
+
+
+def test_images_of_one_jammer_make_one_alert():
+    # a strong carrier also shows as weaker images/intermodulation at other offsets, at once
+    e = engine()
+    out = []
+    for f, lvl in [(433.85e6, -5.0), (433.99e6, -30.0), (434.13e6, -38.0)]:
+        out += e.observe(BurstInfo(t=2.0, t_end=5.0, freq_hz=f, rssi_db=lvl, on_fraction=1.0), [])
+    out = _finish(e, out)
+    assert kinds(out) == ["jamming"]
+    ev = out[0].evidence
+    assert ev["freq_hz"] == pytest.approx(433.85e6) and ev["level_db"] == pytest.approx(-5.0)
+    assert ev["component_count"] == 3
+    assert [c["freq_hz"] for c in ev["components"]] == [433.99e6, 434.13e6]
+
+
+def test_relay_amplifier_noise_around_a_strong_frame_is_not_jamming_but_relay():
+    e = engine()
+    out = feed(e, press(1.0, 0x1111, rssi=-30.0))
+    # a band of noise from 7.5 s to 9.0 s, 35 dB under the frames forwarded inside it
+    out += e.observe(BurstInfo(t=7.5, t_end=9.0, freq_hz=433.92e6, rssi_db=-65.0,
+                               bandwidth_hz=400e3, on_fraction=1.0), [])
+    out += feed(e, press(8.0, 0x2222, rssi=-30.0))
+    out = _finish(e, out)
+    assert kinds(out) == ["relay"]
+    assert out[0].evidence["rules"]["noise_around"] == 1.0
+    assert "relay amplifier" in out[0].summary

@@ -179,3 +179,13 @@ def test_load_never_trusts_everything(monkeypatch, tmp_path):
     load_model(p)
     assert isinstance(seen["trusted"], list) and seen["trusted"] is not True
     assert "keyguard.models.burst.BurstClassifier" in seen["trusted"]
+
+
+def test_a_model_of_another_feature_set_is_refused(tmp_path):
+    X, y = synthetic_bursts(n_per_class=10)
+    m = BurstClassifier(max_iter=3).fit(X, y)
+    p = save_model(m, tmp_path / "m.skops", {"features": list(FEATURE_NAMES[:-1])})
+    with pytest.raises(ModelError, match="another feature set"):
+        load_model(p)
+    ok = save_model(m, tmp_path / "ok.skops", {"features": list(FEATURE_NAMES)})
+    assert load_model(ok)[1]["features"] == list(FEATURE_NAMES)

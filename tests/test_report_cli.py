@@ -96,11 +96,25 @@ def test_nothing_to_report_is_a_usage_error(run_cli, tmp_path):
     assert code == 2 and "no capture given" in err
 
 
+@pytest.mark.slow  # a full scan of two captures, then the report: ~10 s
 @pytest.mark.skipif(importlib.util.find_spec("keyguard.pipeline") is None,
                     reason="the scan pipeline (keyguard.pipeline) is not in this checkout")
 def test_report_runs_the_scan_pipeline(run_cli, scene, tmp_path):
+    from keyguard.pipeline import scan_captures
+
     out = tmp_path / "scan.html"
     code, _, err = run_cli(*_args(scene, out, "--quiet"))
     assert code == 0, err
     page = Page(out.read_text(encoding="utf-8"))
     assert all(str(p) in page.id_text("input-table") for p in scene.paths)
+    # the report holds exactly what the pipeline finds on its own
+    recs = [r.to_dict() for r in scan_captures([str(p) for p in scene.paths],
+                                               sample_rate=250e3, center_freq=433.92e6)]
+    packets = [r for r in recs if r["type"] == "packet"]
+    alerts = [r for r in recs if r["type"] == "alert"]
+    assert packets and alerts  # the scene's fobs decode and its jammer and replay are found
+    assert len(page.find("tr", class_="packet")) == len(packets)
+    assert len(page.find("article", class_="alert")) == len(alerts)
+    table = page.id_text("packet-table")
+    assert all(p["code"] in table for p in packets if p.get("code"))
+    assert {a["kind"] for a in alerts} <= set(page.id_text("alerts").split())

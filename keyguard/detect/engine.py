@@ -106,11 +106,12 @@ class DetectionEngine:
         return self.ctx.capture
 
     def begin(self, capture: Any, receiver: str | None = None) -> list[Alert]:
-        """:meth:`begin_capture` from a ``keyguard.io.Capture``."""
+        """:meth:`begin_capture` from a ``keyguard.io.Capture``. ``receiver`` names the dongle
+        (the user's ``--receiver``); a hardware description is not enough, since two dongles of
+        one model have different tuner errors."""
         return self.begin_capture(capture.path, start_time=capture.start_time,
                                   duration_s=capture.duration or None, sha256=capture.sha256,
-                                  receiver=receiver if receiver is not None else capture.hw,
-                                  center_freq_hz=capture.center_freq)
+                                  receiver=receiver, center_freq_hz=capture.center_freq)
 
     def end_capture(self) -> list[Alert]:
         """Finish the current capture: release everything buffered, close its presses."""

@@ -60,5 +60,5 @@ def enroll_capture(state: State, capture: Any, identity: str, label: str | None 
     vectors = [median_vector(g) for g in groups]
     vectors = [v for v in vectors if v is not None and np.isfinite(v).any()]
     n = state.enroll(identity, label, FEATURE_NAMES, vectors, origin=capture.path,
-                     receiver=receiver if receiver is not None else capture.hw)
+                     receiver=receiver)
     return Enrolled(identity, label, n, sum(len(g) for g in groups))

@@ -14,7 +14,6 @@ the comparison (and the evidence says so).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -47,6 +47,8 @@ HYSTERESIS = 0.15
 MAX_SMOOTHING_S = 2e-3
 #: ratio between successive integration lengths tried
 SMOOTHING_STEP = 1.4
+#: below this decision SNR (dB) an OOK burst gets a second pass integrated over its shortest run
+SECOND_PASS_DB = 20.0
 
 
 # ------------------------------------------------------------------------------------------
@@ -413,7 +415,19 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity) -> tuple[Deci
     n = np.arange(y.size)
     z = y * np.exp(-2j * np.pi * f / rate * n)
     lengths = smoothing_lengths(rate, y.size)
-    dec = _decide(lambda m: np.abs(moving_average(z, m)), lengths, None, y.size)
+    make = lambda m: np.abs(moving_average(z, m))  # noqa: E731
+    dec = _decide(make, lengths, None, y.size)
+    if dec is not None and dec.decision_snr_db < SECOND_PASS_DB and dec.levels.size > 4:
+        # Weak burst: η picked the best trade-off between noise and smearing, but glitches
+        # (false runs inside long gaps) are what breaks a frame, and the edges are refined
+        # below anyway. Integrate over ¾ of the shortest regular run instead.
+        d = np.diff(dec.edges)[1:-1]
+        short = float(np.percentile(d, 10)) if d.size else 0.0
+        longer = int(round(0.75 * short))
+        if longer > dec.smoothing:
+            second = _decide(make, np.array([longer]), None, y.size)
+            if second is not None:
+                dec = second
     if dec is not None and dec.smoothing > 1:
         dec.edges = refine_ook_edges(z, dec.edges, dec.levels)
         dec.edges, dec.levels = drop_short_runs(dec.edges, dec.levels, 1.0)

@@ -3,7 +3,8 @@ without pickle (:mod:`keyguard.models.store`)."""
 
 from keyguard.models.burst import BURST_CLASSES, CLASSIFIER_FEATURES, BurstClassifier
 from keyguard.models.identity import IdentityFingerprintModel
-from keyguard.models.store import TRUSTED_TYPES, load_model, save_model
+from keyguard.models.store import DEFAULT_MODEL, TRUSTED_TYPES, default_models, load_model, \
+    save_model
 
 __all__ = ["BURST_CLASSES", "CLASSIFIER_FEATURES", "BurstClassifier", "IdentityFingerprintModel",
-           "TRUSTED_TYPES", "load_model", "save_model"]
+           "DEFAULT_MODEL", "TRUSTED_TYPES", "default_models", "load_model", "save_model"]

@@ -11,7 +11,7 @@ noise — are ``jammer`` when they fall inside a jamming event and ``other`` oth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 

@@ -81,4 +81,24 @@ def load_model(path: str | Path) -> tuple[Any, dict]:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise ModelError(f"model format {version!r} is newer than this keyguard reads "
                          f"({FORMAT_VERSION})", p, "upgrade keyguard")
-    return obj["model"], obj["card"]
+    card = obj["card"]
+    names = card.get("features")
+    if names is not None:
+        from keyguard.features.vector import FEATURE_NAMES
+        if list(names) != list(FEATURE_NAMES):
+            raise ModelError("the model was trained on another feature set than this keyguard "
+                             "measures", p, "retrain it with `keyguard train`")
+    return obj["model"], card
+
+
+#: the burst classifier shipped with the package (written by `keyguard train`)
+DEFAULT_MODEL = Path(__file__).resolve().with_name("default") / "burst.skops"
+
+
+def default_models() -> dict:
+    """The shipped models by engine role (``{"burst": classifier}``), or {} when the package
+    has none."""
+    if not DEFAULT_MODEL.is_file():
+        return {}
+    model, _card = load_model(DEFAULT_MODEL)
+    return {"burst": model}

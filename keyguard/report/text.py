@@ -39,7 +39,11 @@ def value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return f"{v:.6g}" if math.isfinite(v) else str(v)
+        if not math.isfinite(v):
+            return str(v)
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))  # 433920000, not 4.3392e+08
+        return f"{v:.1f}" if abs(v) >= 1e4 else f"{v:.6g}"
     if isinstance(v, (int, str)):
         return str(v)
     if v is None:
