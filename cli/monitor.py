@@ -68,7 +68,9 @@ def monitor(device: str | None, rtl_tcp: str | None, replay: str | None, freq: f
 
         evidence = EvidenceRecorder(evidence_dir, source.sample_rate,
                                     center_freq=source.center_freq, hw=source.hw,
-                                    source=source.uri)
+                                    source=source.uri, ring_s=20.0, store="cu8",
+                                    on_error=lambda line: click.echo(
+                                        f"keyguard monitor: {line}", err=True))
     mon = Monitor(source, scanner, sink_set, evidence=evidence,
                   on_status=(lambda st: click.echo(st.line(), err=True))
                   if status_interval > 0 else None,

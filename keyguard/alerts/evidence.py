@@ -240,6 +240,12 @@ class EvidenceRecorder:
         first, samples = self.ring.samples(start, stop)
         n = samples.size
         if n == 0:
+            # the alert was decided after its IQ left the ring: say so, never drop it silently
+            self.failed += 1
+            if self.on_error:
+                self.on_error(f"evidence clip for alert {number} ({alert.get('kind')} at "
+                              f"t={float(alert['t']):.3f} s) not written: its IQ left the "
+                              f"{self.ring.capacity / self.ring.sample_rate:g} s ring before the alert was decided")
             return
         a0 = int(round(float(alert["t"]) * self.sample_rate)) - first
         a1 = int(round(float(alert.get("t_end") or alert["t"]) * self.sample_rate)) - first
