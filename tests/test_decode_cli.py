@@ -72,7 +72,6 @@ def test_profile_list_and_check(run_cli):
     code, out, _ = run_cli("profile", "list", "--format", "jsonl")
     names = [json.loads(line)["name"] for line in out.splitlines()]
     assert "secplus_v2" in names and "star_line" in names
-    from keyguard.protocols.profile import builtin_profiles  # noqa: F401  (package data present)
     import importlib.resources as r
 
     code, out, _ = run_cli("profile", "check", str(r.files("keyguard.firmware_profiles")))
@@ -112,3 +111,24 @@ def test_learn_then_decode_with_the_learned_profile(run_cli, tmp_path):
     # the file exists now: a second learn needs --overwrite
     code, _, err = run_cli("profile", "learn", sub, "-o", out_file)
     assert code == 2 and "--overwrite" in err
+
+
+def test_decode_with_a_manufacturer_key_file(run_cli, tmp_path):
+    """--keys: hops decrypt (simple learning: the key is the device key) to the counter."""
+    key = 0x0123456789ABCDEF  # a random test key, not a real manufacturer's
+    tr = press_train("keeloq", {"serial": 0x0ABCDEF, "button": 2, "counter": 1200,
+                                "device_key": key})
+    values = tr.signed_us().astype(int).tolist() + [-40000]
+    sub = tmp_path / "fob.sub"
+    sub.write_text("Filetype: Flipper SubGhz RAW File\nVersion: 1\nFrequency: 433920000\n"
+                   "Preset: FuriHalSubGhzPresetOok650Async\nProtocol: RAW\n"
+                   "RAW_Data: " + " ".join(map(str, values)) + "\n")
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"{key:016X} simple test key\n")
+    code, out, err = run_cli("decode", "--format", "jsonl", "--keys", keys, sub)
+    assert code == 0, err
+    pks = [r for r in _records(out) if r["type"] == "packet"]
+    assert pks and all(r["fields"]["counter"] == 1200 and r["integrity"] == "ok" for r in pks)
+    code, out, _ = run_cli("decode", "--format", "jsonl", sub)
+    pks = [r for r in _records(out) if r["type"] == "packet"]
+    assert pks and all("counter" not in r["fields"] and r["integrity"] == "none" for r in pks)

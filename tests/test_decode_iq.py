@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import lru_cache
 
 import pytest
 
@@ -11,6 +12,13 @@ from keyguard.io import open_capture
 from keyguard.protocols.engine import decode_capture
 
 pytestmark = pytest.mark.needs_shared
+
+
+@lru_cache(maxsize=None)
+def _decoded(path: str) -> tuple:
+    """Packets of an IQ capture, decoded once per test session (the front end is the slow
+    part, and several tests look at the same Hyundai recordings)."""
+    return tuple(decode_capture(open_capture(path)))
 
 
 @pytest.mark.parametrize("name", ["gfile001.data", "gfile002.data", "gfile003.cu8",
@@ -33,8 +41,7 @@ def test_generic_remote_matches_rtl_433(shared_captures, name):
                                   "01/gfile008.data"])
 def test_hyundai_remote_without_profile_repeats_its_frame(shared_captures, name):
     """No profile (rtl_433 has no decoder either): the frames still agree within the press."""
-    cap = open_capture(shared_captures / "rtl_433_tests/tests/hyundai_remote" / name)
-    pks = list(decode_capture(cap))
+    pks = list(_decoded(str(shared_captures / "rtl_433_tests/tests/hyundai_remote" / name)))
     assert pks and {p.protocol for p in pks} == {"unknown"}
     data, n = Counter(p.data for p in pks if p.bits >= 100).most_common(1)[0]
     assert n >= 7
@@ -48,7 +55,7 @@ def test_hyundai_presses_share_a_fixed_tail(shared_captures):
     base = shared_captures / "rtl_433_tests/tests/hyundai_remote/01"
     frames = []
     for name in ("gfile002.cu8", "gfile004.data", "gfile007.data", "gfile008.data"):
-        pks = [p for p in decode_capture(open_capture(base / name)) if p.bits == 231]
+        pks = [p for p in _decoded(str(base / name)) if p.bits == 231]
         frames.append(Counter(p.data for p in pks).most_common(1)[0][0])
     assert len({f[:20] for f in frames}) == 4
     assert len({f[23:48] for f in frames}) == 1

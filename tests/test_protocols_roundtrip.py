@@ -147,3 +147,20 @@ def test_const_and_check_fields_are_filled_in():
     kia = REG.get("kia_seed")
     pk = Decoder([kia]).decode(press_train(kia, SAMPLES["kia_seed"]))[0]
     assert pk.integrity == "ok" and pk.fields["crc"] == 0x09
+
+
+def test_frames_the_demodulator_was_unsure_of_are_dropped():
+    """A run decided near the threshold (IQ front end's run_margin) drops its frame unless a
+    check passed: it could hide a flipped level, hence a wrong serial."""
+    for name, survives in (("keeloq", False), ("kia_seed", True)):  # KIA Seed has a CRC
+        p = REG.get(name)
+        tr = press_train(p, SAMPLES[name], frames=1)
+        margins = np.ones(len(tr))
+        margins[len(tr) // 2] = 0.02
+        weak = PulseTrain(tr.durations_us, tr.levels, modulation=tr.modulation,
+                          meta={"run_margin": margins})
+        assert bool(Decoder([p], unknown=False).decode(weak)) is survives
+        assert Decoder([p], unknown=False, min_run_margin=0).decode(weak)
+        strong = PulseTrain(tr.durations_us, tr.levels, modulation=tr.modulation,
+                            meta={"run_margin": np.ones(len(tr))})
+        assert Decoder([p], unknown=False).decode(strong)

@@ -60,13 +60,6 @@ def test_records_alone_open_the_captures_they_name(run_cli, records_file, tmp_pa
     assert len(page.find("img")) == 5  # both waterfalls and zooms: the IQ was found and read
 
 
-def test_pdf_format_from_extension(run_cli, scene, records_file, tmp_path):
-    out = tmp_path / "r.pdf"
-    code, _, err = run_cli(*_args(scene, out, "--records", records_file, "--quiet"))
-    assert code == 0, err
-    assert out.read_bytes()[:5] == b"%PDF-"
-
-
 @pytest.mark.parametrize("extra, msg", [
     (("--fixed-time", "yesterday"), "is not an ISO-8601 time"),
     (("--records",), "not JSON"),

@@ -14,7 +14,7 @@ import pytest
 from keyguard.events import Alert, Packet, dumps
 from keyguard.io import open_capture
 from keyguard.report import ReportSettings, RecordsError, build_report, build_report_pdf, \
-    read_jsonl
+    read_jsonl, write_report
 from test_report_scene import FC, FS, START_A, make_scene
 
 FIXED = "2024-05-02T08:00:00.000000Z"
@@ -267,12 +267,16 @@ def test_no_alerts_no_packets_still_reports(scene):
     assert len(page.find("img")) == 2  # timeline and waterfall
 
 
-def test_pdf_is_a_deterministic_pdf(scene):
-    a = build_report_pdf(scene.captures, scene.records, analysis_time=FIXED, case_ref="C")
-    b = build_report_pdf(scene.captures, scene.records, analysis_time=FIXED, case_ref="C")
+def test_pdf_is_a_deterministic_pdf(scene, tmp_path):
+    a = build_report_pdf(scene.captures, scene.records, analysis_time=FIXED, case_ref="C",
+                         settings=ReportSettings(waterfall_rows=300, zoomed_alerts=1))
+    out = write_report(tmp_path / "r.pdf", scene.captures, scene.records, fmt="pdf",
+                       analysis_time=FIXED, case_ref="C",
+                       settings=ReportSettings(waterfall_rows=300, zoomed_alerts=1))
+    b = out.read_bytes()
     assert a[:5] == b"%PDF-" and a.rstrip().endswith(b"%%EOF")
     assert a == b and len(a) > 50_000
-    assert b"CreationDate" not in a
+    assert b"CreationDate" not in a and not (tmp_path / "r.pdf.part").exists()
 
 
 def test_capture_without_centre_uses_offsets(tmp_path):

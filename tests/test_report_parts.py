@@ -10,7 +10,8 @@ import pytest
 from keyguard.report import scan_command
 from keyguard.report.model import zoom_nfft
 from keyguard.report.records import PacketIndex, evidence_refs, flatten
-from keyguard.report.session import SessionAxis, fmt_gap
+from keyguard.report.session import SessionAxis
+from keyguard.report.text import duration
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -39,9 +40,9 @@ def test_undated_captures_follow_each_other_in_the_given_order():
     assert all(lab.endswith(" s") for _, lab in ax.ticks())
 
 
-def test_gap_text():
-    assert [fmt_gap(s) for s in (42, 720, 3.5 * 3600, 3 * 86400)] == \
-        ["42 s", "12 min", "3.5 h", "3.0 d"]
+def test_duration_text():
+    assert [duration(s) for s in (412e-6, 0.0382, 4.1, 720, 3.5 * 3600)] == \
+        ["412 µs", "38.2 ms", "4.10 s", "12.0 min", "3.50 h"]
 
 
 def test_evidence_refs_find_every_place_once_with_its_path():

@@ -350,6 +350,7 @@ class Decision:
     margins: np.ndarray
     smoothing: int
     decision_snr_db: float
+    grid: float | None = None  # chip grid the edges were snapped to (samples), if any
 
 
 def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decision | None:
@@ -406,6 +407,151 @@ def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> np
     return np.maximum.accumulate(out)
 
 
+def snap_to_grid(edges: np.ndarray, tol: float = 0.3, min_on_grid: float = 0.8) -> tuple[np.ndarray, float | None]:
+    """Timing recovery: place edges on the burst's own chip grid where they are close to it.
+
+    Key-fob line codes (PWM, PPM, Manchester, preambles) put every edge on a grid of one base
+    unit Te, which the burst itself reveals: Te is the pooled least-squares slope of edge
+    position against chip count, with a separate phase for every stretch between runs that
+    are not whole multiples of Te (sync gaps, inter-frame gaps). An edge within ``tol``·Te of
+    its grid point moves there, so noise jitter below that is removed entirely; an edge
+    farther off stays where it was measured (a decoder will then reject the run rather than
+    read a wrong bit). Nothing is done unless ``min_on_grid`` of the inner runs fit the grid.
+
+    edges: run edges (samples), first and last included. Returns (edges, Te in samples or None).
+    """
+    d = np.diff(edges)
+    inner = d[1:-1]
+    if inner.size < 8:
+        return edges, None
+    short = float(np.percentile(inner, 10))
+    base = inner[inner <= 1.5 * short]
+    if base.size == 0 or short <= 0:
+        return edges, None
+    te = float(base.mean())
+    for _ in range(2):
+        n = np.round(d / te)
+        on_grid = (n >= 1) & (n <= 16) & (np.abs(d / te - n) < tol)
+        on_grid[0] = on_grid[-1] = False
+        if on_grid[1:-1].mean() < min_on_grid:
+            return edges, None
+        # segments of consecutive on-grid runs share one phase
+        seg = np.cumsum(~on_grid)
+        k = np.concatenate([[0.0], np.cumsum(np.where(on_grid, n, 0.0))])
+        # edge j belongs to the segment of run j (its left side) when that run is on grid,
+        # else to the segment of run j-1
+        edge_seg = np.concatenate([seg, [seg[-1]]]).astype(float)
+        edge_ok = np.zeros(edges.size, dtype=bool)
+        edge_ok[:-1] |= on_grid
+        edge_ok[1:] |= on_grid
+        edge_seg[1:][on_grid] = seg[on_grid]
+        edge_seg[:-1][on_grid] = seg[on_grid]
+        ids = edge_seg[edge_ok].astype(int)
+        kk, ee = k[edge_ok], edges[edge_ok]
+        cnt = np.bincount(ids)
+        kbar = (np.bincount(ids, kk) / np.maximum(cnt, 1))[ids]
+        ebar = (np.bincount(ids, ee) / np.maximum(cnt, 1))[ids]
+        sxx = float(np.sum((kk - kbar) ** 2))
+        if sxx <= 0:
+            return edges, None
+        te = float(np.sum((kk - kbar) * (ee - ebar)) / sxx)
+        if te <= 0:
+            return edges, None
+    grid = ebar + (kk - kbar) * te
+    out = edges.copy()
+    close = np.abs(ee - grid) <= tol * te
+    sel = np.flatnonzero(edge_ok)[close]
+    out[sel] = grid[close]
+    return np.maximum.accumulate(out), te
+
+
+def chip_period(edges: np.ndarray, search: float = 0.15) -> tuple[float, float]:
+    """Base unit Te (samples) of a run sequence and how well the runs fit it (0..1).
+
+    Te maximises the vector strength |mean(exp(2πi·d/Te))| of the inner run durations d over
+    ±``search`` around the mean of the shortest runs: every duration that is a whole number
+    of chips adds in phase, whatever the phase of the grid and however many syncs break it.
+    """
+    d = np.diff(edges)[1:-1]
+    if d.size < 8:
+        return 0.0, 0.0
+    short = float(np.percentile(d, 10))
+    base = d[d <= 1.5 * short]
+    if short <= 0 or base.size == 0:
+        return 0.0, 0.0
+    te0 = float(base.mean())
+    cand = te0 * np.linspace(1 - search, 1 + search, 121)
+    dd = d[d <= 16.5 * te0]  # long gaps carry little phase information and much jitter
+    if dd.size < 8:
+        return 0.0, 0.0
+    strength = np.abs(np.exp(2j * np.pi * dd[None, :] / cand[:, None]).mean(axis=1))
+    k = int(np.argmax(strength))
+    return float(cand[k]), float(strength[k])
+
+
+def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: float,
+                   neighbours: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """OOK decided chip by chip on the burst's recovered chip grid (matched filter per chip).
+
+    z: carrier-free channel samples; edges/levels: a first decision (its edges give the grid
+    phase, its on runs the carrier phasor); te: chip length (samples). The grid phase at each
+    point is the circular mean of the nearby edges' phases (``neighbours`` each side), so it
+    follows slow clock drift and re-locks after a sync gap. Each chip's samples are projected
+    on the local carrier phasor and averaged; the chip is on when the average is above half
+    the local on level. Returns (edges, levels, per-run margins) or None when there is no
+    usable grid.
+    """
+    if te < 2 or levels.size < 4:
+        return None
+    inner = edges[1:-1]
+    if inner.size < 4:
+        return None
+    ph = np.exp(2j * np.pi * inner / te)
+    k = np.ones(2 * neighbours + 1)
+    local = np.convolve(ph, k, mode="same")
+    theta = np.angle(local)  # grid phase (rad) around each edge
+    # chip boundaries from the first to the last edge, each placed on the local phase
+    first = inner[0] - ((inner[0] * 2 * np.pi / te - theta[0] + np.pi) % (2 * np.pi) - np.pi) * te / (2 * np.pi)
+    n_chips = int(round((inner[-1] - first) / te))
+    if n_chips < 4:
+        return None
+    nominal = first + te * np.arange(n_chips + 1)
+    idx = np.clip(np.searchsorted(inner, nominal), 0, inner.size - 1)
+    th = theta[idx]
+    shift = ((th - nominal * 2 * np.pi / te + np.pi) % (2 * np.pi) - np.pi) * te / (2 * np.pi)
+    bounds = np.maximum.accumulate(nominal + shift)
+    # local carrier phasor and level: the first decision's on samples, averaged over ~8 chips
+    mask = _mask_from_runs(edges, levels, z.size).astype(np.float64)
+    w = max(3, int(round(8 * te)))
+    num = moving_average(z * mask, w)
+    den = moving_average(mask, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.where(den > 0.05, num / np.maximum(den, 1e-12), 0)
+    amp = np.abs(c)
+    r = np.where(amp > 0, (z * np.conj(c)).real / np.maximum(amp, 1e-30), 0.0)
+    cs = np.concatenate([[0.0], np.cumsum(r)])
+    b = np.clip(np.round(bounds).astype(int), 0, z.size)
+    lo, hi = b[:-1], b[1:]
+    good = hi > lo
+    mean = np.where(good, (cs[hi] - cs[lo]) / np.maximum(hi - lo, 1), 0.0)
+    centre = np.clip((lo + hi) // 2, 0, z.size - 1)
+    half = 0.5 * amp[centre]
+    chip = (mean > half).astype(np.int8)
+    margin = np.where(half > 0, np.abs(mean - half) / np.maximum(half, 1e-30), 0.0)
+    # runs: leading off (from the window start), the chips, trailing off
+    change = np.flatnonzero(chip[1:] != chip[:-1]) + 1
+    run_lv = np.concatenate([[chip[0]], chip[change]])
+    run_start = np.concatenate([[0], change])
+    run_end = np.concatenate([change, [chip.size]])
+    e = np.concatenate([[0.0], bounds[run_start], [bounds[-1], float(z.size)]])
+    lv = np.concatenate([[0], run_lv, [0]]).astype(np.int8)
+    mg = np.concatenate([[1.0], [float(margin[a:b2].min()) for a, b2 in zip(run_start, run_end)], [1.0]])
+    keep = np.concatenate([[True], lv[1:] != lv[:-1]])
+    # merge the window's leading/trailing off with an off chip run next to it
+    e = np.concatenate([e[:-1][keep], e[-1:]])
+    return e, lv[keep], mg[keep]
+
+
 def demodulate_ook(y: np.ndarray, rate: float, activity: Activity) -> tuple[Decision | None, float]:
     """OOK: remove the carrier offset, integrate coherently, slice, then refine every edge.
 
@@ -431,6 +577,14 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity) -> tuple[Deci
     if dec is not None and dec.smoothing > 1:
         dec.edges = refine_ook_edges(z, dec.edges, dec.levels)
         dec.edges, dec.levels = drop_short_runs(dec.edges, dec.levels, 1.0)
+        if dec.decision_snr_db < SECOND_PASS_DB:
+            # weak: jitter now dwarfs any transmitter timing signature worth keeping; if the
+            # runs sit on a chip grid, decide chip by chip (matched filter per chip)
+            te, strength = chip_period(dec.edges)
+            chips = chip_decisions(z, dec.edges, dec.levels, te) if strength >= 0.5 else None
+            if chips is not None:
+                dec.edges, dec.levels, dec.margins = chips
+                dec.grid = te
         if dec.margins.size != dec.levels.size:
             dec.margins = np.resize(dec.margins, dec.levels.size)
     return dec, f
@@ -543,7 +697,8 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     offset = burst.channel_offset_hz + f
     freq = offset + burst.center_freq if burst.center_freq is not None else offset
     meta = dict(base_meta, offset_hz=offset, smoothing_us=dec.smoothing * 1e6 / rate,
-                decision_snr_db=dec.decision_snr_db)
+                decision_snr_db=dec.decision_snr_db,
+                grid_us=None if dec.grid is None else dec.grid * 1e6 / rate)
     pt = _pulse_train(dec.edges, dec.levels, dec.margins, 0.0, float(y.size), burst, to_time,
                       modulation="OOK", freq_hz=freq, meta=meta, **common)
     return [pt] if pt is not None else []

@@ -476,14 +476,16 @@ class Decoder:
     IQ front ends, which know; a Flipper preset does not prove the fob's modulation).
     unknown: report framed-but-unmatched frames as ``unknown`` packets.
     codec_ctx: passed to codecs (``manufacturer_keys``, ``seed``).
-    min_confidence: drop frames whose weakest bit is below this (0..1).
-    learned: extra profiles (e.g. learned ones) tried after the others.
+    min_confidence: drop frames whose weakest bit's timing confidence is below this (0..1).
+    min_run_margin: drop frames (without a passed check) in which the demodulator's level
+    decision margin of some run is below this (0..1), when the train carries
+    ``meta["run_margin"]`` (IQ front end); 0 disables.
     """
 
     def __init__(self, profiles: Registry | Iterable[Profile] | None = None, *,
                  protocols: Iterable[str] | None = None, strict_modulation: bool = True,
                  unknown: bool = True, codec_ctx: dict | None = None,
-                 min_confidence: float = 0.0):
+                 min_confidence: float = 0.0, min_run_margin: float = 0.1):
         reg = profiles if isinstance(profiles, Registry) else (
             load_registry() if profiles is None else Registry(profiles))
         if protocols:
@@ -494,6 +496,7 @@ class Decoder:
         self.unknown = unknown and not protocols
         self.codec_ctx = dict(codec_ctx or {})
         self.min_confidence = float(min_confidence)
+        self.min_run_margin = float(min_run_margin)
         # parts of multi-frame messages waiting for the rest: profile name -> [(t0 s, t1 s,
         # bits, confidence)]
         self._pending: dict[str, list[tuple[float, float, np.ndarray, float]]] = {}
@@ -528,7 +531,7 @@ class Decoder:
         found: list[DecodedFrame] = []
         for p in self._candidates(train):
             found.extend(_decode_profile(p, d, lv, edges, self.codec_ctx, self.min_confidence))
-        chosen = _resolve(found)
+        chosen = self._drop_weak(_resolve(found), train, edges)
         if self.unknown:
             from keyguard.dsp.timing import unknown_frames
 
@@ -537,6 +540,23 @@ class Decoder:
                                            1.0, uf.fields, "none"))
         chosen.sort(key=lambda f: f.t0_us)
         return chosen
+
+    def _drop_weak(self, frames: list[DecodedFrame], train: PulseTrain,
+                   edges: np.ndarray) -> list[DecodedFrame]:
+        """Without a passed integrity check, drop frames in which the demodulator was close to
+        a coin toss on some run (``meta["run_margin"]``: 1 = at the level's mean, 0 = on the
+        threshold): a wrong bit there would give a wrong serial or code."""
+        margins = train.meta.get("run_margin")
+        if margins is None or len(margins) != len(train) or self.min_run_margin <= 0:
+            return frames
+        margins = np.asarray(margins, dtype=np.float64)
+        keep = []
+        for f in frames:
+            i0 = max(0, int(np.searchsorted(edges, f.t0_us, side="right")) - 1)
+            i1 = int(np.searchsorted(edges, f.t1_us, side="left"))
+            if f.integrity == "ok" or i1 <= i0 or margins[i0:i1].min() >= self.min_run_margin:
+                keep.append(f)
+        return keep
 
     def decode(self, train: PulseTrain, capture: str = "<array>",
                start_time: datetime | None = None) -> list[Packet]:

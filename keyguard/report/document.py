@@ -104,9 +104,9 @@ def _figure(fig, alt: str, caption: str, fig_id: str | None = None) -> str:
             f"height=\"{h}\" alt=\"{esc(alt)}\"><figcaption>{esc(caption)}</figcaption></figure>")
 
 
-def _kv(rows: list[tuple[str, str]], cls: str = "kv", html_values: bool = False) -> str:
-    """A two-column table; values are escaped unless ``html_values`` (built here already)."""
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{v if html_values else esc(v)}</td></tr>"
+def _kv(rows: list[tuple[str, str]], cls: str = "kv") -> str:
+    """A two-column table of text (keys and values escaped)."""
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
                    for k, v in rows)
     return f'<table class="{cls}">{body}</table>'
 

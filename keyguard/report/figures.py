@@ -21,8 +21,8 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from keyguard.report.session import SessionAxis, fmt_gap
-from keyguard.report.text import basename
+from keyguard.report.session import SessionAxis
+from keyguard.report.text import basename, duration
 from keyguard.report.waterfall import Envelope, Spectrogram
 
 #: Severity → colour, shared by the figures and the HTML (light grey to dark red).
@@ -175,7 +175,7 @@ def timeline_figure(axis: SessionAxis, captures: list[tuple[str, float]], packet
 
     for x, gap in axis.breaks:
         ax.axvspan(x - axis.gap_width / 2, x + axis.gap_width / 2, color="#eceff1", linewidth=0)
-        ax.text(x, (len(labels) - 1) / 2, f"{fmt_gap(gap)} not recorded", rotation=90,
+        ax.text(x, (len(labels) - 1) / 2, f"{duration(gap)} not recorded", rotation=90,
                 ha="center", va="center", fontsize=7, color="#455a64")
 
     ticks, last = [], None
@@ -200,22 +200,19 @@ def _severity_key(fig: Figure) -> None:
     h_in = fig.get_size_inches()[1]
     y = 1 - 0.25 / h_in  # 0.25 in from the top whatever the figure's height
     sw_h = 0.14 / h_in
+    # (title, colours, swatch width, step between entries), in figure fractions
+    keys = (("alert severity:", SEVERITY_COLOURS, 0.012, 0.065),
+            ("packet integrity:", INTEGRITY_COLOURS, 0.003, 0.05))
     x = 0.16
-    fig.text(x, y, "alert severity:", fontsize=8, va="center")
-    x += 0.07
-    for s, c in SEVERITY_COLOURS.items():
-        fig.patches.append(Rectangle((x, y - sw_h / 2), 0.012, sw_h, transform=fig.transFigure,
-                                     facecolor=c, edgecolor="none", figure=fig))
-        fig.text(x + 0.016, y, s, fontsize=8, va="center")
-        x += 0.065
-    x += 0.03
-    fig.text(x, y, "packet integrity:", fontsize=8, va="center")
-    x += 0.08
-    for k, c in INTEGRITY_COLOURS.items():
-        fig.patches.append(Rectangle((x, y - sw_h / 2), 0.003, sw_h, transform=fig.transFigure,
-                                     facecolor=c, edgecolor="none", figure=fig))
-        fig.text(x + 0.007, y, k, fontsize=8, va="center")
-        x += 0.05
+    for title, colours, sw_w, step in keys:
+        fig.text(x, y, title, fontsize=8, va="center")
+        x += 0.075
+        for name, c in colours.items():
+            fig.patches.append(Rectangle((x, y - sw_h / 2), sw_w, sw_h, facecolor=c,
+                                         edgecolor="none", transform=fig.transFigure, figure=fig))
+            fig.text(x + sw_w + 0.004, y, name, fontsize=8, va="center")
+            x += step
+        x += 0.03
 
 
 # --------------------------------------------------------------------------------------------

@@ -150,13 +150,3 @@ def _nice_step(x: float) -> float:
             return float(s)
     return float(86400 * np.ceil(x / 86400))
 
-
-def fmt_gap(seconds: float) -> str:
-    """A gap's real length: ``42 s``, ``12 min``, ``3.5 h``, ``2.0 d``."""
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} d"
