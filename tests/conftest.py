@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,8 @@ def run_cli():
         runner = CliRunner()
         with runner.isolation(input=input) as streams:
             code = main([str(a) for a in args])
+            sys.stdout.flush()
+            sys.stderr.flush()
             out, err = streams[0].getvalue(), streams[1].getvalue()
         return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 

@@ -510,23 +510,36 @@ def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: flo
     k = np.ones(2 * neighbours + 1)
     local = np.convolve(ph, k, mode="same")
     theta = np.angle(local)  # grid phase (rad) around each edge
-    # chip boundaries from the first to the last edge, each placed on the local phase
-    first = inner[0] - ((inner[0] * 2 * np.pi / te - theta[0] + np.pi) % (2 * np.pi) - np.pi) * te / (2 * np.pi)
-    n_chips = int(round((inner[-1] - first) / te))
-    if n_chips < 4:
+    # every edge moves to the nearest point of its local grid; the stretch between two such
+    # points is cut into whole chips, so the grid follows the local phase with no global wrap
+    off = ((inner * 2 * np.pi / te - theta + np.pi) % (2 * np.pi) - np.pi) * te / (2 * np.pi)
+    g = np.maximum.accumulate(inner - off)
+    m = np.round(np.diff(g) / te).astype(int)
+    seg = np.flatnonzero(m > 0)
+    if seg.size == 0 or int(m.sum()) < 4:
         return None
-    nominal = first + te * np.arange(n_chips + 1)
-    idx = np.clip(np.searchsorted(inner, nominal), 0, inner.size - 1)
-    th = theta[idx]
-    shift = ((th - nominal * 2 * np.pi / te + np.pi) % (2 * np.pi) - np.pi) * te / (2 * np.pi)
-    bounds = np.maximum.accumulate(nominal + shift)
+    reps = m[seg]
+    start = np.repeat(g[seg], reps)
+    step = np.repeat((g[seg + 1] - g[seg]) / reps, reps)
+    j = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
+    bounds = np.concatenate([start + j * step, [g[seg[-1] + 1]]])
     # local carrier phasor and level: the first decision's on samples, averaged over ~8 chips
     mask = _mask_from_runs(edges, levels, z.size).astype(np.float64)
     w = max(3, int(round(8 * te)))
     num = moving_average(z * mask, w)
     den = moving_average(mask, w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.where(den > 0.05, num / np.maximum(den, 1e-12), 0)
+    valid = den > 0.05
+    if not valid.any():
+        return None
+    c = num / np.maximum(den, 1e-12)
+    # inside long gaps no on samples are near: carry the nearest estimate over them
+    fwd = np.where(valid, np.arange(c.size), 0)
+    np.maximum.accumulate(fwd, out=fwd)
+    bwd = np.where(valid, np.arange(c.size), c.size - 1)
+    bwd = np.minimum.accumulate(bwd[::-1])[::-1]
+    near = np.where(valid[fwd] & ((np.arange(c.size) - fwd) <= (bwd - np.arange(c.size))
+                                  | ~valid[bwd]), fwd, bwd)
+    c = c[near]
     amp = np.abs(c)
     r = np.where(amp > 0, (z * np.conj(c)).real / np.maximum(amp, 1e-30), 0.0)
     cs = np.concatenate([[0.0], np.cumsum(r)])
