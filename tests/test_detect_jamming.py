@@ -160,3 +160,31 @@ def test_relay_amplifier_noise_around_a_strong_frame_is_not_jamming_but_relay():
     assert kinds(out) == ["relay"]
     assert out[0].evidence["rules"]["noise_around"] == 1.0
     assert "relay amplifier" in out[0].summary
+
+
+def fvd(**kw):
+    from keyguard.features.vector import FeatureVector
+    return FeatureVector.from_dict(kw)
+
+
+def test_an_undecoded_burst_with_a_line_code_is_not_jamming():
+    # a doorbell nothing decoded: 20 repeats of a 300 µs PWM code, 0.8 s
+    data = fvd(te_us=300.0, timing_jitter_us=6.0, on_fraction=0.4)
+    carrier = fvd(te_us=25.0, timing_jitter_us=4.0, on_fraction=1.0)
+    pulsing = fvd(te_us=5000.0, timing_jitter_us=2.0, on_fraction=0.5)
+    for f, expect in [(data, []), (carrier, ["jamming"]), (pulsing, ["jamming"])]:
+        e = engine()
+        out = e.observe(BurstInfo(t=1.0, t_end=1.8, freq_hz=433.9e6, rssi_db=-20.0,
+                                  on_fraction=1.0, features=f), [])
+        assert kinds(_finish(e, out)) == expect
+
+
+def test_images_of_a_strong_explained_burst_are_not_jamming():
+    # a strong held press (decoded) and, at the same time, its weak image 200 kHz away
+    e = engine()
+    frames = press(1.0, 0x1111, frames=8, rssi=-2.0)
+    image = BurstInfo(t=1.0, t_end=1.0 + 8 * 0.106, freq_hz=434.12e6, rssi_db=-30.0,
+                      on_fraction=0.6)
+    out = e.observe(image, [])            # the image happens to be reported first
+    out += e.observe(burst_of(frames), frames)
+    assert _finish(e, out) == []

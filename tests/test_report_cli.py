@@ -111,3 +111,14 @@ def test_report_runs_the_scan_pipeline(run_cli, scene, tmp_path):
     table = page.id_text("packet-table")
     assert all(p["code"] in table for p in packets if p.get("code"))
     assert {a["kind"] for a in alerts} <= set(page.id_text("alerts").split())
+
+
+def test_min_severity_leaves_lower_alerts_out(run_cli, scene, records_file, tmp_path):
+    out = tmp_path / "high.html"
+    code, _, err = run_cli(*_args(scene, out, "--records", records_file, "--min-severity",
+                                  "high", "--quiet"))
+    assert code == 0, err
+    page = Page(out.read_text(encoding="utf-8"))
+    arts = page.find("article", class_="alert")
+    assert len(arts) == 1 and "replay" in page.id_text("alert-1")
+    assert "--min-severity high" in page.id_text("alert-1")  # in the reproducing command

@@ -77,6 +77,23 @@ class JammingConfig:
     unknown_min_bit_fraction: float = 0.1
     #: decoded packets explain a burst if they cover at least this fraction of its duration.
     explained_fraction: float = 0.25
+    #: a burst nothing decoded still counts as data (a sensor, a doorbell, a fob the front end
+    #: missed) when its RF features show a line code: a base unit Te in this range (µs) ...
+    data_te_us: tuple = (100.0, 2500.0)
+    #: ... run widths within this fraction of Te of their multiples (jammers, noise and
+    #: square-wave pulsing give Te < 40 µs or > 5 ms, or ragged runs) ...
+    data_max_jitter: float = 0.04
+    #: ... and an OOK carrier-on fraction in this range (continuous energy is ≈ 1). A burst
+    #: with more than ``clipped_fraction`` of its samples at full scale is judged without the
+    #: run-width test (clipping blurs edges).
+    data_on_fraction: tuple = (0.1, 0.8)
+    clipped_fraction: float = 0.001
+    #: an unexplained burst inside the span of an explained one at least this much (dB)
+    #: stronger is its image or splatter, not a transmission of its own.
+    artifact_margin_db: float = 15.0
+    #: with a burst classifier loaded, an undecoded burst is jamming only if P(jammer) reaches
+    #: this.
+    jammer_probability: float = 0.5
     #: fob frames this far back (s) in the same capture give the fob channel and level for the
     #: offset and J/S evidence.
     fob_reference_s: float = 60.0
@@ -168,6 +185,12 @@ def _override(obj: Any, d: dict[str, Any], where: str) -> Any:
                 raise ValueError(f"{where}.{k}: expected a table of settings")
             changes[k] = _override(cur, v, f"{where}.{k}")
         else:
+            if isinstance(cur, tuple):
+                if not (isinstance(v, (list, tuple)) and len(v) == len(cur)
+                        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)):
+                    raise ValueError(f"{where}.{k}: expected {len(cur)} numbers, got {v!r}")
+                changes[k] = tuple(float(x) for x in v)
+                continue
             if isinstance(cur, bool) or not isinstance(v, (int, float)) or isinstance(v, bool):
                 raise ValueError(f"{where}.{k}: expected a number, got {v!r}")
             changes[k] = type(cur)(v)

@@ -20,7 +20,7 @@ from keyguard.features.vector import FEATURE_NAMES
 from keyguard.state import State
 
 #: bursts of one identity this close (s) belong to one press
-PRESS_GAP_S = 1.0
+PRESS_GAP_S = 0.5
 
 
 @dataclass

@@ -46,25 +46,48 @@ def packet_explains(pkt: Packet, cfg: JammingConfig) -> bool:
     return cfg.unknown_min_bit_fraction <= frac <= 1.0 - cfg.unknown_min_bit_fraction
 
 
-def burst_explained(obs: Observation, cfg: JammingConfig) -> bool:
-    """True when the burst's decoded packets explain its energy."""
-    good = [p for p in obs.packets if packet_explains(p, cfg)]
-    if not good:
+def looks_like_data(b: BurstInfo, cfg: JammingConfig) -> bool:
+    """The burst's RF features show a line code (a regular base unit, clean run widths, OOK
+    keying) even though nothing decoded it. A clipping receiver blurs the run widths of a
+    strong transmitter, so clipped bursts are judged on their base unit and keying alone."""
+    f = b.features
+    if f is None:
         return False
+    te, jit, on, clip = f["te_us"], f["timing_jitter_us"], f["on_fraction"], f["clip_fraction"]
+    if not (math.isfinite(te) and math.isfinite(on)):
+        return False
+    clean = (math.isfinite(jit) and jit <= cfg.data_max_jitter * te) or (
+        math.isfinite(clip) and clip > cfg.clipped_fraction)
+    return (cfg.data_te_us[0] <= te <= cfg.data_te_us[1] and clean
+            and cfg.data_on_fraction[0] <= on <= cfg.data_on_fraction[1])
+
+
+def burst_explained(obs: Observation, cfg: JammingConfig,
+                    classes: dict[str, float] | None = None) -> bool:
+    """True when the burst's energy is accounted for: decoded packets cover enough of it, or
+    its features look like data, or (with a model) the burst classifier says it is no jammer."""
     b = obs.burst
-    if b is None or b.duration_s <= 0:
+    good = [p for p in obs.packets if packet_explains(p, cfg)]
+    if good and (b is None or b.duration_s <= 0):
         return True
-    # union of packet spans inside the burst
-    spans = sorted((max(p.t, b.t), min(p.t_end, b.t_end)) for p in good)
-    covered, end = 0.0, b.t
-    for a, z in spans:
-        if z > end:
-            covered += z - max(a, end)
-            end = z
-    # explained when the frames fill a fair part of the burst, or leave too little energy
-    # unexplained to hold the channel on its own
-    return (covered >= cfg.explained_fraction * b.duration_s
-            or b.duration_s - covered < cfg.min_duration_s)
+    if b is None:
+        return False
+    if good:
+        # union of packet spans inside the burst
+        spans = sorted((max(p.t, b.t), min(p.t_end, b.t_end)) for p in good)
+        covered, end = 0.0, b.t
+        for a, z in spans:
+            if z > end:
+                covered += z - max(a, end)
+                end = z
+        # explained when the frames fill a fair part of the burst, or leave too little energy
+        # unexplained to hold the channel on its own
+        if (covered >= cfg.explained_fraction * b.duration_s
+                or b.duration_s - covered < cfg.min_duration_s):
+            return True
+    if classes is not None and "jammer" in classes:
+        return classes["jammer"] < cfg.jammer_probability
+    return looks_like_data(b, cfg)
 
 
 @dataclass
@@ -127,6 +150,7 @@ class JammingDetector(Detector):
         self._episodes: list[_Episode] = []   # open: bursts may still join
         self._done: list[_Episode] = []       # closed, qualified, waiting for their group
         self._fobs: deque[_FobHeard] = deque()
+        self._explained: deque = deque()       # (abs_t, abs_end, level dB, handle) of data bursts
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         cfg = ctx.config.jamming
@@ -137,9 +161,17 @@ class JammingDetector(Detector):
         while self._fobs and ctx.now - self._fobs[0].abs_t > 2 * cfg.fob_reference_s:
             self._fobs.popleft()
         b = obs.burst
-        if b is None or burst_explained(obs, cfg):
+        if b is None:
             return []
-        a = cap.abs_t(b.t)
+        a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        if burst_explained(obs, cfg, self._classes(b, ctx)):
+            if b.rssi_db is not None:
+                self._explained.append((a, z, b.rssi_db, ctx.handle))
+            while self._explained and ctx.now - self._explained[0][1] > 10.0:
+                self._explained.popleft()
+            return []
+        if self._artifact(b, a, z, ctx.handle, cfg):
+            return []
         ep = None
         for e in self._episodes:
             if e.handle != ctx.handle or a - e.abs_end > cfg.merge_gap_s:
@@ -162,6 +194,32 @@ class JammingDetector(Detector):
             ep.span.freq_hz, ep.span.bandwidth_hz = ep.freq_hz, self._bw(ep)
             ep.span.level_db = ep.level()
         return []
+
+    def _artifact(self, b: BurstInfo, a: float, z: float, handle: int,
+                  cfg: JammingConfig) -> bool:
+        """An image, harmonic or splatter of a much stronger transmission that was explained:
+        it lies within that transmission's span (a clipping receiver makes such copies)."""
+        if b.rssi_db is None:
+            return False
+        return self._artifact_span(a, z, b.rssi_db, handle, cfg)
+
+    def _artifact_span(self, a: float, z: float, level: float, handle: int,
+                       cfg: JammingConfig) -> bool:
+        if z <= a:
+            return False
+        for a2, z2, lvl, h in self._explained:
+            if h == handle and lvl - level >= cfg.artifact_margin_db:
+                if max(0.0, min(z, z2) - max(a, a2)) >= 0.8 * (z - a):
+                    return True
+        return False
+
+    @staticmethod
+    def _classes(b: BurstInfo, ctx: DetectionContext) -> dict[str, float] | None:
+        model = ctx.models.get("burst")
+        if model is None or b.features is None:
+            return None
+        p = model.predict_proba(b.features.values[None, :])[0]
+        return {str(c): float(x) for c, x in zip(model.classes_, p)}
 
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
@@ -192,6 +250,9 @@ class JammingDetector(Detector):
                 continue
             e.span.closed = True
             lvl = e.level()
+            if lvl is not None and self._artifact_span(e.abs_t, e.abs_end, lvl, e.handle, cfg):
+                e.span.kind = "artifact"  # an image of an explained transmission seen later
+                continue
             under = [f.rssi_db for f in self._fobs if f.handle == e.handle and f.rssi_db is not None
                      and e.abs_t <= f.abs_t <= e.abs_end]
             if lvl is not None and under and max(under) - lvl >= cfg.relay_noise_margin_db:

@@ -46,7 +46,8 @@ class RelayDetector(Detector):
     kinds = ("relay",)
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
-        if press.identity is None or "old" in press.flags:
+        # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
+        if press.identity is None or press.fixed_code or "old" in press.flags:
             return []
         vec = press_fingerprint(press)
         rules: dict[str, float] = {}
@@ -76,8 +77,11 @@ class RelayDetector(Detector):
         for sp in ctx.jams.overlapping(press.abs_t, press.abs_end, kind=None):
             weaker = (sp.kind == "amplifier_noise" or (
                 plevel is not None and sp.level_db is not None and plevel - sp.level_db >= margin))
-            outlasts = sp.abs_end >= press.abs_end + 0.2 or not sp.closed
-            if weaker and sp.abs_t <= press.abs_t + 0.05 and outlasts:
+            # the noise must be seen to go on after the frames (the press is judged ≈ 1 s after
+            # its end, so a relay's noise that outlasts it is already on record)
+            outlasts = sp.abs_end >= press.abs_end + 0.2
+            wide = sp.bandwidth_hz is not None and sp.bandwidth_hz >= 100e3  # an amplifier's band
+            if weaker and wide and sp.abs_t <= press.abs_t + 0.05 and outlasts:
                 rules["noise_around"] = 1.0
                 facts["noise_span"] = sp.where()
                 facts["noise_level_db"] = sp.level_db

@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
+import scipy.fft
 from scipy import special
 
-from keyguard.dsp.channelize import TickSpectrum, channel_filter, channel_decimation, extract_channel, fft_size_for
+from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
 from keyguard.dsp.demod import carrier_activity, fine_carrier, moving_average, spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
@@ -99,6 +100,9 @@ class Burst:
     truncated_start: bool = False
     truncated_end: bool = False
     fsk_lobes_hz: tuple[float, float] | None = None
+    #: carrier-on flag per ``iq`` sample as the detector measured it (spares the demodulator
+    #: a second measurement); None when unknown
+    on_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def t(self) -> float:
@@ -188,10 +192,9 @@ class _Region:
         return k, float(ex[k])
 
 
-def _summary(r: _Region, bin_freq: np.ndarray, bin_hz: float) -> tuple:
-    """(start, last, tick set, peak excess power, peak frequency Hz, core width Hz) of a region."""
-    k, p = r.peak()
-    return r.start, r.last, set(r.ticks), p, float(bin_freq[k]), (r.hi - r.lo + 3) * bin_hz
+def _summary(r: _Region) -> tuple:
+    """(start, last, tick set, peak excess power, core's first and last bin) of a region."""
+    return r.start, r.last, set(r.ticks), r.peak()[1], r.lo, r.hi
 
 
 class BurstDetector:
@@ -470,7 +473,7 @@ class BurstDetector:
         for g in groups:
             shadow = self._shadowed(g)
             for r in g:
-                self._recent.append(_summary(r, self._bin_freq, self.bin_hz))
+                self._recent.append(_summary(r))
             if shadow:
                 self.stats["ghosts"] += 1
                 continue
@@ -495,20 +498,22 @@ class BurstDetector:
         start, last = min(r.start for r in group), max(r.last for r in group)
         k, power = max((r.peak() for r in group), key=lambda kp: kp[1])
         members = {id(r) for r in group}
-        others = [_summary(r, self._bin_freq, self.bin_hz) for r in self._open + self._closed
+        others = [_summary(r) for r in self._open + self._closed
                   if id(r) not in members and r.ticks] + self._recent
-        raw = None
-        for s_start, s_last, s_ticks, s_power, s_freq, s_bw in others:
+        power_frames = None
+        for s_start, s_last, s_ticks, s_power, s_lo, s_hi in others:
             if s_power < power * 10 ** (self.ghost_db / 10) or s_last < start or s_start > last:
                 continue
             inside = len(ticks & s_ticks) / len(ticks)
             if inside < 0.5:
                 continue
-            if raw is None:
+            if power_frames is None:
                 a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
                 b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
-                raw = self._history(a, b)
-            env_s = self._envelope(raw, a, s_freq, s_bw)
+                power_frames = self._frame_power(self._history(a, b))
+                if power_frames.shape[0] < 4:
+                    return False
+            env_s = power_frames[:, s_lo:s_hi + 1].sum(axis=1)
             mean_s = env_s.mean()
             if mean_s <= 0 or env_s.std() < 0.3 * mean_s:
                 continue  # a steady carrier: no keying splatter, whatever is beside it is real
@@ -516,17 +521,18 @@ class BurstDetector:
                 return True
             if inside < 0.75:
                 continue
-            env_w = self._envelope(raw, a, float(self._bin_freq[k]), s_bw)  # same rate as env_s
+            env_w = power_frames[:, max(0, k - 1):k + 2].sum(axis=1)
             if env_w.std() > 0 and np.corrcoef(env_w, env_s)[0, 1] >= 0.4:
                 return True
         return False
 
-    def _envelope(self, raw: np.ndarray, first: int, freq: float, bw: float) -> np.ndarray:
-        """Power envelope (0.1 ms smoothing) of a channel at ``freq`` (Hz) ``bw`` wide."""
-        bw = float(np.clip(bw, self.min_channel_bw_hz, self.max_channel_bw_hz))
-        y, rate, _ = extract_channel(raw, self.sample_rate, first, freq, bw)
-        p = y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
-        return moving_average(p, max(1, int(round(1e-4 * rate))))
+    def _frame_power(self, raw: np.ndarray) -> np.ndarray:
+        """Hann-windowed power spectrum of every FFT frame of ``raw`` (frames × bins, centred)."""
+        n = self.spectrum.n_fft
+        m = raw.size // n
+        frames = raw[: m * n].reshape(m, n) * np.hanning(n + 1)[:-1].astype(np.float32)
+        spec = np.fft.fftshift(scipy.fft.fft(frames, axis=1, workers=1), axes=1)
+        return spec.real ** 2 + spec.imag ** 2
 
     def _group(self, ready: list[_Region]) -> tuple[list[list[_Region]], set[int]]:
         """Group coincident regions: FSK lobes merge, images and splatter are dropped.
@@ -590,13 +596,12 @@ class BurstDetector:
         a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
         b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
         raw = self._history(a, b)
-        y, rate, step = extract_channel(raw, self.sample_rate, a, centre, bw)
+        y, rate, step = extract_channel(raw, self.sample_rate, centre, bw)
         # noise: the floor around the channel, through the channel filter's noise bandwidth
         floor = base.floor / max(len(base.ticks), 1)
         in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
         per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else float(np.median(floor))
-        taps = channel_filter(self.sample_rate, bw, step)
-        noise_ch = per_bin * self.n_bins * float(np.sum(taps.astype(np.float64) ** 2))
+        noise_ch = per_bin * self.n_bins * channel_noise_bandwidth(bw) / self.sample_rate
         band_noise = float(np.median(floor)) * self.n_bins
         act = carrier_activity(y, rate, noise_ch)
         if act is None:
@@ -675,7 +680,8 @@ class BurstDetector:
             channel_snr_db=rssi - 10 * math.log10(noise_ch),
             noise_db=10 * math.log10(band_noise), channel_noise_db=10 * math.log10(noise_ch),
             bandwidth_hz=float(bandwidth), duty_cycle=duty,
-            iq=np.ascontiguousarray(y[s0:s1]), iq_rate=rate, iq_start=a + s0 * step, iq_step=step,
+            iq=np.ascontiguousarray(y[s0:s1]), on_mask=act.mask[s0:s1].copy(), iq_rate=rate,
+            iq_start=a + s0 * step, iq_step=step,
             channel_bw_hz=bw,
             continuous=duration >= self.continuous_s and duty >= self.continuous_duty,
             truncated_start=trunc_start, truncated_end=trunc_end,

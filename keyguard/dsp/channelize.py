@@ -9,8 +9,8 @@ Two halves of one job:
   FFT, an in-place square and a strided sum. The Hann window keeps a strong carrier's leakage
   below the noise 5 bins (≈ 20 kHz) away, so a fob 50 kHz from a +30 dB jammer stays visible.
 * :func:`extract_channel` shifts one burst's carrier to 0 Hz, low-pass filters it to the channel
-  bandwidth and decimates it (polyphase FIR, ``scipy.signal.upfirdn``), only where the detector
-  found energy.
+  bandwidth and decimates it (in the frequency domain: one FFT, a few bins, one short inverse
+  FFT), only where the detector found energy.
 
 Power units: a tick value is the mean over its frames of ``|FFT(x·w)|² / (N·Σw²)``, so summed over
 all bins it is the mean power of the samples (full scale 1.0 = 0 dBFS); white noise of total
@@ -23,7 +23,6 @@ import math
 
 import numpy as np
 import scipy.fft
-from scipy import signal
 
 
 def fft_size_for(sample_rate: float, bin_hz: float) -> int:
@@ -98,52 +97,45 @@ def channel_decimation(sample_rate: float, bandwidth_hz: float, rate_factor: flo
     return max(1, int(sample_rate // (rate_factor * bandwidth_hz)))
 
 
-_FILTERS: dict[tuple, np.ndarray] = {}
+def channel_response(freq_hz: np.ndarray, bandwidth_hz: float) -> np.ndarray:
+    """The channel filter's gain at ``freq_hz`` (Hz from the channel centre).
 
-
-def channel_filter(sample_rate: float, bandwidth_hz: float, decimation: int) -> np.ndarray:
-    """Low-pass FIR taps (float32, unit DC gain) for a channel of ``bandwidth_hz`` (two-sided, Hz).
-
-    Kaiser window, ≈ 60 dB stop band, transition from bandwidth/2 to 0.75·bandwidth, so a carrier
-    outside the channel is suppressed before decimation folds it anywhere. The length is
-    ``2·decimation·q + 1``: the group delay is then exactly ``q`` output samples.
+    Flat over ±bandwidth/2, a raised-cosine roll-off to zero at ±0.75·bandwidth, zero beyond:
+    a carrier farther than 0.75·bandwidth from the channel centre does not get in at all.
     """
-    key = (float(sample_rate), float(bandwidth_hz), int(decimation))
-    taps = _FILTERS.get(key)
-    if taps is None:
-        cutoff = 0.5 * bandwidth_hz
-        transition = 0.25 * bandwidth_hz
-        numtaps, beta = signal.kaiserord(60.0, transition / (0.5 * sample_rate))
-        q = max(1, math.ceil((numtaps - 1) / (2 * decimation)))
-        n = 2 * decimation * q + 1
-        nyq = 0.5 * sample_rate
-        taps = signal.firwin(n, min(cutoff + 0.5 * transition, 0.98 * nyq) / nyq,
-                             window=("kaiser", beta)).astype(np.float32)
-        if len(_FILTERS) > 64:
-            _FILTERS.clear()
-        _FILTERS[key] = taps
-    return taps
+    a = np.abs(freq_hz)
+    half, roll = 0.5 * bandwidth_hz, 0.25 * bandwidth_hz
+    g = 0.5 * (1.0 + np.cos(np.pi * np.clip((a - half) / roll, 0.0, 1.0)))
+    return np.where(a <= half, 1.0, g)
 
 
-def extract_channel(samples: np.ndarray, sample_rate: float, first_index: int, offset_hz: float,
+def channel_noise_bandwidth(bandwidth_hz: float) -> float:
+    """Noise bandwidth (Hz) of :func:`channel_response`: ∫|H(f)|² df = 1.1875 × bandwidth."""
+    return bandwidth_hz * (1.0 + 2.0 * 0.25 * 0.375)
+
+
+def extract_channel(samples: np.ndarray, sample_rate: float, offset_hz: float,
                     bandwidth_hz: float, rate_factor: float = 2.5) -> tuple[np.ndarray, float, int]:
     """Shift a carrier at ``offset_hz`` to 0 Hz, filter to ``bandwidth_hz`` and decimate.
 
-    samples: complex64 wideband samples whose first one is capture sample ``first_index`` (the
-    mixer phase is taken from the absolute index, so pieces of one stream line up).
-    Returns (channel samples complex64, channel rate Hz, decimation). Output sample k lines up
-    with input sample ``k·decimation`` (the filter delay is removed).
+    Done in the frequency domain: one FFT of the segment, the channel's bins weighted by
+    :func:`channel_response` around the carrier, one short inverse FFT at the decimated rate.
+    That is cheaper than a long FIR at high decimation and needs no mixer. The filter is
+    circular, so the first and last ~0.1 ms see the other end of the segment: callers keep a
+    margin of several ms around a burst.
+
+    Returns (channel samples complex64, channel rate Hz, decimation D); output sample k lines
+    up with input sample k·D. The carrier is shifted by a whole number of FFT bins, within
+    half a bin (< 1 Hz for a segment over a few ms) of ``offset_hz``.
     """
     d = channel_decimation(sample_rate, bandwidth_hz, rate_factor)
-    taps = channel_filter(sample_rate, bandwidth_hz, d)
     n = samples.size
-    # phase in cycles, reduced modulo 1 in float64 so a capture hours long keeps full precision
-    step = offset_hz / sample_rate
-    start_cycles = (step * first_index) % 1.0
-    cycles = (start_cycles + step * np.arange(n, dtype=np.float64)) % 1.0
-    mixed = samples * np.exp(-2j * np.pi * cycles).astype(np.complex64)
-    q = (taps.size - 1) // (2 * d)
-    y = signal.upfirdn(taps, mixed, up=1, down=d)
-    out_n = -(-n // d)
-    y = y[q:q + out_n]
-    return y.astype(np.complex64, copy=False), sample_rate / d, d
+    m = scipy.fft.next_fast_len(-(-n // d))
+    nfft = m * d
+    spec = scipy.fft.fft(samples, nfft, workers=1)
+    shift = int(round(offset_hz * nfft / sample_rate))
+    j = np.fft.fftfreq(m, 1.0 / m).astype(np.int64)   # output bins: 0..m/2-1, -m/2..-1
+    sel = spec[(shift + j) % nfft]
+    sel *= channel_response(j * (sample_rate / nfft), bandwidth_hz).astype(np.float32)
+    y = scipy.fft.ifft(sel, workers=1) * np.float32(m / nfft)
+    return y[: -(-n // d)].astype(np.complex64, copy=False), sample_rate / d, d

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import signal
+import scipy.fft
 
 from keyguard.pulse_train import PulseTrain
 
@@ -55,16 +55,34 @@ SECOND_PASS_DB = 20.0
 # primitives
 def moving_average(x: np.ndarray, length: int) -> np.ndarray:
     """Centred moving average of ``length`` samples (shorter windows at the ends)."""
-    n = x.size
-    if length <= 1 or n == 0:
-        return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
-    c = np.empty(n + 1, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
-    c[0] = 0
-    np.cumsum(x, out=c[1:])
-    i = np.arange(n)
-    lo = np.clip(i - length // 2, 0, n)
-    hi = np.clip(i - length // 2 + length, 0, n)
-    return (c[hi] - c[lo]) / (hi - lo)
+    return Integrator(x).average(length)
+
+
+class Integrator:
+    """Centred moving averages of one signal for any number of lengths (one cumulative sum)."""
+
+    def __init__(self, x: np.ndarray):
+        self.complex = np.iscomplexobj(x)
+        self.n = x.size
+        self.x = x
+        self._c = None
+
+    def average(self, length: int, idx: np.ndarray | None = None) -> np.ndarray:
+        """The average over ``length`` samples centred on every sample (or on ``idx``)."""
+        n = self.n
+        if length <= 1 or n == 0:
+            x = self.x if idx is None else self.x[idx]
+            return x.astype(np.complex128 if self.complex else np.float64)
+        if self._c is None:
+            c = np.empty(n + 1, dtype=np.complex128 if self.complex else np.float64)
+            c[0] = 0
+            np.cumsum(self.x, out=c[1:])
+            self._c = c
+        h = length // 2
+        i = np.arange(n) if idx is None else idx
+        lo = np.clip(i - h, 0, n)
+        hi = np.clip(i - h + length, 0, n)
+        return (self._c[hi] - self._c[lo]) / (hi - lo)
 
 
 @dataclass
@@ -82,14 +100,15 @@ class Split:
         return 0.5 * (self.low + self.high)
 
 
-def otsu_split(a: np.ndarray, bins: int = 256) -> Split:
+def otsu_split(a: np.ndarray, bins: int = 128) -> Split:
     """Otsu's two-class split of ``a`` from a histogram (O(n))."""
     lo, hi = float(np.min(a)), float(np.max(a))
     if not hi > lo:
         return Split(lo, 0.0, lo, hi, 0.0)
-    h, edges = np.histogram(a, bins=bins, range=(lo, hi))
-    h = h.astype(np.float64)
-    c = 0.5 * (edges[:-1] + edges[1:])
+    width = (hi - lo) / bins
+    q = np.minimum(((a - lo) * (1.0 / width)).astype(np.int64), bins - 1)
+    h = np.bincount(q, minlength=bins).astype(np.float64)
+    c = lo + (np.arange(bins) + 0.5) * width
     w0 = np.cumsum(h)
     total = w0[-1]
     s0 = np.cumsum(h * c)
@@ -100,10 +119,11 @@ def otsu_split(a: np.ndarray, bins: int = 256) -> Split:
         between = w0 * w1 * (m0 - m1) ** 2
     between[~np.isfinite(between)] = -1.0
     k = int(np.argmax(between[:-1]))
-    var = float(np.var(a))
+    mean = s0[-1] / total
+    var = float(np.sum(h * (c - mean) ** 2) / total)
     eta = float(between[k] / (total * total) / var) if var > 0 else 0.0
     low_std = math.sqrt(max(float(np.sum(h[:k + 1] * (c[:k + 1] - m0[k]) ** 2) / w0[k]), 0.0))
-    return Split(float(edges[k + 1]), eta, float(m0[k]), float(m1[k]), low_std)
+    return Split(lo + (k + 1) * width, eta, float(m0[k]), float(m1[k]), low_std)
 
 
 def smoothing_lengths(rate: float, n: int, max_s: float = MAX_SMOOTHING_S) -> np.ndarray:
@@ -186,19 +206,36 @@ def run_margins(edges: np.ndarray, a: np.ndarray, levels: np.ndarray, split: Spl
     return np.clip(m * sign / half, -1.0, 2.0)
 
 
-def best_smoothing(make: "callable", lengths: np.ndarray, mask: np.ndarray | None = None) -> tuple[int, np.ndarray, Split]:
+def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
+                   mask: np.ndarray | None = None) -> tuple[int, np.ndarray, Split]:
     """The integration length whose output splits best into two clusters (max η).
 
-    make(L) returns the detector output for length L; ``mask`` restricts the statistics to the
-    samples that matter (e.g. carrier-on samples for FSK).
+    make(L, idx) returns the detector output for length L at sample indices ``idx`` (all
+    samples when idx is None); ``mask`` restricts the statistics to the samples that matter
+    (e.g. carrier-on samples for FSK). The search looks at every other length on ≤ 8k
+    samples, then at the neighbours of the best, and returns the full output of the winner.
     """
-    best = None
-    for length in lengths:
-        out = make(int(length))
-        sp = otsu_split(out if mask is None else out[mask])
-        if best is None or sp.eta > best[2].eta:
-            best = (int(length), out, sp)
-    return best
+    idx = np.flatnonzero(mask) if mask is not None else np.arange(n)
+    idx = idx[:: max(1, idx.size // 8192)]
+    scores: dict[int, Split] = {}
+
+    def score(i: int) -> float:
+        if i not in scores:
+            scores[i] = otsu_split(make(int(lengths[i]), idx))
+        return scores[i].eta
+
+    coarse = list(range(0, lengths.size, 2))
+    if coarse[-1] != lengths.size - 1:
+        coarse.append(lengths.size - 1)
+    best = max(coarse, key=score)
+    for i in (best - 1, best + 1):
+        if 0 <= i < lengths.size:
+            score(i)
+    best = max(scores, key=lambda i: scores[i].eta)
+    length = int(lengths[best])
+    out = make(length, None)
+    sel = out if mask is None else out[mask]
+    return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
 
 
 # ------------------------------------------------------------------------------------------
@@ -229,7 +266,8 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     p = (y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2)
     lengths = smoothing_lengths(rate, y.size)
     lengths = lengths[lengths >= 2] if (lengths >= 2).any() else lengths
-    length, env, sp = best_smoothing(lambda n: np.sqrt(moving_average(p, n)), lengths)
+    integ = Integrator(p)
+    length, env, sp = best_smoothing(lambda m, i: np.sqrt(integ.average(m, i)), lengths, y.size)
     if sp.high <= sp.low:
         return None
     noise_amp = math.sqrt(max(noise_power, 1e-30))
@@ -243,16 +281,6 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     lv = hysteresis_levels(env, sp.mid - h, sp.mid + h)
     edges, levels = edges_from_levels(lv, env, sp.mid)
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
-    if min_off_s > 0:
-        d = np.diff(edges)
-        short_off = (levels == 0) & (d < min_off_s * rate)
-        short_off[0] = short_off[-1] = False
-        if short_off.any():
-            lv2 = levels.copy()
-            lv2[short_off] = 1
-            keep = np.concatenate([[True], lv2[1:] != lv2[:-1]])
-            edges = np.concatenate([edges[:-1][keep], edges[-1:]])
-            levels = lv2[keep]
     mask = _mask_from_runs(edges, levels, y.size)
     if not mask.any():
         return None
@@ -260,7 +288,36 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     if on_power < noise_power * 10 ** (min_excess_db / 10):
         return None
     contrast = 20 * math.log10((sp.high - sp.low) / sp.low_std) if sp.low_std > 0 else 99.0
-    return Activity(edges, levels, mask, on_power, length, sp.eta, contrast)
+    act = Activity(edges, levels, mask, on_power, length, sp.eta, contrast)
+    return bridge_gaps(act, min_off_s * rate) if min_off_s > 0 else act
+
+
+def activity_from_mask(mask: np.ndarray, y: np.ndarray) -> Activity | None:
+    """An :class:`Activity` from a known carrier-on mask (as measured by the burst detector)."""
+    if mask.size != y.size or not mask.any():
+        return None
+    change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    edges = np.concatenate([[0.0], change.astype(np.float64), [float(mask.size)]])
+    levels = np.concatenate([[mask[0]], mask[change]]).astype(np.int8)
+    on = y[mask]
+    on_power = float(np.mean(on.real.astype(np.float64) ** 2 + on.imag.astype(np.float64) ** 2))
+    return Activity(edges, levels, mask, on_power, 1, 1.0, 99.0)
+
+
+def bridge_gaps(act: Activity, min_off: float) -> Activity:
+    """The same activity with inner off runs shorter than ``min_off`` samples turned on."""
+    d = np.diff(act.edges)
+    short = (act.levels == 0) & (d < min_off)
+    short[0] = short[-1] = False
+    if not short.any():
+        return act
+    lv = act.levels.copy()
+    lv[short] = 1
+    keep = np.concatenate([[True], lv[1:] != lv[:-1]])
+    edges = np.concatenate([act.edges[:-1][keep], act.edges[-1:]])
+    levels = lv[keep]
+    mask = _mask_from_runs(edges, levels, act.mask.size)
+    return Activity(edges, levels, mask, act.on_power, act.smoothing, act.eta, act.contrast_db)
 
 
 def _mask_from_runs(edges: np.ndarray, levels: np.ndarray, n: int) -> np.ndarray:
@@ -296,6 +353,19 @@ def _interp_peak(psd_db: np.ndarray, k: int) -> float:
     return 0.0
 
 
+def _welch(x: np.ndarray, rate: float, nper: int) -> tuple[np.ndarray, np.ndarray]:
+    """Averaged Hann-windowed periodogram (non-overlapping segments), centred frequencies."""
+    m = x.size // nper
+    if m == 0:
+        seg = np.zeros((1, nper), dtype=np.complex64)
+        seg[0, :x.size] = x
+    else:
+        seg = x[: m * nper].reshape(m, nper)
+    spec = scipy.fft.fft(seg * np.hanning(nper + 1)[:-1].astype(np.float32), axis=1, workers=1)
+    p = np.fft.fftshift((spec.real ** 2 + spec.imag ** 2).mean(axis=0))
+    return np.fft.fftshift(np.fft.fftfreq(nper, 1.0 / rate)), p
+
+
 def spectral_lobes(y_on: np.ndarray, rate: float, resolution_hz: float = 1000.0,
                    min_sep_hz: float = 4000.0, max_second_db: float = 10.0) -> Tones:
     """Strongest lobe of the power spectrum and a second one if the signal has two.
@@ -304,10 +374,7 @@ def spectral_lobes(y_on: np.ndarray, rate: float, resolution_hz: float = 1000.0,
     the first, and the spectrum dips at least 3 dB below it somewhere in between.
     """
     nper = int(2 ** max(4, round(math.log2(max(rate / resolution_hz, 16)))))
-    nper = min(nper, max(16, y_on.size))
-    f, p = signal.welch(y_on, fs=rate, nperseg=nper, return_onesided=False, detrend=False,
-                        window="hann")
-    f, p = np.fft.fftshift(f), np.fft.fftshift(p)
+    f, p = _welch(y_on, rate, nper)
     pdb = 10 * np.log10(p + 1e-30)
     df = f[1] - f[0]
     k1 = int(np.argmax(pdb))
@@ -330,8 +397,8 @@ def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     x = np.where(mask, y, 0)
     first, last = np.argmax(mask), mask.size - np.argmax(mask[::-1])
     x = x[first:last]
-    nfft = int(min(1 << 20, 2 ** math.ceil(math.log2(max(4 * x.size, 64)))))
-    spec = np.fft.fft(x, nfft)
+    nfft = scipy.fft.next_fast_len(max(4 * x.size, 64))
+    spec = scipy.fft.fft(x, nfft, workers=1)
     pw = spec.real ** 2 + spec.imag ** 2
     k = int(np.argmax(pw))
     frac = _interp_peak(10 * np.log10(pw + 1e-30), k)
@@ -354,7 +421,7 @@ class Decision:
 
 
 def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decision | None:
-    length, out, sp = best_smoothing(make, lengths, mask)
+    length, out, sp = best_smoothing(make, lengths, n, mask)
     if not sp.high > sp.low:
         return None
     h = HYSTERESIS * (sp.high - sp.low)
@@ -565,16 +632,19 @@ def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: flo
     return e, lv[keep], mg[keep]
 
 
-def demodulate_ook(y: np.ndarray, rate: float, activity: Activity) -> tuple[Decision | None, float]:
+def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
+                   carrier_hz: float | None = None) -> tuple[Decision | None, float]:
     """OOK: remove the carrier offset, integrate coherently, slice, then refine every edge.
 
+    carrier_hz: the carrier (Hz from the channel centre) when already measured.
     Returns (decision, carrier offset Hz from the channel centre).
     """
-    f = fine_carrier(y, activity.mask, rate)
+    f = fine_carrier(y, activity.mask, rate) if carrier_hz is None else float(carrier_hz)
     n = np.arange(y.size)
     z = y * np.exp(-2j * np.pi * f / rate * n)
     lengths = smoothing_lengths(rate, y.size)
-    make = lambda m: np.abs(moving_average(z, m))  # noqa: E731
+    integ = Integrator(z)
+    make = lambda m, i: np.abs(integ.average(m, i))  # noqa: E731
     dec = _decide(make, lengths, None, y.size)
     if dec is not None and dec.decision_snr_db < SECOND_PASS_DB and dec.levels.size > 4:
         # Weak burst: η picked the best trade-off between noise and smearing, but glitches
@@ -612,7 +682,8 @@ def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: floa
     lengths = smoothing_lengths(rate, y.size)
     # an integration longer than a tone period's beat with the other tone is needed to null it;
     # all lengths still compete on η
-    return _decide(lambda m: np.abs(moving_average(zm, m)) - np.abs(moving_average(zs, m)),
+    im, is_ = Integrator(zm), Integrator(zs)
+    return _decide(lambda m, i: np.abs(im.average(m, i)) - np.abs(is_.average(m, i)),
                    lengths, activity.mask, y.size)
 
 
@@ -662,7 +733,10 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     """
     y, rate = burst.iq, burst.iq_rate
     noise = 10 ** (burst.channel_noise_db / 10)
-    act = carrier_activity(y, rate, noise)
+    mask = getattr(burst, "on_mask", None)
+    act = activity_from_mask(mask, y) if mask is not None else None
+    if act is None:
+        act = carrier_activity(y, rate, noise)
     if act is None:
         return []
     tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
@@ -685,7 +759,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
         else:  # forced FSK on a one-lobe burst: split the spectrum's centroid ± nothing to gain
             f_space, f_mark = tones.peak_hz - fsk_min_sep_hz / 2, tones.peak_hz + fsk_min_sep_hz / 2
         # bridge carrier dips shorter than 1 ms: inside an FSK frame they are noise
-        act_f = carrier_activity(y, rate, noise, min_off_s=1e-3, min_excess_db=0.0) or act
+        act_f = bridge_gaps(act, 1e-3 * rate)
         dec = demodulate_fsk(y, rate, act_f, f_space, f_mark)
         if dec is None:
             return []
@@ -704,7 +778,9 @@ def demodulate(burst: "Burst", modulation: str | None = None,
             if pt is not None:
                 out.append(pt)
         return out
-    dec, f = demodulate_ook(y, rate, act)
+    # the detector measured the carrier of the same samples; a forced OOK measures its own
+    known = None if modulation else burst.offset_hz - burst.channel_offset_hz
+    dec, f = demodulate_ook(y, rate, act, known)
     if dec is None:
         return []
     offset = burst.channel_offset_hz + f

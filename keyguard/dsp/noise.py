@@ -22,26 +22,28 @@ against a floor computed from more than one chunk.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 from scipy import special
 
 
-def expected_min_gamma_mean(shape: float, m: int) -> float:
-    """E[min of m iid Gamma(shape)/shape variables] (the bias of a minimum-statistics floor).
+@functools.lru_cache(maxsize=16)
+def min_gamma_mean_table(shape: float, m_max: int) -> np.ndarray:
+    """E[min of m iid Gamma(shape)/shape variables] for m = 0..m_max (index 0 and 1 give 1).
 
-    shape: degrees of freedom of one mean (number of exponential power values summed);
-    m: number of means the minimum is taken over. Returns a factor < 1 (exactly 1 for m = 1).
+    The bias of a minimum-statistics floor: shape is the number of exponential power values
+    summed into one mean, m the number of means the minimum is taken over.
     """
-    if m <= 1:
-        return 1.0
     # E[min] = ∫ P(X > x)^m dx for x ≥ 0, X = Gamma(shape)/shape; the integrand is negligible
-    # beyond a few standard deviations above the mean.
+    # beyond a dozen standard deviations above the mean.
     hi = 1.0 + 12.0 / math.sqrt(shape)
-    x = np.linspace(0.0, hi, 4001)
-    sf = special.gammaincc(shape, x * shape)
-    return float(np.trapezoid(sf ** m, x))
+    x = np.linspace(0.0, hi, 2001)
+    log_sf = np.log(np.maximum(special.gammaincc(shape, x * shape), 1e-300))
+    m = np.arange(1, m_max + 1)[:, None]
+    table = np.trapezoid(np.exp(m * log_sf[None, :]), x, axis=1)
+    return np.concatenate([[1.0], table / table[0]])
 
 
 class NoiseFloor:
@@ -62,8 +64,7 @@ class NoiseFloor:
         self.warmup_chunks = int(min(warmup_chunks, window_chunks))
         shape = float(dof * chunk_ticks)
         #: bias[m] = expected minimum of m noise-only chunk means (m = 1..window)
-        self._bias = np.array([1.0] + [expected_min_gamma_mean(shape, m)
-                                       for m in range(1, self.window_chunks + 1)])
+        self._bias = min_gamma_mean_table(shape, self.window_chunks)
         self._means = np.zeros((self.window_chunks, self.n_bins), dtype=np.float64)
         self._count = 0          # chunks pushed so far
         self._next_floor = 0     # next chunk index whose floor has not been handed out

@@ -1,0 +1,208 @@
+"""IQ front-end throughput: keyguard's burst detection + demodulation against ``rtl_433 -r``.
+
+Generates a long, realistic capture per sample rate (mostly receiver noise; KeeLoq presses,
+an EV1527 remote, an FSK fob, a weather sensor and a two-second jammer at their usual rates
+and offsets), writes it as cu8 into a temporary directory with rtl_433's naming
+(``bench_433.92M_1024k.cu8``), then alternates runs of
+
+* keyguard: ``keyguard.io.open_capture`` + ``keyguard.dsp.iter_pulse_trains`` (every pulse
+  train demodulated; decoding is not part of the front end), in a child process pinned to
+  one core with single-threaded numeric libraries; the time is measured inside the child
+  (interpreter start-up excluded) and also as the child's whole wall time;
+* rtl_433: ``rtl_433 -r FILE`` with its default decoders (output to /dev/null), pinned to
+  the same core,
+
+and prints the medians as samples per second.
+
+Run: .venv/bin/python bench/frontend_throughput.py [--seconds 60] [--rates 250k,1024k]
+     [--runs 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from keyguard.protocols.encode import encode  # noqa: E402
+from keyguard.pulse_train import PulseTrain  # noqa: E402
+from keyguard.sim.render import render_pulse_train  # noqa: E402
+
+CENTER = 433.92e6
+NOISE_POWER = (5.0 / 127.5) ** 2 * 2  # ≈ 5 LSB rms per component: a typical RTL-SDR floor
+
+
+def _manchester(bits: np.ndarray, chip_us: float) -> PulseTrain:
+    chips = np.empty(2 * bits.size, dtype=np.int8)
+    chips[0::2], chips[1::2] = bits, 1 - bits
+    return PulseTrain(np.full(chips.size, chip_us), chips)
+
+
+def _events(seconds: float, rng: np.random.Generator) -> list[tuple[float, PulseTrain, dict]]:
+    """(start s, pulse train, render options) of every transmission in the capture."""
+    ev = []
+    keeloq = lambda s: encode("keeloq", {"serial": s, "button": 2,  # noqa: E731
+                                          "encrypted": int(rng.integers(0, 2**32))})
+    t = 1.0
+    while t < seconds - 1:  # a KeeLoq fob at 433.92 MHz, a press every ~8 s (3 frames)
+        for fr in keeloq(0x1A2B3C4):
+            ev.append((t + fr.t, fr, dict(freq_offset_hz=9e3, amplitude=0.35)))
+        t += rng.uniform(6, 10)
+    t = 2.5
+    while t < seconds - 1:  # a second fob at 433.88 MHz
+        for fr in keeloq(0x0C0FFEE):
+            ev.append((t + fr.t, fr, dict(freq_offset_hz=-40e3, amplitude=0.12)))
+        t += rng.uniform(10, 16)
+    t = 4.0
+    while t < seconds - 1:  # EV1527 doorbell/gate remote, 4 repeats
+        for fr in encode("ev1527", {"id": 0x5A5A5, "button": 3}):
+            ev.append((t + fr.t, fr, dict(freq_offset_hz=25e3, amplitude=0.2)))
+        t += rng.uniform(12, 20)
+    t = 6.0
+    while t < seconds - 1:  # an FSK fob (Manchester, 250 µs chips, ±40 kHz)
+        bits = rng.integers(0, 2, 180).astype(np.int8)
+        pt = _manchester(np.concatenate([np.ones(24, np.int8) * 1, bits]), 250.0)
+        pt = PulseTrain(pt.durations_us, pt.levels, modulation="FSK")
+        ev.append((t, pt, dict(freq_offset_hz=-15e3, amplitude=0.3, fsk_deviation_hz=40e3)))
+        t += rng.uniform(15, 25)
+    t = 3.0
+    while t < seconds - 1:  # a weather sensor at +90 kHz, PPM, every ~30 s (2 repeats)
+        bits = rng.integers(0, 2, 40)
+        d, lv = [], []
+        for b in bits:
+            d += [500.0, 2000.0 if b else 1000.0]
+            lv += [1, 0]
+        pt = PulseTrain(np.array(d[:-1]), np.array(lv[:-1], np.int8))
+        for rep in range(2):
+            ev.append((t + rep * 0.12, pt, dict(freq_offset_hz=90e3, amplitude=0.25)))
+        t += rng.uniform(25, 35)
+    if seconds > 20:  # one RollJam-style jammer burst, 2 s of carrier 70 kHz below the fob
+        jam = PulseTrain(np.array([2e6]), np.array([1], np.int8))
+        ev.append((seconds / 2, jam, dict(freq_offset_hz=-61e3, amplitude=0.5)))
+    return sorted(ev, key=lambda e: e[0])
+
+
+def generate(path: Path, rate: float, seconds: float, seed: int = 1) -> int:
+    """Write the capture as cu8; returns the number of transmissions in it."""
+    rng = np.random.default_rng(seed)
+    events = _events(seconds, rng)
+    rendered = []
+    for t0, pt, opts in events:
+        x = render_pulse_train(pt, rate, phase=float(rng.uniform(0, 2 * np.pi)), **opts)
+        rendered.append((int(t0 * rate), x))
+    n = int(seconds * rate)
+    chunk = int(rate)  # one second at a time: bounded memory whatever the length
+    sigma = np.sqrt(NOISE_POWER / 2)
+    with open(path, "wb") as f:
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            x = (rng.standard_normal(b - a, dtype=np.float32)
+                 + 1j * rng.standard_normal(b - a, dtype=np.float32)) * np.float32(sigma)
+            for s, sig in rendered:
+                lo, hi = max(a, s), min(b, s + sig.size)
+                if lo < hi:
+                    x[lo - a:hi - a] += sig[lo - s:hi - s]
+            iq = np.empty(2 * x.size, dtype=np.float32)
+            iq[0::2], iq[1::2] = x.real, x.imag
+            np.clip(np.round(iq * 127.5 + 127.5), 0, 255).astype(np.uint8).tofile(f)
+    return len(events)
+
+
+_CHILD = r"""
+import json, os, sys, time
+t0 = time.perf_counter()
+from keyguard.io import open_capture
+from keyguard.dsp import FrontEnd
+t1 = time.perf_counter()
+cap = open_capture(sys.argv[1])
+fe = FrontEnd()
+n = 0
+bursts = 0
+for pt in fe.pulse_trains(cap):
+    n += 1
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "process_s": t2 - t1, "trains": n,
+                  "samples": cap.num_samples}))
+"""
+
+
+def _pin() -> list[str]:
+    return ["taskset", "-c", "0"] if shutil.which("taskset") else []
+
+
+def run_keyguard(path: Path) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONPATH=str(REPO))
+    t = time.perf_counter()
+    out = subprocess.run(_pin() + [sys.executable, "-c", _CHILD, str(path)], env=env,
+                         capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["wall_s"] = wall
+    return res
+
+
+def run_rtl433(path: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run(_pin() + ["rtl_433", "-r", str(path), "-F", "json"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--rates", default="250k,1024k")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--keep", type=Path, default=None, help="write the captures here and keep them")
+    args = ap.parse_args()
+    if not shutil.which("rtl_433"):
+        sys.exit("rtl_433 is not installed")
+    tmp = args.keep or Path(tempfile.mkdtemp(prefix="kg_bench_"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    rows = []
+    try:
+        for tag in args.rates.split(","):
+            rate = float(tag.rstrip("kK")) * 1e3
+            path = tmp / f"bench_433.92M_{tag}.cu8"
+            if not path.exists():
+                t = time.perf_counter()
+                n_ev = generate(path, rate, args.seconds)
+                print(f"generated {path.name}: {args.seconds:.0f} s, {n_ev} transmissions "
+                      f"({time.perf_counter() - t:.1f} s)", file=sys.stderr)
+            kg, kg_wall, rt, trains = [], [], [], 0
+            for _ in range(args.runs):
+                r = run_keyguard(path)
+                kg.append(r["process_s"])
+                kg_wall.append(r["wall_s"])
+                trains = r["trains"]
+                n = r["samples"]
+                rt.append(run_rtl433(path))
+            rows.append((tag, n, statistics.median(kg), statistics.median(kg_wall),
+                         statistics.median(rt), trains))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{'rate':>6} {'samples':>11} {'keyguard Msps':>14} {'(whole process)':>16} "
+          f"{'rtl_433 Msps':>13} {'ratio':>6} {'trains':>7}")
+    for tag, n, kg, kg_wall, rt, trains in rows:
+        print(f"{tag:>6} {n:>11,} {n / kg / 1e6:>14.1f} {n / kg_wall / 1e6:>16.1f} "
+              f"{n / rt / 1e6:>13.1f} {rt / kg:>6.2f} {trains:>7}")
+    print("(medians of alternated runs, one core; ratio = rtl_433 time / keyguard time, "
+          "> 1 means keyguard is faster)")
+
+
+if __name__ == "__main__":
+    main()
