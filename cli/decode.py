@@ -6,9 +6,8 @@ import time
 
 import click
 
-from cli.info import HZ
+from cli.options import decode_options, input_options
 from keyguard.errors import InputError
-from keyguard.io.naming import FORMAT_WORDS
 
 
 def _short(s: str | None, n: int) -> str:
@@ -32,21 +31,9 @@ TABLE_HEADER = (f"{'t (s)':>10s}  {'protocol':14s} {'bits':>4s}  {'identity':26s
 @click.option("--format", "out_format", type=click.Choice(["table", "jsonl"]), default="table",
               show_default=True, help="A table for people, or the contract's JSON Lines "
               "(`capture`, `packet`..., then one `summary`).")
-@click.option("--protocol", "protocols", multiple=True, metavar="NAME",
-              help="Only try this profile (repeatable); `keyguard profile list` names them. "
-              "Unmatched frames are then not reported.")
-@click.option("--profiles", "profile_dirs", multiple=True, metavar="DIR",
-              type=click.Path(exists=True), help="Also load the .toml profiles in DIR (or one "
-              ".toml file); repeatable. A profile named like a shipped one replaces it.")
-@click.option("--keys", "keys_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False),
-              help="KeeLoq manufacturer keys (your own) to decrypt hops: counter, discriminator.")
 @click.option("--no-unknown", is_flag=True, help="Do not report frames that no profile matched.")
-@click.option("--input-format", "input_format", metavar="FMT",
-              type=click.Choice(sorted(FORMAT_WORDS), case_sensitive=False),
-              help="Force the input format (like rtl_433's FMT:path prefix).")
-@click.option("--sample-rate", type=HZ, help="Sample rate in Hz (250k, 2.4M...) of raw IQ files.")
-@click.option("--center-freq", type=HZ, help="Centre frequency in Hz (433.92M...).")
-@click.option("--start-time", metavar="ISO", help="UTC time of the first sample (ISO-8601).")
+@decode_options
+@input_options
 def decode(captures: tuple[str, ...], out_format: str, protocols: tuple[str, ...],
            profile_dirs: tuple[str, ...], keys_file: str | None, no_unknown: bool,
            input_format: str | None, sample_rate: float | None, center_freq: float | None,
