@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from keyguard.errors import SourceError
 from keyguard.events import Alert, Summary, severity_rank
 from keyguard.pipeline import Scanner
 
@@ -68,6 +69,7 @@ class Monitor:
         self._expected = None     # next sample index the detector expects
         self.sink_errors = 0
         self.interrupted = False
+        self.source_error: SourceError | None = None
 
     def stop(self) -> None:
         """Ask the run to end (safe from signal handlers and other threads)."""
@@ -86,22 +88,28 @@ class Monitor:
         with src:
             self.sinks.emit(src.capture_record())
             session = self._new_session()
-            for block in src.blocks():
-                if self._stop.is_set():
-                    break
-                if self.evidence is not None:
-                    self.evidence.push(block)
-                if self._expected is not None and block.start != self._expected:
-                    # lost samples: finish what the old detector holds, restart after the gap
-                    self._emit(session.drain())
-                    session = session.restarted(block.start)
-                self._expected = block.start + block.samples.size
-                self._emit(session.process(block))
-                self._noise_db = session.noise_db if session.noise_db is not None else self._noise_db
-                now = time.monotonic()
-                if self.on_status and now - last_status >= self.status_interval_s:
-                    self.on_status(self.status(now - started))
-                    last_status = now
+            try:
+                for block in src.blocks():
+                    if self._stop.is_set():
+                        break
+                    if self.evidence is not None:
+                        self.evidence.push(block)
+                    if self._expected is not None and block.start != self._expected:
+                        # lost samples: finish what the old detector holds, restart after them
+                        self._emit(session.drain())
+                        session = session.restarted(block.start)
+                    self._expected = block.start + block.samples.size
+                    self._emit(session.process(block))
+                    if session.noise_db is not None:
+                        self._noise_db = session.noise_db
+                    now = time.monotonic()
+                    if self.on_status and now - last_status >= self.status_interval_s:
+                        self.on_status(self.status(now - started))
+                        last_status = now
+            except SourceError as e:
+                # the source is gone for good: everything received so far is still decided,
+                # delivered and summarised before the error is raised
+                self.source_error = e
             self._emit(session.finish())
             if self.evidence is not None:
                 self.evidence.finish()
@@ -111,11 +119,14 @@ class Monitor:
                 "samples_received": st.samples_received, "samples_dropped": st.samples_dropped,
                 "gaps": st.gaps, "gap_s": round(st.gap_s, 6), "reconnects": st.reconnects,
                 "interrupted": self.interrupted,
+                "source_error": None if self.source_error is None else str(self.source_error),
             })
             self.sinks.emit(summary)
         if self.on_status:
             self.on_status(self.status(time.monotonic() - started))
         self.scanner.close()
+        if self.source_error is not None:
+            raise self.source_error
         return summary
 
     # ------------------------------------------------------------------------------------
