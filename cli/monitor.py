@@ -36,7 +36,8 @@ def monitor(device: str | None, rtl_tcp: str | None, replay: str | None, freq: f
             rate: float | None, gain: str, ppm: int, bias_tee: bool, realtime: bool,
             sinks: tuple[str, ...], evidence_dir: str | None, status_interval: float,
             protocols: tuple[str, ...], profile_dirs: tuple[str, ...], keys_file: str | None,
-            state_path: str | None, model_path: str | None, min_severity: str) -> int:
+            state_path: str | None, model_path: str | None, receiver: str | None,
+            min_severity: str) -> int:
     """Watch a live source (RTL-SDR, rtl_tcp or a replayed file) and raise alerts as they
     happen, with the same decoding and detection as `keyguard scan`.
 
@@ -59,7 +60,8 @@ def monitor(device: str | None, rtl_tcp: str | None, replay: str | None, freq: f
                              f"keyguard monitor: {line}", err=True))
     scanner = Scanner(ScanOptions(profile_dirs=profile_dirs, protocols=protocols,
                                   keys_file=keys_file, state_path=state_path,
-                                  model_path=model_path, learn_unknown=False))
+                                  model_path=model_path, receiver=receiver,
+                                  learn_unknown=False))
     floor = severity_rank(min_severity)
     sink_set = SinkSet([parse_sink(s) for s in (sinks or ("stdout:table",))])
     evidence = None

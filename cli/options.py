@@ -54,6 +54,9 @@ def detect_options(f: Callable) -> Callable:
                      type=click.Path(exists=True, dir_okay=False),
                      help="Burst classifier (.skops from `keyguard train`); default: the "
                      "model shipped with keyguard."),
+        click.option("--receiver", metavar="NAME", help="Name of the receiver (dongle) that "
+                     "made the captures, as given to `keyguard enroll --receiver`: carrier "
+                     "offsets are compared only between captures of one receiver."),
         click.option("--min-severity", type=click.Choice(SEVERITIES), default="info",
                      show_default=True, help="Report alerts at or above this severity; the "
                      "exit status is 1 when there is one."),

@@ -41,7 +41,8 @@ def report(captures: tuple[str, ...], output: str, out_format: str | None,
            records_file: str | None, title: str | None, case_ref: str | None,
            fixed_time: str | None, quiet: bool, protocols: tuple[str, ...],
            profile_dirs: tuple[str, ...], keys_file: str | None, state_path: str | None,
-           model_path: str | None, min_severity: str, input_format: str | None,
+           model_path: str | None, receiver: str | None, min_severity: str,
+           input_format: str | None,
            sample_rate: float | None, center_freq: float | None, start_time: str | None) -> int:
     """Write an evidence report on CAPTURE files: what was received, what keyguard concluded,
     and how to reproduce it.
@@ -100,7 +101,8 @@ def report(captures: tuple[str, ...], output: str, out_format: str | None,
     else:
         say(f"scanning {len(captures)} capture(s)")
         inputs, records = _scan(list(captures), profile_dirs, protocols, keys_file, state_path,
-                                model_path, input_format, sample_rate, center_freq, start_time)
+                                model_path, receiver, input_format, sample_rate, center_freq,
+                                start_time)
         kinds = [type(r).__name__ for r in records]
         say(f"scanned: {kinds.count('Packet')} packet(s), {kinds.count('Alert')} alert(s)")
     floor = severity_rank(min_severity)
@@ -114,7 +116,7 @@ def report(captures: tuple[str, ...], output: str, out_format: str | None,
 
 
 def _scan(paths: list[str], profile_dirs, protocols, keys_file, state_path, model_path,
-          input_format, sample_rate, center_freq, start_time) -> tuple[list, list]:
+          receiver, input_format, sample_rate, center_freq, start_time) -> tuple[list, list]:
     """Open and scan ``paths`` with the scan pipeline: (captures, records). The report reads
     the very Capture objects the scan read, so each file is opened and hashed once."""
     from keyguard.io.metadata import as_utc
@@ -122,6 +124,7 @@ def _scan(paths: list[str], profile_dirs, protocols, keys_file, state_path, mode
 
     opts = ScanOptions(profile_dirs=tuple(profile_dirs), protocols=tuple(protocols),
                        keys_file=keys_file, state_path=state_path, model_path=model_path,
+                       receiver=receiver,
                        input_format=input_format, sample_rate=sample_rate,
                        center_freq=center_freq, start_time=as_utc(start_time, "--start-time"))
     scanner = Scanner(opts)

@@ -41,7 +41,8 @@ def _alert_row(a: Alert) -> str:
 def scan(ctx: click.Context, captures: tuple[str, ...], out_format: str, output: str | None,
          packets: bool, progress: bool | None, protocols: tuple[str, ...],
          profile_dirs: tuple[str, ...], keys_file: str | None, state_path: str | None,
-         model_path: str | None, min_severity: str, input_format: str | None,
+         model_path: str | None, receiver: str | None, min_severity: str,
+         input_format: str | None,
          sample_rate: float | None, center_freq: float | None, start_time: str | None) -> int:
     """Decode every key-fob transmission in CAPTURE files and detect attacks: jamming, replay,
     RollJam, RollBack, relay, clone and brute force.
@@ -55,7 +56,7 @@ def scan(ctx: click.Context, captures: tuple[str, ...], out_format: str, output:
     from keyguard.pipeline import ScanOptions, Scanner
 
     opts = ScanOptions(profile_dirs=profile_dirs, protocols=protocols, keys_file=keys_file,
-                       state_path=state_path, model_path=model_path,
+                       state_path=state_path, model_path=model_path, receiver=receiver,
                        input_format=input_format, sample_rate=sample_rate,
                        center_freq=center_freq, start_time=start_time)
     scanner = Scanner(opts)

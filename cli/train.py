@@ -25,7 +25,8 @@ def _seeds(text: str) -> list[int]:
 @click.option("-o", "--output", required=True, metavar="MODEL.skops",
               help="Where to write the model (skops, no pickle) with its model card.")
 @click.option("--scenarios", default=None, metavar="NAMES",
-              help="Comma-separated shipped scenario names (default: all of them).")
+              help="Comma-separated shipped scenario names or .toml files (default: every "
+              "shipped scenario).")
 @click.option("--seeds", default="100-105", show_default=True, metavar="SEEDS",
               help="Variation seeds to train on (ranges like 100-105 and lists like 1,2,7).")
 @click.option("--eval-seeds", default="900-901", show_default=True, metavar="SEEDS",
@@ -45,9 +46,11 @@ def train(output: str, scenarios: str | None, seeds: str, eval_seeds: str, seed:
         simulate, train_classifier
     from keyguard.sim.scenario import list_scenarios
 
+    from pathlib import Path
+
     known = sorted(list_scenarios())
     names = known if scenarios is None else [s.strip() for s in scenarios.split(",") if s.strip()]
-    bad = [n for n in names if n not in known]
+    bad = [n for n in names if n not in known and not (n.endswith(".toml") and Path(n).is_file())]
     if bad:
         raise InputError(f"unknown scenario(s) {', '.join(bad)}", None,
                          f"shipped scenarios: {', '.join(known)}")

@@ -86,10 +86,15 @@ class Monitor:
         last_status = started
         src = self.source
         with src:
-            self.sinks.emit(src.capture_record())
-            session = self._new_session()
+            blocks = src.blocks()
+            session = None
             try:
-                for block in src.blocks():
+                for block in blocks:
+                    if session is None:
+                        # a live source learns its start time from its first samples: the
+                        # capture record and every packet's `time` need it
+                        self.sinks.emit(src.capture_record())
+                        session = self._new_session()
                     if self._stop.is_set():
                         break
                     if self.evidence is not None:
@@ -110,6 +115,9 @@ class Monitor:
                 # the source is gone for good: everything received so far is still decided,
                 # delivered and summarised before the error is raised
                 self.source_error = e
+            if session is None:
+                self.sinks.emit(src.capture_record())
+                session = self._new_session()
             self._emit(session.finish())
             if self.evidence is not None:
                 self.evidence.finish()
@@ -133,7 +141,9 @@ class Monitor:
     def _new_session(self):
         src = self.source
         return self.scanner.stream(src.uri, src.sample_rate, src.center_freq,
-                                   start_time=src.start_time, receiver=src.hw)
+                                   start_time=src.start_time,
+                                   # the user's name for the dongle, else the source itself
+                                   receiver=self.scanner.options.receiver or src.uri)
 
     def _emit(self, records) -> None:
         for rec in records:

@@ -43,6 +43,9 @@ BLOCK_SAMPLES = DEFAULT_BLOCK
 class ScanOptions:
     """Everything that changes a scan's result (recorded in reports so a run can be repeated).
 
+    receiver: a name for the receiver (dongle) that made the captures; carrier-offset
+    fingerprints are only compared between captures of the same receiver (default: the file's
+    hardware description).
     profile_dirs: extra firmware-profile folders or files. protocols: restrict decoding to these
     profile names. keys_file: KeeLoq manufacturer keys (the user's own). state_path: SQLite
     state carried between runs (None: in memory for this run only). model_path: burst
@@ -63,6 +66,7 @@ class ScanOptions:
     sample_rate: float | None = None
     center_freq: float | None = None
     start_time: datetime | None = None
+    receiver: str | None = None
     detect_config: DetectConfig | None = None
     burst_options: dict = field(default_factory=dict)
 
@@ -74,7 +78,7 @@ class ScanOptions:
             "model_path": self.model_path, "use_model": self.use_model,
             "unknown": self.unknown, "learn_unknown": self.learn_unknown,
             "input_format": self.input_format, "sample_rate": self.sample_rate,
-            "center_freq": self.center_freq,
+            "center_freq": self.center_freq, "receiver": self.receiver,
             "start_time": None if self.start_time is None else self.start_time.isoformat(),
         }
 
@@ -166,7 +170,7 @@ class Scanner:
     def _scan_one(self, cap: Capture, progress: Callable[[int], None] | None) -> Iterator[Record]:
         self.counts["captures"] += 1
         yield capture_record(cap)
-        yield from self._alerts(self.engine.begin(cap))
+        yield from self._alerts(self.engine.begin(cap, receiver=self.options.receiver))
         if cap.is_pulse_capture:
             observed = self._observe_pulses(cap)
             if progress:
@@ -316,6 +320,18 @@ class StreamSession(CaptureSession):
             out += list(self.scanner._packets(ob.packets))
             out += list(self.scanner._alerts(self.scanner.engine.observe(ob.burst, ob.packets)))
         return out
+
+
+def observe_capture(capture: Capture, registry: Registry | None = None) -> Iterator[Observed]:
+    """The bursts of one IQ capture with their packets and features, without detection (for
+    training data and fob enrolment); bounded memory."""
+    scanner = Scanner(ScanOptions(use_model=False, learn_unknown=False), registry=registry,
+                      models={})
+    session = CaptureSession(scanner, capture.path, capture.sample_rate, capture.center_freq,
+                             capture.start_time)
+    for block in capture.blocks(BLOCK_SAMPLES):
+        yield from session.observe_block(block)
+    yield from session.observe_end()
 
 
 def scan_captures(paths: Sequence[str | Path], options: ScanOptions | None = None,
