@@ -7,25 +7,33 @@ stream's length, so it serves a live receiver as well as a file.
 
 How it works (all tunable through the constructor):
 
-1. The band is cut into ticks (≈ 1 ms) × bins (≈ 4 kHz) of short-time power
+1. The band is cut into ticks (≈ 1 ms, at least 512 samples) × bins (≈ 4 kHz) of power
    (:class:`~keyguard.dsp.channelize.TickSpectrum`), on an absolute sample grid, so results do
    not depend on block sizes.
 2. Each bin has its own noise floor (:class:`~keyguard.dsp.noise.NoiseFloor`, minimum
    statistics). A cell is a *seed* when its power is ``seed_db`` over the floor (or its 4-tick
-   mean ``seed_long_db`` over it) and an *extension* at the lower ``extend_db`` /
-   ``extend_long_db`` levels; noise alone almost never reaches a seed.
+   mean ``seed_db − long_gain_db`` over it) and an *extension* at the lower ``extend_db``
+   (``extend_db − long_gain_db``); noise alone almost never reaches a seed.
 3. Runs of extension bins in a tick are linked across ticks into *regions* (a transmitter on
-   one channel) while they overlap in frequency; a region ends after ``hang_s`` without
-   activity and counts only if it holds a seed. A strong carrier's bins and a weak fob's bins
-   50 kHz away never touch, so each gets its own region (the RollJam case).
+   one channel): a run goes to the region whose core (the bins within 20 dB of its peak)
+   holds the run's strongest bin, and bins no region claims start a new region if they hold
+   a seed. A region ends after ``hang_s`` without activity. A common-mode correction (the
+   band's lower quartile) keeps a band-wide rise — receiver gain, a strong carrier's skirt —
+   from lighting every bin. A strong carrier's bins and a weak fob's bins 50 kHz away stay
+   apart, so each gets its own region (the RollJam case).
 4. Regions that start and end together (within 2 ticks) are one transmitter: two of similar
    power are the lobes of a 2-FSK signal and are merged; a much weaker one is an image or
-   splatter of the stronger (dropped, counted in ``stats``).
-5. A finished region is cut from the raw sample history, shifted to 0 Hz, filtered to its
-   channel bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``) and
-   decimated (:func:`~keyguard.dsp.channelize.extract_channel`). The carrier-on runs in the
-   channel are split into packages by rtl_433's rule (a gap longer than 10× the longest pulse
-   and 10 ms, or longer than 100 ms), and each package becomes a :class:`Burst`.
+   splatter of the stronger. So is a weak region that only lights up while a much stronger
+   *keyed* transmitter is on (clipping and intermodulation of an 8-bit receiver); a steady
+   carrier (a jammer) never shadows its neighbours. These are dropped and counted in
+   ``stats``, as are bursts whose carrier turns out to sit in a stronger neighbour's core and
+   copies of one package found through two regions.
+5. A finished region is cut from the raw sample history, cleared of the receiver's DC offset
+   (tracked from ticks with a quiet centre bin), shifted to 0 Hz, filtered to its channel
+   bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``) and decimated
+   (:func:`~keyguard.dsp.channelize.extract_channel`). The carrier-on runs in the channel
+   are split into packages by rtl_433's rule (a gap longer than 10× the longest pulse and
+   10 ms, or longer than 100 ms), and each package becomes a :class:`Burst`.
 
 Long transmissions (a jammer) are bursts too, flagged ``continuous``; a region longer than
 ``max_burst_s`` is cut into segments flagged ``truncated_end`` / ``truncated_start``.
@@ -34,11 +42,13 @@ Levels (see :class:`Burst`): ``snr_db`` follows the project convention (architec
 the simulator: mean signal power while the carrier is on over the noise power of the whole
 sampled band. ``channel_snr_db`` is the same signal power over the noise inside the burst's
 channel filter, which is what the demodulator sees before it integrates; the two differ by
-10·log10(band noise / channel noise), e.g. ≈ 4 dB at 250 ksps with a 40 kHz channel.
+10·log10(band noise / channel noise): ≈ 7 dB at 250 ksps and ≈ 13 dB at 1.024 Msps for a
+40 kHz channel.
 """
 
 from __future__ import annotations
 
+import collections
 import heapq
 import math
 from dataclasses import dataclass, field
@@ -49,9 +59,13 @@ import scipy.fft
 from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
-from keyguard.dsp.demod import carrier_activity, fine_carrier, moving_average, spectral_lobes
+from keyguard.dsp.demod import carrier_activity, fine_carrier, spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
+
+
+#: smallest noise power used for levels (linear, full scale 1.0): −90 dBFS
+MIN_NOISE = 1e-9
 
 
 @dataclass
@@ -76,6 +90,9 @@ class Burst:
     cut at ``max_burst_s``).
     fsk_lobes_hz: the two spectral lobes (Hz from the capture centre) when the detector merged
     them as one 2-FSK transmitter, else None.
+    on_mask: carrier-on flag per ``iq`` sample as measured here (the demodulator reuses it).
+    fsk_tones_hz: the 2-FSK tones (Hz from the capture centre, lower first) when the carrier
+    stays on and its spectrum has two lobes, else None (a keyed carrier: OOK).
     """
 
     start: int
@@ -100,9 +117,8 @@ class Burst:
     truncated_start: bool = False
     truncated_end: bool = False
     fsk_lobes_hz: tuple[float, float] | None = None
-    #: carrier-on flag per ``iq`` sample as the detector measured it (spares the demodulator
-    #: a second measurement); None when unknown
     on_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+    fsk_tones_hz: tuple[float, float] | None = None
 
     @property
     def t(self) -> float:
@@ -127,36 +143,61 @@ class Burst:
 class _Region:
     """Bins active together across ticks: one transmitter while it is being tracked.
 
-    ``lo``..``hi`` is the region's *core*: the bins active in at least a quarter of its ticks.
-    A run is matched against the core, so one tick of broadband splatter attached to a strong
-    burst does not widen it for good and swallow a neighbour.
+    ``lo``..``hi`` is the region's *core*: the bins on either side of its strongest bin whose
+    mean power over the floor stays within ``CORE_DB`` of that peak. Runs are matched against
+    the core, not against every bin ever attached: a strong keyed transmitter splashes its
+    edges over many bins in many ticks, and a core grown from those would swallow a weaker
+    neighbour 50 kHz away.
     """
 
-    __slots__ = ("lo", "hi", "start", "last", "ticks", "spec", "floor", "counts", "seeded",
-                 "cont_before", "cont_after")
+    CORE_DB = 20.0
+    __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
+                 "seeded", "cont_before", "cont_after", "dc")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
+        self.reach_lo, self.reach_hi = lo, hi  # every bin ever attached
         self.start = start
         self.last = start - 1
         self.ticks: list[int] = []
         self.spec = np.zeros(n_bins)
         self.floor = np.zeros(n_bins)
-        self.counts = np.zeros(n_bins, dtype=np.int32)
         self.seeded = cont_before
         self.cont_before = cont_before
         self.cont_after = False
+        self.dc = 0j  # the receiver's DC offset when the region began
 
-    def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> None:
-        self.counts[lo:hi + 1] += 1
+    def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> bool:
+        """Count bins lo..hi of tick t in; True when the core moved."""
+        if lo < self.reach_lo:
+            self.reach_lo = lo
+        if hi > self.reach_hi:
+            self.reach_hi = hi
         if not self.ticks or self.ticks[-1] != t:
             self.ticks.append(t)
             self.last = t
             self.spec += power
             self.floor += floor
-        core = np.flatnonzero(self.counts >= max(1.0, 0.25 * len(self.ticks)))
-        if core.size:
-            self.lo, self.hi = int(core[0]), int(core[-1])
+            n = len(self.ticks)
+            if n <= 4 or n % 8 == 0:  # the core settles quickly; refresh it now and then
+                return self._update_core()
+        return False
+
+    def _update_core(self) -> bool:
+        n = max(len(self.ticks), 1)
+        ex = (self.spec[self.reach_lo:self.reach_hi + 1] - self.floor[self.reach_lo:self.reach_hi + 1]) / n
+        k = int(np.argmax(ex))
+        if ex[k] <= 0:  # nothing above the floor yet (a run of extension cells only)
+            below = np.flatnonzero(np.arange(ex.size) != k)
+        else:
+            below = np.flatnonzero(ex < ex[k] * 10 ** (-self.CORE_DB / 10))
+        i = int(np.searchsorted(below, k))
+        a = int(below[i - 1]) + 1 if i > 0 else 0
+        b = int(below[i]) - 1 if i < below.size else ex.size - 1
+        lo, hi = self.reach_lo + a, self.reach_lo + b
+        moved = (lo, hi) != (self.lo, self.hi)
+        self.lo, self.hi = lo, hi
+        return moved
 
     def absorb(self, other: "_Region") -> None:
         """Take over another region on the same channel (their cores came to overlap)."""
@@ -169,13 +210,11 @@ class _Region:
         scale = len(self.ticks) / max(n_sum, 1)
         self.spec = (self.spec + other.spec) * scale
         self.floor = (self.floor + other.floor) * scale
-        self.counts += other.counts
+        self.reach_lo, self.reach_hi = min(self.reach_lo, other.reach_lo), max(self.reach_hi, other.reach_hi)
         self.seeded |= other.seeded
         self.cont_before |= other.cont_before
         self.cont_after |= other.cont_after
-        core = np.flatnonzero(self.counts >= max(1.0, 0.25 * len(self.ticks)))
-        if core.size:
-            self.lo, self.hi = int(core[0]), int(core[-1])
+        self._update_core()
 
     def overlap(self, lo: int, hi: int, tol: int) -> int:
         """Bins shared by [lo, hi] and the core widened by ``tol`` (≤ 0: none)."""
@@ -192,6 +231,21 @@ class _Region:
         return k, float(ex[k])
 
 
+def _ema(x: np.ndarray, alpha: float, state: complex) -> np.ndarray:
+    """Exponential moving average y[n] = y[n−1] + α(x[n] − y[n−1]) from y[−1] = state.
+
+    Closed form per piece of ≤ 2048 values (the weights (1−α)^−k stay well within range)."""
+    out = np.empty(x.size, dtype=np.complex128)
+    beta = 1.0 - alpha
+    for a in range(0, x.size, 2048):
+        piece = x[a:a + 2048]
+        k = np.arange(piece.size)
+        grow = beta ** -(k + 1.0)
+        out[a:a + piece.size] = (state + alpha * np.cumsum(piece * grow)) / grow
+        state = complex(out[a + piece.size - 1])
+    return out
+
+
 def _summary(r: _Region) -> tuple:
     """(start, last, tick set, peak excess power, core's first and last bin) of a region."""
     return r.start, r.last, set(r.ticks), r.peak()[1], r.lo, r.hi
@@ -200,39 +254,44 @@ def _summary(r: _Region) -> tuple:
 class BurstDetector:
     """Streaming wideband burst detector and channeliser (see the module docstring).
 
-    sample_rate: Hz. center_freq: Hz or None. bin_hz, tick_s: short-time spectrum resolution.
-    seed_db / extend_db: per-tick thresholds over the noise floor; seed_long_db /
-    extend_long_db: the same on 4-tick means (catch weak long bursts). hang_s: silence that
+    sample_rate: Hz. center_freq: Hz or None. bin_hz, tick_s: short-time spectrum resolution
+    (tick_s default: 1 ms, or 512 samples when that is longer).
+    seed_db / extend_db: per-tick thresholds over the noise floor; long_gain_db: a 4-tick
+    mean meets them when this much lower (catches weak long bursts). hang_s: silence that
     ends a region. channel_bw_hz: fixed channel bandwidth (Hz), or None to size it from the
     burst (between min_channel_bw_hz and max_channel_bw_hz). noise_window_s, noise_chunk_s,
     noise_warmup_s: the noise floor's minimum-statistics window, chunk and start-up look-ahead.
     max_burst_s: longest region kept whole (memory bound); soft_burst_s: past this, a region
-    also ends at the first gap of min_gap_s. min_gap_s, max_gap_s, gap_ratio: package split
+    also ends at the first silence of 12 ms (or min_gap_s if longer). min_gap_s, max_gap_s, gap_ratio: package split
     rule. continuous_s, continuous_duty: when a burst is flagged ``continuous``.
     fsk_max_sep_hz: farthest two lobes merged as one 2-FSK signal; fsk_pair_db: their largest
     power difference; ghost_db: a coincident region this much weaker is an image/splatter;
     mask_db: anything this much weaker than a keyed transmitter it overlaps is its splatter.
+    edge_fraction: carriers beyond this fraction of ±sample_rate/2 are dropped (aliases).
     min_snr_db: drop bursts below this band SNR (None keeps all).
     """
 
     def __init__(self, sample_rate: float, center_freq: float | None = None, *,
-                 bin_hz: float = 4000.0, tick_s: float = 1e-3,
-                 seed_db: float = 10.0, extend_db: float = 7.0,
-                 seed_long_db: float = 6.0, extend_long_db: float = 4.5,
+                 bin_hz: float = 4000.0, tick_s: float | None = None,
+                 seed_db: float = 10.0, extend_db: float = 7.0, long_gain_db: float = 3.0,
                  hang_s: float = 0.1, channel_bw_hz: float | None = None,
                  min_channel_bw_hz: float = 40e3, max_channel_bw_hz: float = 250e3,
                  noise_window_s: float = 8.0, noise_chunk_s: float = 0.016,
                  noise_warmup_s: float = 0.5, max_burst_s: float = 3.0,
-                 soft_burst_s: float = 1.0, min_gap_s: float = 0.010, max_gap_s: float = 0.100,
+                 soft_burst_s: float = 1.5, min_gap_s: float = 0.010, max_gap_s: float = 0.100,
                  gap_ratio: float = 10.0, continuous_s: float = 0.5, continuous_duty: float = 0.9,
                  fsk_max_sep_hz: float = 150e3, fsk_pair_db: float = 10.0, ghost_db: float = 12.0,
-                 mask_db: float = 25.0,
+                 mask_db: float = 25.0, edge_fraction: float = 0.96,
                  min_snr_db: float | None = None):
         if sample_rate <= 0:
             raise ValueError("sample_rate must be positive")
         self.sample_rate = float(sample_rate)
         self.center_freq = center_freq
         n_fft = fft_size_for(self.sample_rate, bin_hz)
+        if tick_s is None:
+            # ≈ 1 ms, but at least 512 samples: the per-tick bookkeeping must stay small next
+            # to the per-sample work at low sample rates
+            tick_s = max(1e-3, 512 / self.sample_rate)
         frames = max(1, int(round(tick_s * self.sample_rate / n_fft)))
         self.spectrum = TickSpectrum(self.sample_rate, n_fft, frames)
         self.n_bins = n_fft
@@ -249,13 +308,14 @@ class BurstDetector:
         self._q25_noise = float(special.gammaincinv(frames, 0.25) / frames)
         self.seed = 10 ** (seed_db / 10)
         self.extend = 10 ** (extend_db / 10)
-        self.seed_long = 10 ** (seed_long_db / 10)
-        self.extend_long = 10 ** (extend_long_db / 10)
+        self.long_gain = 10 ** (long_gain_db / 10)
         self.long_ticks = 4
         self.hang_ticks = ticks(hang_s)
         self.max_ticks = ticks(max_burst_s)
         self.soft_ticks = ticks(soft_burst_s)
-        self.gap_ticks = ticks(min_gap_s)
+        # a long region is cut at a silence that separates frames whatever their pulse
+        # widths (KeeLoq's 15.6 ms guard while a button is held), not inside one frame
+        self.soft_gap_ticks = ticks(max(12e-3, min_gap_s))
         self.channel_bw_hz = channel_bw_hz
         self.min_channel_bw_hz = float(min_channel_bw_hz)
         self.max_channel_bw_hz = float(min(max_channel_bw_hz, 0.8 * self.sample_rate))
@@ -263,27 +323,34 @@ class BurstDetector:
         self.continuous_s, self.continuous_duty = continuous_s, continuous_duty
         self.fsk_max_sep_hz, self.fsk_pair_db, self.ghost_db = fsk_max_sep_hz, fsk_pair_db, ghost_db
         self.mask_db = mask_db
+        self.edge_fraction = edge_fraction
         self.min_snr_db = min_snr_db
-        self.pre_ticks = self.long_ticks + 2   # raw samples kept before a region's first tick
+        # raw samples kept before a region's first tick: the 4-tick mean's lag and the wait
+        # for a weak burst's first seed
+        self.pre_ticks = self.long_ticks + 6
         self.post_ticks = 2
         self.stats = {"regions": 0, "unseeded": 0, "ghosts": 0, "fsk_merged": 0,
-                      "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0}
+                      "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0, "duplicates": 0}
         # streaming state
         self._pos = 0                      # next capture sample expected
         self._hist: list[np.ndarray] = []  # raw samples [hist_start, _pos)
         self._hist_start = 0
         self._rows = np.zeros((0, n_fft), dtype=np.float32)  # ticks awaiting detection
+        self._dc_ticks = np.zeros(0, dtype=np.complex128)     # their mean samples
+        self._dc_state: complex | None = None
         self._row_first = 0                # tick index of _rows[0]
         self._chunks_pushed = 0
         self._floors: list[np.ndarray] = []  # floors of chunks not yet detected
         self._floor_chunk = 0              # chunk index of _floors[0]
-        self._ratio_tail = np.zeros((0, n_fft))
+        self._ratio_tail = np.zeros((0, n_fft), dtype=np.float32)
         self._open: list[_Region] = []
         self._closed: list[_Region] = []
         self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
+        self._emitted: collections.deque = collections.deque(maxlen=64)  # recent bursts
         self._ready: list = []             # heap of (start, seq, Burst)
         self._seq = 0
         self._band_noise = None
+        self._batch_dc = np.zeros(0, dtype=np.complex128)
         self._flushed = False
 
     # -------------------------------------------------------------------------------------
@@ -336,6 +403,31 @@ class BurstDetector:
     def _push_ticks(self, rows: np.ndarray) -> None:
         if rows.shape[0]:
             self._rows = np.concatenate([self._rows, rows]) if self._rows.size else rows
+            dc = self.spectrum.dc.astype(np.complex128)
+            self._dc_ticks = np.concatenate([self._dc_ticks, dc]) if self._dc_ticks.size else dc
+
+    def _track_dc(self, rows: np.ndarray, floors: np.ndarray, dc: np.ndarray) -> np.ndarray:
+        """The receiver's DC offset at each tick: a slow running mean (≈ 1000 ticks) of the
+        ticks' mean sample, fed only by ticks whose centre bin is quiet. A carrier exactly at
+        the centre (a rendered or well-tuned fob) then never counts as DC offset."""
+        c = self.n_bins // 2
+        chunk = np.arange(rows.shape[0]) // self.chunk_ticks
+        quiet = rows[:, c] < self.extend * floors[chunk, c]
+        out = np.empty(dc.size, dtype=np.complex128)
+        alpha = 1.0 / 1000.0
+        if self._dc_state is None and quiet.any():
+            self._dc_state = complex(dc[quiet][0])
+        state = self._dc_state or 0j
+        q = np.flatnonzero(quiet)
+        if q.size:
+            ema = _ema(dc[q], alpha, state)
+            # each tick holds the estimate of the last quiet tick at or before it
+            idx = np.searchsorted(q, np.arange(dc.size), side="right") - 1
+            out[:] = np.where(idx >= 0, ema[np.maximum(idx, 0)], state)
+            self._dc_state = complex(ema[-1])
+        else:
+            out[:] = state
+        return out
 
     def _run_detection(self, final: bool) -> None:
         c = self.chunk_ticks
@@ -352,43 +444,58 @@ class BurstDetector:
         if not self._floors:
             return
         n_chunks = len(self._floors)
+        # rows are kept from the first chunk without a floor, so they start at row 0
         n_rows = min(n_chunks * c, last_tick - self._floor_chunk * c)
-        start = self._floor_chunk * c - self._row_first  # always 0: rows are kept from here
-        rows = self._rows[start:start + n_rows]
-        floors = np.repeat(np.array(self._floors), c, axis=0)[:n_rows]
+        rows = self._rows[:n_rows]
+        floors = np.maximum(np.array(self._floors, dtype=np.float32), np.float32(1e-30))
         self._band_noise = float(np.median(floors[-1])) * self.n_bins
-        self._detect(rows, floors, self._row_first + start)
-        self._rows = self._rows[start + n_rows:]
-        self._row_first += start + n_rows
+        self._batch_dc = self._track_dc(rows, floors, self._dc_ticks[:n_rows])
+        self._detect(rows, floors, self._row_first)
+        self._rows = self._rows[n_rows:]
+        self._dc_ticks = self._dc_ticks[n_rows:]
+        self._row_first += n_rows
         self._floors = []
         self._floor_chunk += n_chunks
         self._finalize(final=False)
 
-    def _detect(self, power: np.ndarray, floor: np.ndarray, first_tick: int) -> None:
-        ratio = power / np.maximum(floor, 1e-30)
+    def _detect(self, power: np.ndarray, floors: np.ndarray, first_tick: int) -> None:
+        """Seed/extension cells of ticks ``first_tick``.. (rows of ``power``; ``floors`` per chunk)."""
+        c = self.chunk_ticks
+        n = power.shape[0]
+        chunk_of_row = np.arange(n) // c
+        ratio = power * (1.0 / floors)[chunk_of_row]
         # Common-mode correction: when the whole band rises together (receiver gain/AGC, a
         # strong signal switching off and releasing compression), every bin's ratio rises;
-        # the band's lower quartile tracks that and is divided out. It only ever lowers ratios,
-        # and narrowband transmitters occupying up to 3/4 of the band do not move it.
-        q = self.n_bins // 4
-        common = np.partition(ratio, q, axis=1)[:, q] / self._q25_noise
+        # the band's lower quartile (from every 4th bin: plenty for a quartile) tracks that and
+        # is divided out. It only ever lowers ratios, and narrowband transmitters occupying up
+        # to 3/4 of the band do not move it.
+        sub = ratio[:, ::4] if self.n_bins >= 64 else ratio
+        q = sub.shape[1] // 4
+        common = np.partition(sub, q, axis=1)[:, q] * np.float32(1.0 / self._q25_noise)
         np.maximum(common, 1.0, out=common)
-        ratio /= common[:, None]
-        ext_r = np.concatenate([self._ratio_tail, ratio]) if self._ratio_tail.size else ratio
+        ratio *= (1.0 / common)[:, None]
+        # 4-tick (causal) mean, continued across calls through the last 3 rows kept
         k = self.long_ticks
-        cs = np.cumsum(ext_r, axis=0)
-        long = np.empty_like(ext_r)
-        long[:k] = cs[:k] / np.arange(1, k + 1)[:, None]
-        long[k:] = (cs[k:] - cs[:-k]) / k
-        long = long[ext_r.shape[0] - ratio.shape[0]:]
-        self._ratio_tail = ext_r[-(k - 1):] if k > 1 else ext_r[:0]
-        seed = (ratio >= self.seed) | (long >= self.seed_long)
-        ext = (ratio >= self.extend) | (long >= self.extend_long) | seed
+        head = np.concatenate([self._ratio_tail, ratio[: k - 1]])
+        long = np.empty_like(ratio)
+        if n >= k:
+            pair = ratio[1:] + ratio[:-1]
+            np.add(pair[k - 2:], pair[: n - k + 1], out=long[k - 1:])
+            long[k - 1:] *= np.float32(1.0 / k)
+        t0 = self._ratio_tail.shape[0]
+        for i in range(min(k - 1, n)):
+            lo = max(0, t0 + i - k + 1)
+            long[i] = head[lo:t0 + i + 1].mean(axis=0)
+        self._ratio_tail = np.concatenate([self._ratio_tail, ratio])[-(k - 1):].copy()
+        # one statistic for both thresholds: the 4-tick mean counts long_gain louder
+        stat = np.maximum(ratio, long * np.float32(self.long_gain), out=long)
+        seed = stat >= self.seed
+        ext = stat >= self.extend
         # bridge single-bin holes (a carrier between two bins, a notch in an FSK spectrum)
         ext[:, 1:-1] |= ext[:, :-2] & ext[:, 2:]
         rows_any = np.flatnonzero(ext.any(axis=1))
         if rows_any.size == 0:
-            self._close_stale(first_tick + power.shape[0] - 1)
+            self._close_stale(first_tick + n - 1)
             return
         sub = ext[rows_any]
         pad = np.zeros((sub.shape[0], 1), dtype=bool)
@@ -402,46 +509,103 @@ class BurstDetector:
         i = 0
         n_runs = r_start.size
         while i < n_runs:
-            row = int(rows_any[r_start[i]])
+            sub_row = int(r_start[i])
+            row = int(rows_any[sub_row])
             t = first_tick + row
             self._close_stale(t)
             j = i
+            floor_row = floors[chunk_of_row[row]]
+            cs_row = seed_cs[sub_row]
+            # regions accumulate the power with the common-mode rise taken out: a band lifted
+            # by a strong carrier's skirt must not look like part of a weak neighbour
+            power_row = power[row] / common[row]
+            stat_row = stat[row]
             while j < n_runs and r_start[j] == r_start[i]:
-                self._attach(t, int(b_lo[j]), int(b_hi[j]), bool(has_seed[j]),
-                             power[row], floor[row])
+                self._attach(t, int(b_lo[j]), int(b_hi[j]), cs_row, power_row, floor_row, stat_row)
                 j += 1
             self._cap(t)
             i = j
-        self._close_stale(first_tick + power.shape[0] - 1)
+        self._close_stale(first_tick + n - 1)
 
-    def _attach(self, t: int, lo: int, hi: int, seeded: bool, power: np.ndarray,
-                floor: np.ndarray) -> None:
-        # The run joins the open region whose core it overlaps most. Regions never merge: a
-        # run touching two of them (splatter from a strong burst reaching a weak neighbour)
-        # goes to one, and both stay separate transmitters.
-        best, best_overlap = None, 0
-        for r in self._open:
-            ov = r.overlap(lo, hi, 2)
-            if ov > best_overlap:
-                best, best_overlap = r, ov
-        if best is None:
-            best = _Region(lo, hi, t, self.n_bins)
-            self._open.append(best)
-            self.stats["regions"] += 1
-        best.seeded |= seeded
-        best.add(t, lo, hi, power, floor)
-        # two regions whose cores now overlap are one transmitter seen as two runs at first
-        for other in [r for r in self._open if r is not best and r.overlap(best.lo, best.hi, 0) > 0]:
-            keep, gone = (best, other) if best.start <= other.start else (other, best)
-            keep.absorb(gone)
-            self._open.remove(gone)
-            best = keep
+    def _attach(self, t: int, lo: int, hi: int, seed_cs: np.ndarray, power: np.ndarray,
+                floor: np.ndarray, stat: np.ndarray) -> None:
+        """Give the bins lo..hi of tick t to the open regions they belong to.
+
+        The run goes to the region whose core (± 2 bins) holds its strongest bin; that region
+        takes the part of the run around its core, and what is left on either side is matched
+        again (bins no region claims start a new one, if they hold a seed). So a run that
+        joins a strong carrier's skirt to a weak fob beside it still feeds both. Regions whose
+        cores come to overlap are one transmitter and merge.
+        """
+        tol = 2
+        # the common case: one region around the run and no other near it
+        near = [r for r in self._open if r.lo - tol <= hi and lo <= r.hi + tol]
+        if len(near) == 1:
+            r = near[0]
+            if r.lo - tol <= lo and hi <= r.hi + tol:
+                r.seeded |= bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
+                r.add(t, lo, hi, power, floor)
+                return
+        todo = [(lo, hi)]
+        while todo:
+            lo, hi = todo.pop()
+            # the regions whose core holds the run's strongest bin, nearest core centre first:
+            # a run belongs where its power is, not wherever its skirt reaches
+            k = lo + int(np.argmax(stat[lo:hi + 1]))
+            cands = [(abs(r.lo + r.hi - 2 * k), i, r) for i, r in enumerate(self._open)
+                     if r.lo - tol <= k <= r.hi + tol]
+            cands.sort(key=lambda c: c[:2])
+            cands = [(0, 0, 0, r) for _, _, r in cands]
+            best = None
+            for _, _, _, r in cands:
+                a, b = max(lo, r.lo - tol), min(hi, r.hi + tol)
+                # never into another region's core: a neighbour's bins stay its own, so no
+                # core can creep across a weaker neighbour's (or a jammer's skirt) tick by tick
+                for o in self._open:
+                    if o is not r:
+                        if o.hi < r.lo:
+                            a = max(a, o.hi + 1)
+                        elif o.lo > r.hi:
+                            b = min(b, o.lo - 1)
+                if a <= b:
+                    best = r
+                    break
+            if best is None:
+                if not seed_cs[hi + 1] - seed_cs[lo] > 0:
+                    # extension cells alone do not start a region: noise crosses the lower
+                    # threshold now and then, a transmission soon gives a seed (the raw
+                    # samples kept before a region's first tick cover the wait)
+                    continue
+                best = self._new_region(lo, hi, t)
+                a, b = lo, hi
+            if a > lo:
+                todo.append((lo, a - 1))
+            if b < hi:
+                todo.append((b + 1, hi))
+            lo, hi = a, b
+            best.seeded |= bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
+            if not best.add(t, lo, hi, power, floor) or len(self._open) < 2:
+                continue
+            # cores sharing most of their bins: one transmitter first seen as two runs
+            for other in [r for r in self._open if r is not best and r.overlap(best.lo, best.hi, 0)
+                          >= 0.5 * min(r.hi - r.lo, best.hi - best.lo) + 1]:
+                keep, gone = (best, other) if best.start <= other.start else (other, best)
+                keep.absorb(gone)
+                self._open.remove(gone)
+                best = keep
+
+    def _new_region(self, lo: int, hi: int, t: int) -> _Region:
+        r = _Region(lo, hi, t, self.n_bins)
+        r.dc = complex(self._batch_dc[t - self._row_first]) if self._batch_dc.size else 0j
+        self._open.append(r)
+        self.stats["regions"] += 1
+        return r
 
     def _close_stale(self, t: int) -> None:
         keep = []
         for r in self._open:
             quiet = t - r.last
-            if quiet > self.hang_ticks or (t - r.start >= self.soft_ticks and quiet >= self.gap_ticks):
+            if quiet > self.hang_ticks or (t - r.start >= self.soft_ticks and quiet >= self.soft_gap_ticks):
                 self._closed.append(r)
             else:
                 keep.append(r)
@@ -454,6 +618,7 @@ class BurstDetector:
                 self._open.remove(r)
                 self._closed.append(r)
                 nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
+                nxt.dc = r.dc
                 self._open.append(nxt)
                 self.stats["segments"] += 1
 
@@ -478,8 +643,35 @@ class BurstDetector:
                 self.stats["ghosts"] += 1
                 continue
             for burst in self._bursts_of(g):
+                if self._duplicate(burst):
+                    self.stats["duplicates"] += 1
+                    continue
                 heapq.heappush(self._ready, (burst.start, self._seq, burst))
                 self._seq += 1
+
+    def _duplicate(self, burst: Burst) -> bool:
+        """True when an earlier burst is the same transmission: same carrier (within half a
+        channel) for most of the shorter one's time. One signal split across two neighbouring
+        regions gives the same package twice; the longer copy is kept (replacing the earlier
+        one if it has not been handed out yet). Remembers ``burst`` when it is kept."""
+        dups = [old for old in self._emitted
+                if min(old.stop, burst.stop) - max(old.start, burst.start)
+                >= 0.5 * min(old.stop - old.start, burst.stop - burst.start)
+                and abs(old.offset_hz - burst.offset_hz)
+                <= 0.5 * max(old.channel_bw_hz, burst.channel_bw_hz)]
+        if dups:
+            held = {id(e[2]) for e in self._ready}
+            longer = all(burst.stop - burst.start > d.stop - d.start for d in dups)
+            if not (longer and all(id(d) in held for d in dups)):
+                return True
+            # the new copy is the whole transmission and no part of it has been handed out
+            gone = {id(d) for d in dups}
+            self._ready = [e for e in self._ready if id(e[2]) not in gone]
+            heapq.heapify(self._ready)
+            self._emitted = collections.deque((e for e in self._emitted if id(e) not in gone),
+                                              maxlen=self._emitted.maxlen)
+        self._emitted.append(burst)
+        return False
 
     def _shadowed(self, group: list[_Region]) -> bool:
         """True when the group is a by-product of a much stronger keyed transmitter.
@@ -595,33 +787,56 @@ class BurstDetector:
                                self.max_channel_bw_hz))
         a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
         b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
-        raw = self._history(a, b)
+        # the receiver's DC offset would sit in any channel near the centre as a steady
+        # carrier at 0 Hz: remove it first
+        raw = self._history(a, b) - np.complex64(base.dc)
         y, rate, step = extract_channel(raw, self.sample_rate, centre, bw)
         # noise: the floor around the channel, through the channel filter's noise bandwidth
         floor = base.floor / max(len(base.ticks), 1)
         in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
         per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else float(np.median(floor))
+        # a file of digital silence has no noise at all; −90 dBFS keeps levels finite
+        per_bin = max(per_bin, MIN_NOISE / self.n_bins)
         noise_ch = per_bin * self.n_bins * channel_noise_bandwidth(bw) / self.sample_rate
-        band_noise = float(np.median(floor)) * self.n_bins
+        band_noise = max(float(np.median(floor)) * self.n_bins, MIN_NOISE)
         act = carrier_activity(y, rate, noise_ch)
         if act is None:
             self.stats["empty"] += 1
             return []
         out = []
-        self._last_act = act
         packages = self._packages(act, rate)
         for idx, (e0, e1) in enumerate(packages):
+            # a region cut at max_burst_s: its segments tile the transmission exactly
+            cut = (start * self.tick_len if cont_before and idx == 0 else None,
+                   (last + 1) * self.tick_len if cont_after and idx == len(packages) - 1 else None)
             burst = self._make_burst(y, rate, step, a, act, e0, e1, packages, idx, centre, bw,
-                                     bandwidth, noise_ch, band_noise, lobes,
-                                     cont_before and idx == 0,
-                                     cont_after and idx == len(packages) - 1)
+                                     bandwidth, noise_ch, band_noise, lobes, cut)
             if burst is None:
                 continue
             if self.min_snr_db is not None and burst.snr_db < self.min_snr_db:
                 self.stats["below_min_snr"] += 1
                 continue
+            if self._neighbour_carrier(burst, group):
+                self.stats["leaks"] += 1
+                continue
             out.append(burst)
         return out
+
+    def _neighbour_carrier(self, burst: Burst, group: list[_Region]) -> bool:
+        """True when the burst's carrier sits in the core of another, stronger region that
+        overlaps it in time: the bins of a strong signal's skirt formed a region of their own,
+        and its channel shows that signal again."""
+        k = int(round(burst.offset_hz / self.bin_hz)) + self.n_bins // 2
+        t0, t1 = burst.start // self.tick_len, burst.stop // self.tick_len
+        power = max(r.peak()[1] for r in group)
+        members = {id(r) for r in group}
+        for s_start, s_last, _, s_power, s_lo, s_hi in (
+                [_summary(r) for r in self._open + self._closed if id(r) not in members and r.ticks]
+                + self._recent):
+            # clearly stronger (a continuation of the same transmitter after a cut is not)
+            if s_lo - 1 <= k <= s_hi + 1 and s_power > 4 * power and s_start <= t1 and s_last >= t0:
+                return True
+        return False
 
     def _packages(self, act, rate: float) -> list[tuple[float, float]]:
         """Split the carrier-on runs into packages (edges in channel samples)."""
@@ -642,7 +857,7 @@ class BurstDetector:
         return out
 
     def _make_burst(self, y, rate, step, a, act, e0, e1, packages, idx, centre, bw, bandwidth,
-                    noise_ch, band_noise, lobes, trunc_start, trunc_end) -> Burst | None:
+                    noise_ch, band_noise, lobes, cut) -> Burst | None:
         n = y.size
         margin = int(round(1e-3 * rate))
         lo_lim = 0 if idx == 0 else int(0.5 * (packages[idx - 1][1] + e0))
@@ -658,19 +873,22 @@ class BurstDetector:
         on_power = float(np.mean(on.real.astype(np.float64) ** 2 + on.imag.astype(np.float64) ** 2))
         signal_power = max(on_power - noise_ch, 1e-3 * noise_ch)
         duty = float(mask.mean())
-        tones = spectral_lobes(on, rate) if on.size >= 64 else None
-        if tones is not None and tones.two_lobes and duty >= 0.7:
+        tones = spectral_lobes(on, rate) if on.size >= 64 and duty >= 0.7 else None
+        fsk = None
+        if tones is not None and tones.two_lobes:
             carrier = 0.5 * (tones.peak_hz + tones.second_hz)
+            fsk = tuple(sorted((float(centre + tones.peak_hz), float(centre + tones.second_hz))))
         else:
             carrier = fine_carrier(seg, mask, rate)
-        if abs(carrier) > 0.5 * bw or abs(centre + carrier) > 0.5 * self.sample_rate:
+        if abs(carrier) > 0.5 * bw or abs(centre + carrier) > self.edge_fraction * 0.5 * self.sample_rate:
             # the strongest thing in this channel sits outside its pass band (a neighbour
-            # leaking through the filter skirt, reported in its own channel) or beyond the
-            # sampled band (an alias folded in at the band edge)
+            # leaking through the filter skirt, reported in its own channel) or at the very
+            # edge of the sampled band, where the receiver's anti-alias filter folds in
+            # copies from outside
             self.stats["leaks"] += 1
             return None
-        start = a + int(round(e0 * step))
-        stop = a + int(round(e1 * step))
+        start = a + int(round(e0 * step)) if cut[0] is None else cut[0]
+        stop = a + int(round(e1 * step)) if cut[1] is None else cut[1]
         duration = (stop - start) / self.sample_rate
         rssi = 10 * math.log10(signal_power)
         return Burst(
@@ -684,7 +902,7 @@ class BurstDetector:
             iq_start=a + s0 * step, iq_step=step,
             channel_bw_hz=bw,
             continuous=duration >= self.continuous_s and duty >= self.continuous_duty,
-            truncated_start=trunc_start, truncated_end=trunc_end,
+            truncated_start=cut[0] is not None, truncated_end=cut[1] is not None, fsk_tones_hz=fsk,
             fsk_lobes_hz=lobes)
 
     # -------------------------------------------------------------------------------------

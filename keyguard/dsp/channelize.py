@@ -48,6 +48,9 @@ class TickSpectrum:
         self._window = w.astype(np.float32)
         self._scale = np.float32(1.0 / (self.n_fft * float(np.sum(w * w)) * self.frames_per_tick))
         self._carry = np.zeros(0, dtype=np.complex64)
+        self._dc_scale = np.float32(1.0 / float(np.sum(w)))
+        #: mean sample value (complex: the receiver's DC offset) of each tick last returned
+        self.dc = np.zeros(0, dtype=np.complex64)
         self.next_tick = 0  # index of the next tick to be produced
 
     @property
@@ -66,6 +69,7 @@ class TickSpectrum:
         self._carry = np.array(x[used:], dtype=np.complex64, copy=True)
         self.next_tick += n_ticks
         if n_ticks == 0:
+            self.dc = np.zeros(0, dtype=np.complex64)
             return np.zeros((0, self.n_fft), dtype=np.float32)
         return self._power(x[:used], n_ticks, self.frames_per_tick)
 
@@ -75,6 +79,7 @@ class TickSpectrum:
         x = self._carry[: frames * self.n_fft]
         self._carry = self._carry[:0]
         if frames == 0:
+            self.dc = np.zeros(0, dtype=np.complex64)
             return np.zeros((0, self.n_fft), dtype=np.float32)
         self.next_tick += 1
         p = self._power(x, 1, frames)
@@ -84,6 +89,8 @@ class TickSpectrum:
         f = x.reshape(-1, self.n_fft)
         buf = np.multiply(f, self._window, dtype=np.complex64)
         spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
+        # the receiver's DC offset per tick (Hann-weighted mean), before the bins are squared
+        self.dc = spec[:, 0].reshape(n_ticks, frames).mean(axis=1) * self._dc_scale
         flat = spec.view(np.float32)
         np.multiply(flat, flat, out=flat)
         acc = np.add.reduce(flat.reshape(n_ticks, frames, 2 * self.n_fft), axis=1)
@@ -115,27 +122,60 @@ def channel_noise_bandwidth(bandwidth_hz: float) -> float:
 
 
 def extract_channel(samples: np.ndarray, sample_rate: float, offset_hz: float,
-                    bandwidth_hz: float, rate_factor: float = 2.5) -> tuple[np.ndarray, float, int]:
+                    bandwidth_hz: float, rate_factor: float = 2.5, taper_s: float = 5e-4,
+                    chunk: int = 8192) -> tuple[np.ndarray, float, int]:
     """Shift a carrier at ``offset_hz`` to 0 Hz, filter to ``bandwidth_hz`` and decimate.
 
-    Done in the frequency domain: one FFT of the segment, the channel's bins weighted by
-    :func:`channel_response` around the carrier, one short inverse FFT at the decimated rate.
-    That is cheaper than a long FIR at high decimation and needs no mixer. The filter is
-    circular, so the first and last ~0.1 ms see the other end of the segment: callers keep a
-    margin of several ms around a burst.
+    Done in the frequency domain: FFTs of the input, the channel's bins weighted by
+    :func:`channel_response` around the carrier, short inverse FFTs at the decimated rate.
+    That is cheaper than a long FIR at high decimation and needs no mixer. A long segment is
+    cut into overlapping windows of ``chunk`` output samples (overlap-save, all windows in one
+    batched FFT), which keeps the transforms short and in cache. The segment's first and last
+    ``taper_s`` seconds are faded in and out, so a strong carrier cut by the segment ends does
+    not wrap into a step that splashes into every channel; callers keep a margin of several
+    ms around a burst.
 
     Returns (channel samples complex64, channel rate Hz, decimation D); output sample k lines
     up with input sample k·D. The carrier is shifted by a whole number of FFT bins, within
-    half a bin (< 1 Hz for a segment over a few ms) of ``offset_hz``.
+    half a bin (a few Hz) of ``offset_hz``.
     """
     d = channel_decimation(sample_rate, bandwidth_hz, rate_factor)
     n = samples.size
-    m = scipy.fft.next_fast_len(-(-n // d))
+    out_n = -(-n // d)
+    taper = min(int(taper_s * sample_rate), n // 8)
+    if taper > 1:
+        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(taper) + 0.5) / taper)).astype(np.float32)
+        samples = samples.copy()
+        samples[:taper] *= ramp
+        samples[n - taper:] *= ramp[::-1]
+    # output samples of filter run-in dropped at each window's ends: the response of the
+    # raised-cosine mask decays like 1/t³ and must be ~90 dB down by then, or a carrier 60 dB
+    # above the channel's signal leaks in at the window joins
+    guard = int(math.ceil(24.0 / (0.25 * bandwidth_hz) * sample_rate / d))
+    if out_n <= 2 * chunk:
+        m = scipy.fft.next_fast_len(out_n)
+        windows = samples[None, :]
+        hop, starts = m, np.array([0])
+        guard_lo = 0
+    else:
+        m = scipy.fft.next_fast_len(chunk + 2 * guard)
+        hop = m - 2 * guard
+        n_win = -(-out_n // hop)
+        # input padded so that window w covers output samples [w·hop − guard, w·hop − guard + m)
+        padded = np.zeros((n_win - 1) * hop * d + m * d, dtype=np.complex64)
+        padded[guard * d:guard * d + n] = samples
+        windows = np.lib.stride_tricks.sliding_window_view(padded, m * d)[:: hop * d]
+        starts = np.arange(n_win) * hop * d - guard * d  # input index of each window's start
+        guard_lo = guard
     nfft = m * d
-    spec = scipy.fft.fft(samples, nfft, workers=1)
+    spec = scipy.fft.fft(windows, nfft, axis=1, workers=1)
     shift = int(round(offset_hz * nfft / sample_rate))
     j = np.fft.fftfreq(m, 1.0 / m).astype(np.int64)   # output bins: 0..m/2-1, -m/2..-1
-    sel = spec[(shift + j) % nfft]
+    sel = spec[:, (shift + j) % nfft]
     sel *= channel_response(j * (sample_rate / nfft), bandwidth_hz).astype(np.float32)
-    y = scipy.fft.ifft(sel, workers=1) * np.float32(m / nfft)
-    return y[: -(-n // d)].astype(np.complex64, copy=False), sample_rate / d, d
+    y = scipy.fft.ifft(sel, axis=1, workers=1)
+    # every window mixed from its own start: put them all on the phase of the first sample
+    f_shift = shift * sample_rate / nfft
+    y *= (np.exp(-2j * np.pi * f_shift * starts / sample_rate) * (m / nfft))[:, None].astype(np.complex64)
+    y = y[:, guard_lo:guard_lo + hop].reshape(-1)
+    return y[:out_n].astype(np.complex64, copy=False), sample_rate / d, d

@@ -4,22 +4,28 @@ Everything here works on a burst's channel samples (complex baseband, carrier ne
 times the channel bandwidth in rate) and is adaptive per burst:
 
 * **Smoothing matched to the signal.** A rectangular pulse of width T in white noise is best
-  detected by integrating over T. The pulse width is not known in advance, so each candidate
-  integration length L (a geometric series from one sample to 2 ms) is tried and the one that
-  best separates the on and off levels is kept: Otsu's between-class variance over the total
-  variance (η). Noise lowers η at short L, smearing of the shortest runs lowers it at long L, so
-  the maximum sits near the shortest pulse at low SNR and at short L at high SNR, where timing
-  resolution is what matters. OOK integrates *coherently* (the complex samples, after removing
-  the carrier offset), which is the matched filter for a rectangular pulse of unknown phase;
-  2-FSK correlates with both tones over L and compares (non-coherent 2-FSK detection).
+  detected by integrating over T. The pulse width is not known in advance, so candidate
+  integration lengths L (a geometric series from one sample to 2 ms) are tried and the one
+  that best separates the on and off levels is kept: Otsu's between-class variance over the
+  total variance (η). Noise lowers η at short L, smearing of the shortest runs lowers it at
+  long L, so the maximum sits near the shortest pulse at low SNR and at short L at high SNR,
+  where timing resolution is what matters. OOK integrates *coherently* (the complex samples,
+  after removing the carrier offset), the matched filter for a rectangular pulse of unknown
+  phase, unless the carrier's phase wanders within a pulse (phase noise, chirp: then its
+  power); 2-FSK correlates with both tones over L and compares (non-coherent 2-FSK).
 * **Thresholds from the burst itself.** The decision level is the midpoint between the means
   of the on and off clusters (for an integrated rectangular pulse the midpoint crossing keeps
   the true width), with ±15 % hysteresis; edges are placed at the interpolated midpoint
   crossing, so widths are finer than one channel sample.
+* **Weak OOK bursts** (decision SNR under 20 dB) get more: a second pass integrated over ¾ of
+  the shortest run, every edge re-placed by a least-squares step fit on the raw samples, and,
+  when the runs sit on a chip grid (PWM, PPM, Manchester and their preambles do), a decision
+  chip by chip on the recovered grid: timing recovery plus a matched filter per chip. This is
+  what keeps KeeLoq decoding about 10 dB below where rtl_433 stops.
 * **Automatic OOK / FSK choice.** FSK keeps the carrier on through a frame and puts its power
   in two spectral lobes of similar strength; OOK keys one carrier on and off. A burst whose
-  carrier is on most of the time and whose spectrum (Welch, ≈ 1 kHz resolution) has two
-  separated lobes within 10 dB of each other is FSK.
+  carrier is on most of the time and whose spectrum (≈ 1 kHz resolution) has two separated
+  lobes within 10 dB of each other is FSK.
 
 Per run, ``meta["run_margin"]`` gives how far the integrated signal stayed from the decision
 level (1.0 = at the cluster mean, near 0 = a coin toss) and ``meta["decision_snr_db"]`` the
@@ -100,7 +106,7 @@ class Split:
         return 0.5 * (self.low + self.high)
 
 
-def otsu_split(a: np.ndarray, bins: int = 128) -> Split:
+def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     """Otsu's two-class split of ``a`` from a histogram (O(n))."""
     lo, hi = float(np.min(a)), float(np.max(a))
     if not hi > lo:
@@ -158,7 +164,7 @@ def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np
     change = np.flatnonzero(levels[1:] != levels[:-1]) + 1
     above = a >= mid
     cross = np.flatnonzero(above[1:] != above[:-1]) + 1
-    if change.size:
+    if change.size and cross.size:
         k = np.searchsorted(cross, change, side="right") - 1
         ok = k >= 0
         c = cross[np.maximum(k, 0)]
@@ -169,7 +175,7 @@ def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np
         # crossings are monotone, but keep edges strictly increasing whatever happens
         pos = np.maximum.accumulate(pos)
     else:
-        pos = np.zeros(0)
+        pos = change.astype(np.float64)
     edges = np.concatenate([[0.0], pos, [float(n)]])
     run_levels = np.concatenate([[levels[0]], levels[change]]) if n else np.zeros(0, np.int8)
     return edges, run_levels.astype(np.int8)
@@ -216,7 +222,7 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
     samples, then at the neighbours of the best, and returns the full output of the winner.
     """
     idx = np.flatnonzero(mask) if mask is not None else np.arange(n)
-    idx = idx[:: max(1, idx.size // 8192)]
+    idx = idx[:: max(1, idx.size // 4096)]
     scores: dict[int, Split] = {}
 
     def score(i: int) -> float:
@@ -227,7 +233,18 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
     coarse = list(range(0, lengths.size, 2))
     if coarse[-1] != lengths.size - 1:
         coarse.append(lengths.size - 1)
-    best = max(coarse, key=score)
+    # η rises while noise is averaged out and falls once runs are smeared: walk up the
+    # lengths and stop one step past the peak
+    best, falls = coarse[0], 0
+    if score(coarse[0]) >= 0.985:
+        coarse = coarse[:2]  # already two clean levels: longer integration only smears edges
+    for i in coarse:
+        if score(i) > scores[best].eta:
+            best, falls = i, 0
+        elif i != best:
+            falls += 1
+            if falls >= 1:
+                break
     for i in (best - 1, best + 1):
         if 0 <= i < lengths.size:
             score(i)
@@ -271,10 +288,11 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     if sp.high <= sp.low:
         return None
     noise_amp = math.sqrt(max(noise_power, 1e-30))
-    if sp.low > 2.0 * noise_amp:
-        # the lower cluster is itself far above the noise: the window holds (almost) no
-        # carrier-off time and Otsu split the carrier's own level variations (two FSK tones
-        # passed with different gains). Cut midway in dB between the noise and the carrier.
+    if sp.low > 2.0 * noise_amp and sp.low > 0.3 * sp.high:
+        # the lower cluster is itself far above the noise and not far below the upper one:
+        # the window holds (almost) no carrier-off time and Otsu split the carrier's own
+        # level variations (two FSK tones passed with different gains). Cut midway in dB
+        # between the noise and the carrier.
         mid = math.sqrt(noise_amp * sp.high)
         sp = Split(mid, sp.eta, 2 * mid - sp.high, sp.high, sp.low_std)
     h = HYSTERESIS * (sp.high - sp.low)
@@ -393,7 +411,32 @@ def spectral_lobes(y_on: np.ndarray, rate: float, resolution_hz: float = 1000.0,
 
 
 def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
-    """Carrier offset (Hz from the channel centre) of a keyed carrier: peak of |FFT(y·on)|²."""
+    """Carrier offset (Hz from the channel centre) of a keyed carrier.
+
+    A clean carrier gives it from the mean phase step between on samples (one lag-1 step for
+    an unambiguous estimate, then lags of up to 32 samples for precision): O(n). When the
+    phase steps are not coherent enough to trust (weak or drifting), the peak of the zero-
+    padded power spectrum of the on samples.
+    """
+    both = mask[1:] & mask[:-1]
+    if both.sum() >= 64:
+        p1 = np.sum(y[1:][both] * np.conj(y[:-1][both]))
+        norm = np.sum(np.abs(y[1:][both]) * np.abs(y[:-1][both]))
+        if norm > 0 and abs(p1) >= 0.97 * norm:  # a strong carrier (≳ 15 dB in the channel)
+            f = float(np.angle(p1)) * rate / (2 * np.pi)
+            # longer lags refine it while the phase stays coherent over them (phase noise
+            # and chirps decorrelate it: then a longer lag would only add a wrap error)
+            for lag in (4, 16, 32):
+                both_l = mask[lag:] & mask[:-lag]
+                if both_l.sum() < 64:
+                    break
+                a, b = y[lag:][both_l], y[:-lag][both_l]
+                pl = np.sum(a * np.conj(b))
+                if abs(pl) < 0.8 * np.sum(np.abs(a) * np.abs(b)):
+                    break
+                resid = float(np.angle(pl * np.exp(-2j * np.pi * f * lag / rate)))
+                f += resid * rate / (2 * np.pi * lag)
+            return f
     x = np.where(mask, y, 0)
     first, last = np.argmax(mask), mask.size - np.argmax(mask[::-1])
     x = x[first:last]
@@ -417,7 +460,9 @@ class Decision:
     margins: np.ndarray
     smoothing: int
     decision_snr_db: float
-    grid: float | None = None  # chip grid the edges were snapped to (samples), if any
+    grid: float | None = None  # chip length (samples) when decided chip by chip
+    eta: float = 0.0           # Otsu's η of the detector output that made the decision
+    coherent: bool = True      # integrated the complex samples (else the power)
 
 
 def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decision | None:
@@ -430,10 +475,11 @@ def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decis
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
     margins = run_margins(edges, out, levels, sp)
     snr = 20 * math.log10((sp.high - sp.low) / sp.low_std) if sp.low_std > 0 else 99.0
-    return Decision(edges, levels, margins, length, snr)
+    return Decision(edges, levels, margins, length, snr, eta=sp.eta)
 
 
-def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> np.ndarray:
+def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray,
+                     coherent: bool = True) -> np.ndarray:
     """Move each OOK edge to its maximum-likelihood position (a step fit on the raw samples).
 
     The integrated signal finds the runs reliably but places edges with a jitter that grows
@@ -441,32 +487,41 @@ def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> np
     between the middles of its two runs: the samples are projected on the carrier phasor of
     the adjacent on run (in-phase noise only, 3 dB better than the magnitude), and the step
     from 0 to that run's level that fits best in least squares is the edge (the extreme of a
-    cumulative sum). Returns the new edges (same length; first and last unchanged).
+    cumulative sum). Without ``coherent`` (a carrier whose phase wanders within a run) the
+    step is fitted to the power |z|² between the adjacent runs' mean powers instead.
+    Returns the new edges (same length; first and last unchanged).
     """
     out = edges.copy()
     n_runs = levels.size
     if n_runs < 2:
         return out
     mids = 0.5 * (edges[:-1] + edges[1:])
-    # carrier phasor of every on run: mean over its middle half
+    p = z.real ** 2 + z.imag ** 2
+    # carrier phasor and mean power of every run: over its middle half
     phasor = np.zeros(n_runs, dtype=np.complex128)
-    for k in np.flatnonzero(levels == 1):
+    power = np.zeros(n_runs)
+    for k in range(n_runs):
         a, b = edges[k], edges[k + 1]
         q = 0.25 * (b - a)
         i0, i1 = int(math.ceil(a + q)), int(math.floor(b - q))
         if i1 <= i0:
             i0, i1 = int(a), max(int(math.ceil(b)), int(a) + 1)
-        phasor[k] = z[i0:i1].mean()
+        if levels[k] == 1:
+            phasor[k] = z[i0:i1].mean()
+        power[k] = p[i0:i1].mean() if i1 > i0 else 0.0
     for k in range(n_runs - 1):
         on = k if levels[k] == 1 else k + 1
-        c = phasor[on]
-        amp = abs(c)
-        if amp == 0:
-            continue
         lo, hi = int(math.ceil(mids[k])), int(math.floor(mids[k + 1])) + 1
         if hi - lo < 3:
             continue
-        r = (z[lo:hi] * np.conj(c)).real / amp - 0.5 * amp
+        if coherent:
+            c = phasor[on]
+            amp = abs(c)
+            if amp == 0:
+                continue
+            r = (z[lo:hi] * np.conj(c)).real / amp - 0.5 * amp
+        else:
+            r = p[lo:hi] - 0.5 * (power[k] + power[k + 1])
         cs = np.concatenate([[0.0], np.cumsum(r)])
         # rising (off→on): the step is where the running sum bottoms out; falling: peaks
         j = int(np.argmin(cs)) if levels[k + 1] == 1 else int(np.argmax(cs))
@@ -474,70 +529,13 @@ def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> np
     return np.maximum.accumulate(out)
 
 
-def snap_to_grid(edges: np.ndarray, tol: float = 0.3, min_on_grid: float = 0.8) -> tuple[np.ndarray, float | None]:
-    """Timing recovery: place edges on the burst's own chip grid where they are close to it.
-
-    Key-fob line codes (PWM, PPM, Manchester, preambles) put every edge on a grid of one base
-    unit Te, which the burst itself reveals: Te is the pooled least-squares slope of edge
-    position against chip count, with a separate phase for every stretch between runs that
-    are not whole multiples of Te (sync gaps, inter-frame gaps). An edge within ``tol``·Te of
-    its grid point moves there, so noise jitter below that is removed entirely; an edge
-    farther off stays where it was measured (a decoder will then reject the run rather than
-    read a wrong bit). Nothing is done unless ``min_on_grid`` of the inner runs fit the grid.
-
-    edges: run edges (samples), first and last included. Returns (edges, Te in samples or None).
-    """
-    d = np.diff(edges)
-    inner = d[1:-1]
-    if inner.size < 8:
-        return edges, None
-    short = float(np.percentile(inner, 10))
-    base = inner[inner <= 1.5 * short]
-    if base.size == 0 or short <= 0:
-        return edges, None
-    te = float(base.mean())
-    for _ in range(2):
-        n = np.round(d / te)
-        on_grid = (n >= 1) & (n <= 16) & (np.abs(d / te - n) < tol)
-        on_grid[0] = on_grid[-1] = False
-        if on_grid[1:-1].mean() < min_on_grid:
-            return edges, None
-        # segments of consecutive on-grid runs share one phase
-        seg = np.cumsum(~on_grid)
-        k = np.concatenate([[0.0], np.cumsum(np.where(on_grid, n, 0.0))])
-        # edge j belongs to the segment of run j (its left side) when that run is on grid,
-        # else to the segment of run j-1
-        edge_seg = np.concatenate([seg, [seg[-1]]]).astype(float)
-        edge_ok = np.zeros(edges.size, dtype=bool)
-        edge_ok[:-1] |= on_grid
-        edge_ok[1:] |= on_grid
-        edge_seg[1:][on_grid] = seg[on_grid]
-        edge_seg[:-1][on_grid] = seg[on_grid]
-        ids = edge_seg[edge_ok].astype(int)
-        kk, ee = k[edge_ok], edges[edge_ok]
-        cnt = np.bincount(ids)
-        kbar = (np.bincount(ids, kk) / np.maximum(cnt, 1))[ids]
-        ebar = (np.bincount(ids, ee) / np.maximum(cnt, 1))[ids]
-        sxx = float(np.sum((kk - kbar) ** 2))
-        if sxx <= 0:
-            return edges, None
-        te = float(np.sum((kk - kbar) * (ee - ebar)) / sxx)
-        if te <= 0:
-            return edges, None
-    grid = ebar + (kk - kbar) * te
-    out = edges.copy()
-    close = np.abs(ee - grid) <= tol * te
-    sel = np.flatnonzero(edge_ok)[close]
-    out[sel] = grid[close]
-    return np.maximum.accumulate(out), te
-
-
 def chip_period(edges: np.ndarray, search: float = 0.15) -> tuple[float, float]:
-    """Base unit Te (samples) of a run sequence and how well the runs fit it (0..1).
+    """Base unit Te (samples) of a run sequence and the fraction of runs that fit it (0..1).
 
-    Te maximises the vector strength |mean(exp(2πi·d/Te))| of the inner run durations d over
-    ±``search`` around the mean of the shortest runs: every duration that is a whole number
-    of chips adds in phase, whatever the phase of the grid and however many syncs break it.
+    Te is searched within ±``search`` of the mean of the shortest runs for the smallest
+    (clipped) squared distance of the inner run durations to whole multiples of it, then
+    refined by least squares on the runs that fit. A run fits when it is within 0.3 Te of a
+    whole number (1..16) of chips.
     """
     d = np.diff(edges)[1:-1]
     if d.size < 8:
@@ -547,17 +545,44 @@ def chip_period(edges: np.ndarray, search: float = 0.15) -> tuple[float, float]:
     if short <= 0 or base.size == 0:
         return 0.0, 0.0
     te0 = float(base.mean())
-    cand = te0 * np.linspace(1 - search, 1 + search, 121)
-    dd = d[d <= 16.5 * te0]  # long gaps carry little phase information and much jitter
+    dd = d[d <= 16.5 * te0]  # long gaps carry little timing information and much jitter
     if dd.size < 8:
         return 0.0, 0.0
-    strength = np.abs(np.exp(2j * np.pi * dd[None, :] / cand[:, None]).mean(axis=1))
-    k = int(np.argmax(strength))
-    return float(cand[k]), float(strength[k])
+    cand = te0 * np.linspace(1 - search, 1 + search, 121)
+    n = np.maximum(np.round(dd[None, :] / cand[:, None]), 1)
+    r = dd[None, :] - n * cand[:, None]
+    cost = np.minimum(r * r, (0.3 * te0) ** 2).mean(axis=1)
+    te = float(cand[int(np.argmin(cost))])
+    n = np.maximum(np.round(dd / te), 1)
+    fit = np.abs(dd - n * te) < 0.3 * te
+    if fit.sum() >= 4:
+        te = float(np.sum(n[fit] * dd[fit]) / np.sum(n[fit] ** 2))
+    return te, float(fit.mean())
+
+
+def _fill_gaps(v: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``v`` with every invalid sample replaced by the nearest valid one."""
+    idx = np.arange(v.size)
+    fwd = np.where(valid, idx, 0)
+    np.maximum.accumulate(fwd, out=fwd)
+    bwd = np.where(valid, idx, v.size - 1)
+    bwd = np.minimum.accumulate(bwd[::-1])[::-1]
+    near = np.where(valid[fwd] & (((idx - fwd) <= (bwd - idx)) | ~valid[bwd]), fwd, bwd)
+    return v[near]
+
+
+def _local_mean(x: np.ndarray, mask: np.ndarray, w: int) -> np.ndarray | None:
+    """Mean of x over the masked samples within w around each sample (gaps filled)."""
+    den = moving_average(mask, w)
+    valid = den > 0.05
+    if not valid.any():
+        return None
+    return _fill_gaps(moving_average(x * mask, w) / np.maximum(den, 1e-12), valid)
 
 
 def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: float,
-                   neighbours: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                   neighbours: int = 6, coherent: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """OOK decided chip by chip on the burst's recovered chip grid (matched filter per chip).
 
     z: carrier-free channel samples; edges/levels: a first decision (its edges give the grid
@@ -590,34 +615,34 @@ def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: flo
     step = np.repeat((g[seg + 1] - g[seg]) / reps, reps)
     j = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
     bounds = np.concatenate([start + j * step, [g[seg[-1] + 1]]])
-    # local carrier phasor and level: the first decision's on samples, averaged over ~8 chips
+    # local levels from the first decision's runs, averaged over ~8 chips: the carrier
+    # phasor (coherent) or the on and off powers (a carrier whose phase wanders)
     mask = _mask_from_runs(edges, levels, z.size).astype(np.float64)
     w = max(3, int(round(8 * te)))
-    num = moving_average(z * mask, w)
-    den = moving_average(mask, w)
-    valid = den > 0.05
-    if not valid.any():
-        return None
-    c = num / np.maximum(den, 1e-12)
-    # inside long gaps no on samples are near: carry the nearest estimate over them
-    fwd = np.where(valid, np.arange(c.size), 0)
-    np.maximum.accumulate(fwd, out=fwd)
-    bwd = np.where(valid, np.arange(c.size), c.size - 1)
-    bwd = np.minimum.accumulate(bwd[::-1])[::-1]
-    near = np.where(valid[fwd] & ((np.arange(c.size) - fwd) <= (bwd - np.arange(c.size))
-                                  | ~valid[bwd]), fwd, bwd)
-    c = c[near]
-    amp = np.abs(c)
-    r = np.where(amp > 0, (z * np.conj(c)).real / np.maximum(amp, 1e-30), 0.0)
+    if coherent:
+        c = _local_mean(z, mask, w)
+        if c is None:
+            return None
+        amp = np.abs(c)
+        r = np.where(amp > 0, (z * np.conj(c)).real / np.maximum(amp, 1e-30), 0.0)
+        lo_level, hi_level = np.zeros(z.size), amp
+    else:
+        p = z.real ** 2 + z.imag ** 2
+        hi_level = _local_mean(p, mask, w)
+        lo_level = _local_mean(p, 1.0 - mask, w)
+        if hi_level is None or lo_level is None:
+            return None
+        r = p
     cs = np.concatenate([[0.0], np.cumsum(r)])
     b = np.clip(np.round(bounds).astype(int), 0, z.size)
     lo, hi = b[:-1], b[1:]
     good = hi > lo
     mean = np.where(good, (cs[hi] - cs[lo]) / np.maximum(hi - lo, 1), 0.0)
     centre = np.clip((lo + hi) // 2, 0, z.size - 1)
-    half = 0.5 * amp[centre]
-    chip = (mean > half).astype(np.int8)
-    margin = np.where(half > 0, np.abs(mean - half) / np.maximum(half, 1e-30), 0.0)
+    mid = 0.5 * (hi_level[centre] + lo_level[centre])
+    half = 0.5 * (hi_level[centre] - lo_level[centre])
+    chip = (mean > mid).astype(np.int8)
+    margin = np.where(half > 0, np.abs(mean - mid) / np.maximum(half, 1e-30), 0.0)
     # runs: leading off (from the window start), the chips, trailing off
     change = np.flatnonzero(chip[1:] != chip[:-1]) + 1
     run_lv = np.concatenate([[chip[0]], chip[change]])
@@ -632,20 +657,61 @@ def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: flo
     return e, lv[keep], mg[keep]
 
 
+def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float) -> float:
+    """How much of a keyed carrier's power survives coherent averaging over each pulse (0..1).
+
+    Per carrier-on run (its middle half), |mean z|² over the mean signal power |z|² − noise,
+    both corrected for the noise; weighted by run length. A clean carrier gives ≈ 1; phase
+    noise or a chirp within the pulses gives less.
+    """
+    edges, levels = activity.edges, activity.levels
+    on = np.flatnonzero(levels == 1)
+    if on.size == 0:
+        return 1.0
+    a, b = edges[on], edges[on + 1]
+    q = 0.25 * (b - a)
+    i0 = np.ceil(a + q).astype(np.int64)
+    i1 = np.floor(b - q).astype(np.int64)
+    keep = i1 - i0 >= 4
+    if not keep.any():
+        return 1.0
+    i0, i1 = i0[keep], i1[keep]
+    n = (i1 - i0).astype(np.float64)
+    cz = np.concatenate([[0], np.cumsum(z, dtype=np.complex128)])
+    cp = np.concatenate([[0.0], np.cumsum(z.real.astype(np.float64) ** 2 + z.imag.astype(np.float64) ** 2)])
+    sig = (cp[i1] - cp[i0]) / n - noise_power
+    coh = np.abs((cz[i1] - cz[i0]) / n) ** 2 - noise_power / n
+    use = sig > 0
+    den = float(np.sum(n[use] * sig[use]))
+    return float(np.sum(n[use] * coh[use]) / den) if den > 0 else 1.0
+
+
 def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
-                   carrier_hz: float | None = None) -> tuple[Decision | None, float]:
+                   carrier_hz: float | None = None,
+                   noise_power: float = 0.0) -> tuple[Decision | None, float]:
     """OOK: remove the carrier offset, integrate coherently, slice, then refine every edge.
 
-    carrier_hz: the carrier (Hz from the channel centre) when already measured.
+    carrier_hz: the carrier (Hz from the channel centre) when already measured. noise_power:
+    the channel's noise power (linear), for the coherence test.
     Returns (decision, carrier offset Hz from the channel centre).
     """
     f = fine_carrier(y, activity.mask, rate) if carrier_hz is None else float(carrier_hz)
     n = np.arange(y.size)
     z = y * np.exp(-2j * np.pi * f / rate * n)
     lengths = smoothing_lengths(rate, y.size)
-    integ = Integrator(z)
-    make = lambda m, i: np.abs(integ.average(m, i))  # noqa: E731
+    if phase_coherence(z, activity, noise_power) >= 0.6:
+        integ = Integrator(z)
+        make = lambda m, i: np.abs(integ.average(m, i))  # noqa: E731
+        coherent = True
+    else:
+        # a carrier with phase noise or a frequency chirp loses coherence within a pulse:
+        # integrate its power instead (non-coherently)
+        pinteg = Integrator(z.real ** 2 + z.imag ** 2)
+        make = lambda m, i: pinteg.average(m, i)  # noqa: E731
+        coherent = False
     dec = _decide(make, lengths, None, y.size)
+    if dec is not None:
+        dec.coherent = coherent
     if dec is not None and dec.decision_snr_db < SECOND_PASS_DB and dec.levels.size > 4:
         # Weak burst: η picked the best trade-off between noise and smearing, but glitches
         # (false runs inside long gaps) are what breaks a frame, and the edges are refined
@@ -656,18 +722,22 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
         if longer > dec.smoothing:
             second = _decide(make, np.array([longer]), None, y.size)
             if second is not None:
+                second.coherent = dec.coherent
                 dec = second
-    if dec is not None and dec.smoothing > 1:
-        dec.edges = refine_ook_edges(z, dec.edges, dec.levels)
+    if dec is not None and dec.smoothing > 1 and dec.decision_snr_db < SECOND_PASS_DB:
+        # weak: the integration that found the runs smeared their edges; place each edge
+        # where the raw samples put it (a strong burst was integrated little: its midpoint
+        # crossings are already accurate)
+        dec.edges = refine_ook_edges(z, dec.edges, dec.levels, dec.coherent)
         dec.edges, dec.levels = drop_short_runs(dec.edges, dec.levels, 1.0)
-        if dec.decision_snr_db < SECOND_PASS_DB:
-            # weak: jitter now dwarfs any transmitter timing signature worth keeping; if the
-            # runs sit on a chip grid, decide chip by chip (matched filter per chip)
-            te, strength = chip_period(dec.edges)
-            chips = chip_decisions(z, dec.edges, dec.levels, te) if strength >= 0.5 else None
-            if chips is not None:
-                dec.edges, dec.levels, dec.margins = chips
-                dec.grid = te
+        # jitter now dwarfs any transmitter timing signature worth keeping; if the runs sit on
+        # a chip grid, decide chip by chip (a matched filter per chip)
+        te, fit = chip_period(dec.edges)
+        chips = (chip_decisions(z, dec.edges, dec.levels, te, coherent=dec.coherent)
+                 if fit >= 0.7 else None)
+        if chips is not None:
+            dec.edges, dec.levels, dec.margins = chips
+            dec.grid = te
         if dec.margins.size != dec.levels.size:
             dec.margins = np.resize(dec.margins, dec.levels.size)
     return dec, f
@@ -733,16 +803,26 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     """
     y, rate = burst.iq, burst.iq_rate
     noise = 10 ** (burst.channel_noise_db / 10)
+    if modulation is not None and modulation.upper() not in ("OOK", "FSK"):
+        raise ValueError(f"unknown modulation {modulation!r}: use 'OOK', 'FSK' or None")
     mask = getattr(burst, "on_mask", None)
     act = activity_from_mask(mask, y) if mask is not None else None
-    if act is None:
+    tones = None
+    if act is not None:
+        # the burst detector already measured the carrier activity and the spectrum
+        known = getattr(burst, "fsk_tones_hz", None)
+        if known is not None:
+            lo, hi = (f - burst.channel_offset_hz for f in known)
+            tones = Tones(hi, lo, 0.0)
+        mod = modulation.upper() if modulation else ("FSK" if known is not None else "OOK")
+    else:
         act = carrier_activity(y, rate, noise)
-    if act is None:
-        return []
-    tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
-    mod = modulation.upper() if modulation else choose_modulation(act, tones)
-    if mod not in ("OOK", "FSK"):
-        raise ValueError(f"unknown modulation {modulation!r}: use 'OOK', 'FSK' or None")
+        if act is None:
+            return []
+        tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
+        mod = modulation.upper() if modulation else choose_modulation(act, tones)
+    if mod == "FSK" and tones is None:
+        tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
 
     def to_time(pos: float) -> float:
         return (burst.iq_start + pos * burst.iq_step) / burst.sample_rate
@@ -778,9 +858,15 @@ def demodulate(burst: "Burst", modulation: str | None = None,
             if pt is not None:
                 out.append(pt)
         return out
-    # the detector measured the carrier of the same samples; a forced OOK measures its own
-    known = None if modulation else burst.offset_hz - burst.channel_offset_hz
-    dec, f = demodulate_ook(y, rate, act, known)
+    # the detector measured the carrier of the same samples (unless it saw two FSK lobes)
+    known = None if tones is not None else burst.offset_hz - burst.channel_offset_hz
+    # the floor the detector learnt may predate a jammer's skirt: take the noise the burst's
+    # own carrier-off samples show when that is higher (median of an exponential = ln 2 × mean)
+    off = ~act.mask
+    if off.sum() >= 64:
+        p_off = y[off].real ** 2 + y[off].imag ** 2
+        noise = max(noise, float(np.median(p_off)) / math.log(2))
+    dec, f = demodulate_ook(y, rate, act, known, noise)
     if dec is None:
         return []
     offset = burst.channel_offset_hz + f

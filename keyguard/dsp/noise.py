@@ -39,7 +39,7 @@ def min_gamma_mean_table(shape: float, m_max: int) -> np.ndarray:
     # E[min] = ∫ P(X > x)^m dx for x ≥ 0, X = Gamma(shape)/shape; the integrand is negligible
     # beyond a dozen standard deviations above the mean.
     hi = 1.0 + 12.0 / math.sqrt(shape)
-    x = np.linspace(0.0, hi, 2001)
+    x = np.linspace(0.0, hi, 1001)
     log_sf = np.log(np.maximum(special.gammaincc(shape, x * shape), 1e-300))
     m = np.arange(1, m_max + 1)[:, None]
     table = np.trapezoid(np.exp(m * log_sf[None, :]), x, axis=1)
@@ -52,7 +52,12 @@ class NoiseFloor:
     n_bins: frequency bins. dof: exponential power values summed into one tick value (FFT frames
     per tick). chunk_ticks: ticks per chunk mean. window_chunks: chunks the minimum spans.
     warmup_chunks: chunks the first floors look ahead to.
+
+    The window minimum is kept cheap with groups of ``GROUP`` chunks: each full group keeps
+    its own minimum, so a floor costs (window/GROUP + GROUP) rows, not a window of rows.
     """
+
+    GROUP = 16
 
     def __init__(self, n_bins: int, dof: int, chunk_ticks: int, window_chunks: int,
                  warmup_chunks: int):
@@ -60,14 +65,23 @@ class NoiseFloor:
             raise ValueError("NoiseFloor sizes must be positive")
         self.n_bins = int(n_bins)
         self.chunk_ticks = int(chunk_ticks)
-        self.window_chunks = int(window_chunks)
-        self.warmup_chunks = int(min(warmup_chunks, window_chunks))
+        g = self.GROUP
+        # the window is a whole number of groups (≥ 1)
+        self.window_chunks = max(g, int(round(window_chunks / g)) * g)
+        self.warmup_chunks = int(min(warmup_chunks, self.window_chunks))
         shape = float(dof * chunk_ticks)
-        #: bias[m] = expected minimum of m noise-only chunk means (m = 1..window)
-        self._bias = min_gamma_mean_table(shape, self.window_chunks)
-        self._means = np.zeros((self.window_chunks, self.n_bins), dtype=np.float64)
-        self._count = 0          # chunks pushed so far
-        self._next_floor = 0     # next chunk index whose floor has not been handed out
+        m_max = -(-self.window_chunks // 256) * 256 + g  # a few sizes only: the table caches
+        #: bias[m] = expected minimum of m noise-only chunk means
+        self._bias = min_gamma_mean_table(shape, m_max)
+        self._means: list[np.ndarray] = []           # chunk means not yet folded into a group
+        self._first_kept = 0                         # chunk index of _means[0]
+        self._groups: list[np.ndarray] = []          # minima of full groups, oldest first
+        self._group_first = 0                        # chunk index of the first kept group
+        self._groups_min: np.ndarray | None = None   # minimum over _groups
+        self._tail_min: np.ndarray | None = None     # minimum over the first _tail_n of _means
+        self._tail_n = 0
+        self._count = 0
+        self._next_floor = 0
 
     @property
     def chunks_pushed(self) -> int:
@@ -75,16 +89,19 @@ class NoiseFloor:
 
     def push(self, chunk_mean: np.ndarray) -> None:
         """Add the mean tick power of the next chunk (one value per bin, linear power)."""
-        self._means[self._count % self.window_chunks] = chunk_mean
+        self._means.append(np.asarray(chunk_mean, dtype=np.float64))
         self._count += 1
 
     def ready(self, final: bool = False) -> list[np.ndarray]:
         """Floors of the chunks that can be computed now, in chunk order.
 
-        A chunk's floor needs its window and, for the first chunks, the warm-up chunks; with
-        ``final`` (end of stream) whatever has been pushed is enough.
+        A chunk's floor is the bias-corrected minimum over the window of chunks ending with it
+        (for the first chunks: the warm-up chunks, which need looking ahead; with ``final``,
+        the end of the stream, whatever has been pushed is enough). Windows start on a group
+        boundary, so a floor spans between window − GROUP and window chunks.
         """
         out = []
+        g = self.GROUP
         while self._next_floor < self._count:
             k = self._next_floor
             last = max(k, self.warmup_chunks - 1)
@@ -92,13 +109,29 @@ class NoiseFloor:
                 if not final:
                     break
                 last = self._count - 1
-            first = max(0, last - self.window_chunks + 1)
-            if self._count - first > self.window_chunks:
-                # the ring no longer holds chunk `first` (only possible for look-ahead floors
-                # with a tiny window); start at the oldest chunk still held
-                first = self._count - self.window_chunks
-            idx = np.arange(first, last + 1) % self.window_chunks
-            m = last - first + 1
-            out.append(self._means[idx].min(axis=0) / self._bias[m])
+            # fold complete groups that precede `last`'s group into group minima
+            while self._first_kept + g <= (last // g) * g:
+                self._groups.append(np.min(self._means[:g], axis=0))
+                del self._means[:g]
+                self._first_kept += g
+                self._groups_min = None
+                self._tail_n = 0  # the running minimum was over chunks now folded
+            n_groups_max = self.window_chunks // g - 1
+            while len(self._groups) > n_groups_max:
+                self._groups.pop(0)
+                self._group_first += g
+                self._groups_min = None
+            if self._groups_min is None and self._groups:
+                self._groups_min = np.min(self._groups, axis=0)
+            n_tail = last - self._first_kept + 1
+            # running minimum of the current group's chunks (extended one chunk at a time)
+            while self._tail_n < n_tail:
+                m = self._means[self._tail_n]
+                self._tail_min = m if self._tail_n == 0 else np.minimum(self._tail_min, m)
+                self._tail_n += 1
+            low = self._tail_min if self._groups_min is None else (
+                self._groups_min if n_tail == 0 else np.minimum(self._groups_min, self._tail_min))
+            m_count = len(self._groups) * g + n_tail
+            out.append(low / self._bias[min(m_count, self._bias.size - 1)])
             self._next_floor += 1
         return out

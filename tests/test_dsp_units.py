@@ -1,0 +1,168 @@
+"""Unit tests of the DSP building blocks: noise floor, short-time spectrum, channel filter,
+demodulator primitives (smoothing choice, hysteresis, edge placement, chip grid)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from keyguard.dsp.channelize import (TickSpectrum, channel_noise_bandwidth, extract_channel,
+                                     fft_size_for)
+from keyguard.dsp.demod import (Integrator, chip_period, edges_from_levels, hysteresis_levels,
+                                otsu_split, refine_ook_edges, spectral_lobes)
+from keyguard.dsp.noise import NoiseFloor, min_gamma_mean_table
+from keyguard.sim.render import complex_noise
+
+
+# --- noise floor ------------------------------------------------------------------------------
+def test_min_statistics_bias_matches_monte_carlo():
+    table = min_gamma_mean_table(64.0, 300)
+    rng = np.random.default_rng(0)
+    for m in (1, 2, 10, 100, 300):
+        sim = rng.gamma(64, 1 / 64, size=(3000, m)).min(axis=1).mean()
+        assert table[m] == pytest.approx(sim, rel=0.01)
+
+
+def _run_floor(levels: np.ndarray, window: int = 64, warmup: int = 4) -> np.ndarray:
+    nf = NoiseFloor(n_bins=8, dof=4, chunk_ticks=16, window_chunks=window, warmup_chunks=warmup)
+    rng = np.random.default_rng(1)
+    out = []
+    for lv in levels:
+        nf.push(lv * rng.gamma(64, 1 / 64, size=8))
+        out += nf.ready()
+    out += nf.ready(final=True)
+    return np.array(out)
+
+
+def test_noise_floor_is_unbiased_and_ignores_a_transmission_shorter_than_the_window():
+    levels = np.ones(400)
+    levels[100:150] = 100.0  # a jammer 50 chunks long, 20 dB up, in bins of a 64-chunk window
+    fl = _run_floor(levels)
+    assert fl.shape == (400, 8)
+    assert np.median(fl[20:100]) == pytest.approx(1.0, rel=0.05)
+    assert fl[100:150].max() < 1.5  # the jammer stays above the floor for its whole length
+    assert np.median(fl[300:]) == pytest.approx(1.0, rel=0.05)
+
+
+def test_noise_floor_follows_a_lasting_level_change_within_one_window():
+    levels = np.ones(400)
+    levels[150:] = 10.0
+    fl = _run_floor(levels)
+    assert np.median(fl[100:150]) == pytest.approx(1.0, rel=0.05)
+    assert np.median(fl[150 + 64 + 16:]) == pytest.approx(10.0, rel=0.05)
+
+
+def test_noise_floor_warm_up_looks_ahead_past_a_burst_at_the_start():
+    levels = np.ones(50)
+    levels[:3] = 100.0  # the capture starts inside a transmission
+    fl = _run_floor(levels, warmup=8)
+    assert fl[0].mean() == pytest.approx(1.0, rel=0.1)
+
+
+# --- short-time spectrum and channels ------------------------------------------------------------
+def test_tick_spectrum_power_calibration_and_block_independence():
+    fs = 250e3
+    n_fft = fft_size_for(fs, 4000.0)
+    assert n_fft == 64
+    rng = np.random.default_rng(2)
+    noise = complex_noise(64 * 4 * 400, 0.01, rng)
+    tone = (0.1 * np.exp(2j * np.pi * 10 * fs / n_fft * np.arange(noise.size) / fs)).astype(np.complex64)
+    x = noise + tone
+    ts = TickSpectrum(fs, n_fft, 4)
+    whole = ts.push(x)
+    assert whole.shape == (400, 64)
+    # total power per tick is the sample power; noise is flat at σ²/N per bin
+    assert whole.sum(axis=1).mean() == pytest.approx(0.01 + 0.01, rel=0.05)
+    noise_bins = np.delete(whole.mean(axis=0), [32 + 9, 32 + 10, 32 + 11])
+    assert noise_bins.mean() == pytest.approx(0.01 / 64, rel=0.05)
+    assert whole[:, 32 + 9:32 + 12].sum(axis=1).mean() == pytest.approx(0.01, rel=0.1)
+    ts2 = TickSpectrum(fs, n_fft, 4)
+    pieces = [ts2.push(x[a:a + 1000]) for a in range(0, x.size, 1000)]
+    np.testing.assert_allclose(np.concatenate(pieces), whole, rtol=1e-4, atol=1e-9)
+
+
+def test_extract_channel_passes_the_carrier_and_rejects_a_neighbour_70khz_away():
+    fs = 1.024e6
+    n = np.arange(200_000)
+    fob = np.exp(2j * np.pi * 30e3 * n / fs)
+    jam = 1000.0 * np.exp(2j * np.pi * -40e3 * n / fs)  # +60 dB, 70 kHz away
+    y, rate, d = extract_channel((fob + jam).astype(np.complex64), fs, 30e3, 40e3)
+    assert rate == fs / d and rate >= 100e3
+    mid = y[1000:-1000]
+    assert np.abs(mid).mean() == pytest.approx(1.0, abs=0.01)  # the jammer is gone
+    # the carrier is at 0 Hz now
+    assert abs(np.angle(np.mean(mid[1:] * np.conj(mid[:-1])))) < 1e-3
+
+
+def test_channel_noise_bandwidth_matches_white_noise_through_the_filter():
+    fs = 250e3
+    w = complex_noise(500_000, 1.0, np.random.default_rng(3))
+    y, _, _ = extract_channel(w, fs, 0.0, 40e3)
+    assert np.mean(np.abs(y[1000:-1000]) ** 2) == pytest.approx(channel_noise_bandwidth(40e3) / fs, rel=0.03)
+
+
+# --- demodulator primitives ----------------------------------------------------------------------
+def test_otsu_split_separates_two_clusters():
+    rng = np.random.default_rng(4)
+    a = np.concatenate([rng.normal(0.1, 0.02, 5000), rng.normal(1.0, 0.05, 3000)])
+    sp = otsu_split(a)
+    assert 0.15 < sp.threshold < 0.85  # anywhere in the empty gap
+    assert sp.mid == pytest.approx(0.55, abs=0.02)
+    assert sp.low == pytest.approx(0.1, abs=0.02) and sp.high == pytest.approx(1.0, abs=0.02)
+    assert sp.eta > 0.95
+    assert otsu_split(rng.normal(0, 1, 8000)).eta < 0.7  # one cluster: no real split
+
+
+def test_integrator_matches_a_direct_moving_average():
+    x = np.random.default_rng(5).normal(size=50)
+    integ = Integrator(x)
+    ma = integ.average(5)
+    assert ma[10] == pytest.approx(x[8:13].mean())
+    assert integ.average(5, np.array([10]))[0] == pytest.approx(ma[10])
+
+
+def test_hysteresis_ignores_dither_inside_the_band():
+    a = np.array([0, 0.45, 0.55, 0.45, 0.55, 1, 0.55, 0.45, 0.55, 0.45, 0, 0.0])
+    lv = hysteresis_levels(a, 0.4, 0.6)
+    assert lv.tolist() == [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0]
+    edges, levels = edges_from_levels(lv, a, 0.5)
+    assert levels.tolist() == [0, 1, 0]
+    # each change moves back to the last midpoint crossing before the hysteresis switched
+    assert edges[1] == pytest.approx(3.5) and edges[2] == pytest.approx(8.5)
+
+
+def test_refined_ook_edges_land_on_the_true_edges_in_noise():
+    rng = np.random.default_rng(6)
+    n = 3000
+    truth = np.array([0, 500, 900, 1700, 2100, n], dtype=float)
+    lv = np.array([0, 1, 0, 1, 0], dtype=np.int8)
+    env = np.zeros(n)
+    for k in range(lv.size):
+        env[int(truth[k]):int(truth[k + 1])] = lv[k]
+    z = env * np.exp(1j * 0.7) + complex_noise(n, 0.25, rng)
+    coarse = truth + np.array([0, 20, -25, 18, -30, 0])
+    out = refine_ook_edges(z, coarse, lv)
+    assert np.abs(out - truth).max() <= 6
+
+
+def test_chip_period_finds_the_base_unit_of_a_pwm_burst():
+    rng = np.random.default_rng(7)
+    d = [50.0, 100.0] * 20 + [100.0, 50.0] * 20
+    edges = np.concatenate([[0.0], np.cumsum([300.0] + d + [300.0])]) + rng.normal(0, 3, 83)
+    te, strength = chip_period(edges)
+    assert te == pytest.approx(50.0, rel=0.02)
+    assert strength > 0.95  # fraction of runs on the grid
+
+
+def test_spectral_lobes_tell_two_tones_from_one():
+    fs = 125e3
+    n = np.arange(40_000)
+    rng = np.random.default_rng(8)
+    fsk = np.where((n // 100) % 2 == 0, 40e3, -40e3)
+    x = np.exp(2j * np.pi * np.cumsum(fsk) / fs) + complex_noise(n.size, 0.01, rng)
+    lobes = spectral_lobes(x.astype(np.complex64), fs)
+    assert lobes.two_lobes
+    assert sorted([lobes.peak_hz, lobes.second_hz]) == pytest.approx([-40e3, 40e3], abs=1.5e3)
+    ook = np.exp(2j * np.pi * 3e3 * n / fs) * ((n // 50) % 2) + complex_noise(n.size, 0.01, rng)
+    one = spectral_lobes(ook.astype(np.complex64), fs)
+    assert not one.two_lobes and one.peak_hz == pytest.approx(3e3, abs=300)
