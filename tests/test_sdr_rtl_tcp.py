@@ -176,6 +176,10 @@ def test_client_receives_exact_samples_and_sends_tuning_from_keyguard_server():
         blocks, error = collect(source(srv.address[1], gain=20.7, ppm=5, events=events))
         # the server closed after the capture; with no reconnects allowed that ends the stream
         assert error is not None and "gave up" in str(error)
+        # the server's command reader runs in its own thread: give it a bounded moment
+        deadline = time.monotonic() + 5.0
+        while len(srv.stats.commands) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
         cmds = {(c, p) for _, c, p in srv.stats.commands}
     got = np.concatenate([b.samples for b in blocks])
     assert np.array_equal(got, x)
