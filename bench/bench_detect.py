@@ -69,7 +69,7 @@ def bench_engine(n: int = 20_000) -> None:
 
 
 def bench_scan(name: str = "rolljam") -> None:
-    from keyguard.detect.frontend import observe_capture
+    from keyguard.pipeline import observe_capture
     from keyguard.protocols.engine import decode_capture
     from keyguard.protocols.registry import load_registry
     from keyguard.sim.scenario import load_scenario
@@ -86,7 +86,7 @@ def bench_scan(name: str = "rolljam") -> None:
     n_scan = 0
     for ob in observe_capture(cap, reg):
         n_scan += len(ob.packets)
-        eng.observe(ob.info, ob.packets)
+        eng.observe(ob.burst, ob.packets)
     eng.finish()
     t_scan = time.perf_counter() - t0
     dur = cap.duration

@@ -27,9 +27,9 @@ def _seeds(text: str) -> list[int]:
 @click.option("--scenarios", default=None, metavar="NAMES",
               help="Comma-separated shipped scenario names or .toml files (default: every "
               "shipped scenario).")
-@click.option("--seeds", default="100-105", show_default=True, metavar="SEEDS",
+@click.option("--seeds", default="100-111", show_default=True, metavar="SEEDS",
               help="Variation seeds to train on (ranges like 100-105 and lists like 1,2,7).")
-@click.option("--eval-seeds", default="900-901", show_default=True, metavar="SEEDS",
+@click.option("--eval-seeds", default="900-905", show_default=True, metavar="SEEDS",
               help="Held-out variation seeds the card's metrics are measured on.")
 @click.option("--seed", default=0, show_default=True, help="The classifier's random seed.")
 @click.option("--workers", default=1, show_default=True, help="Processes rendering scenarios.")

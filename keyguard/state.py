@@ -335,6 +335,14 @@ class State:
         r = self._db.execute(q, (identity,)).fetchone()
         return None if r is None else PressRecord(*r)
 
+    def distinct_codes(self, identity: str, limit: int = 8) -> int:
+        """How many different codes earlier runs heard from ``identity`` (counted up to
+        ``limit``)."""
+        q = ("SELECT count(*) FROM (SELECT DISTINCT p.code FROM presses p JOIN captures c "
+             f"ON c.id = p.capture_id WHERE p.identity = ? AND p.code IS NOT NULL AND "
+             f"{self._not_this_run()} LIMIT ?)")
+        return int(self._db.execute(q, (identity, int(limit))).fetchone()[0])
+
     def identity_presses(self, identity: str, limit: int = 1000) -> list[PressRecord]:
         return self._press_rows("p.identity = ?", (identity,), limit)
 

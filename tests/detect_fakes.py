@@ -73,6 +73,7 @@ def fob_features(rng: np.random.Generator, cfo_ppm: float = 10.0, te: float = 41
     return fv(cfo_ppm=cfo_ppm + rng.normal(0, 0.1), te_us=te * (1 + rng.normal(0, 0.0005)),
               rise_time_us=rise + rng.normal(0, 0.6), fall_time_us=6 + rng.normal(0, 0.6),
               droop_db=droop + rng.normal(0, 0.05), chirp_hz=-900 + rng.normal(0, 150),
+              timing_jitter_us=5.0 + abs(rng.normal(0, 0.5)),
               rssi_db=rssi + rng.normal(0, 1.0), noise_excess_db=rng.normal(0, 0.3),
               echo_ratio=abs(rng.normal(0, 0.01)), **extra)
 

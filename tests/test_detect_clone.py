@@ -21,7 +21,8 @@ def cc1101_features(rng, cfo_ppm=-3.0):
     # a PLL radio: its own crystal, an accurate bit clock, fast edges, no droop
     return fv(cfo_ppm=cfo_ppm + rng.normal(0, 0.1), te_us=400.0 * (1 + rng.normal(0, 0.0005)),
               rise_time_us=4.5 + rng.normal(0, 0.5), fall_time_us=4.5 + rng.normal(0, 0.5),
-              droop_db=rng.normal(0, 0.05), chirp_hz=rng.normal(0, 100), rssi_db=-25.0)
+              droop_db=rng.normal(0, 0.05), chirp_hz=rng.normal(0, 100), rssi_db=-25.0,
+              timing_jitter_us=1.5 + abs(rng.normal(0, 0.3)))
 
 
 def test_genuine_presses_do_not_raise_anything():
@@ -158,3 +159,15 @@ def test_one_weak_relay_indicator_alone_is_not_a_relay():
     out += feed(e, press(60.0, 0x300, frames=3),
                 lambda p: fv(**dict(fob_features(rng).as_dict(), noise_excess_db=12.0)))
     assert out + e.finish() == []
+
+
+def test_the_identity_model_joins_in_once_the_reference_is_large():
+    rng = np.random.default_rng(11)
+    e = engine()
+    out = owner_presses(e, rng, n=12)
+    out += feed(e, press(80.0, 0x900, frames=3), lambda p: cc1101_features(rng))
+    out += feed(e, press(95.0, 0x901, frames=3), lambda p: fob_features(rng))
+    out += e.finish()
+    assert kinds(out) == ["clone"]
+    fp = out[0].evidence["fingerprint"]
+    assert fp["references"] == 12 and fp["model_score"] < 0

@@ -8,7 +8,7 @@ import pytest
 
 from keyguard.detect import DetectionEngine
 from keyguard.detect.enroll import enroll_capture
-from keyguard.detect.frontend import observe_capture
+from keyguard.pipeline import observe_capture
 from keyguard.errors import EnrollmentError
 from keyguard.features.vector import FEATURE_NAMES
 from keyguard.io.capture import Capture
@@ -44,7 +44,7 @@ def scan(capture, registry, state=None):
     packets = 0
     for ob in observe_capture(capture, registry):
         packets += len(ob.packets)
-        alerts += eng.observe(ob.info, ob.packets)
+        alerts += eng.observe(ob.burst, ob.packets)
     return alerts + eng.finish(), packets
 
 
@@ -83,3 +83,22 @@ def test_enrolment_records_the_owner_and_refuses_an_unknown_fob(registry, tmp_pa
         assert len(got) == 3 and {r.label for r in got} == {"car key"}
         with pytest.raises(EnrollmentError, match="keeloq:0D36C681"):
             enroll_capture(st, cap, "keeloq:12345678", None, registry)
+
+
+def test_enroll_cli_writes_the_state_file(run_cli, tmp_path):
+    from keyguard.io.writers import write_iq
+
+    r = scenario(presses=(0.3, 1.6), duration=2.5)
+    path = tmp_path / "owner_433.92M_250k.cu8"
+    write_iq(path, r.render(), "cu8")
+    state = tmp_path / "s.db"
+    code, out, err = run_cli("enroll", path, "--identity", "keeloq:0D36C681", "--label", "blue",
+                             "--state", state, "--receiver", "dongle-1")
+    assert code == 0, err
+    assert "enrolled 2 press(es) of keeloq:0D36C681 (blue)" in out
+    with State(state) as st:
+        assert st.enrolled_identities() == [("keeloq:0D36C681", "blue", 2)]
+        assert {r.receiver for r in st.fingerprints("keeloq:0D36C681", FEATURE_NAMES)} == \
+            {"dongle-1"}
+    code, out, err = run_cli("enroll", path, "--identity", "keeloq:00000001", "--state", state)
+    assert code == 2 and "no burst of keeloq:00000001" in err and "Traceback" not in err

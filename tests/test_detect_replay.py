@@ -166,3 +166,49 @@ def test_integrity_bad_packets_are_not_codes():
                                keeloq(30.1, 0x1111, integrity="bad")]
     # a frame whose check failed is not evidence of anything
     assert run(pk) == []
+
+
+def _keyed(t, cfo):
+    from keyguard.features.vector import FeatureVector
+    return BurstInfo(t=t, t_end=t + FRAME_S, freq_hz=433.92e6, rssi_db=-40.0, on_fraction=0.9,
+                     features=FeatureVector.from_dict({"cfo_ppm": cfo, "on_fraction": 0.45,
+                                                       "te_us": 13.0}))
+
+
+@pytest.mark.parametrize("replay_cfo,gap_s,expect", [
+    (-36.7, 1.0, ["rolljam"]),   # another oscillator, right after the jamming
+    (-42.8, 1.0, []),            # the fob itself, pressed again
+    (-36.7, 9.0, []),            # long after: nothing ties it to the jamming
+])
+def test_rolljam_without_decoding_the_jammed_presses(replay_cfo, gap_s, expect):
+    from keyguard.features.vector import FeatureVector
+    e = engine()
+    out = e.observe(_jam(1.0, 4.0), [])
+    for t in (2.2, 2.31, 2.42, 3.6, 3.71, 3.82):  # the owner's frames, undecodable under it
+        out += e.observe(_keyed(t, -42.9), [])
+    fv = FeatureVector.from_dict({"cfo_ppm": replay_cfo, "on_fraction": 0.48, "te_us": 400.0})
+    out += feed(e, press(4.0 + gap_s, 0x1111, frames=3, freq=433.904e6), fv)
+    out += e.finish()
+    assert sorted(kinds(out)) == sorted(["jamming"] + expect)
+    if expect:
+        a = [x for x in out if x.kind == "rolljam"][0]
+        assert a.evidence["method"] == "bursts_under_jamming"
+        assert a.evidence["bursts_under_jamming"] == 6
+        assert a.evidence["cfo_shift_ppm"] == pytest.approx(6.2, abs=0.01)
+
+
+def test_the_kept_second_code_from_the_same_radio_is_rolljam_too():
+    from keyguard.features.vector import FeatureVector
+    e = engine()
+    out = e.observe(_jam(1.0, 4.0), [])
+    for t in (2.2, 2.31, 3.6, 3.71):
+        out += e.observe(_keyed(t, -42.9), [])
+    att = FeatureVector.from_dict({"cfo_ppm": -36.7, "on_fraction": 0.48, "te_us": 400.0})
+    own = FeatureVector.from_dict({"cfo_ppm": -42.8, "on_fraction": 0.48, "te_us": 411.0})
+    out += feed(e, press(5.0, 0x1111, frames=3), att)     # code 1, right after the jamming
+    out += feed(e, press(40.0, 0x3333, frames=3), own)    # the owner later: nothing
+    out += feed(e, press(300.0, 0x2222, frames=3), att)   # code 2, from the attacker's radio
+    out += e.finish()
+    assert kinds(out) == ["jamming", "rolljam", "rolljam"]
+    assert out[2].evidence["reason"] == "same_radio_as_earlier_rolljam_replay"
+    assert out[2].evidence["first_replay"]["t"] == pytest.approx(5.0)

@@ -189,3 +189,14 @@ def test_a_model_of_another_feature_set_is_refused(tmp_path):
         load_model(p)
     ok = save_model(m, tmp_path / "ok.skops", {"features": list(FEATURE_NAMES)})
     assert load_model(ok)[1]["features"] == list(FEATURE_NAMES)
+
+
+def test_load_burst_model_checks_the_kind(tmp_path):
+    from keyguard.models import load_burst_model
+    own, _ = genuine_and_foreign()
+    p = save_model(IdentityFingerprintModel().fit(own), tmp_path / "id.skops", {"kind": "id"})
+    with pytest.raises(ModelError, match="not a burst classifier"):
+        load_burst_model(p)
+    X, y = synthetic_bursts(n_per_class=10)
+    q = save_model(BurstClassifier(max_iter=3).fit(X, y), tmp_path / "b.skops", {"kind": "b"})
+    assert isinstance(load_burst_model(q), BurstClassifier)

@@ -56,6 +56,7 @@ class CodeMemory:
         self.counter_window = int(counter_window)
         self._by_code: dict[str, list[Sighting]] = {}
         self._newest: dict[str, Sighting] = {}
+        self._codes_of: dict[str, set] = {}  # identity -> codes heard (capped: a few suffice)
 
     def sightings(self, code: str) -> list[Sighting]:
         """Every earlier press of ``code``, oldest first."""
@@ -75,11 +76,22 @@ class CodeMemory:
                 best = Sighting.of_record(r)
         return best
 
+    def distinct_codes(self, identity: str) -> int:
+        """How many different codes ``identity`` has sent (counted up to 8)."""
+        n = len(self._codes_of.get(identity, ()))
+        if self.state is not None and n < 8:
+            n = max(n, self.state.distinct_codes(identity, 8))
+        return n
+
     def record(self, p: Press) -> None:
         """Remember a completed press (and persist it when there is a state file)."""
         s = Sighting.of_press(p)
         if p.code is not None:
             self._by_code.setdefault(p.code, []).append(s)
+            if p.identity is not None:
+                seen = self._codes_of.setdefault(p.identity, set())
+                if len(seen) < 8:
+                    seen.add(p.code)
         if p.identity is not None and p.counter is not None:
             cur = self._newest.get(p.identity)
             # a counter far below the newest is a wrap-around (or a re-paired fob): it restarts

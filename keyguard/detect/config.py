@@ -45,6 +45,10 @@ class ReplayConfig:
     #: a press judged old by its counter alone (code never heard) needs this many frames, or an
     #: integrity check "ok", so that one bit error cannot fake an old counter.
     counter_min_frames: int = 2
+    #: a code learned for an unprofiled transmitter (``protocol`` "unknown") repeated less than
+    #: this many seconds after its press is not judged a replay: that transmitter's repeat
+    #: behaviour is unknown.
+    learned_min_gap_s: float = 3.0
     #: a jamming span counts as covering an original press when it overlaps the press widened by
     #: this margin on each side (s): jammers start before the press and the dsp splits long jams.
     rolljam_overlap_margin_s: float = 0.2
@@ -52,6 +56,10 @@ class ReplayConfig:
     #: after jamming stopped is a RollJam replay even when the jammed original was not decoded
     #: (RollJam replays code 1 0.5–1.5 s after the second jammed press).
     rolljam_after_jam_s: float = 4.0
+    #: once a RollJam replay was seen from a foreign radio, a later fresh code of that identity
+    #: from the same radio (carrier offset within the CFO floor) within this many seconds is the
+    #: second, kept code being used.
+    rolljam_followup_s: float = 86400.0
     #: jamming this far (Hz) from the original's carrier still counts (RollJam jams ≈ 70 kHz off;
     #: a wideband jammer's reported centre may sit anywhere in its band).
     rolljam_max_offset_hz: float = 1.0e6
@@ -88,6 +96,12 @@ class JammingConfig:
     #: run-width test (clipping blurs edges).
     data_on_fraction: tuple = (0.1, 0.8)
     clipped_fraction: float = 0.001
+    #: a burst known only as pulses (Flipper .sub, rtl_433 .ook: no IQ) counts towards jamming
+    #: only when its carrier is on for at least this fraction for at least this long (s): the
+    #: slicer of such a recorder turns plain noise into random pulses, and without IQ a fob's
+    #: long regular wake-up pulses look like a pulsed jammer.
+    pulse_only_on: float = 0.9
+    pulse_only_min_s: float = 1.5
     #: an unexplained burst inside the span of an explained one at least this much (dB)
     #: stronger is its image or splatter, not a transmission of its own.
     artifact_margin_db: float = 15.0
@@ -134,10 +148,20 @@ class FingerprintConfig:
     cfo_floor_ppm: float = 2.5
     #: how many reference fingerprints to keep per identity (oldest dropped; enrolled ones kept).
     max_reference: int = 64
+    #: from this many reference presses on, a one-class model of the identity (HODOR-style,
+    #: ``keyguard.models.IdentityFingerprintModel``) also judges each press: a press it puts
+    #: outside, with squared z-scores adding up to half ``clone_chi2``, is a mismatch too.
+    model_min_reference: int = 8
     #: relay score (0..1, from the burst classifier or the RF rules) that raises a relay alert.
     relay_score: float = 0.7
-    #: RSSI this far (dB) below the identity's weakest earlier press is "inconsistent level".
-    relay_level_drop_db: float = 15.0
+    #: RSSI this far (dB) below the identity's weakest earlier press is "inconsistent level"
+    #: (the relay rule ramps from here to 10 dB more)...
+    relay_level_drop_db: float = 10.0
+    #: ... judged only once the identity has this many reference presses.
+    relay_level_min_reference: int = 3
+    #: the largest carrier shift (ppm) still read as a relay's frequency translation (a few
+    #: kHz of conversion error at 433.92 MHz plus the fob's own drift).
+    relay_max_shift_ppm: float = 8.0
 
 
 @dataclass(frozen=True)

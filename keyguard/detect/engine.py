@@ -40,12 +40,13 @@ from keyguard.state import State
 
 
 def default_detectors() -> list[Detector]:
-    """One of each detector, in the order they see each press (replay first: the fingerprint
-    detectors read what it concluded)."""
+    """One of each detector, in the order they see each press (replay first, then RollJam: the
+    fingerprint detectors read what they concluded)."""
     from keyguard.detect.clone import CloneDetector
     from keyguard.detect.relay import RelayDetector
-    return [JammingDetector(), ReplayDetector(), CloneDetector(), RelayDetector(),
-            BruteforceDetector()]
+    from keyguard.detect.rolljam import RollJamDetector
+    return [JammingDetector(), ReplayDetector(), RollJamDetector(), CloneDetector(),
+            RelayDetector(), BruteforceDetector()]
 
 
 class DetectionEngine:

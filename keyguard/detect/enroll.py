@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from keyguard.detect.fingerprint import median_vector
-from keyguard.detect.frontend import observe_capture
 from keyguard.errors import EnrollmentError
 from keyguard.features.vector import FEATURE_NAMES
 from keyguard.state import State
@@ -39,6 +38,8 @@ def enroll_capture(state: State, capture: Any, identity: str, label: str | None 
     if capture.is_pulse_capture:
         raise EnrollmentError("a pulse capture has no RF fingerprint to enrol", capture.path,
                               "record the fob as IQ (cu8, cs16, SigMF...)")
+    from keyguard.pipeline import observe_capture
+
     groups: list[list] = []
     last_t = None
     seen: dict[str, int] = {}
@@ -46,12 +47,13 @@ def enroll_capture(state: State, capture: Any, identity: str, label: str | None 
         ids = {p.identity for p in ob.packets if p.identity is not None}
         for i in ids:
             seen[i] = seen.get(i, 0) + 1
-        if identity not in ids or ob.features is None:
+        b = ob.burst
+        if identity not in ids or b is None or b.features is None:
             continue
-        if last_t is None or ob.info.t - last_t > PRESS_GAP_S:
+        if last_t is None or b.t - last_t > PRESS_GAP_S:
             groups.append([])
-        groups[-1].append(ob.features)
-        last_t = ob.info.t_end
+        groups[-1].append(b.features)
+        last_t = b.t_end
     if not groups:
         heard = ", ".join(f"{k} ({v})" for k, v in sorted(seen.items(), key=lambda kv: -kv[1])[:5])
         raise EnrollmentError(f"no burst of {identity} found", capture.path,

@@ -21,8 +21,8 @@ import numpy as np
 
 from keyguard.detect.config import FingerprintConfig
 from keyguard.detect.observation import CaptureInfo
-from keyguard.features.vector import FEATURE_NAMES, FINGERPRINT_FEATURES, FeatureVector, \
-    feature_index
+from keyguard.features.vector import CLIPPED_FRACTION, FEATURE_NAMES, FINGERPRINT_FEATURES, \
+    SHAPE_FEATURES, FeatureVector, feature_index
 from keyguard.state import State
 
 #: Smallest spread (same units as the feature) a reference may have: measurement noise over the
@@ -39,6 +39,26 @@ FEATURE_FLOORS: dict[str, float] = {
 _RELATIVE = {"te_us", "fsk_deviation_hz"}
 _FP_IDX = feature_index(FINGERPRINT_FEATURES)
 _CFO = FINGERPRINT_FEATURES.index("cfo_ppm")
+_CLIP = FEATURE_NAMES.index("clip_fraction")
+_SHAPE = {FINGERPRINT_FEATURES.index(n) for n in SHAPE_FEATURES}
+
+
+_TE = FINGERPRINT_FEATURES.index("te_us")
+_TE_FULL = FEATURE_NAMES.index("te_us")
+_JIT_FULL = FEATURE_NAMES.index("timing_jitter_us")
+
+
+def te_valid(full: np.ndarray) -> bool:
+    """The base-unit estimate is a transmitter's clock, not noise: a plausible width (≥ 50 µs)
+    whose runs fit its multiples (jitter under 10 % of it)."""
+    te, jit = full[_TE_FULL], full[_JIT_FULL]
+    return bool(np.isfinite(te) and np.isfinite(jit) and te >= 50.0 and jit <= 0.1 * te)
+
+
+def clipped(full: np.ndarray) -> bool:
+    """A full feature vector of a clipped burst (see ``CLIPPED_FRACTION``)."""
+    c = full[_CLIP]
+    return bool(np.isfinite(c) and c > CLIPPED_FRACTION)
 
 
 def receiver_key(receiver: str | None, capture: str | None) -> str:
@@ -74,11 +94,14 @@ class Comparison:
     cfo_calibration: str
     cfo_shift_ppm: float | None = None
     values: dict = field(default_factory=dict)
+    model_score: float | None = None
+    clipped: bool = False
 
     def evidence(self) -> dict:
         return {"score": self.score, "max_z": self.max_z, "mismatch": self.mismatch,
                 "z": self.z, "references": self.references, "enrolled_references": self.enrolled,
                 "cfo_calibration": self.cfo_calibration, "cfo_shift_ppm": self.cfo_shift_ppm,
+                "model_score": self.model_score, "clipped": self.clipped,
                 "features": self.values}
 
 
@@ -109,6 +132,7 @@ class FingerprintMemory:
         self.state = state
         self.cfg = cfg
         self._refs: dict[str, list[RefEntry]] = {}
+        self._models: dict[tuple, Any] = {}  # (identity, receiver, references) -> model
 
     def references(self, identity: str) -> list[RefEntry]:
         refs = self._refs.get(identity)
@@ -144,9 +168,9 @@ class FingerprintMemory:
         return v[np.isfinite(v)]
 
     def learn(self, press: Any) -> bool:
-        """Add a press nobody flagged (not old, not foreign, not relayed) to its identity's
-        reference; returns whether it was added."""
-        if press.identity is None or press.flags & {"old", "foreign", "relayed"}:
+        """Add a press nobody flagged (not old, foreign, relayed or a RollJam replay) to its
+        identity's reference; returns whether it was added."""
+        if press.identity is None or press.flags & {"old", "foreign", "relayed", "rolljam"}:
             return False
         vec = press_fingerprint(press)
         if vec is None:
@@ -172,9 +196,20 @@ class FingerprintMemory:
         refs = self.references(identity)
         if len(refs) < self.cfg.min_reference:
             return None
-        x = full[_FP_IDX]
+        x = full[_FP_IDX].copy()
+        # a clipped press: only its carrier and timing are the transmitter's
+        press_clipped = clipped(full)
+        if press_clipped:
+            x[list(_SHAPE)] = np.nan
+        if not te_valid(full):
+            x[_TE] = np.nan
         rx = receiver_key(capture.receiver, capture.name)
         m = np.vstack([r.vector for r in refs]).copy()
+        # clipped references say nothing about the envelope's shape either
+        ref_clipped = np.array([clipped(r.full) for r in refs])
+        if ref_clipped.any():
+            m[np.ix_(ref_clipped, sorted(_SHAPE))] = np.nan
+        m[[not te_valid(r.full) for r in refs], _TE] = np.nan
         # CFO calibration across receivers
         other = [r.receiver != rx for r in refs]
         calib = "same-receiver"
@@ -186,6 +221,8 @@ class FingerprintMemory:
                 if r.receiver != rx:
                     off = offsets[r.receiver]
                     m[i, _CFO] = np.nan if off is None else m[i, _CFO] + off
+                    # another dongle's filters and sample rate shape the envelope differently
+                    m[i, sorted(_SHAPE)] = np.nan
             calib = ("via-other-identities" if all(v is not None for v in offsets.values())
                      else "partly-excluded" if not all(other) else "excluded")
         z = {}
@@ -212,10 +249,40 @@ class FingerprintMemory:
         zs = np.array(list(z.values()))
         score = float(np.sqrt(np.mean(zs ** 2)))
         max_z = float(np.max(zs))
-        mismatch = max_z >= self.cfg.clone_max_z or float(np.sum(zs ** 2)) >= self.cfg.clone_chi2
+        chi2 = float(np.sum(zs ** 2))
+        mismatch = max_z >= self.cfg.clone_max_z or chi2 >= self.cfg.clone_chi2
+        model_score = self._model_score(identity, rx, m, x)
+        if model_score is not None and model_score < 0 and chi2 >= 0.5 * self.cfg.clone_chi2:
+            mismatch = True
         shift = None
         if "cfo_ppm" in values:
             shift = values["cfo_ppm"]["value"] - values["cfo_ppm"]["reference"]
         return Comparison(z=z, score=score, max_z=max_z, mismatch=bool(mismatch),
                           references=len(refs), enrolled=sum(r.source == "enrolled" for r in refs),
-                          cfo_calibration=calib, cfo_shift_ppm=shift, values=values)
+                          cfo_calibration=calib, cfo_shift_ppm=shift, values=values,
+                          model_score=model_score, clipped=press_clipped)
+
+    def _model_score(self, identity: str, rx: str, m: np.ndarray, x: np.ndarray) -> float | None:
+        """The one-class model's decision (> 0 inside) for fingerprint ``x``, the model fitted on
+        the (calibrated) reference ``m`` once it has ``model_min_reference`` presses."""
+        n = m.shape[0]
+        if n < self.cfg.model_min_reference:
+            return None
+        key = (identity, rx, n)
+        model = self._models.get(key)
+        if model is None:
+            from keyguard.models.identity import IdentityFingerprintModel
+
+            full = np.full((n, len(FEATURE_NAMES)), np.nan)
+            full[:, _FP_IDX] = m
+            try:
+                model = IdentityFingerprintModel().fit(full)
+            except ValueError:  # nothing measurable: the z-scores alone decide
+                return None
+            # one cached model per identity and receiver: drop the stale ones
+            for k in [k for k in self._models if k[:2] == key[:2]]:
+                del self._models[k]
+            self._models[key] = model
+        q = np.full((1, len(FEATURE_NAMES)), np.nan)
+        q[0, _FP_IDX] = x
+        return float(model.decision_function(q)[0])

@@ -164,6 +164,12 @@ class JammingDetector(Detector):
         if b is None:
             return []
         a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        if b.pulse_only and (b.on_fraction is None or b.on_fraction < cfg.pulse_only_on
+                             or b.duration_s < cfg.pulse_only_min_s):
+            # a pulse capture (no IQ): its slicer turns the noise floor into random pulses and
+            # fobs' wake-up trains into long regular ones; only a carrier held on for seconds
+            # is evidence of jamming there
+            return []
         if burst_explained(obs, cfg, self._classes(b, ctx)):
             if b.rssi_db is not None:
                 self._explained.append((a, z, b.rssi_db, ctx.handle))

@@ -106,6 +106,8 @@ class BurstInfo:
     jammer_like: bool = False
     features: Any = None
     extra: dict = field(default_factory=dict)
+    #: known only as a pulse train (Flipper .sub, rtl_433 .ook): no IQ, no RF features
+    pulse_only: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -135,7 +137,8 @@ class BurstInfo:
         on = float(d[pt.levels == 1].sum()) if total > 0 else 0.0
         return cls(t=float(pt.t), t_end=float(pt.t_end), freq_hz=pt.freq_hz, rssi_db=pt.rssi_db,
                    snr_db=pt.snr_db, noise_db=pt.noise_db,
-                   on_fraction=(on / total) if total > 0 else None, features=features)
+                   on_fraction=(on / total) if total > 0 else None, features=features,
+                   pulse_only=True)
 
 
 def _opt(v: Any) -> float | None:

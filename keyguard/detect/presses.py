@@ -18,6 +18,13 @@ from keyguard.detect.observation import BurstInfo, CaptureInfo
 from keyguard.events import Packet
 
 
+#: two frames of one key this close in time (s) are copies of one transmission, not two frames
+COPY_TOLERANCE_S = 0.005
+#: a copy this much (dB) stronger than the frame held replaces its RF evidence (the weaker one
+#: is an image or a far copy; the fingerprint must be the strong transmitter's)
+COPY_MARGIN_DB = 10.0
+
+
 @dataclass
 class Press:
     """One press: consecutive frames of one key. Times in s (``t`` capture-relative,
@@ -46,34 +53,59 @@ class Press:
     #: (replay detector), ``notes`` such as the fingerprint comparison (clone detector).
     flags: set = field(default_factory=set)
     notes: dict = field(default_factory=dict)
+    #: medians of the frames' carrier (Hz) and level (dB), kept up to date by :meth:`add`
+    freq_hz: float | None = None
+    rssi_db: float | None = None
+    #: frames that were copies of frames already held (images, simultaneous copies)
+    copies: int = 0
+    _slots: list = field(default_factory=list, repr=False)  # [abs_t, level, burst, freq]
 
     def add(self, pkt: Packet, abs_t: float, abs_end: float, burst: BurstInfo | None) -> None:
+        """Add a frame. A frame at the same moment as one already held is a copy of it (a
+        receiver image, a simultaneous relayed copy): it adds no frame, and its RF evidence
+        replaces the held one's only when it is ``COPY_MARGIN_DB`` stronger."""
+        lvl = pkt.rssi_db if pkt.rssi_db is not None else (
+            burst.rssi_db if burst is not None else None)
+        freq = None if pkt.freq_hz is None else float(pkt.freq_hz)
+        for slot in self._slots:
+            if abs(slot[0] - abs_t) <= COPY_TOLERANCE_S:
+                if lvl is not None and (slot[1] is None or lvl >= slot[1] + COPY_MARGIN_DB):
+                    slot[1:] = [lvl, burst, freq]
+                    self._refresh()
+                self.copies += 1
+                return
+        self._slots.append([abs_t, lvl, burst, freq])
         self.frames += 1
         self.t_end = max(self.t_end, pkt.t_end)
         self.abs_end = max(self.abs_end, abs_end)
         if pkt.integrity == "ok":
             self.integrity_ok = True
-        if pkt.freq_hz is not None:
-            self.freqs_hz.append(float(pkt.freq_hz))
-        if pkt.rssi_db is not None:
-            self.rssis_db.append(float(pkt.rssi_db))
-        if burst is not None and (not self.bursts or self.bursts[-1] is not burst):
-            self.bursts.append(burst)
-            if burst.features is not None:
-                self.features.append(burst.features)
+        self._refresh()
 
-    @property
-    def freq_hz(self) -> float | None:
-        return float(np.median(self.freqs_hz)) if self.freqs_hz else None
-
-    @property
-    def rssi_db(self) -> float | None:
-        return float(np.median(self.rssis_db)) if self.rssis_db else None
+    def _refresh(self) -> None:
+        freqs = [s[3] for s in self._slots if s[3] is not None]
+        levels = [s[1] for s in self._slots if s[1] is not None]
+        self.freqs_hz, self.rssis_db = freqs, levels
+        self.freq_hz = _median(freqs) if freqs else None
+        self.rssi_db = _median(levels) if levels else None
+        bursts: list = []
+        for s in self._slots:
+            if s[2] is not None and all(b is not s[2] for b in bursts):
+                bursts.append(s[2])
+        self.bursts = bursts
+        self.features = [b.features for b in bursts if b.features is not None]
 
     def where(self) -> dict[str, Any]:
         """Machine-readable position of the press for alert evidence."""
         return {"capture": self.capture.name, "t": self.t, "t_end": self.t_end,
                 "frames": self.frames}
+
+
+def _median(v: list) -> float:
+    """Median of a short list (a press has a handful of frames; numpy costs more here)."""
+    s = sorted(v)
+    n = len(s)
+    return float(s[n // 2]) if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
 
 
 def packet_counter(pkt: Packet) -> int | None:

@@ -11,12 +11,14 @@ UHF answer (domain notes, PKES relays):
   band of noise switched on around the frame and far weaker than it (the relay's amplifier,
   on only while it forwards);
 - delayed copies: a secondary peak in the edge autocorrelation (µs-scale echo);
-- frequency translation: a carrier shifted by a small amount (0.5–4 ppm) from the identity's own
-  while everything else about the fingerprint matches (an up/down-converting relay).
+- frequency translation: a carrier shifted 1–8 ppm from the identity's own while the bit clock
+  is the fob's (an up/down-converting relay forwards the fob's waveform; a replayer or a clone
+  would bring its own clock).
 
-Each rule gives a score in 0..1; the press score is the classifier's probability when a model is
-loaded (rules only add to it), else the strongest rule. Presses already reported as replays are
-left alone.
+Each rule gives a score in 0..1. One rule alone does not make a relay, except a level drop with
+the fob's own fingerprint and an amplifier's noise band around the frame; the press score is the
+larger of that and the classifier's probability. Presses already reported (replays, RollJam)
+are left alone.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, make_alert
 from keyguard.detect.classify import press_classes
-from keyguard.detect.fingerprint import press_fingerprint
+from keyguard.detect.fingerprint import clipped, press_fingerprint
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
 from keyguard.features.vector import FEATURE_NAMES
@@ -47,7 +49,7 @@ class RelayDetector(Detector):
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
-        if press.identity is None or press.fixed_code or "old" in press.flags:
+        if press.identity is None or press.fixed_code or press.flags & {"old", "rolljam"}:
             return []
         vec = press_fingerprint(press)
         rules: dict[str, float] = {}
@@ -59,15 +61,23 @@ class RelayDetector(Detector):
         if vec is not None and math.isfinite(vec[_IX["rssi_db"]]):
             level = float(vec[_IX["rssi_db"]])
         hist = mem.history(press.identity, "rssi_db")
-        if level is not None and hist.size >= cfg.min_reference:
+        if level is not None and hist.size >= cfg.relay_level_min_reference:
             drop = float(np.min(hist)) - level
-            facts["level_db"], facts["weakest_reference_db"] = level, float(np.min(hist))
+            rise = level - float(np.max(hist))
+            facts["level_db"] = level
+            facts["weakest_reference_db"] = float(np.min(hist))
+            facts["strongest_reference_db"] = float(np.max(hist))
             rules["level_drop"] = _ramp(drop, cfg.relay_level_drop_db,
                                         cfg.relay_level_drop_db + 10.0)
-        if vec is not None:
+            # a relay station by the car re-radiates far louder than the fob ever was: not
+            # decisive alone (the owner may stand closer than ever), one indicator among others
+            rules["level_rise"] = _ramp(rise, cfg.relay_level_drop_db,
+                                        cfg.relay_level_drop_db + 10.0)
+        if vec is not None and not clipped(vec):
+            # a clipping receiver splatters into the gaps and rings on the edges by itself
             ne = vec[_IX["noise_excess_db"]]
             facts["noise_excess_db"] = None if not math.isfinite(ne) else float(ne)
-            rules["amplifier_noise"] = _ramp(ne, 3.0, 8.0)
+            rules["amplifier_noise"] = _ramp(ne, 2.0, 6.0)
             er = vec[_IX["echo_ratio"]]
             facts["echo_ratio"] = None if not math.isfinite(er) else float(er)
             rules["delayed_copy"] = _ramp(er, 0.15, 0.4)
@@ -87,24 +97,25 @@ class RelayDetector(Detector):
                 facts["noise_level_db"] = sp.level_db
                 break
         fp = press.notes.get("fingerprint")
-        if fp is not None and fp.get("cfo_shift_ppm") is not None and not fp["mismatch"]:
-            others = [z for k, z in fp["z"].items() if k != "cfo_ppm"]
+        if fp is not None and fp.get("cfo_shift_ppm") is not None:
+            # a forwarded waveform keeps the fob's own bit clock while an up/down-converting
+            # relay moves its carrier; a replayer or clone brings its own clock
+            z = fp["z"]
             shift = abs(fp["cfo_shift_ppm"])
             facts["cfo_shift_ppm"] = fp["cfo_shift_ppm"]
-            if others and max(others) < 2.0:
-                rules["frequency_translation"] = _ramp(shift, 1.0, 2.0) * (shift <= 4.0)
+            if "te_us" in z and z["te_us"] < 2.0 and shift <= cfg.relay_max_shift_ppm:
+                rules["frequency_translation"] = _ramp(shift, 1.0, 2.0)
+        # one indicator alone is not enough (a strong, clipping fob also fills its gaps): the
+        # second strongest rule decides, except a level drop that comes with a fingerprint
+        # otherwise the fob's own (LF-only relay) and a relay amplifier's noise around the frame
+        vals = sorted(rules.values(), reverse=True)
+        score = vals[1] if len(vals) > 1 else 0.0
+        if fp is not None and not fp["mismatch"]:
+            score = max(score, rules.get("level_drop", 0.0))
+        score = max(score, rules.get("noise_around", 0.0))
         classes = press_classes(press, ctx)
         if classes is not None and "relayed" in classes:
-            score = classes["relayed"]
-        else:
-            # without a trained model one indicator is not enough (a strong, clipping fob also
-            # fills its gaps): the second strongest rule decides, except a level drop that
-            # comes with a fingerprint otherwise the fob's own (LF-only relay)
-            vals = sorted(rules.values(), reverse=True)
-            score = vals[1] if len(vals) > 1 else 0.0
-            if fp is not None and not fp["mismatch"]:
-                score = max(score, rules.get("level_drop", 0.0))
-            score = max(score, rules.get("noise_around", 0.0))
+            score = max(score, classes["relayed"])
         press.notes["relay_score"] = score
         if score < cfg.relay_score:
             return []
@@ -114,6 +125,7 @@ class RelayDetector(Detector):
             why.insert(0, "classifier")
         reasons = {"level_drop": "far weaker than this fob has ever been heard",
                    "noise_around": "a relay amplifier's noise rose around the frame",
+                   "level_rise": "far louder than this fob has ever been heard",
                    "amplifier_noise": "amplifier noise fills the gaps of the frame",
                    "delayed_copy": "a delayed copy of the signal follows every edge",
                    "frequency_translation": "its carrier is shifted as by a frequency-converting "

@@ -52,6 +52,15 @@ class ReplayDetector(Detector):
         newest = ctx.codes.newest_counter(press.identity) if press.identity is not None else None
         ctx.codes.record(press)
         original = earlier[0] if earlier else None
+        if press.protocol == "unknown" and original is not None and (
+                press.frames < 2 or original.frames < 2
+                or press.abs_t - original.abs_end < cfg.learned_min_gap_s
+                or press.identity is None or ctx.codes.distinct_codes(press.identity) < 2):
+            # a code learned from unprofiled frames counts only once it was seen to roll (the
+            # identity sent another code), when both presses repeat it, and not as a stutter of
+            # one transmission: a constant "code" is a fixed-code transmitter, a lone frame may
+            # be noise, and an unknown transmitter's repeat behaviour is unknown
+            original = None
         behind = None
         if (newest is not None and press.counter is not None and newest.counter is not None
                 and 0 < newest.counter - press.counter <= cfg.counter_window

@@ -63,6 +63,14 @@ FINGERPRINT_FEATURES: tuple[str, ...] = (
     "fsk_deviation_hz")
 
 
+#: fingerprint features that describe the envelope's shape: a clipping receiver rewrites them
+#: (flattened tops, splatter in the gaps, distorted turn-on), so clipped bursts leave them out
+SHAPE_FEATURES: tuple[str, ...] = ("rise_time_us", "fall_time_us", "droop_db", "chirp_hz")
+
+#: a burst with more than this fraction of its channel samples at full scale is clipped
+CLIPPED_FRACTION = 0.001
+
+
 @dataclass(frozen=True)
 class FeatureVector:
     """One burst's features: ``values`` (float64, NaN = not measurable) in ``FEATURE_NAMES``

@@ -50,7 +50,7 @@ class BurstClassifier(ClassifierMixin, BaseEstimator):
     balanced by default so that a rare attack class weighs as much as genuine traffic.
     """
 
-    def __init__(self, features: Sequence[str] | None = None, max_iter: int = 300,
+    def __init__(self, features: Sequence[str] | None = None, max_iter: int = 150,
                  learning_rate: float = 0.08, max_leaf_nodes: int = 15,
                  min_samples_leaf: int = 10, l2_regularization: float = 1.0,
                  class_weight: str | dict | None = "balanced", random_state: int = 0):

@@ -15,7 +15,6 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from keyguard.detect.frontend import observe_capture
 from keyguard.features.vector import FEATURE_NAMES
 
 #: a burst's carrier must lie this close (Hz) to an event's to be its (plus half a jammer's band)
@@ -106,23 +105,26 @@ class BurstDataset:
 
 
 def scenario_dataset(rendering: Any, registry: Any = None) -> tuple[BurstDataset, list]:
-    """Labelled bursts of one planned scenario (``keyguard.sim`` Rendering), and the
-    observations without their IQ (for running the detectors on the same front-end output)."""
+    """Labelled bursts of one planned scenario (``keyguard.sim`` Rendering), and the front
+    end's observations (``keyguard.pipeline.Observed``: the detectors' view of each burst and
+    its packets) for running the detectors on the same output."""
     cap = rendering.capture()
     ds = BurstDataset()
     rows, labels, meta, observed = [], [], [], []
     truth = rendering.truth
+    from keyguard.pipeline import observe_capture
+
     for ob in observe_capture(cap, registry):
-        b = ob.burst
-        ob.burst = None  # the channel IQ is not needed past this point
         observed.append(ob)
-        lab, ev = label_burst(b.t, b.t_end, b.offset_hz, truth, cap.center_freq)
-        if lab is None:
+        b = ob.burst
+        offset = (b.freq_hz - cap.center_freq) if cap.center_freq is not None else b.freq_hz
+        lab, ev = label_burst(b.t, b.t_end, offset, truth, cap.center_freq)
+        if lab is None or b.features is None:
             continue
-        rows.append(ob.features.values)
+        rows.append(b.features.values)
         labels.append(lab)
         meta.append({"scenario": rendering.scenario.name, "seed": rendering.seed, "t": b.t,
-                     "t_end": b.t_end, "offset_hz": b.offset_hz, "snr_db": b.snr_db,
+                     "t_end": b.t_end, "offset_hz": offset, "snr_db": b.snr_db,
                      "event": None if ev is None else ev.kind,
                      "source": None if ev is None else ev.source,
                      "decoded": any(p.protocol != "unknown" for p in ob.packets)})

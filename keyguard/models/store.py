@@ -95,10 +95,23 @@ def load_model(path: str | Path) -> tuple[Any, dict]:
 DEFAULT_MODEL = Path(__file__).resolve().with_name("default") / "burst.skops"
 
 
+def load_burst_model(path: str | Path | None = None) -> Any:
+    """The burst classifier at ``path``, or the shipped one when ``path`` is None (None when the
+    package ships none). A file holding another kind of model raises ModelError."""
+    if path is None:
+        if not DEFAULT_MODEL.is_file():
+            return None
+        path = DEFAULT_MODEL
+    model, card = load_model(path)
+    from keyguard.models.burst import BurstClassifier
+    if not isinstance(model, BurstClassifier):
+        raise ModelError(f"holds a {type(model).__name__}, not a burst classifier", path,
+                         "give a model written by `keyguard train`")
+    return model
+
+
 def default_models() -> dict:
     """The shipped models by engine role (``{"burst": classifier}``), or {} when the package
     has none."""
-    if not DEFAULT_MODEL.is_file():
-        return {}
-    model, _card = load_model(DEFAULT_MODEL)
-    return {"burst": model}
+    model = load_burst_model()
+    return {} if model is None else {"burst": model}
