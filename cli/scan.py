@@ -78,7 +78,8 @@ def scan(ctx: click.Context, captures: tuple[str, ...], out_format: str, output:
                 if bar:
                     bar.clear()
                 out.write(line + "\n")
-                out.flush() if isinstance(rec, Alert) else None
+                if isinstance(rec, Alert):
+                    out.flush()
     finally:
         if bar:
             bar.close()

@@ -34,8 +34,8 @@ from keyguard.protocols.registry import Registry, load_registry
 
 Record = CaptureRecord | Packet | Alert | Summary
 
-#: Samples carried from one block into the next so the burst detector's state never has to
-#: look back further than a block (it keeps its own history; this is only for block sizing).
+#: Samples read per block from a capture file (the burst detector keeps its own history across
+#: blocks, so this sets memory and read size only, never what is detected).
 BLOCK_SAMPLES = DEFAULT_BLOCK
 
 
@@ -178,12 +178,7 @@ class Scanner:
         else:
             session = CaptureSession(self, cap.path, cap.sample_rate, cap.center_freq,
                                      cap.start_time)
-            observed = []
-            for block in cap.blocks(BLOCK_SAMPLES):
-                observed += session.observe_block(block)
-                if progress:
-                    progress(block.samples.size - block.overlap)
-            observed += session.observe_end()
+            observed = list(session.observe_capture(cap, progress))
         if self.options.learn_unknown and self.options.unknown:
             from keyguard.protocols.learn import label_unknown
 
@@ -260,6 +255,16 @@ class CaptureSession:
     def observe_end(self) -> list[Observed]:
         return self._observe(self.detector.flush())
 
+    def observe_capture(self, capture: Capture,
+                        progress: Callable[[int], None] | None = None) -> Iterator[Observed]:
+        """Every block of ``capture`` then the end (bounded memory); ``progress`` gets the
+        number of new samples after each block."""
+        for block in capture.blocks(BLOCK_SAMPLES):
+            yield from self.observe_block(block)
+            if progress:
+                progress(block.samples.size - block.overlap)
+        yield from self.observe_end()
+
     def _observe(self, bursts) -> list[Observed]:
         out = []
         for b in bursts:
@@ -329,9 +334,7 @@ def observe_capture(capture: Capture, registry: Registry | None = None) -> Itera
                       models={})
     session = CaptureSession(scanner, capture.path, capture.sample_rate, capture.center_freq,
                              capture.start_time)
-    for block in capture.blocks(BLOCK_SAMPLES):
-        yield from session.observe_block(block)
-    yield from session.observe_end()
+    yield from session.observe_capture(capture)
 
 
 def scan_captures(paths: Sequence[str | Path], options: ScanOptions | None = None,

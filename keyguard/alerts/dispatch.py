@@ -98,8 +98,8 @@ class _Worker:
                 if failed == 1 or failed % 10 == 0:
                     self.report(f"sink {self.sink.name} failed ({self.status.last_error}); "
                                 f"retrying in {delay:g} s")
-                if self.closing.wait(delay):
-                    continue  # one last try before giving up
+                # woken early by close(): one last try, then the branch above gives up
+                self.closing.wait(delay)
                 continue
             if failed:
                 self.report(f"sink {self.sink.name}: working again after {failed} failures")
