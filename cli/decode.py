@@ -10,7 +10,8 @@ from cli.options import decode_options, input_options
 from keyguard.errors import InputError
 
 
-def _short(s: str | None, n: int) -> str:
+def shorten(s: str | None, n: int) -> str:
+    """``s`` cut to ``n`` characters with an ellipsis, ``-`` for None (table cells)."""
     if s is None:
         return "-"
     return s if len(s) <= n else s[: n - 1] + "…"
@@ -18,8 +19,8 @@ def _short(s: str | None, n: int) -> str:
 
 def _table_row(p) -> str:
     level = "" if p.snr_db is None else f"{p.snr_db:5.1f}"
-    return (f"{p.t:10.4f}  {p.protocol:14s} {p.bits:4d}  {_short(p.identity, 26):26s} "
-            f"{_short(p.code, 36):36s} {p.integrity:5s} {level:>5s}  {_short(p.data, 40)}")
+    return (f"{p.t:10.4f}  {p.protocol:14s} {p.bits:4d}  {shorten(p.identity, 26):26s} "
+            f"{shorten(p.code, 36):36s} {p.integrity:5s} {level:>5s}  {shorten(p.data, 40)}")
 
 
 TABLE_HEADER = (f"{'t (s)':>10s}  {'protocol':14s} {'bits':>4s}  {'identity':26s} {'code':36s} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import click
+import numpy as np
 
 from keyguard.errors import InputError
 from keyguard.io import open_capture
@@ -72,7 +73,9 @@ def info(captures: tuple[str, ...], out_format: str, input_format: str | None,
         try:
             cap = open_capture(spec, fmt=input_format, sample_rate=sample_rate,
                                center_freq=center_freq, start_time=start_time)
-            levels = None if no_levels or cap.num_samples == 0 else measure_levels(cap)
+            # A pulse recording's I/Q is our own rendering: its levels say nothing about the scene.
+            levels = (None if no_levels or cap.num_samples == 0 or cap.pulse_trains is not None
+                      else measure_levels(cap))
             sha_ok = verify_sha512(cap)
         except InputError as e:
             click.echo(f"keyguard: error: {e}", err=True)
@@ -117,6 +120,7 @@ def _table(cap, levels: LevelStats | None, sha_ok: bool | None) -> str:
             rows.append(("decoded", f"{sub.get('protocol')} {sub.get('bit')} bits key {sub.get('key')}"))
         mod = cap.extra.get("modulation")
         rows.append(("bursts", f"{len(cap.pulse_trains)}" + (f" ({mod})" if mod else "")))
+        rows.append(("pulses", _pulse_summary(cap.pulse_trains)))
         snr = cap.extra.get("render_snr_db")
         rows.append(("rendered", "pulses rendered as I/Q" +
                      (" without noise" if snr is None else f" at {snr:g} dB SNR")))
@@ -134,6 +138,21 @@ def _table(cap, levels: LevelStats | None, sha_ok: bool | None) -> str:
     lines = [cap.path] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
     lines += [f"  warning: {w}" for w in cap.warnings]
     return "\n".join(lines)
+
+
+def _pulse_summary(trains) -> str:
+    """Run counts and widths of a pulse recording (its only "levels")."""
+    high = [t.durations_us[t.levels == 1] for t in trains]
+    low = [t.durations_us[t.levels == 0] for t in trains]
+    high_us = np.concatenate(high) if high else np.zeros(0)
+    low_us = np.concatenate(low) if low else np.zeros(0)
+    if high_us.size == 0:
+        return "none"
+    text = (f"{high_us.size} high runs {high_us.min():.0f}–{high_us.max():.0f} µs "
+            f"(median {np.median(high_us):.0f} µs), on-air {high_us.sum() / 1e6:.3f} s")
+    if low_us.size:
+        text += f"; low runs {low_us.min():.0f}–{low_us.max():.0f} µs"
+    return text
 
 
 def _why(source: str | None, option: str) -> str:

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from cli.decode import shorten
 from cli.options import decode_options, detect_options, input_options
 from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 
@@ -13,9 +14,9 @@ _SEV_MARK = {"info": " ", "low": ".", "medium": "!", "high": "!!", "critical": "
 
 
 def _packet_row(p: Packet) -> str:
-    snr = "" if p.snr_db is None else f"{p.snr_db:.1f}"
-    return (f"  {p.t:10.4f}s  {p.protocol:12s} {p.identity or '-':28s} "
-            f"{(p.code or '-')[-24:]:24s} {p.integrity:4s} {snr:>5s} dB")
+    snr = "   - dB" if p.snr_db is None else f"{p.snr_db:5.1f} dB"
+    return (f"  {p.t:10.4f}s  {p.protocol:12s} {shorten(p.identity, 28):28s} "
+            f"{shorten(p.code, 40):40s} {p.integrity:4s} {snr}")
 
 
 def _alert_row(a: Alert) -> str:
