@@ -126,6 +126,7 @@ class Monitor:
             summary.extra.update({
                 "samples_received": st.samples_received, "samples_dropped": st.samples_dropped,
                 "gaps": st.gaps, "gap_s": round(st.gap_s, 6), "reconnects": st.reconnects,
+                "queue_high_water": st.queue_high_water, "queue_capacity": st.queue_capacity,
                 "interrupted": self.interrupted,
                 "source_error": None if self.source_error is None else str(self.source_error),
             })

@@ -79,6 +79,8 @@ class PressRecord:
     abs_t: float
     abs_end: float
     frames: int
+    #: the capture's start time was known, so ``abs_t`` is POSIX time, not a placeholder
+    dated: bool = True
 
 
 @dataclass(frozen=True)
@@ -318,9 +320,9 @@ class State:
 
     def _press_rows(self, where: str, args: tuple, limit: int) -> list[PressRecord]:
         q = ("SELECT c.name, c.sha256, p.protocol, p.identity, p.code, p.counter, p.t, p.t_end, "
-             "p.abs_t, p.abs_end, p.frames FROM presses p JOIN captures c ON c.id = p.capture_id "
+             "p.abs_t, p.abs_end, p.frames, c.start_time IS NOT NULL FROM presses p JOIN captures c ON c.id = p.capture_id "
              f"WHERE {where} AND {self._not_this_run()} ORDER BY p.abs_t LIMIT {int(limit)}")
-        return [PressRecord(*r) for r in self._db.execute(q, args)]
+        return [PressRecord(*r[:-1], dated=bool(r[-1])) for r in self._db.execute(q, args)]
 
     def presses_with_code(self, code: str, limit: int = 16) -> list[PressRecord]:
         """Earlier runs' presses of ``code``, oldest first (this run's own are not included)."""
@@ -329,11 +331,11 @@ class State:
     def newest_counter(self, identity: str) -> PressRecord | None:
         """The earlier runs' press of ``identity`` with the highest counter, or None."""
         q = ("SELECT c.name, c.sha256, p.protocol, p.identity, p.code, p.counter, p.t, p.t_end, "
-             "p.abs_t, p.abs_end, p.frames FROM presses p JOIN captures c ON c.id = p.capture_id "
+             "p.abs_t, p.abs_end, p.frames, c.start_time IS NOT NULL FROM presses p JOIN captures c ON c.id = p.capture_id "
              f"WHERE p.identity = ? AND p.counter IS NOT NULL AND {self._not_this_run()} "
              "ORDER BY p.counter DESC, p.abs_t LIMIT 1")
         r = self._db.execute(q, (identity,)).fetchone()
-        return None if r is None else PressRecord(*r)
+        return None if r is None else PressRecord(*r[:-1], dated=bool(r[-1]))
 
     def distinct_codes(self, identity: str, limit: int = 8) -> int:
         """How many different codes earlier runs heard from ``identity`` (counted up to

@@ -106,21 +106,24 @@ def test_rollback_of_old_codes_in_quick_succession(n):
         pk += press(t, h, frames=2, freq=433.92e6 + 8e3)
         t += 2 * (FRAME_S + 0.016) + 0.4
     alerts = run(pk)
-    assert kinds(alerts) == ["rollback"]
-    a = alerts[0]
-    assert a.evidence["old_codes"] == n
-    assert a.t == pytest.approx(60.0)
-    assert a.t_end > a.t + (n - 1) * 0.4
-    assert len(a.evidence["replays"]) == n
+    # the first old code is a replay the moment its press closes; the second escalates it to
+    # one RollBack alert (further codes of the run add none)
+    assert kinds(alerts) == ["replay", "rollback"]
+    r, a = alerts
+    assert a.evidence["old_codes"] == 2
+    assert a.t == pytest.approx(60.0) and r.t == pytest.approx(60.0)
+    assert a.t_end > a.t + 0.4
+    assert len(a.evidence["replays"]) == 2
+    assert a.evidence["escalates"] == [{"capture": r.capture, "t": r.t, "kind": "replay"}]
 
 
 def test_rollback_by_counters_of_codes_never_heard():
     pk = press(1.0, 0x1111, counter=500) + press(6.0, 0x2222, counter=501)
     pk += press(40.0, 0xA1, counter=460, frames=2) + press(40.6, 0xA2, counter=461, frames=2)
     alerts = run(pk)
-    assert kinds(alerts) == ["rollback"]
-    assert alerts[0].evidence["counters"] == [460, 461]
-    assert alerts[0].evidence["consecutive_counters"] is True
+    assert kinds(alerts) == ["replay", "rollback"]
+    assert alerts[1].evidence["counters"] == [460, 461]
+    assert alerts[1].evidence["consecutive_counters"] is True
 
 
 def test_old_codes_far_apart_are_separate_replays():

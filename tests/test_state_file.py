@@ -64,7 +64,9 @@ def test_counters_persist_for_rollback_across_runs(tmp_path):
     out = scan(p, "tue.cu8", "b" * 64, TUE,
                press(5.0, 0xA1, counter=650, frames=2, capture="tue.cu8") +
                press(5.6, 0xA2, counter=651, frames=2, capture="tue.cu8"))
-    assert kinds(out) == ["rollback"]
+    # the first old counter is a replay at once; the second escalates it to a RollBack
+    assert kinds(out) == ["replay", "rollback"]
+    assert out[1].evidence["escalates"][0]["kind"] == "replay"
 
 
 def test_jamming_spans_persist_for_rolljam_across_runs(tmp_path):

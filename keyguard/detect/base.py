@@ -92,3 +92,13 @@ def fmt_s(x: float) -> str:
         return f"{x:.1f} s"
     return f"{x:.2f} s"
 
+
+
+def fmt_since(press, earlier) -> str | None:
+    """How long before ``press`` the sighting ``earlier`` was (``"2.40 s"``), or None when it
+    cannot be known: the two are in different captures and one of them has no start time, so
+    their distance on the timeline is a placeholder."""
+    same = earlier.capture == press.capture.name
+    if not same and not (earlier.dated and press.capture.start_time is not None):
+        return None
+    return fmt_s(press.abs_t - earlier.abs_t)

@@ -30,18 +30,21 @@ class Sighting:
     identity: str | None
     freq_hz: float | None = None
     earlier_run: bool = False
+    #: its capture's start time was known (``abs_t`` is POSIX time)
+    dated: bool = True
 
     @classmethod
     def of_press(cls, p: Press) -> "Sighting":
         return cls(capture=p.capture.name, t=p.t, t_end=p.t_end, abs_t=p.abs_t,
                    abs_end=p.abs_end, frames=p.frames, counter=p.counter, code=p.code,
-                   identity=p.identity, freq_hz=p.freq_hz)
+                   identity=p.identity, freq_hz=p.freq_hz,
+                   dated=p.capture.start_time is not None)
 
     @classmethod
     def of_record(cls, r: PressRecord) -> "Sighting":
         return cls(capture=r.capture, t=r.t, t_end=r.t_end, abs_t=r.abs_t, abs_end=r.abs_end,
                    frames=r.frames, counter=r.counter, code=r.code, identity=r.identity,
-                   earlier_run=True)
+                   earlier_run=True, dated=r.dated)
 
     def where(self) -> dict:
         return {"capture": self.capture, "t": self.t, "t_end": self.t_end, "frames": self.frames,

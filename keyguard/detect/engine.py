@@ -9,11 +9,22 @@ Driving it from a pipeline::
         for burst, packets in decoded_bursts(cap):        # dsp -> protocols -> features
             info = BurstInfo.from_burst(burst, features=features_from_burst(burst, ...))
             sink(engine.observe(info, packets))            # lists of Alert
+            sink(engine.advance_to(horizon))   # the front end: nothing earlier is to come
         sink(engine.end_capture())
     sink(engine.finish())
 
-Alerts come out as soon as each detector can decide (a replay waits a few seconds for a
-possible RollBack; jamming is reported when the channel clears), always by :meth:`finish`.
+Alerts come out as soon as each detector can decide, always by :meth:`finish`: a press is
+judged once its profile's inter-frame gap has passed after its last frame (a replay or RollJam
+is reported then; a second old code of the same identity within the RollBack window escalates
+it to a ``rollback`` alert); jamming is reported when the channel clears. How soon that is
+depends on how soon the engine learns that time has passed: a feeder that knows its release
+horizon (the burst detector does) says so with :meth:`advance_to`; otherwise observations wait
+``engine.reorder_s`` for stragglers and time moves only when evidence arrives.
+
+Every decision is taken at a time fixed by the evidence (a press's close time, a detector's
+window), with exactly the evidence that starts before it: how finely :meth:`advance_to` is
+called (a live stream's blocks, or once per burst in a file scan) changes when an alert comes
+out, never what it says.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -65,12 +77,16 @@ class DetectionEngine:
         self.config = config or DetectConfig()
         self.timeline = Timeline(self.config.engine.unknown_gap_s)
         prof = ProfileIndex(profiles, self.config.press)
+        # presses are handed out once their own gap has passed (a dropout rejoins a press
+        # already handed out), so "the next press" is known this long after its last frame
+        latency = ProfileIndex(profiles, replace(self.config.press, rejoin_gap_s=0.0)
+                               ).max_press_gap_s()
         self.ctx = DetectionContext(config=self.config, profiles=prof,
                                     codes=CodeMemory(state, self.config.replay.counter_window),
                                     jams=JamLog(state),
                                     fingerprints=FingerprintMemory(state, self.config.fingerprint),
                                     state=state, models=dict(models or {}),
-                                    press_latency_s=prof.max_press_gap_s())
+                                    press_latency_s=latency)
         self.detectors = list(detectors) if detectors is not None else default_detectors()
         self.presses = PressTracker(prof.press_gap_s, prof.is_fixed,
                                     self.config.press.rejoin_gap_s,
@@ -119,7 +135,8 @@ class DetectionEngine:
         if not self._open:
             return []
         out = self._release(float("inf"))
-        for p in self.presses.close_all():
+        for c, p in self.presses.close_all():
+            out += self._step(c)
             out += self._press(p)
         for d in self.detectors:
             out += d.end_capture(self.ctx)
@@ -154,6 +171,14 @@ class DetectionEngine:
         self._latest = max(self._latest, t)
         return self._sorted(self._release(self._latest - self.config.engine.reorder_s))
 
+    def advance_to(self, t: float) -> list[Alert]:
+        """The feeder's promise that no observation starting before capture time ``t`` (s) is
+        still to come (a front end's release horizon): everything observed before it is handed
+        to the detectors, and every decision due before it is made. Never moves time back."""
+        if not self._open:
+            raise RuntimeError("begin_capture() first")
+        return self._sorted(self._release(self.ctx.capture.abs_t(t)))
+
     def observe_packets(self, packets: Iterable[Packet]) -> list[Alert]:
         """Packets without bursts (pulse captures, or a decoder that does not expose bursts):
         each packet is its own observation."""
@@ -169,16 +194,29 @@ class DetectionEngine:
             t, _, obs = heapq.heappop(self._heap)
             out += self._advance(t)
             out += self._dispatch(obs)
-        if upto == float("inf"):
-            out += self._advance(self.ctx.now)
+        if upto != float("inf"):
+            out += self._advance(upto)
         return out
 
     def _advance(self, t: float) -> list[Alert]:
+        """Move time to ``t`` (s): presses closing before it are handed out one close time
+        after the other, each preceded by the detectors' decisions due by then, so the order of
+        decisions never depends on how time was stepped."""
+        out: list[Alert] = []
+        while True:
+            c = self.presses.next_close()
+            if c is None or c >= t:
+                break
+            out += self._step(c)
+            for _, p in self.presses.due(c):
+                out += self._press(p)
+        out += self._step(t)
+        return out
+
+    def _step(self, t: float) -> list[Alert]:
         ctx = self.ctx
         ctx.now = max(ctx.now, t)
         out: list[Alert] = []
-        for p in self.presses.advance(ctx.now):
-            out += self._press(p)
         for d in self.detectors:
             out += d.advance(ctx.now, ctx)
         return out
@@ -189,7 +227,7 @@ class DetectionEngine:
         for pkt in obs.packets:
             self.counts["packets"] += 1
             if pkt.integrity != "bad":  # a failed check means the code may be wrong
-                self.presses.add(pkt, ctx.capture, ctx.handle, obs.burst)
+                self.presses.add(pkt, ctx.capture, ctx.handle, obs.burst, ctx.now)
         out: list[Alert] = []
         for d in self.detectors:
             out += d.observe_burst(obs, ctx)
@@ -200,6 +238,11 @@ class DetectionEngine:
         out: list[Alert] = []
         for d in self.detectors:
             out += d.observe_press(p, self.ctx)
+        for d in self.detectors:
+            # a detector that decides on the press but reports with what the others noted
+            judged = getattr(d, "press_judged", None)
+            if judged is not None:
+                out += judged(p, self.ctx)
         # what no detector flagged is the identity's own radio: it extends the reference
         self.ctx.fingerprints.learn(p)
         return out

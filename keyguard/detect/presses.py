@@ -139,10 +139,17 @@ def press_key(pkt: Packet) -> tuple | None:
 class PressTracker:
     """Groups frames into presses, streaming.
 
-    gap_for(protocol) gives the longest gap (s) between two frames of one press. :meth:`add`
-    returns ``(press, is_new)``; :meth:`advance` returns the presses that can no longer grow at
-    timeline time ``now`` (s), oldest first — including any that a later frame of the same key
-    proved over.
+    gap_for(protocol) gives the longest gap (s) between two frames of one press. A press is
+    *closed* — handed to the detectors — as soon as that gap has passed after its last frame
+    (``abs_end + gap``, its close time), so alerts on it are not held back by the dropout
+    bridge. A dropout inside a held press (frames resuming within ``rejoin_gap_s`` on the same
+    carrier, ± ``rejoin_freq_hz``) still joins the press: a closed press stays rejoinable that
+    long, and the resumed frames extend it without making a second press (the detectors have
+    judged it already; a genuine fob's dropout is not a new press and never a replay of itself).
+
+    :meth:`add` returns ``(press, is_new)``; :meth:`due` returns ``(close time, press)`` for the
+    presses that can no longer grow at timeline time ``now`` (s), in close-time order — the
+    engine delivers them in that order, so when it is asked changes nothing.
     """
 
     def __init__(self, gap_for: Callable[[str], float], is_fixed: Callable[[Packet], bool],
@@ -152,11 +159,15 @@ class PressTracker:
         self.rejoin_gap_s = float(rejoin_gap_s)
         self.rejoin_freq_hz = float(rejoin_freq_hz)
         self._open: dict[tuple, Press] = {}
-        self._closed: list[Press] = []
+        self._closed: list[tuple[float, Press]] = []  # proven over by a later frame
+        self._recent: dict[tuple, Press] = {}         # closed, a dropout may still rejoin
+        #: frames that resumed a closed press after a dropout
+        self.rejoined = 0
 
     def add(self, pkt: Packet, capture: CaptureInfo, handle: int,
-            burst: BurstInfo | None) -> tuple[Press, bool] | None:
-        """Add one frame; None for a packet that has neither identity nor code."""
+            burst: BurstInfo | None, now: float | None = None) -> tuple[Press, bool] | None:
+        """Add one frame (``now``: the timeline time it is handed over at, s; default its
+        start); None for a packet that has neither identity nor code."""
         key = press_key(pkt)
         if key is None:
             return None
@@ -166,37 +177,63 @@ class PressTracker:
             if cur.handle == handle and self._continues(cur, pkt, abs_t - cur.abs_end):
                 cur.add(pkt, abs_t, abs_end, burst)
                 return cur, False
-            self._closed.append(self._open.pop(key))
+            # this frame proves the press over: it closes now
+            self._closed.append((abs_t if now is None else now, self._open.pop(key)))
+        else:
+            old = self._recent.get(key)
+            if old is not None and old.handle == handle and self._rejoins(
+                    old, pkt, abs_t - old.abs_end):
+                old.add(pkt, abs_t, abs_end, burst)
+                self.rejoined += 1
+                return old, False
         p = Press(key=key, protocol=pkt.protocol, identity=pkt.identity, code=pkt.code,
                   data=pkt.data, capture=capture, handle=handle, t=pkt.t, t_end=pkt.t_end,
                   abs_t=abs_t, abs_end=abs_end, counter=packet_counter(pkt),
                   fixed_code=self._is_fixed(pkt))
         p.add(pkt, abs_t, abs_end, burst)
         self._open[key] = p
+        self._recent.pop(key, None)
         return p, True
 
     def _continues(self, cur: Press, pkt: Packet, gap_s: float) -> bool:
-        if gap_s <= self._gap_for(pkt.protocol):
-            return True
+        return gap_s <= self._gap_for(pkt.protocol) or self._rejoins(cur, pkt, gap_s)
+
+    def _rejoins(self, cur: Press, pkt: Packet, gap_s: float) -> bool:
         f = cur.freq_hz
         return (gap_s <= self.rejoin_gap_s and f is not None and pkt.freq_hz is not None
                 and abs(float(pkt.freq_hz) - f) <= self.rejoin_freq_hz)
 
-    def _horizon(self, p: Press) -> float:
-        """How long (s) after its last frame a press may still grow."""
-        g = self._gap_for(p.protocol)
-        return max(g, self.rejoin_gap_s) if p.freq_hz is not None else g
+    def close_time(self, p: Press) -> float:
+        """Timeline time (s) after which ``p`` can no longer grow as one press."""
+        return p.abs_end + self._gap_for(p.protocol)
 
-    def advance(self, now: float) -> list[Press]:
-        done = [p for p in self._open.values() if now - p.abs_end > self._horizon(p)]
-        for p in done:
+    def next_close(self) -> float | None:
+        """The earliest close time (s) of a press not yet handed out, or None."""
+        times = [c for c, _ in self._closed] + [self.close_time(p) for p in self._open.values()]
+        return min(times) if times else None
+
+    def due(self, upto: float) -> list[tuple[float, Press]]:
+        """``(close time, press)`` of every press whose close time is at or before ``upto`` (s;
+        the caller has handed over every frame that starts before it), in close-time order, then
+        start order. They stay rejoinable for ``rejoin_gap_s`` after their last frame."""
+        now = upto
+        done = [(self.close_time(p), p) for p in self._open.values() if self.close_time(p) <= upto]
+        for _, p in done:
             del self._open[p.key]
         done += self._closed
         self._closed = []
-        return sorted(done, key=lambda p: p.abs_t)
+        done.sort(key=lambda cp: (cp[0], cp[1].abs_t))
+        for _, p in done:
+            if self.rejoin_gap_s > 0 and p.freq_hz is not None and p.key not in self._open:
+                self._recent[p.key] = p
+        for k in [k for k, p in self._recent.items() if now - p.abs_end > self.rejoin_gap_s]:
+            del self._recent[k]
+        return done
 
-    def close_all(self) -> list[Press]:
-        done = list(self._open.values()) + self._closed
+    def close_all(self) -> list[tuple[float, Press]]:
+        """Every press not yet handed out (end of a capture), in close-time order."""
+        done = [(self.close_time(p), p) for p in self._open.values()] + self._closed
         self._open.clear()
         self._closed = []
-        return sorted(done, key=lambda p: p.abs_t)
+        self._recent.clear()
+        return sorted(done, key=lambda cp: (cp[0], cp[1].abs_t))

@@ -2,20 +2,26 @@
 
 A press is *old* when its code was heard in an earlier press (a genuine fob never repeats a code
 across presses; repeats within a held press are grouped away by the press tracker), or when its
-counter is behind the newest counter that identity has sent. Each old press waits
-``rollback_gap_s`` for company, then:
+counter is behind the newest counter that identity has sent. Old presses of one identity less
+than ``rollback_gap_s`` apart form a *run*. Each is decided the moment its press closes — an
+alert must leave within a second of the transmission that completes it, so nothing waits for
+company:
 
-- two or more distinct old codes of one identity in quick succession → one ``rollback`` alert
-  (RollBack resynchronises a KeeLoq receiver with 2–5 old consecutive codes);
-- otherwise each old press is a ``rolljam`` alert when its original was heard while the channel
-  was jammed (jam, capture, replay), else a ``replay`` alert.
+- an old press whose run holds no second distinct code is a ``rolljam`` alert when its original
+  was heard while the channel was jammed (jam, capture, replay), else a ``replay`` alert;
+- the press that brings the run's second distinct old code is a ``rollback`` alert (RollBack
+  resynchronises a KeeLoq receiver with 2–5 old consecutive codes). It *escalates* the run's
+  earlier alerts: its evidence ``escalates`` lists their {capture, t, kind}, so a reader (or a
+  scorer) knows the earlier ``replay``/``rolljam`` was the start of this RollBack. One
+  ``rollback`` alert per run: further old codes of the run add no alert (their packets are in
+  the record stream).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
+from keyguard.detect.base import DetectionContext, Detector, fmt_s, fmt_since, make_alert
 from keyguard.detect.codes import Sighting
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.presses import Press
@@ -37,11 +43,21 @@ class OldPress:
         return "code_heard_before" if self.original is not None else "counter_behind"
 
 
+@dataclass
+class _Run:
+    """Old presses of one identity in quick succession, and the alerts they raised so far."""
+
+    olds: list = field(default_factory=list)     # OldPress
+    alerts: list = field(default_factory=list)   # Alert
+    escalated: bool = False
+
+
 class ReplayDetector(Detector):
     kinds = ("replay", "rolljam", "rollback")
 
     def __init__(self) -> None:
-        self._pending: dict[str, list[OldPress]] = {}  # identity (or code) -> old presses waiting
+        self._runs: dict[str, _Run] = {}  # identity (or code) -> its latest run of old presses
+        self._judged: list[tuple[OldPress, _Run]] = []  # old presses awaiting their alert
 
     # ---------------------------------------------------------------------------------------
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
@@ -69,44 +85,48 @@ class ReplayDetector(Detector):
         if original is None and behind is None:
             return []
         press.flags.add("old")
+        op = OldPress(press=press, original=original, repeats=len(earlier), newest=behind)
         key = press.identity or press.code
-        self._pending.setdefault(key, []).append(
-            OldPress(press=press, original=original, repeats=len(earlier), newest=behind))
+        run = self._runs.get(key)
+        if run is None or press.abs_t - run.olds[-1].press.abs_end > cfg.rollback_gap_s:
+            run = self._runs[key] = _Run()
+        run.olds.append(op)
+        if not run.escalated:  # once escalated, this RollBack was reported at its second code
+            self._judged.append((op, run))
         return []
 
-    def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
-        # the next old press may still be open in the press tracker: wait for that too
-        wait = ctx.config.replay.rollback_gap_s + ctx.press_latency_s
-        due = [k for k, v in self._pending.items() if now - v[-1].press.abs_end > wait]
-        return self._emit(due, ctx)
-
-    def flush(self, ctx: DetectionContext) -> list[Alert]:
-        return self._emit(list(self._pending), ctx)
-
-    # ---------------------------------------------------------------------------------------
-    def _emit(self, keys: list[str], ctx: DetectionContext) -> list[Alert]:
+    def press_judged(self, press: Press, ctx: DetectionContext) -> list[Alert]:
+        """Called by the engine once every detector has seen ``press``: the alert is built
+        now, so its evidence carries what the others noted (fingerprint comparison, burst
+        class)."""
         out: list[Alert] = []
-        gap = ctx.config.replay.rollback_gap_s
-        for k in keys:
-            olds = self._pending.pop(k)
-            # split into runs of quick succession
-            run: list[OldPress] = []
-            for op in olds:
-                if run and op.press.abs_t - run[-1].press.abs_end > gap:
-                    out += self._judge(run, ctx)
-                    run = []
-                run.append(op)
-            if run:
-                out += self._judge(run, ctx)
+        for op, run in self._judged:
+            codes = {o.press.code if o.press.code is not None else f"counter:{o.press.counter}"
+                     for o in run.olds}
+            if len(codes) >= 2:
+                jams = [self._jams_at_original(o, ctx) for o in run.olds]
+                alert = self._rollback(run.olds, jams, ctx)
+                alert.evidence["escalates"] = [{"capture": a.capture, "t": a.t, "kind": a.kind}
+                                               for a in run.alerts]
+                run.escalated = True
+            else:
+                jams = self._jams_at_original(op, ctx)
+                alert = self._rolljam(op, jams) if jams else self._replay(op)
+            run.alerts.append(alert)
+            out.append(alert)
+        self._judged = []
         return out
 
-    def _judge(self, run: list[OldPress], ctx: DetectionContext) -> list[Alert]:
-        codes = {op.press.code if op.press.code is not None else f"counter:{op.press.counter}"
-                 for op in run}
-        jams = [self._jams_at_original(op, ctx) for op in run]
-        if len(codes) >= 2:
-            return [self._rollback(run, jams, ctx)]
-        return [self._rolljam(op, j) if j else self._replay(op) for op, j in zip(run, jams)]
+    def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
+        # a run is over once no press can join it: forget it (bounded memory)
+        gap = ctx.config.replay.rollback_gap_s
+        for k in [k for k, r in self._runs.items() if now - r.olds[-1].press.abs_end > gap]:
+            del self._runs[k]
+        return []
+
+    def flush(self, ctx: DetectionContext) -> list[Alert]:
+        self._runs.clear()
+        return []
 
     @staticmethod
     def _jams_at_original(op: OldPress, ctx: DetectionContext) -> list[JamSpan]:
@@ -127,7 +147,8 @@ class ReplayDetector(Detector):
         if op.original is not None:
             ev["first_seen"] = op.original.where()
             ev["times_heard_before"] = op.repeats
-            ev["since_first_seen_s"] = p.abs_t - op.original.abs_t
+            if fmt_since(p, op.original) is not None:
+                ev["since_first_seen_s"] = p.abs_t - op.original.abs_t
         if p.counter is not None:
             ev["counter"] = p.counter
         if op.newest is not None:
@@ -145,8 +166,10 @@ class ReplayDetector(Detector):
         p = op.press
         who = p.identity or p.protocol
         if op.original is not None:
-            summary = (f"A code of {who} was received again {fmt_s(p.abs_t - op.original.abs_t)} "
-                       f"after it was first heard ({op.original.capture} at "
+            since = fmt_since(p, op.original)
+            when = (f"{since} after it was first heard" if since is not None else
+                    "after it was first heard in a capture of unknown start time")
+            summary = (f"A code of {who} was received again {when} ({op.original.capture} at "
                        f"{op.original.t:.3f} s); a genuine fob never repeats a code across presses.")
             conf = 0.97
         else:
@@ -161,8 +184,9 @@ class ReplayDetector(Detector):
         who = p.identity or p.protocol
         ev = self._evidence(op)
         ev["jamming_at_original"] = [j.where() for j in jams[:4]]
+        since = fmt_since(p, op.original)
         summary = (f"A code of {who} first heard while the channel was jammed was replayed "
-                   f"{fmt_s(p.abs_t - op.original.abs_t)} later: the RollJam pattern "
+                   f"{'later' if since is None else since + ' later'}: the RollJam pattern "
                    "(jam, capture, replay).")
         return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", 0.97, summary,
                           p.identity, ev)

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 from keyguard.events import CaptureRecord
 from keyguard.io.capture import Capture
-from keyguard.sdr.source import EventCallback, Source
+from keyguard.sdr.source import QUEUE_S, EventCallback, Source
 
 
 class ReplaySource(Source):
@@ -27,7 +27,7 @@ class ReplaySource(Source):
     live = False
 
     def __init__(self, capture: Capture, *, realtime: bool = False, loop: bool = False,
-                 start_time: datetime | None = None, block_s: float = 0.1, queue_s: float = 2.0,
+                 start_time: datetime | None = None, block_s: float = 0.1, queue_s: float = QUEUE_S,
                  on_event: EventCallback | None = None):
         super().__init__(capture.path, capture.sample_rate, capture.center_freq, block_s=block_s,
                          queue_s=queue_s, fmt=capture.format, on_event=on_event)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from keyguard.errors import SourceError
-from keyguard.sdr.source import EventCallback, Source, backoff_delays
+from keyguard.sdr.source import QUEUE_S, EventCallback, Source, backoff_delays
 
 MAGIC = b"RTL0"
 HEADER_LEN = 12
@@ -138,7 +138,7 @@ class RtlTcpSource(Source):
     def __init__(self, host: str, port: int, *, center_freq: float = 433.92e6,
                  sample_rate: float = 250_000.0, gain: float | str | None = "auto", ppm: int = 0,
                  agc: bool = False, bias_tee: bool = False, block_s: float = 0.1,
-                 queue_s: float = 2.0, connect_timeout_s: float = 5.0,
+                 queue_s: float = QUEUE_S, connect_timeout_s: float = 5.0,
                  gap_threshold_s: float = 0.25, stall_timeout_s: float = 5.0,
                  max_reconnects: int | None = None, backoff_initial_s: float = 0.5,
                  backoff_max_s: float = 30.0, on_event: EventCallback | None = None):

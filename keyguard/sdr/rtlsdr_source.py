@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from keyguard.errors import InputError, SourceError
-from keyguard.sdr.source import EventCallback, Source, backoff_delays
+from keyguard.sdr.source import QUEUE_S, EventCallback, Source, backoff_delays
 
 #: Rates librtlsdr accepts (Hz): 225001–300000 and 900001–3200000; above 2.4 Msps the RTL2832U
 #: loses samples on most hosts, so keyguard stops there.
@@ -51,7 +51,7 @@ class RtlSdrSource(Source):
     def __init__(self, device_index: int = 0, *, serial: str | None = None,
                  center_freq: float = 433.92e6, sample_rate: float = 250_000.0,
                  gain: float | str = "auto", ppm: int = 0, bias_tee: bool = False,
-                 block_s: float = 0.1, queue_s: float = 2.0, overrun_slack_s: float = 0.25,
+                 block_s: float = 0.1, queue_s: float = QUEUE_S, overrun_slack_s: float = 0.25,
                  max_reconnects: int | None = None, backoff_initial_s: float = 0.5,
                  backoff_max_s: float = 30.0, on_event: EventCallback | None = None):
         check_rtl_sample_rate(sample_rate)

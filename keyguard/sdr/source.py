@@ -62,6 +62,8 @@ class SourceStats:
     gap_s: total seconds of those interruptions.
     reconnects: successful re-connections after the link was lost.
     lag_s: how far the newest sample is behind the wall clock at the nominal rate (live only).
+    queue_high_water: the most blocks ever waiting in the source's queue for the pipeline (of
+        ``queue_capacity``; reaching it means blocks were dropped).
     """
 
     samples_received: int = 0
@@ -70,6 +72,8 @@ class SourceStats:
     gap_s: float = 0.0
     reconnects: int = 0
     lag_s: float = 0.0
+    queue_high_water: int = 0
+    queue_capacity: int = 0
 
 
 @dataclass
@@ -83,6 +87,14 @@ class _Chunk:
 @dataclass
 class _End:
     error: BaseException | None = None
+
+
+#: Seconds of samples a live source's queue holds for the pipeline (default). Processing is
+#: bursty: the block in which a jammer's region closes carries that whole burst (≈ 2 s of CPU
+#: for a 3 s jammer at 2.4 Msps on a slow core). A queue that absorbs such a spike turns it into
+#: a moment of latency instead of lost samples (a press lost to a drop is lost for good);
+#: 8 s at 2.4 Msps is 38 MB of cu8.
+QUEUE_S = 8.0
 
 
 def blocks_for(sample_rate: float, block_s: float) -> int:
@@ -102,7 +114,7 @@ class Source(ABC):
     live: bool = True
 
     def __init__(self, uri: str, sample_rate: float, center_freq: float | None, *,
-                 block_s: float = 0.1, queue_s: float = 2.0, fmt: str = "cu8",
+                 block_s: float = 0.1, queue_s: float = QUEUE_S, fmt: str = "cu8",
                  on_event: EventCallback | None = None):
         if not (sample_rate > 0 and math.isfinite(sample_rate)):
             raise ValueError("sample_rate must be a positive number of Hz")
@@ -119,6 +131,7 @@ class Source(ABC):
         self._stats = SourceStats()
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue(maxsize=max(2, int(math.ceil(queue_s / block_s))))
+        self._stats.queue_capacity = self._queue.maxsize
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._next_index = 0
@@ -299,6 +312,9 @@ class Source(ABC):
                     continue
             else:
                 return False
+        waiting = self._queue.qsize()
+        with self._lock:
+            self._stats.queue_high_water = max(self._stats.queue_high_water, waiting)
         self._pending_gap = 0
         return True
 
