@@ -344,6 +344,7 @@ class BurstDetector:
         self._floor_chunk = 0              # chunk index of _floors[0]
         self._ratio_tail = np.zeros((0, n_fft), dtype=np.float32)
         self._open: list[_Region] = []
+        self._next_close = -math.inf        # no open region can close before this tick
         self._closed: list[_Region] = []
         self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
         self._emitted: collections.deque = collections.deque(maxlen=64)  # recent bursts
@@ -372,7 +373,11 @@ class BurstDetector:
             new = np.asarray(block)
         if new.size == 0:
             return []
-        new = np.array(new, dtype=np.complex64, copy=True)
+        # the history keeps the samples: the caller's buffer may be reused for the next block
+        return self._feed(np.array(new, dtype=np.complex64, copy=True))
+
+    def _feed(self, new: np.ndarray) -> list[Burst]:
+        """Process the next contiguous samples (complex64, kept as they are: not to be changed)."""
         self._hist.append(new)
         self._pos += new.size
         self._push_ticks(self.spectrum.push(new))
@@ -395,7 +400,14 @@ class BurstDetector:
     def iter_bursts(self, capture: Capture, block_size: int = DEFAULT_BLOCK) -> Iterator[Burst]:
         """Run over a whole capture (bounded memory), yielding bursts in time order."""
         for block in capture.blocks(block_size):
-            yield from self.process(block)
+            x = block.samples
+            if (block.start == self._pos and x.dtype == np.complex64 and x.flags.owndata
+                    and x.flags.c_contiguous and not self._flushed and x.size):
+                # a block the capture's reader made for this call only (not a view of an
+                # array someone else holds): kept without a copy
+                yield from self._feed(x)
+            else:
+                yield from self.process(block)
         yield from self.flush()
 
     # -------------------------------------------------------------------------------------
@@ -432,22 +444,28 @@ class BurstDetector:
     def _run_detection(self, final: bool) -> None:
         c = self.chunk_ticks
         last_tick = self._row_first + self._rows.shape[0]
-        while (self._chunks_pushed + 1) * c <= last_tick or (
-                final and self._chunks_pushed * c < last_tick):
-            k = self._chunks_pushed
-            lo = k * c - self._row_first
-            hi = min((k + 1) * c, last_tick) - self._row_first
-            self.noise.push(self._rows[lo:hi].mean(axis=0))
+        # every complete chunk's mean in one reshape (and, at the end, the partial last one)
+        k0 = self._chunks_pushed
+        n_full = last_tick // c - k0
+        if n_full > 0:
+            lo = k0 * c - self._row_first
+            self.noise.push_many(self._rows[lo:lo + n_full * c].reshape(n_full, c, -1).mean(axis=1))
+            self._chunks_pushed += n_full
+        if final and self._chunks_pushed * c < last_tick:
+            lo = self._chunks_pushed * c - self._row_first
+            self.noise.push_many(self._rows[lo:].mean(axis=0, keepdims=True))
             self._chunks_pushed += 1
-            self._floors.extend(self.noise.ready())
-        self._floors.extend(self.noise.ready(final=final))
+        new = self.noise.ready_array(final=final)
+        if new.shape[0]:
+            self._floors.append(new)
         if not self._floors:
             return
-        n_chunks = len(self._floors)
+        all_floors = np.concatenate(self._floors) if len(self._floors) > 1 else self._floors[0]
+        n_chunks = all_floors.shape[0]
         # rows are kept from the first chunk without a floor, so they start at row 0
         n_rows = min(n_chunks * c, last_tick - self._floor_chunk * c)
         rows = self._rows[:n_rows]
-        floors = np.maximum(np.array(self._floors, dtype=np.float32), np.float32(1e-30))
+        floors = np.maximum(all_floors.astype(np.float32), np.float32(1e-30))
         self._band_noise = float(np.median(floors[-1])) * self.n_bins
         self._batch_dc = self._track_dc(rows, floors, self._dc_ticks[:n_rows])
         self._detect(rows, floors, self._row_first)
@@ -463,7 +481,11 @@ class BurstDetector:
         c = self.chunk_ticks
         n = power.shape[0]
         chunk_of_row = np.arange(n) // c
-        ratio = power * (1.0 / floors)[chunk_of_row]
+        inv = np.float32(1.0) / floors
+        if n == floors.shape[0] * c:  # whole chunks (always, but at the very end)
+            ratio = (power.reshape(-1, c, self.n_bins) * inv[:, None, :]).reshape(n, self.n_bins)
+        else:
+            ratio = power * inv[chunk_of_row]
         # Common-mode correction: when the whole band rises together (receiver gain/AGC, a
         # strong signal switching off and releasing compression), every bin's ratio rises;
         # the band's lower quartile (from every 4th bin: plenty for a quartile) tracks that and
@@ -486,7 +508,8 @@ class BurstDetector:
         for i in range(min(k - 1, n)):
             lo = max(0, t0 + i - k + 1)
             long[i] = head[lo:t0 + i + 1].mean(axis=0)
-        self._ratio_tail = np.concatenate([self._ratio_tail, ratio])[-(k - 1):].copy()
+        self._ratio_tail = (ratio[n - (k - 1):].copy() if n >= k - 1 else
+                            np.concatenate([self._ratio_tail, ratio])[-(k - 1):].copy())
         # one statistic for both thresholds: the 4-tick mean counts long_gain louder
         stat = np.maximum(ratio, long * np.float32(self.long_gain), out=long)
         seed = stat >= self.seed
@@ -504,24 +527,26 @@ class BurstDetector:
         _, b_hi = np.nonzero(d == -1)
         seed_cs = np.concatenate([np.zeros((sub.shape[0], 1), np.int32),
                                   np.cumsum(seed[rows_any], axis=1, dtype=np.int32)], axis=1)
-        has_seed = seed_cs[r_start, b_hi] - seed_cs[r_start, b_lo] > 0
-        b_hi = b_hi - 1
+        # regions accumulate the power with the common-mode rise taken out: a band lifted by a
+        # strong carrier's skirt must not look like part of a weak neighbour
+        power_any = power[rows_any] / common[rows_any, None]
+        # plain ints for the per-run loop (numpy scalars are slow to compare and index with)
+        runs_row, runs_lo, runs_hi = r_start.tolist(), b_lo.tolist(), (b_hi - 1).tolist()
+        rows_list = rows_any.tolist()
         i = 0
-        n_runs = r_start.size
+        n_runs = len(runs_row)
         while i < n_runs:
-            sub_row = int(r_start[i])
-            row = int(rows_any[sub_row])
+            sub_row = runs_row[i]
+            row = rows_list[sub_row]
             t = first_tick + row
             self._close_stale(t)
-            j = i
-            floor_row = floors[chunk_of_row[row]]
+            floor_row = floors[row // c]
             cs_row = seed_cs[sub_row]
-            # regions accumulate the power with the common-mode rise taken out: a band lifted
-            # by a strong carrier's skirt must not look like part of a weak neighbour
-            power_row = power[row] / common[row]
+            power_row = power_any[sub_row]
             stat_row = stat[row]
-            while j < n_runs and r_start[j] == r_start[i]:
-                self._attach(t, int(b_lo[j]), int(b_hi[j]), cs_row, power_row, floor_row, stat_row)
+            j = i
+            while j < n_runs and runs_row[j] == sub_row:
+                self._attach(t, runs_lo[j], runs_hi[j], cs_row, power_row, floor_row, stat_row)
                 j += 1
             self._cap(t)
             i = j
@@ -598,20 +623,32 @@ class BurstDetector:
         r = _Region(lo, hi, t, self.n_bins)
         r.dc = complex(self._batch_dc[t - self._row_first]) if self._batch_dc.size else 0j
         self._open.append(r)
+        self._next_close = -math.inf
         self.stats["regions"] += 1
         return r
 
     def _close_stale(self, t: int) -> None:
+        # called for every active tick: skip the scan until the earliest tick at which an
+        # open region could close (a region's `last` only grows, so that bound stays valid
+        # until a region is added)
+        if t < self._next_close:
+            return
         keep = []
+        nxt = math.inf
         for r in self._open:
             quiet = t - r.last
             if quiet > self.hang_ticks or (t - r.start >= self.soft_ticks and quiet >= self.soft_gap_ticks):
                 self._closed.append(r)
             else:
                 keep.append(r)
+                nxt = min(nxt, r.last + self.hang_ticks + 1,
+                          max(r.start + self.soft_ticks, r.last + self.soft_gap_ticks))
         self._open = keep
+        self._next_close = nxt
 
     def _cap(self, t: int) -> None:
+        if not self._open or t < min(r.start for r in self._open) + self.max_ticks - 1:
+            return
         for r in list(self._open):
             if t - r.start + 1 >= self.max_ticks:
                 r.cont_after = True
@@ -620,6 +657,7 @@ class BurstDetector:
                 nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
                 nxt.dc = r.dc
                 self._open.append(nxt)
+                self._next_close = -math.inf
                 self.stats["segments"] += 1
 
     # -------------------------------------------------------------------------------------
@@ -789,8 +827,8 @@ class BurstDetector:
         b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
         # the receiver's DC offset would sit in any channel near the centre as a steady
         # carrier at 0 Hz: remove it first
-        raw = self._history(a, b) - np.complex64(base.dc)
-        y, rate, step = extract_channel(raw, self.sample_rate, centre, bw)
+        y, rate, step = extract_channel(self._history_parts(a, b), self.sample_rate, centre, bw,
+                                        dc=base.dc)
         # noise: the floor around the channel, through the channel filter's noise bandwidth
         floor = base.floor / max(len(base.ticks), 1)
         in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
@@ -907,7 +945,8 @@ class BurstDetector:
 
     # -------------------------------------------------------------------------------------
     # raw history and output order
-    def _history(self, a: int, b: int) -> np.ndarray:
+    def _history_parts(self, a: int, b: int) -> list[np.ndarray]:
+        """Raw samples [a, b) as views of the kept blocks, in order (no copy)."""
         parts = []
         pos = self._hist_start
         for arr in self._hist:
@@ -915,6 +954,10 @@ class BurstDetector:
             if end > a and pos < b:
                 parts.append(arr[max(0, a - pos):min(arr.size, b - pos)])
             pos = end
+        return parts
+
+    def _history(self, a: int, b: int) -> np.ndarray:
+        parts = self._history_parts(a, b)
         return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
     def _horizon_tick(self) -> int:

@@ -19,7 +19,9 @@ power σ² gives σ²/N per bin, and a tone's power is the sum over the bins it 
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Sequence
 
 import numpy as np
 import scipy.fft
@@ -45,7 +47,8 @@ class TickSpectrum:
         self.frames_per_tick = int(frames_per_tick)
         self.tick_len = self.n_fft * self.frames_per_tick
         w = np.hanning(self.n_fft + 1)[:-1]  # periodic Hann: exact sidelobe structure per frame
-        self._window = w.astype(np.float32)
+        # (−1)^n moves every bin by n_fft/2, so the FFT comes out centred (fftshift for free)
+        self._window = (w * (-1.0) ** np.arange(self.n_fft)).astype(np.float32)
         self._scale = np.float32(1.0 / (self.n_fft * float(np.sum(w * w)) * self.frames_per_tick))
         self._carry = np.zeros(0, dtype=np.complex64)
         self._dc_scale = np.float32(1.0 / float(np.sum(w)))
@@ -86,17 +89,19 @@ class TickSpectrum:
         return p * np.float32(self.frames_per_tick / frames)
 
     def _power(self, x: np.ndarray, n_ticks: int, frames: int) -> np.ndarray:
-        f = x.reshape(-1, self.n_fft)
-        buf = np.multiply(f, self._window, dtype=np.complex64)
+        n = self.n_fft
+        buf = np.multiply(x.reshape(-1, n), self._window, dtype=np.complex64)
         spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
-        # the receiver's DC offset per tick (Hann-weighted mean), before the bins are squared
-        self.dc = spec[:, 0].reshape(n_ticks, frames).mean(axis=1) * self._dc_scale
+        # the receiver's DC offset per tick (Hann-weighted mean), before the bins are squared;
+        # the window's sign alternation put 0 Hz in the middle bin
+        dc = spec[:, n // 2].reshape(n_ticks, frames)
+        self.dc = (dc.sum(axis=1) if frames > 1 else dc[:, 0]) * (self._dc_scale / frames)
         flat = spec.view(np.float32)
         np.multiply(flat, flat, out=flat)
-        acc = np.add.reduce(flat.reshape(n_ticks, frames, 2 * self.n_fft), axis=1)
-        p = acc[:, 0::2] + acc[:, 1::2]
+        acc = np.add.reduce(flat.reshape(n_ticks, frames, 2 * n), axis=1) if frames > 1 else flat
+        p = np.add(acc[:, 0::2], acc[:, 1::2])
         p *= self._scale
-        return np.fft.fftshift(p, axes=1)
+        return p
 
 
 def channel_decimation(sample_rate: float, bandwidth_hz: float, rate_factor: float = 2.5) -> int:
@@ -121,10 +126,31 @@ def channel_noise_bandwidth(bandwidth_hz: float) -> float:
     return bandwidth_hz * (1.0 + 2.0 * 0.25 * 0.375)
 
 
-def extract_channel(samples: np.ndarray, sample_rate: float, offset_hz: float,
-                    bandwidth_hz: float, rate_factor: float = 2.5, taper_s: float = 5e-4,
-                    chunk: int = 8192) -> tuple[np.ndarray, float, int]:
+@functools.lru_cache(maxsize=64)
+def _taper_ramp(length: int) -> np.ndarray:
+    """Raised-cosine fade-in of ``length`` samples (float32)."""
+    ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(length) + 0.5) / length)).astype(np.float32)
+    ramp.flags.writeable = False  # shared between calls
+    return ramp
+
+
+@functools.lru_cache(maxsize=64)
+def _channel_mask(m: int, bin_hz: float, bandwidth_hz: float) -> np.ndarray:
+    """:func:`channel_response` on the ``m`` output bins (FFT order) of a ``bin_hz`` grid."""
+    j = np.fft.fftfreq(m, 1.0 / m)
+    mask = channel_response(j * bin_hz, bandwidth_hz).astype(np.float32)
+    mask.flags.writeable = False  # shared between calls
+    return mask
+
+
+def extract_channel(samples: np.ndarray | Sequence[np.ndarray], sample_rate: float,
+                    offset_hz: float, bandwidth_hz: float, rate_factor: float = 2.5,
+                    taper_s: float = 5e-4, chunk: int = 8192,
+                    dc: complex = 0j) -> tuple[np.ndarray, float, int]:
     """Shift a carrier at ``offset_hz`` to 0 Hz, filter to ``bandwidth_hz`` and decimate.
+
+    ``samples`` may be one array or consecutive pieces of the segment (taken as concatenated,
+    never copied twice); ``dc`` (the receiver's DC offset) is subtracted from every sample.
 
     Done in the frequency domain: FFTs of the input, the channel's bins weighted by
     :func:`channel_response` around the carrier, short inverse FFTs at the decimated rate.
@@ -140,40 +166,53 @@ def extract_channel(samples: np.ndarray, sample_rate: float, offset_hz: float,
     half a bin (a few Hz) of ``offset_hz``.
     """
     d = channel_decimation(sample_rate, bandwidth_hz, rate_factor)
-    n = samples.size
+    pieces = [samples] if isinstance(samples, np.ndarray) else list(samples)
+    n = sum(p.size for p in pieces)
     out_n = -(-n // d)
-    taper = min(int(taper_s * sample_rate), n // 8)
-    if taper > 1:
-        ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(taper) + 0.5) / taper)).astype(np.float32)
-        samples = samples.copy()
-        samples[:taper] *= ramp
-        samples[n - taper:] *= ramp[::-1]
     # output samples of filter run-in dropped at each window's ends: the response of the
     # raised-cosine mask decays like 1/t³ and must be ~90 dB down by then, or a carrier 60 dB
     # above the channel's signal leaks in at the window joins
     guard = int(math.ceil(24.0 / (0.25 * bandwidth_hz) * sample_rate / d))
     if out_n <= 2 * chunk:
         m = scipy.fft.next_fast_len(out_n)
-        windows = samples[None, :]
-        hop, starts = m, np.array([0])
+        hop, n_win, lead = m, 1, 0
         guard_lo = 0
     else:
         m = scipy.fft.next_fast_len(chunk + 2 * guard)
         hop = m - 2 * guard
         n_win = -(-out_n // hop)
-        # input padded so that window w covers output samples [w·hop − guard, w·hop − guard + m)
-        padded = np.zeros((n_win - 1) * hop * d + m * d, dtype=np.complex64)
-        padded[guard * d:guard * d + n] = samples
-        windows = np.lib.stride_tricks.sliding_window_view(padded, m * d)[:: hop * d]
-        starts = np.arange(n_win) * hop * d - guard * d  # input index of each window's start
+        lead = guard * d
         guard_lo = guard
     nfft = m * d
-    spec = scipy.fft.fft(windows, nfft, axis=1, workers=1)
+    # the input, zero-padded so that window w covers output samples [w·hop − guard, w·hop −
+    # guard + m) (one window: the whole segment, padded to the FFT length); the segment's
+    # ends are faded in this buffer, so the caller's samples are never copied or changed
+    padded = np.zeros((n_win - 1) * hop * d + nfft, dtype=np.complex64)
+    seg = padded[lead:lead + n]
+    pos = 0
+    dc64 = np.complex64(dc)
+    for p in pieces:
+        if dc64:
+            np.subtract(p, dc64, out=seg[pos:pos + p.size])
+        else:
+            seg[pos:pos + p.size] = p
+        pos += p.size
+    taper = min(int(taper_s * sample_rate), n // 8)
+    if taper > 1:
+        ramp = _taper_ramp(taper)
+        seg[:taper] *= ramp
+        seg[n - taper:] *= ramp[::-1]
+    if n_win == 1:
+        spec = scipy.fft.fft(padded[None, :], axis=1, overwrite_x=True, workers=1)
+    else:
+        windows = np.lib.stride_tricks.sliding_window_view(padded, nfft)[:: hop * d]
+        spec = scipy.fft.fft(windows, axis=1, workers=1)
+    starts = np.arange(n_win) * hop * d - lead  # input index of each window's start
     shift = int(round(offset_hz * nfft / sample_rate))
     j = np.fft.fftfreq(m, 1.0 / m).astype(np.int64)   # output bins: 0..m/2-1, -m/2..-1
     sel = spec[:, (shift + j) % nfft]
-    sel *= channel_response(j * (sample_rate / nfft), bandwidth_hz).astype(np.float32)
-    y = scipy.fft.ifft(sel, axis=1, workers=1)
+    sel *= _channel_mask(m, sample_rate / nfft, float(bandwidth_hz))
+    y = scipy.fft.ifft(sel, axis=1, overwrite_x=True, workers=1)
     # every window mixed from its own start: put them all on the phase of the first sample
     f_shift = shift * sample_rate / nfft
     y *= (np.exp(-2j * np.pi * f_shift * starts / sample_rate) * (m / nfft))[:, None].astype(np.complex64)

@@ -54,7 +54,9 @@ class NoiseFloor:
     warmup_chunks: chunks the first floors look ahead to.
 
     The window minimum is kept cheap with groups of ``GROUP`` chunks: each full group keeps
-    its own minimum, so a floor costs (window/GROUP + GROUP) rows, not a window of rows.
+    its own minimum, so a floor costs (window/GROUP + GROUP) rows, not a window of rows, and a
+    batch of chunks costs a few whole-array operations (a running minimum within each group),
+    not a Python step per chunk.
     """
 
     GROUP = 16
@@ -73,13 +75,11 @@ class NoiseFloor:
         m_max = -(-self.window_chunks // 256) * 256 + g  # a few sizes only: the table caches
         #: bias[m] = expected minimum of m noise-only chunk means
         self._bias = min_gamma_mean_table(shape, m_max)
-        self._means: list[np.ndarray] = []           # chunk means not yet folded into a group
-        self._first_kept = 0                         # chunk index of _means[0]
+        self._pending = np.zeros((0, self.n_bins))  # chunk means pushed, floors not given yet
+        self._first_pending = 0                     # chunk index of _pending[0]
         self._groups: list[np.ndarray] = []          # minima of full groups, oldest first
-        self._group_first = 0                        # chunk index of the first kept group
         self._groups_min: np.ndarray | None = None   # minimum over _groups
-        self._tail_min: np.ndarray | None = None     # minimum over the first _tail_n of _means
-        self._tail_n = 0
+        self._tail_min: np.ndarray | None = None     # minimum over the current group's chunks so far
         self._count = 0
         self._next_floor = 0
 
@@ -89,49 +89,71 @@ class NoiseFloor:
 
     def push(self, chunk_mean: np.ndarray) -> None:
         """Add the mean tick power of the next chunk (one value per bin, linear power)."""
-        self._means.append(np.asarray(chunk_mean, dtype=np.float64))
-        self._count += 1
+        self.push_many(np.asarray(chunk_mean, dtype=np.float64)[None, :])
+
+    def push_many(self, chunk_means: np.ndarray) -> None:
+        """Add the mean tick power of the next chunks (rows = chunks, columns = bins)."""
+        m = np.asarray(chunk_means, dtype=np.float64)
+        if m.ndim != 2 or m.shape[1] != self.n_bins:
+            raise ValueError(f"chunk means must have shape (chunks, {self.n_bins})")
+        self._pending = np.concatenate([self._pending, m]) if self._pending.size else m
+        self._count += m.shape[0]
 
     def ready(self, final: bool = False) -> list[np.ndarray]:
-        """Floors of the chunks that can be computed now, in chunk order.
+        """Floors of the chunks that can be computed now, in chunk order (one array each);
+        see :meth:`ready_array`."""
+        return list(self.ready_array(final))
+
+    def ready_array(self, final: bool = False) -> np.ndarray:
+        """Floors of the chunks that can be computed now, in chunk order (chunks × bins).
 
         A chunk's floor is the bias-corrected minimum over the window of chunks ending with it
         (for the first chunks: the warm-up chunks, which need looking ahead; with ``final``,
         the end of the stream, whatever has been pushed is enough). Windows start on a group
         boundary, so a floor spans between window − GROUP and window chunks.
         """
-        out = []
-        g = self.GROUP
-        while self._next_floor < self._count:
-            k = self._next_floor
-            last = max(k, self.warmup_chunks - 1)
+        empty = np.zeros((0, self.n_bins))
+        if self._next_floor >= self._count:
+            return empty
+        lead = []
+        if self._next_floor < self.warmup_chunks - 1:
+            # the first chunks all take the floor of the last warm-up chunk (look-ahead)
+            last = self.warmup_chunks - 1
             if last >= self._count:
                 if not final:
-                    break
+                    return empty
                 last = self._count - 1
-            # fold complete groups that precede `last`'s group into group minima
-            while self._first_kept + g <= (last // g) * g:
-                self._groups.append(np.min(self._means[:g], axis=0))
-                del self._means[:g]
-                self._first_kept += g
-                self._groups_min = None
-                self._tail_n = 0  # the running minimum was over chunks now folded
-            n_groups_max = self.window_chunks // g - 1
-            while len(self._groups) > n_groups_max:
-                self._groups.pop(0)
-                self._group_first += g
-                self._groups_min = None
-            if self._groups_min is None and self._groups:
-                self._groups_min = np.min(self._groups, axis=0)
-            n_tail = last - self._first_kept + 1
-            # running minimum of the current group's chunks (extended one chunk at a time)
-            while self._tail_n < n_tail:
-                m = self._means[self._tail_n]
-                self._tail_min = m if self._tail_n == 0 else np.minimum(self._tail_min, m)
-                self._tail_n += 1
-            low = self._tail_min if self._groups_min is None else (
-                self._groups_min if n_tail == 0 else np.minimum(self._groups_min, self._tail_min))
-            m_count = len(self._groups) * g + n_tail
-            out.append(low / self._bias[min(m_count, self._bias.size - 1)])
-            self._next_floor += 1
-        return out
+            floors = self._advance(last)
+            lead = [np.repeat(floors[-1:], last + 1 - self._next_floor, axis=0)]
+            self._next_floor = last + 1
+        if self._count > self._next_floor:
+            lead.append(self._advance(self._count - 1))
+            self._next_floor = self._count
+        return np.concatenate(lead) if len(lead) > 1 else (lead[0] if lead else empty)
+
+    def _advance(self, last: int) -> np.ndarray:
+        """Fold chunks up to ``last`` into the window; the floors of the chunks folded now."""
+        g = self.GROUP
+        n_keep = self.window_chunks // g - 1   # full groups kept before the current one
+        out = []
+        while self._first_pending <= last:
+            k0 = self._first_pending
+            seg_end = min(last + 1, (k0 // g + 1) * g)   # the rest of k0's group, up to last
+            seg = self._pending[: seg_end - k0]
+            run = np.minimum.accumulate(seg, axis=0)
+            if self._tail_min is not None and k0 % g:
+                np.minimum(run, self._tail_min, out=run)
+            self._tail_min = run[-1].copy()
+            # chunks in each floor's window: the kept groups and its own group up to it
+            m = len(self._groups) * g + (np.arange(k0, seg_end) % g) + 1
+            low = run if self._groups_min is None else np.minimum(run, self._groups_min)
+            out.append(low / self._bias[np.minimum(m, self._bias.size - 1)][:, None])
+            self._pending = self._pending[seg_end - k0:]
+            self._first_pending = seg_end
+            if seg_end % g == 0:  # the group is complete: it joins the window's groups
+                self._groups.append(self._tail_min)
+                self._tail_min = None
+                if len(self._groups) > n_keep:
+                    del self._groups[: len(self._groups) - n_keep]
+                self._groups_min = np.min(self._groups, axis=0) if self._groups else None
+        return np.concatenate(out) if len(out) > 1 else out[0]
