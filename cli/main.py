@@ -30,6 +30,7 @@ def _register() -> None:
     from cli import enroll, train
     from cli import scan
     from cli import monitor
+    from cli import evaluate
 
     keyguard.add_command(info.info)
     keyguard.add_command(serve.serve)
@@ -41,6 +42,7 @@ def _register() -> None:
     keyguard.add_command(train.train)
     keyguard.add_command(scan.scan)
     keyguard.add_command(monitor.monitor)
+    keyguard.add_command(evaluate.evaluate)
 
 
 _register()
