@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import press_classes
 from keyguard.detect.fingerprint import Comparison, press_fingerprint
+from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
 
@@ -48,6 +49,11 @@ class CloneDetector(Detector):
             return []
         vec = press_fingerprint(press)
         if vec is None:
+            return []
+        if heard_through_jamming(press.abs_t, press.abs_end, press.rssi_db, ctx):
+            # heard through a jammer: its carrier and edges are pulled by the jammer, so its
+            # fingerprint is not the transmitter's (RollJam's victims are judged by code)
+            press.flags.add("jammed")
             return []
         cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
         if cmp is not None:

@@ -36,8 +36,9 @@ class PressConfig:
 class ReplayConfig:
     """Replay, RollJam and RollBack: old codes sent again."""
 
-    #: an old press waits this long (s) for a second old press of the same identity before it is
-    #: reported alone; two or more distinct old codes within it make one RollBack alert.
+    #: old presses of one identity less than this far apart (s) are one run: the first is
+    #: reported at once (replay / RollJam), a second distinct old code in the run escalates it
+    #: to one RollBack alert (evidence ``escalates``).
     rollback_gap_s: float = 5.0
     #: counters more than this far behind the newest one seen are treated as a wrap or a new
     #: fob pairing, not as an old code (KeeLoq resynchronises within 32K).
@@ -63,6 +64,22 @@ class ReplayConfig:
     #: jamming this far (Hz) from the original's carrier still counts (RollJam jams ≈ 70 kHz off;
     #: a wideband jammer's reported centre may sit anywhere in its band).
     rolljam_max_offset_hz: float = 1.0e6
+    #: RollJam with neither side decoded: an undecoded frame-length burst (at least
+    #: ``rolljam_burst_min_s``, at most ``rolljam_burst_max_s``) on the channel of keyed bursts
+    #: heard under a jammer, starting within ``rolljam_after_jam_s`` after the jamming, from
+    #: another oscillator than those bursts (carrier offset ≥ the CFO floor away) is the
+    #: replay. Frame lengths: a KeeLoq frame is ≈ 0.1 s, a held press of several frames ≈ 1 s.
+    rolljam_burst_min_s: float = 0.02
+    rolljam_burst_max_s: float = 1.5
+    #: a later undecoded burst is the kept second code, sent from the radio of a RollJam
+    #: replay, when its carrier offset is within the CFO floor of the replay's and its
+    #: duration within this fraction of the replay's (the replayer sends the same frames the
+    #: same way; the RollJam scenarios replay 0.31 s both times).
+    rolljam_followup_duration_tol: float = 0.15
+    #: ... or, whatever its carrier offset (a raw-IQ replay carries the fob's own), one the
+    #: burst classifier calls a replay (raw-IQ plus regenerated) with at least this probability
+    #: (training seeds 100–104, out-of-fold: undecoded bursts of no replay scored at most 0.32).
+    rolljam_replay_probability: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -162,6 +179,25 @@ class FingerprintConfig:
     #: the largest carrier shift (ppm) still read as a relay's frequency translation (a few
     #: kHz of conversion error at 433.92 MHz plus the fob's own drift).
     relay_max_shift_ppm: float = 8.0
+    #: an undecoded frame-length burst (``relay_burst_min_s``..``relay_burst_max_s``) outside
+    #: jamming that the burst classifier calls relayed with at least this probability is a
+    #: relayed answer nobody could decode (a DF relay's regenerated frames, an AF relay's
+    #: clipped copy). Chosen on training seeds 100–104 with out-of-fold classifier
+    #: probabilities: the 42 undecoded frame-length bursts of no relay scored at most 0.09, 3 of
+    #: 5 relayed ones ≥ 0.9; the margin is kept for devices the simulator does not have.
+    relay_burst_probability: float = 0.9
+    relay_burst_min_s: float = 0.02
+    relay_burst_max_s: float = 1.5
+    #: undecoded relayed bursts this close together (s) are one relay episode (one alert).
+    relay_episode_gap_s: float = 2.0
+    #: a press of a key's own fingerprint this far (dB) below the weakest press of it heard by
+    #: the same receiver raises a relay alert on that alone (LF-only relay: the key answered
+    #: from afar), from ``relay_level_alone_min_reference`` such presses on. Calibrated on
+    #: training seeds 100–105: benign presses fell at most 6.7 dB below their key's weakest
+    #: earlier press (90 presses), LF-relayed answers −10 to 23 dB. A real owner pressing from
+    #: the far end of a car park can exceed it: raise it where that is common.
+    relay_level_alone_db: float = 10.0
+    relay_level_alone_min_reference: int = 1
 
 
 @dataclass(frozen=True)
@@ -169,7 +205,8 @@ class EngineConfig:
     """Ordering and time bookkeeping."""
 
     #: observations are released to detectors in start-time order within this horizon (s), so
-    #: bursts reported a little out of order by per-channel front ends are put back in order.
+    #: bursts reported a little out of order by per-channel front ends are put back in order
+    #: (a feeder that passes its own release horizon to ``advance_to`` needs no wait).
     reorder_s: float = 0.5
     #: captures without a start time are placed this long (s) after the previous capture, so
     #: "quick succession" windows never span two of them.

@@ -168,9 +168,10 @@ class FingerprintMemory:
         return v[np.isfinite(v)]
 
     def learn(self, press: Any) -> bool:
-        """Add a press nobody flagged (not old, foreign, relayed or a RollJam replay) to its
-        identity's reference; returns whether it was added."""
-        if press.identity is None or press.flags & {"old", "foreign", "relayed", "rolljam"}:
+        """Add a press nobody flagged (not old, foreign, relayed, a RollJam replay, or heard
+        through a jammer) to its identity's reference; returns whether it was added."""
+        if press.identity is None or press.flags & {"old", "foreign", "relayed", "rolljam",
+                                                    "jammed"}:
             return False
         vec = press_fingerprint(press)
         if vec is None:

@@ -46,6 +46,20 @@ def packet_explains(pkt: Packet, cfg: JammingConfig) -> bool:
     return cfg.unknown_min_bit_fraction <= frac <= 1.0 - cfg.unknown_min_bit_fraction
 
 
+def heard_through_jamming(abs_t: float, abs_end: float, level_db: float | None,
+                          ctx: DetectionContext) -> bool:
+    """A transmission over [abs_t, abs_end] (timeline s) was heard through a jammer: a
+    jamming span overlaps it that is not a relay amplifier's noise far under it (at least
+    ``relay_noise_margin_db`` weaker than ``level_db``). Its carrier, edges and gaps are then
+    pulled by the jammer: its RF fingerprint is not its transmitter's."""
+    margin = ctx.config.jamming.relay_noise_margin_db
+    for sp in ctx.jams.overlapping(abs_t, abs_end):
+        if level_db is not None and sp.level_db is not None and level_db - sp.level_db >= margin:
+            continue
+        return True
+    return False
+
+
 def looks_like_data(b: BurstInfo, cfg: JammingConfig) -> bool:
     """The burst's RF features show a line code (a regular base unit, clean run widths, OOK
     keying) even though nothing decoded it. A clipping receiver blurs the run widths of a

@@ -6,7 +6,9 @@ UHF answer (domain notes, PKES relays):
 
 - the trained burst classifier's probability that the burst was relayed (when a model is loaded);
 - level: far weaker than the identity has ever been heard (the fob answered from afar: an
-  LF-only relay) — ``relay_level_drop_db`` below its weakest reference press;
+  LF-only relay) — ``relay_level_drop_db`` below its weakest reference press, or
+  ``relay_level_alone_db`` below the weakest press the same receiver heard (then alone
+  enough, from one such press on);
 - amplifier noise: the power in the frame's gaps well above the noise outside the burst, or a
   band of noise switched on around the frame and far weaker than it (the relay's amplifier,
   on only while it forwards);
@@ -14,6 +16,11 @@ UHF answer (domain notes, PKES relays):
 - frequency translation: a carrier shifted 1–8 ppm from the identity's own while the bit clock
   is the fob's (an up/down-converting relay forwards the fob's waveform; a replayer or a clone
   would bring its own clock).
+
+A relay's answer that nobody could decode (a DF relay's regenerated frames, an AF relay's
+clipped copy) is still judged by the classifier: an undecoded frame-length burst outside
+jamming with P(relayed) ≥ ``relay_burst_probability`` raises one alert per episode, without an
+identity. Presses heard through a jammer are not judged (their RF evidence is the jammer's).
 
 Each rule gives a score in 0..1. One rule alone does not make a relay, except a level drop with
 the fob's own fingerprint and an amplifier's noise band around the frame; the press score is the
@@ -29,7 +36,9 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, make_alert
 from keyguard.detect.classify import press_classes
-from keyguard.detect.fingerprint import clipped, press_fingerprint
+from keyguard.detect.fingerprint import clipped, press_fingerprint, receiver_key
+from keyguard.detect.jamming import heard_through_jamming
+from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
 from keyguard.features.vector import FEATURE_NAMES
@@ -44,12 +53,66 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
 
 
+def undecoded(obs: Observation) -> bool:
+    """No packet of the burst names a transmitter (nothing, or only ``unknown`` frames)."""
+    return not any(p.identity is not None and p.protocol != "unknown" for p in obs.packets)
+
+
 class RelayDetector(Detector):
     kinds = ("relay",)
+
+    def __init__(self) -> None:
+        # the open undecoded relay episode: (timeline end of its last burst, receiver key)
+        self._episode: tuple[float, str] | None = None
+
+    def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
+        """A frame-length burst nothing decoded, outside jamming, that the classifier calls
+        relayed: a relay's answer the front end could not read (a DF relay's regenerated frames,
+        an AF relay's clipped or noise-buried copy). One alert per episode."""
+        b = obs.burst
+        model = ctx.models.get("burst")
+        if b is None or b.features is None or model is None or not undecoded(obs):
+            return []
+        cfg = ctx.config.fingerprint
+        if not cfg.relay_burst_min_s <= b.duration_s <= cfg.relay_burst_max_s:
+            return []
+        cap = ctx.capture
+        a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        rx = receiver_key(cap.receiver, cap.name)
+        if self._episode is not None and self._episode[1] == rx \
+                and a - self._episode[0] <= cfg.relay_episode_gap_s:
+            self._episode = (max(z, self._episode[0]), rx)
+            return []
+        # under a jammer the features are the jammer's: RollJam's business, not relay evidence
+        if heard_through_jamming(a, z, b.rssi_db, ctx):
+            return []
+        proba = model.predict_proba(b.features.values[None, :])[0]
+        classes = {str(c): float(p) for c, p in zip(model.classes_, proba)}
+        p_rel = classes.get("relayed", 0.0)
+        if p_rel < cfg.relay_burst_probability:
+            return []
+        self._episode = (z, rx)
+        f = b.features
+        summary = ("A transmission nobody could decode carried a relay's RF signature (the burst "
+                   f"classifier gives P(relayed) = {p_rel:.2f}): a key's answer was probably "
+                   "forwarded from a fob that is not at the car.")
+        ev = {"reason": "undecoded_relayed_burst", "score": p_rel, "burst_class": classes,
+              "burst": {"capture": cap.name, "t": b.t, "t_end": b.t_end, "freq_hz": b.freq_hz,
+                        "bandwidth_hz": b.bandwidth_hz, "rssi_db": b.rssi_db},
+              "facts": {k: (None if not math.isfinite(f[k]) else f[k])
+                        for k in ("noise_excess_db", "echo_ratio", "clip_fraction",
+                                  "occupied_bw_hz", "cfo_ppm")},
+              "decoded": False}
+        return [make_alert("relay", cap, b.t, b.t_end, "critical", min(0.95, p_rel), summary,
+                           None, ev)]
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
         if press.identity is None or press.fixed_code or press.flags & {"old", "rolljam"}:
+            return []
+        # a press under a jammer carries the jammer in its gaps and edges: its RF evidence is
+        # the jammer's (the RollJam victims), not a relay's
+        if heard_through_jamming(press.abs_t, press.abs_end, press.rssi_db, ctx):
             return []
         vec = press_fingerprint(press)
         rules: dict[str, float] = {}
@@ -73,6 +136,17 @@ class RelayDetector(Detector):
             # decisive alone (the owner may stand closer than ever), one indicator among others
             rules["level_rise"] = _ramp(rise, cfg.relay_level_drop_db,
                                         cfg.relay_level_drop_db + 10.0)
+        # an LF-only relay from a single reference on: a level in dBFS is only comparable
+        # within one receiver (its gain), so only that receiver's references count here
+        rx = receiver_key(press.capture.receiver, press.capture.name)
+        own = np.array([r.full[_IX["rssi_db"]] for r in mem.references(press.identity)
+                        if r.receiver == rx and r.source == "seen"], dtype=np.float64)
+        own = own[np.isfinite(own)]
+        if level is not None and own.size >= cfg.relay_level_alone_min_reference:
+            drop1 = float(np.min(own)) - level
+            facts["drop_below_weakest_same_receiver_db"] = drop1
+            if drop1 >= cfg.relay_level_alone_db:
+                rules["level_drop"] = 1.0
         if vec is not None and not clipped(vec):
             # a clipping receiver splatters into the gaps and rings on the edges by itself
             ne = vec[_IX["noise_excess_db"]]

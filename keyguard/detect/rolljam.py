@@ -8,10 +8,18 @@ seconds of switching the jammer off. This detector remembers the keyed bursts he
 jamming span and, for a press that starts within ``rolljam_after_jam_s`` after jamming stopped,
 compares its carrier offset with theirs (same receiver, same capture: no calibration needed);
 when no burst was heard under the jammer it falls back to the identity's reference fingerprint.
-A press from a different oscillator is reported as ``rolljam``. RollJam keeps the second code
-for later: a later fresh code of the same identity from that same foreign oscillator (its
-carrier offset within the CFO floor) within ``rolljam_followup_s`` is reported as ``rolljam``
-too.
+A press from a different oscillator is reported as ``rolljam``, and so is one the burst
+classifier calls a replayer (a raw-IQ replay carries the fob's own carrier offset). RollJam
+keeps the second code for later: a later fresh code of the same identity from that same foreign
+oscillator (its carrier offset within the CFO floor) within ``rolljam_followup_s`` is reported
+as ``rolljam`` too.
+
+The replay itself often does not decode either: a replayer beside the car clips the 8-bit
+receiver. An undecoded burst no longer than the key's press, on the channel of a key heard
+before (or of keyed bursts heard under the jammer), starting within ``rolljam_after_jam_s``
+after a jammer beside that channel stopped, from another oscillator than the key's (or called a
+replayer by the classifier) is the replay; its oscillator and length are remembered, and a
+later undecoded burst matching both is the kept code.
 """
 
 from __future__ import annotations
@@ -23,10 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
-from keyguard.detect.fingerprint import press_fingerprint, receiver_key
+from keyguard.detect.classify import press_classes
+from keyguard.detect.fingerprint import clipped, press_fingerprint, receiver_key
 from keyguard.detect.jamlog import JamSpan
-from keyguard.detect.observation import Observation
+from keyguard.detect.jamming import heard_through_jamming
+from keyguard.detect.observation import BurstInfo, Observation
 from keyguard.detect.presses import Press
+from keyguard.detect.relay import undecoded
 from keyguard.events import Alert
 from keyguard.features.vector import FEATURE_NAMES
 
@@ -48,40 +59,232 @@ class _Keyed:
     handle: int
 
 
+@dataclass
+class _Radio:
+    """The radio of a RollJam replay reported from an undecoded burst."""
+
+    cfo_ppm: float
+    duration_s: float
+    freq_hz: float | None
+    rx: str
+    abs_t: float
+    last_end: float
+    identity: str | None
+    first: dict      # where the replay was heard: {"capture", "t", ...}
+    clipped: bool    # its burst was clipped (its fine CFO estimate is unreliable)
+
+
+@dataclass
+class _Heard:
+    identity: str
+    freq_hz: float | None
+    cfo_ppm: float
+    rx: str
+    press_s: float   # first frame's start to last frame's end (s)
+
+
+#: bursts of one radio this close (s) after its previous one are frames of the same press
+_SAME_PRESS_S = 1.0
+
+
+def same_oscillator(cfo1: float, f1: float | None, cfo2: float, f2: float | None,
+                    floor_ppm: float, clipped: bool = False) -> bool:
+    """Two transmissions heard by one receiver come from one oscillator: their fine carrier
+    offsets (ppm) are within ``floor_ppm``. When either was clipped its fine estimate can be
+    pulled several ppm while the front end's burst carrier stays put: then carriers (absolute
+    Hz) within the same floor also count."""
+    if math.isfinite(cfo1) and math.isfinite(cfo2) and abs(cfo1 - cfo2) < floor_ppm:
+        return True
+    if not clipped or f1 is None or f2 is None or abs(f1) < 1e6:
+        return False  # offsets from an unknown centre: ppm of what is not known
+    return abs(f1 - f2) < floor_ppm * 1e-6 * abs(f1)
+
+
+def _near(f1: float | None, f2: float | None) -> bool:
+    """Two carriers on one channel (either unknown counts as near)."""
+    return f1 is None or f2 is None or abs(f1 - f2) <= _SAME_CHANNEL_HZ
+
+
 class RollJamDetector(Detector):
     kinds = ("rolljam",)
 
     def __init__(self) -> None:
         self._bursts: deque[_Keyed] = deque()
-        # identity -> (attacker's CFO ppm, timeline time, receiver key, first RollJam alert)
-        self._attackers: dict[str, tuple[float, float, str, Alert]] = {}
+        # identity -> (attacker's CFO ppm, timeline time, receiver key, where the first RollJam
+        # replay was heard, its carrier Hz, whether it was clipped)
+        self._attackers: dict[str, tuple[float, float, str, dict, float | None, bool]] = {}
+        # radios of RollJam replays (decoded or not), for the kept code sent undecoded later
+        self._radios: list[_Radio] = []
+        # the latest press heard per identity (carrier, offset, receiver)
+        self._heard: deque[_Heard] = deque(maxlen=64)
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         b = obs.burst
         if b is None or b.features is None:
             return []
         on, cfo = b.features["on_fraction"], b.features["cfo_ppm"]
+        cap = ctx.capture
         # keyed (OOK data-like) bursts with a measured carrier: a fob, not a carrier or noise
         if math.isfinite(cfo) and math.isfinite(on) and 0.15 <= on <= 0.85:
-            cap = ctx.capture
             self._bursts.append(_Keyed(cap.abs_t(b.t), cap.abs_t(b.t_end), b.freq_hz,
                                        float(cfo), ctx.handle))
         while self._bursts and ctx.now - self._bursts[0].abs_end > _KEEP_S:
             self._bursts.popleft()
-        return []
+        if not math.isfinite(cfo) or not undecoded(obs):
+            return []
+        return self._undecoded_replay(b, float(cfo), ctx)
+
+    # RollJam with neither side decoded ------------------------------------------------------
+    def _undecoded_replay(self, b: BurstInfo, cfo: float, ctx: DetectionContext) -> list[Alert]:
+        """An undecoded frame-length burst right after jamming, on the channel of the keyed
+        bursts heard under the jammer, from another oscillator: the replay of a jammed code
+        (clipped replayers and regenerating radios often do not decode). Or, later, one from the
+        oscillator of such a replay: the kept second code."""
+        cfg = ctx.config.replay
+        floor = ctx.config.fingerprint.cfo_floor_ppm
+        if not cfg.rolljam_burst_min_s <= b.duration_s <= cfg.rolljam_burst_max_s:
+            return []
+        cap = ctx.capture
+        a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        rx = receiver_key(cap.receiver, cap.name)
+        self._radios = [r for r in self._radios if a - r.abs_t <= cfg.rolljam_followup_s]
+        # frames of a replay already reported (a replayer sends several) add nothing
+        for r in self._radios:
+            if r.rx == rx and a - r.last_end <= _SAME_PRESS_S and _near(b.freq_hz, r.freq_hz):
+                r.last_end = max(r.last_end, z)
+                return []
+        for r in self._radios:
+            if (r.rx == rx and same_oscillator(cfo, b.freq_hz, r.cfo_ppm, r.freq_hz, floor,
+                                               clipped(b.features.values) or r.clipped)
+                    and _near(b.freq_hz, r.freq_hz)
+                    and abs(b.duration_s - r.duration_s)
+                    <= cfg.rolljam_followup_duration_tol * r.duration_s
+                    and a - r.abs_t <= cfg.rolljam_followup_s):
+                r.last_end = z
+                return [self._undecoded_followup(b, cfo, r, a, ctx)]
+        after = cfg.rolljam_after_jam_s
+        spans = [s for s in ctx.jams.overlapping(a - after, a)
+                 if s.abs_end <= a + cfg.rolljam_overlap_margin_s and not s.earlier_run]
+        if not spans:
+            return []
+        span = max(spans, key=lambda s: s.abs_end)
+        # keyed bursts on this channel under any of the jammers (away from that jammer's own
+        # carrier): what the owner's fob sent while it was jammed
+        victims = [k for k in self._bursts
+                   if k.handle == ctx.handle and _near(k.freq_hz, b.freq_hz)
+                   and any(s.abs_t <= k.abs_t <= s.abs_end
+                           and (k.freq_hz is None or s.freq_hz is None
+                                or abs(k.freq_hz - s.freq_hz) >= _OFF_JAMMER_HZ)
+                           for s in spans)]
+        # keys heard on this channel before (outside jamming): the owner's own fob
+        heard = [h for h in self._heard if h.rx == rx and _near(h.freq_hz, b.freq_hz)]
+        # the channel must have been denied: keyed bursts under the jammer, or a jammer beside
+        # the channel of a key heard here (RollJam jams next to the fob's channel so that the
+        # car's wide filter is blocked and the attacker's narrow one is not)
+        over = any(s.freq_hz is None or b.freq_hz is None
+                   or abs(s.freq_hz - b.freq_hz) <= cfg.rolljam_max_offset_hz for s in spans)
+        if not victims and not (heard and over):
+            return []
+        if heard and b.duration_s > heard[-1].press_s * (1.0 + cfg.rolljam_followup_duration_tol):
+            return []  # longer than the key's press: not its frames sent again
+        ref = float(np.median([k.cfo_ppm for k in victims])) if victims else heard[-1].cfo_ppm
+        # a raw-IQ replay carries the fob's own carrier offset: the classifier judges it
+        classes = None
+        model = ctx.models.get("burst")
+        if model is not None:
+            proba = model.predict_proba(b.features.values[None, :])[0]
+            classes = {str(c): float(p) for c, p in zip(model.classes_, proba)}
+        p_replay = 0.0 if classes is None else (
+            classes.get("raw_replay", 0.0) + classes.get("regenerated_replay", 0.0))
+        replayer = p_replay >= cfg.rolljam_replay_probability
+        # the fob itself, pressed again after the jamming, or another transmitter heard on
+        # this channel before (a frame of the owner's fob that failed to decode)
+        if not replayer and (abs(cfo - ref) < floor
+                             or any(abs(cfo - h.cfo_ppm) < floor for h in heard)):
+            return []
+        identity = heard[-1].identity if heard else None
+        gap = a - span.abs_end
+        ev = {"reason": "undecoded_foreign_burst_right_after_jamming", "decoded": False,
+              "method": "bursts_under_jamming" if victims else "key_heard_before",
+              "bursts_under_jamming": len(victims),
+              "their_cfo_ppm": ref, "burst_cfo_ppm": cfo, "cfo_shift_ppm": cfo - ref,
+              "burst": {"capture": cap.name, "t": b.t, "t_end": b.t_end, "freq_hz": b.freq_hz,
+                        "rssi_db": b.rssi_db}, "jamming": span.where(), "after_jamming_s": gap,
+              "identity_guess": identity, "burst_class": classes,
+              "classifier_says_replayer": replayer}
+        who = identity or "a key"
+        how = (f"the burst classifier calls it a replay (P = {p_replay:.2f})" if replayer else
+               f"its carrier offset is {cfo - ref:+.1f} ppm from the key's")
+        summary = (f"Right after jamming ({fmt_s(max(gap, 0.0))} after it stopped) a transmission "
+                   f"on the channel of {who}, which was jammed, came from another radio ({how}); "
+                   "it did not decode: the RollJam pattern (jam the owner's presses, replay a "
+                   "captured code).")
+        alert = make_alert("rolljam", cap, b.t, b.t_end, "critical", 0.8, summary, identity, ev)
+        self._radios.append(_Radio(cfo, b.duration_s, b.freq_hz, rx, a, z, identity,
+                                   {"capture": cap.name, "t": b.t}, clipped(b.features.values)))
+        return [alert]
+
+    def _remember_replayer(self, press: Press, vec, ctx: DetectionContext) -> None:
+        if vec is None or not math.isfinite(vec[_CFO]):
+            return
+        cfg = ctx.config.replay
+        spans = [s for s in ctx.jams.overlapping(press.abs_t - cfg.rolljam_after_jam_s,
+                                                 press.abs_t)
+                 if s.abs_end <= press.abs_t + cfg.rolljam_overlap_margin_s]
+        if spans:
+            rx = receiver_key(press.capture.receiver, press.capture.name)
+            self._radios.append(_Radio(float(vec[_CFO]), press.abs_end - press.abs_t,
+                                       press.freq_hz, rx, press.abs_t, press.abs_end,
+                                       press.identity, press.where(), clipped(vec)))
+            self._attackers[press.identity] = (float(vec[_CFO]), press.abs_t, rx, press.where(),
+                                               press.freq_hz, clipped(vec))
+
+    @staticmethod
+    def _undecoded_followup(b: BurstInfo, cfo: float, r: "_Radio", a: float,
+                            ctx: DetectionContext) -> Alert:
+        cap = ctx.capture
+        ev = {"reason": "same_radio_as_earlier_rolljam_replay", "decoded": False,
+              "burst": {"capture": cap.name, "t": b.t, "t_end": b.t_end, "freq_hz": b.freq_hz},
+              "burst_cfo_ppm": cfo, "attacker_cfo_ppm": r.cfo_ppm,
+              "burst_duration_s": b.duration_s, "replay_duration_s": r.duration_s,
+              "first_replay": r.first,
+              "since_first_replay_s": a - r.abs_t}
+        who = r.identity or "the jammed key"
+        summary = (f"The radio that replayed a jammed code of {who} {fmt_s(a - r.abs_t)} earlier "
+                   "sent again (same carrier offset, same frame length): the second code RollJam "
+                   "kept is being used.")
+        return make_alert("rolljam", cap, b.t, b.t_end, "critical", 0.8, summary, r.identity, ev)
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
-        if press.identity is None or press.fixed_code or "old" in press.flags:
-            return []  # old codes: the replay detector decides (it sees jamming by code)
+        if press.identity is None or press.fixed_code:
+            return []
         vec = press_fingerprint(press)
+        if "old" in press.flags:
+            # old codes: the replay detector decides (it sees jamming by code); an old code
+            # sent right after jamming is a RollJam replay whose radio may send the kept code
+            # later without decoding
+            self._remember_replayer(press, vec, ctx)
+            return []
         if vec is None or not math.isfinite(vec[_CFO]):
             return []
+        out = self._judge(press, vec, ctx)
+        if not out and not press.flags & {"foreign", "relayed", "rolljam"} \
+                and not heard_through_jamming(press.abs_t, press.abs_end, press.rssi_db, ctx):
+            # what the owner's fob sounds like here (a jammed press's carrier is the jammer's)
+            self._heard.append(_Heard(press.identity, press.freq_hz, float(vec[_CFO]),
+                                      receiver_key(press.capture.receiver, press.capture.name),
+                                      press.abs_end - press.abs_t))
+        return out
+
+    def _judge(self, press: Press, vec: np.ndarray, ctx: DetectionContext) -> list[Alert]:
         cfg = ctx.config.replay
         floor = ctx.config.fingerprint.cfo_floor_ppm
         cfo = float(vec[_CFO])
         rx = receiver_key(press.capture.receiver, press.capture.name)
         known = self._attackers.get(press.identity)
-        if known is not None and known[2] == rx and abs(cfo - known[0]) < floor \
+        if known is not None and known[2] == rx \
+                and same_oscillator(cfo, press.freq_hz, known[0], known[4], floor,
+                                    clipped(vec) or known[5]) \
                 and press.abs_t - known[1] <= cfg.rolljam_followup_s:
             press.flags.add("rolljam")
             return [self._followup(press, known)]
@@ -92,35 +295,50 @@ class RollJamDetector(Detector):
         if not spans:
             return []
         span = max(spans, key=lambda s: s.abs_end)
+        # keyed bursts on the press's channel under any of the jammers, away from that jammer's
+        # own carrier (a jammer seen at several offsets is several spans)
         victims = [k for k in self._bursts
-                   if k.handle == press.handle and span.abs_t <= k.abs_t <= span.abs_end
-                   and not (press.abs_t <= k.abs_t <= press.abs_end)
-                   and (k.freq_hz is None or press.freq_hz is None
-                        or abs(k.freq_hz - press.freq_hz) <= _SAME_CHANNEL_HZ)
-                   and (k.freq_hz is None or span.freq_hz is None
-                        or abs(k.freq_hz - span.freq_hz) >= _OFF_JAMMER_HZ)]
+                   if k.handle == press.handle and not (press.abs_t <= k.abs_t <= press.abs_end)
+                   and _near(k.freq_hz, press.freq_hz)
+                   and any(s.abs_t <= k.abs_t <= s.abs_end
+                           and (k.freq_hz is None or s.freq_hz is None
+                                or abs(k.freq_hz - s.freq_hz) >= _OFF_JAMMER_HZ)
+                           for s in spans)]
+        # a raw-IQ replayer sends the fob's own carrier back: the classifier judges the radio
+        classes = press_classes(press, ctx)
+        p_replay = 0.0 if classes is None else (
+            classes.get("raw_replay", 0.0) + classes.get("regenerated_replay", 0.0))
+        replayer = p_replay >= cfg.rolljam_replay_probability
         if victims:
             ref = float(np.median([k.cfo_ppm for k in victims]))
-            if abs(cfo - ref) < floor:
+            if abs(cfo - ref) < floor and not replayer:
                 return []  # the fob itself, pressed again after the jamming
             basis = {"method": "bursts_under_jamming", "bursts_under_jamming": len(victims),
                      "their_cfo_ppm": ref, "press_cfo_ppm": cfo, "cfo_shift_ppm": cfo - ref}
         else:
             cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
-            if cmp is None or not cmp.mismatch:
+            if (cmp is None or not cmp.mismatch) and not replayer:
                 return []
-            basis = {"method": "identity_fingerprint", "fingerprint": cmp.evidence()}
+            basis = {"method": "identity_fingerprint",
+                     "fingerprint": None if cmp is None else cmp.evidence()}
+        if replayer:
+            basis = dict(basis, classifier_says_replayer=True, burst_class=classes)
         press.flags.add("rolljam")
         alert = self._alert(press, span, basis)
-        self._attackers[press.identity] = (cfo, press.abs_t, rx, alert)
+        self._attackers[press.identity] = (cfo, press.abs_t, rx,
+                                           {"capture": alert.capture, "t": alert.t},
+                                           press.freq_hz, clipped(vec))
+        self._radios.append(_Radio(cfo, press.abs_end - press.abs_t, press.freq_hz, rx,
+                                   press.abs_t, press.abs_end, press.identity,
+                                   {"capture": alert.capture, "t": alert.t}, clipped(vec)))
         return [alert]
 
     @staticmethod
     def _followup(p: Press, known: tuple) -> Alert:
-        cfo, at, _rx, first = known
+        cfo, at, _rx, first, _freq, _clipped = known
         ev = {"reason": "same_radio_as_earlier_rolljam_replay", "code": p.code,
               "protocol": p.protocol, "press": p.where(), "press_cfo_ppm": p.notes["_vector"][_CFO],
-              "attacker_cfo_ppm": cfo, "first_replay": {"capture": first.capture, "t": first.t},
+              "attacker_cfo_ppm": cfo, "first_replay": first,
               "since_first_replay_s": p.abs_t - at}
         summary = (f"{p.identity} was heard again from the radio that replayed its jammed code "
                    f"{fmt_s(p.abs_t - at)} earlier: the second code RollJam kept is being used.")

@@ -1,0 +1,214 @@
+"""RollJam and relay when the attacker's transmissions do not decode, and presses heard through a
+jammer (their RF evidence is the jammer's): hand-built bursts and a stand-in burst classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detect_fakes import BurstInfo, engine, feed, fv, kinds, press
+from keyguard.detect import DetectConfig
+from keyguard.features.vector import FEATURE_NAMES
+
+_TE = FEATURE_NAMES.index("te_us")
+CLASSES = np.array(["genuine", "jammer", "other", "raw_replay", "regenerated_replay", "relayed"])
+
+
+class StandInClassifier:
+    """A burst classifier that answers by the burst's te_us (µs): ``verdicts[te]`` is a
+    class → probability table; any other burst is genuine."""
+
+    classes_ = CLASSES
+
+    def __init__(self, verdicts: dict[float, dict[str, float]]):
+        self.verdicts = verdicts
+
+    def predict_proba(self, X):
+        out = np.zeros((len(X), len(CLASSES)))
+        for i, te in enumerate(np.asarray(X)[:, _TE]):
+            v = self.verdicts.get(float(te), {"genuine": 1.0})
+            out[i] = [v.get(c, 0.0) for c in CLASSES]
+        return out
+
+
+def _jam(t, t_end, freq=433.85e6):
+    return BurstInfo(t=t, t_end=t_end, freq_hz=freq, rssi_db=-10.0, on_fraction=1.0,
+                     bandwidth_hz=5e3)
+
+
+def _keyed(t, cfo, dur=0.09):
+    return BurstInfo(t=t, t_end=t + dur, freq_hz=433.92e6, rssi_db=-40.0, on_fraction=0.45,
+                     features=fv(cfo_ppm=cfo, on_fraction=0.45, te_us=13.0))
+
+
+def _undecoded(t, cfo, dur=0.3, te=400.0, freq=None):
+    """A frame-length burst nothing decoded (a clipped replayer, a regenerated frame); its
+    carrier is where its oscillator puts it unless ``freq`` (Hz) says otherwise."""
+    freq = 433.92e6 * (1 + cfo * 1e-6) if freq is None else freq
+    return BurstInfo(t=t, t_end=t + dur, freq_hz=freq, rssi_db=-5.0, on_fraction=0.9,
+                     features=fv(cfo_ppm=cfo, on_fraction=0.9, te_us=te))
+
+
+OWNER = fv(cfo_ppm=-42.8, on_fraction=0.48, te_us=411.0)
+
+
+def _rolljam_start(e, keyed=True):
+    """The owner's press, then two presses under a jammer 70 kHz below the fob channel."""
+    out = feed(e, press(0.2, 0x1111, frames=3), OWNER)
+    out += e.observe(_jam(1.0, 4.0), [])
+    if keyed:
+        for t in (2.2, 2.31, 2.42, 3.6, 3.71, 3.82):
+            out += e.observe(_keyed(t, -43.5), [])
+    return out
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+def test_an_undecoded_foreign_burst_right_after_jamming_is_rolljam(keyed):
+    e = engine()
+    out = _rolljam_start(e, keyed)
+    out += e.observe(_undecoded(5.0, -36.7), [])
+    out += e.finish()
+    assert sorted(kinds(out)) == ["jamming", "rolljam"]
+    a = [x for x in out if x.kind == "rolljam"][0]
+    assert a.t == pytest.approx(5.0) and a.identity == "keeloq:0D36C681"
+    ev = a.evidence
+    assert ev["decoded"] is False
+    assert ev["method"] == ("bursts_under_jamming" if keyed else "key_heard_before")
+    assert ev["cfo_shift_ppm"] == pytest.approx(-36.7 - (-43.5 if keyed else -42.8))
+
+
+@pytest.mark.parametrize("burst", [
+    _undecoded(5.0, -42.9),            # the owner's own oscillator: the fob pressed again
+    _undecoded(5.0, -36.7, dur=0.45),  # longer than the key's press: not its frames
+    _undecoded(12.0, -36.7),           # 8 s after the jamming: nothing ties it to it
+    _undecoded(5.0, -36.7, freq=433.80e6),  # another channel
+])
+def test_undecoded_bursts_that_are_not_the_replay(burst):
+    e = engine()
+    out = _rolljam_start(e)
+    out += e.observe(burst, [])
+    out += e.finish()
+    assert kinds(out) == ["jamming"]
+
+
+def test_a_raw_iq_replay_with_the_fobs_own_carrier_is_rolljam_by_the_classifier():
+    model = StandInClassifier({777.0: {"raw_replay": 0.95, "other": 0.05}})
+    e = engine(models={"burst": model})
+    out = _rolljam_start(e)
+    # a HackRF sends back the recorded IQ: the fob's carrier offset, but a replayer's burst
+    out += e.observe(_undecoded(5.0, -42.9, te=777.0), [])
+    out += e.finish()
+    assert sorted(kinds(out)) == ["jamming", "rolljam"]
+    a = [x for x in out if x.kind == "rolljam"][0]
+    assert a.evidence["classifier_says_replayer"] is True
+
+
+def test_the_kept_code_sent_later_by_the_replayer_is_rolljam_even_undecoded():
+    e = engine()
+    out = _rolljam_start(e)
+    out += e.observe(_undecoded(5.0, -36.7), [])        # code 1, right after the jamming
+    out += e.observe(_undecoded(5.4, -36.7, dur=0.09), [])  # a trailing frame: same replay
+    out += e.observe(_undecoded(60.0, -20.0), [])       # another radio later: nothing
+    out += e.observe(_undecoded(300.0, -36.9, dur=0.31), [])  # code 2 from the same radio
+    out += e.finish()
+    assert kinds(out) == ["jamming", "rolljam", "rolljam"]
+    assert out[2].t == pytest.approx(300.0)
+    assert out[2].evidence["reason"] == "same_radio_as_earlier_rolljam_replay"
+    assert out[2].evidence["first_replay"]["t"] == pytest.approx(5.0)
+
+
+def test_a_decoded_replay_then_the_kept_code_undecoded():
+    e = engine()
+    out = _rolljam_start(e)
+    att = fv(cfo_ppm=-36.7, on_fraction=0.48, te_us=400.0)
+    out += feed(e, press(5.0, 0x2222, frames=3), att)
+    n = len(press(5.0, 0x2222, frames=3))
+    dur = 0.09 * n + 0.016 * (n - 1)
+    out += e.observe(_undecoded(300.0, -36.8, dur=dur), [])
+    out += e.finish()
+    assert kinds(out) == ["jamming", "rolljam", "rolljam"]
+    assert out[2].evidence["decoded"] is False
+
+
+RELAYED = {555.0: {"relayed": 0.97, "other": 0.03}, 556.0: {"relayed": 0.6, "genuine": 0.4}}
+
+
+def test_an_undecoded_burst_the_classifier_calls_relayed_is_one_relay_alert():
+    e = engine(models={"burst": StandInClassifier(RELAYED)})
+    out = feed(e, press(0.2, 0x1111, frames=3), OWNER)
+    for t in (8.0, 8.11, 8.22):  # a DF relay's regenerated frames, none decoded
+        out += e.observe(_undecoded(t, -30.0, dur=0.09, te=555.0), [])
+    out += e.finish()
+    assert kinds(out) == ["relay"]
+    a = out[0]
+    assert a.identity is None and a.t == pytest.approx(8.0)
+    assert a.evidence["reason"] == "undecoded_relayed_burst"
+    assert a.evidence["score"] == pytest.approx(0.97)
+
+
+@pytest.mark.parametrize("te,jammed,expect", [
+    (556.0, False, []),          # below relay_burst_probability
+    (555.0, True, []),           # under a jammer: the features are the jammer's
+    (555.0, False, ["relay"]),
+])
+def test_undecoded_relay_rule_threshold_and_jamming(te, jammed, expect):
+    e = engine(models={"burst": StandInClassifier(RELAYED)})
+    out = []
+    if jammed:
+        out += e.observe(_jam(7.0, 10.0), [])
+    out += e.observe(_undecoded(8.0, -30.0, dur=0.09, te=te), [])
+    out += e.finish()
+    assert [k for k in kinds(out) if k != "jamming"] == expect
+
+
+def test_relay_probability_threshold_is_configurable():
+    cfg = DetectConfig.from_dict({"fingerprint": {"relay_burst_probability": 0.5}})
+    e = engine(models={"burst": StandInClassifier(RELAYED)}, config=cfg)
+    out = e.observe(_undecoded(8.0, -30.0, dur=0.09, te=556.0), []) + e.finish()
+    assert kinds(out) == ["relay"]
+
+
+def test_a_press_heard_through_a_jammer_is_neither_clone_nor_relay_nor_reference():
+    e = engine()
+    rng = np.random.default_rng(3)
+    out = []
+    for k, t in enumerate((0.2, 30.0, 60.0)):
+        out += feed(e, press(t, 0x100 + k, frames=3), fv(cfo_ppm=-42.8 + rng.normal(0, 0.1),
+                                                         te_us=411.0, on_fraction=0.48))
+    out += e.observe(_jam(89.0, 93.0), [])
+    # under the jammer the carrier is pulled 50 ppm and the gaps fill with the jammer
+    pulled = fv(cfo_ppm=10.0, te_us=411.0, on_fraction=0.48, noise_excess_db=9.0,
+                echo_ratio=0.5)
+    out += feed(e, press(90.0, 0x200, frames=3), pulled)
+    # the owner again, after the jamming: its reference was not polluted
+    out += feed(e, press(120.0, 0x201, frames=3), fv(cfo_ppm=-42.7, te_us=411.0,
+                                                     on_fraction=0.48))
+    out += e.finish()
+    assert kinds(out) == ["jamming"]
+
+
+def test_a_decoded_raw_iq_replay_of_a_fresh_code_right_after_jamming_is_rolljam():
+    # a HackRF replays the jammed press: the fob's own carrier offset, a replayer's waveform
+    model = StandInClassifier({777.0: {"raw_replay": 0.97, "genuine": 0.03}})
+    e = engine(models={"burst": model})
+    out = _rolljam_start(e)
+    raw = fv(cfo_ppm=-43.3, on_fraction=0.48, te_us=777.0)
+    out += feed(e, press(5.0, 0x2222, frames=3), raw)
+    out += e.finish()
+    assert sorted(kinds(out)) == ["jamming", "rolljam"]
+    a = [x for x in out if x.kind == "rolljam"][0]
+    assert a.evidence["classifier_says_replayer"] is True
+    # without the classifier's word the same press is the owner pressing again
+    e = engine()
+    out = _rolljam_start(e) + feed(e, press(5.0, 0x2222, frames=3), raw) + e.finish()
+    assert kinds(out) == ["jamming"]
+
+
+def test_a_clipped_replayers_carrier_ties_the_kept_code_to_it():
+    from keyguard.detect.rolljam import same_oscillator
+    f = 433.92e6
+    # fine CFO pulled 6 ppm by clipping, burst carriers 20 Hz apart: one radio when clipped
+    assert same_oscillator(31.9, f + 16641, 38.3, f + 16618, 2.5, clipped=True)
+    assert not same_oscillator(31.9, f + 16641, 38.3, f + 16618, 2.5, clipped=False)
+    assert not same_oscillator(31.9, f + 16641, 38.3, f + 18000, 2.5, clipped=True)
+    assert same_oscillator(38.0, None, 38.3, None, 2.5)
