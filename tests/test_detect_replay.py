@@ -90,6 +90,19 @@ def test_rolljam_needs_jamming_over_the_original():
     assert rj[0].severity == "critical"
 
 
+def test_both_jammed_codes_spent_in_quick_succession_are_rolljam_not_rollback():
+    # RollJam's two kept codes used 2 s apart look like a RollBack run, but both were first
+    # heard under the jammer: the pattern is RollJam, and nothing is escalated to RollBack
+    e = engine()
+    out = e.observe(_jam(4.0, 10.0), [])
+    out += feed(e, press(5.0, 0x1111, frames=3) + press(8.5, 0x2222, frames=3))
+    out += feed(e, press(11.0, 0x1111, frames=3, freq=433.92e6 + 4e3))
+    out += feed(e, press(13.0, 0x2222, frames=3, freq=433.92e6 + 4e3))
+    out += e.finish()
+    assert sorted(kinds(out)) == ["jamming", "rolljam", "rolljam"]
+    assert all("escalates" not in a.evidence for a in out)
+
+
 def test_replay_without_jamming_is_not_rolljam():
     pk = press(5.0, 0x1111, frames=3) + press(8.5, 0x2222, frames=3) + press(11.0, 0x1111)
     assert kinds(run(pk)) == ["replay"]

@@ -102,3 +102,23 @@ def test_foreign_sigmf_labels_count_when_they_are_truth_kinds():
     assert t.events[0].params["freq_hz"] == pytest.approx(CF - 50e3)
     cap.annotations = cap.annotations[1:]
     assert truth_from_annotations(cap) is None
+
+
+def test_an_escalated_replay_is_not_a_false_alarm_of_its_own():
+    from keyguard.detect.scoring import score_alerts
+    from keyguard.events import Alert
+
+    def alert(kind, t, t_end, **ev):
+        return Alert(capture="a.cu8", t=t, t_end=t_end, time=None, kind=kind, severity="high",
+                     confidence=0.9, identity="keeloq:1", summary="s", evidence=ev)
+
+    replay = alert("replay", 60.0, 60.3)
+    rollback = alert("rollback", 60.0, 61.0,
+                     escalates=[{"capture": "a.cu8", "t": 60.0, "kind": "replay"}])
+    truth = [{"kind": "rollback", "t": 59.9, "t_end": 61.1, "source": "attacker"}]
+    sc = score_alerts([replay, rollback], truth, duration_s=120.0, slack_s=1.0)
+    assert sc.kinds["rollback"].detected == 1
+    assert sc.kinds["replay"].false_alarms == 0
+    # the same replay alone, not escalated, over a RollBack event is a false alarm
+    sc = score_alerts([replay], truth, duration_s=120.0, slack_s=1.0)
+    assert sc.kinds["replay"].false_alarms == 1

@@ -103,13 +103,15 @@ class ReplayDetector(Detector):
         for op, run in self._judged:
             codes = {o.press.code if o.press.code is not None else f"counter:{o.press.counter}"
                      for o in run.olds}
-            if len(codes) >= 2:
-                jams = [self._jams_at_original(o, ctx) for o in run.olds]
-                alert = self._rollback(run.olds, jams, ctx)
+            jams_each = [self._jams_at_original(o, ctx) for o in run.olds]
+            if len(codes) >= 2 and not all(jams_each):
+                alert = self._rollback(run.olds, jams_each, ctx)
                 alert.evidence["escalates"] = [{"capture": a.capture, "t": a.t, "kind": a.kind}
                                                for a in run.alerts]
                 run.escalated = True
             else:
+                # every old code of the run first heard under jamming: RollJam's kept codes
+                # being spent, not a RollBack of codes captured elsewhere
                 jams = self._jams_at_original(op, ctx)
                 alert = self._rolljam(op, jams) if jams else self._replay(op)
             run.alerts.append(alert)

@@ -84,8 +84,14 @@ def score_alerts(alerts: Iterable[Alert], events: Iterable[Any], duration_s: flo
         else:
             sc.missed.append({"kind": k, "t": _get(e, "t"), "t_end": _get(e, "t_end"),
                               "source": _get(e, "source")})
+    # an alert that a later one escalates (a replay that became a RollBack) is part of that
+    # later alert's decision, not a false alarm of its own
+    superseded = {(e.get("capture"), e.get("t"), e.get("kind"))
+                  for a in alerts for e in (a.evidence or {}).get("escalates", ())}
     for a in alerts:
         sc.kinds.setdefault(a.kind, KindScore()).alerts += 1
+        if (a.capture, a.t, a.kind) in superseded:
+            continue
         hit = any(_get(e, "kind") == a.kind and a.t <= _get(e, "t_end") + slack_s
                   and a.t_end >= _get(e, "t") - slack_s for e in attacks)
         if not hit:
