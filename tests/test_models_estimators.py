@@ -48,6 +48,30 @@ def test_burst_classifier_separates_the_classes():
     assert set(m.classes_) == {"genuine", "regenerated_replay", "raw_replay"}
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+def test_flat_trees_give_scikit_learns_probabilities(classes):
+    # the detectors' fast path must be the same model, not an approximation of it
+    X, y = synthetic_bursts(seed=4)
+    keep = np.isin(y, ["genuine", "regenerated_replay", "raw_replay"][:classes])
+    X, y = X[keep], y[keep]
+    m = BurstClassifier(max_iter=30, random_state=1).fit(X, y)
+    Xt, _ = synthetic_bursts(seed=5)
+    Xt[np.random.default_rng(6).random(Xt.shape) < 0.3] = np.nan
+    ref = m.model_.predict_proba(Xt[:, m.columns_])
+    assert np.allclose(m.predict_proba(Xt), ref, rtol=0, atol=1e-12)
+    assert np.allclose(m.predict_proba(Xt[:1]), ref[:1], rtol=0, atol=1e-12)
+
+
+def test_shipped_model_flat_trees_match_scikit_learn_on_training_like_rows():
+    from keyguard.models.store import load_burst_model
+
+    m = load_burst_model()
+    X, _ = synthetic_bursts(seed=7)
+    X = X * np.random.default_rng(8).uniform(0.1, 50, X.shape[1])  # spread over the splits
+    ref = m.model_.predict_proba(X[:, m.columns_])
+    assert np.allclose(m.predict_proba(X), ref, rtol=0, atol=1e-12)
+
+
 def test_burst_classifier_is_deterministic_and_clonable():
     X, y = synthetic_bursts(seed=3)
     a = BurstClassifier(max_iter=10, random_state=5).fit(X, y).predict_proba(X)

@@ -3,7 +3,8 @@
 The classifier (``keyguard.models.BurstClassifier``, role ``"burst"`` in the engine's models)
 gives each burst class probabilities — genuine fob, regenerated replay, raw-IQ replay, relayed,
 jammer, other. A press's verdict is the mean over its frames; it is computed once and kept in
-``press.notes["burst_class"]`` for every detector that wants it.
+``press.notes["burst_class"]`` for every detector that wants it. A single burst's verdict is
+kept in ``burst.extra["burst_class"]`` the same way (jamming, relay and RollJam all ask).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from keyguard.detect.base import DetectionContext
+from keyguard.detect.observation import BurstInfo
 from keyguard.detect.presses import Press
 from keyguard.features.vector import feature_matrix
 
@@ -26,4 +28,17 @@ def press_classes(press: Press, ctx: DetectionContext) -> dict[str, float] | Non
     mean = np.mean(proba, axis=0)
     out = {str(c): float(p) for c, p in zip(model.classes_, mean)}
     press.notes["burst_class"] = out
+    return out
+
+
+def burst_classes(burst: BurstInfo, ctx: DetectionContext) -> dict[str, float] | None:
+    """Class → probability for one burst, or None without model or features (computed once)."""
+    if "burst_class" in burst.extra:
+        return burst.extra["burst_class"]
+    model = ctx.models.get("burst")
+    if model is None or burst.features is None:
+        return None
+    proba = model.predict_proba(burst.features.values[None, :])[0]
+    out = {str(c): float(p) for c, p in zip(model.classes_, proba)}
+    burst.extra["burst_class"] = out
     return out

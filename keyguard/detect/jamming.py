@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
+from keyguard.detect.classify import burst_classes
 from keyguard.detect.config import JammingConfig
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.observation import BurstInfo, CaptureInfo, Observation
@@ -235,11 +236,7 @@ class JammingDetector(Detector):
 
     @staticmethod
     def _classes(b: BurstInfo, ctx: DetectionContext) -> dict[str, float] | None:
-        model = ctx.models.get("burst")
-        if model is None or b.features is None:
-            return None
-        p = model.predict_proba(b.features.values[None, :])[0]
-        return {str(c): float(x) for c, x in zip(model.classes_, p)}
+        return burst_classes(b, ctx)
 
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:

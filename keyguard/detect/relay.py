@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, make_alert
-from keyguard.detect.classify import press_classes
+from keyguard.detect.classify import burst_classes, press_classes
 from keyguard.detect.fingerprint import clipped, press_fingerprint, receiver_key
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import Observation
@@ -86,8 +86,7 @@ class RelayDetector(Detector):
         # under a jammer the features are the jammer's: RollJam's business, not relay evidence
         if heard_through_jamming(a, z, b.rssi_db, ctx):
             return []
-        proba = model.predict_proba(b.features.values[None, :])[0]
-        classes = {str(c): float(p) for c, p in zip(model.classes_, proba)}
+        classes = burst_classes(b, ctx)
         p_rel = classes.get("relayed", 0.0)
         if p_rel < cfg.relay_burst_probability:
             return []

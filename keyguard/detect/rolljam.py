@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
-from keyguard.detect.classify import press_classes
+from keyguard.detect.classify import burst_classes, press_classes
 from keyguard.detect.fingerprint import clipped, press_fingerprint, receiver_key
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.jamming import heard_through_jamming
@@ -189,11 +189,7 @@ class RollJamDetector(Detector):
             return []  # longer than the key's press: not its frames sent again
         ref = float(np.median([k.cfo_ppm for k in victims])) if victims else heard[-1].cfo_ppm
         # a raw-IQ replay carries the fob's own carrier offset: the classifier judges it
-        classes = None
-        model = ctx.models.get("burst")
-        if model is not None:
-            proba = model.predict_proba(b.features.values[None, :])[0]
-            classes = {str(c): float(p) for c, p in zip(model.classes_, proba)}
+        classes = burst_classes(b, ctx)
         p_replay = 0.0 if classes is None else (
             classes.get("raw_replay", 0.0) + classes.get("regenerated_replay", 0.0))
         replayer = p_replay >= cfg.rolljam_replay_probability

@@ -15,13 +15,13 @@ needing them filled in. Absolute carrier offset, level and duration are left out
 
 from __future__ import annotations
 
+import weakref
 from typing import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.utils.validation import check_array, check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from keyguard.features.vector import FEATURE_NAMES, feature_index
 
@@ -93,10 +93,86 @@ class BurstClassifier(ClassifierMixin, BaseEstimator):
         """(n, n_classes) probabilities, columns in ``classes_`` order."""
         check_is_fitted(self, "model_")
         X = check_features(X, self.n_features_in_)
-        # a press is a handful of rows: starting OpenMP threads costs more than the trees
-        with threadpool_limits(limits=1, user_api="openmp"):
-            return self.model_.predict_proba(X[:, self.columns_])
+        return _flat_trees(self.model_).predict_proba(X[:, self.columns_])
 
     def predict(self, X) -> np.ndarray:
         p = self.predict_proba(X)
         return self.classes_[np.argmax(p, axis=1)]
+
+
+class FlatTrees:
+    """A fitted ``HistGradientBoostingClassifier``'s trees as flat arrays, walked for every tree
+    at once.
+
+    The detectors ask for one burst at a time; scikit-learn then walks its 900 trees one Python
+    call each (≈ 9 ms a row, and more while it starts OpenMP threads). Here each level of all
+    trees is one numpy step (≈ 1 ms a row). Splits follow scikit-learn's rule on raw values:
+    NaN goes the node's missing-value side, else left when ``x <= threshold``; raw scores add up
+    from the baseline in iteration order, then the softmax, so the probabilities equal
+    scikit-learn's to rounding (``tests/test_models_burst.py`` checks it).
+    """
+
+    def __init__(self, model: HistGradientBoostingClassifier):
+        check_is_fitted(model, "_predictors")
+        predictors = model._predictors
+        self.n_iter = len(predictors)
+        self.n_classes = len(predictors[0])
+        cols: dict[str, list] = {k: [] for k in ("feature", "threshold", "missing_left", "left",
+                                                  "right", "leaf", "value")}
+        roots, offset, depth = [], 0, 0
+        for per_class in predictors:
+            for tree in per_class:
+                nodes = tree.nodes
+                if nodes["is_categorical"].any():
+                    raise ValueError("categorical splits are not supported by FlatTrees")
+                roots.append(offset)
+                cols["feature"].append(nodes["feature_idx"].astype(np.intp))
+                cols["threshold"].append(nodes["num_threshold"].astype(np.float64))
+                cols["missing_left"].append(nodes["missing_go_to_left"].astype(bool))
+                cols["left"].append(nodes["left"].astype(np.intp) + offset)
+                cols["right"].append(nodes["right"].astype(np.intp) + offset)
+                cols["leaf"].append(nodes["is_leaf"].astype(bool))
+                cols["value"].append(nodes["value"].astype(np.float64))
+                depth = max(depth, int(nodes["depth"].max()))
+                offset += len(nodes)
+        for k, v in cols.items():
+            setattr(self, k, np.concatenate(v))
+        self.roots = np.asarray(roots, dtype=np.intp)
+        self.depth = depth
+        self.baseline = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1)
+
+    def raw_predict(self, X: np.ndarray) -> np.ndarray:
+        """(n, n_classes) raw scores of rows ``X`` (already reduced to the model's columns)."""
+        X = np.asarray(X, dtype=np.float64)
+        n = X.shape[0]
+        node = np.broadcast_to(self.roots, (n, self.roots.size)).copy()
+        rows = np.arange(n)[:, None]
+        for _ in range(self.depth):
+            x = X[rows, self.feature[node]]
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(self.leaf[node], node, np.where(go_left, self.left[node],
+                                                            self.right[node]))
+        leaf_values = self.value[node].reshape(n, self.n_iter, self.n_classes)
+        raw = np.broadcast_to(self.baseline, (n, self.n_classes)).copy()
+        for i in range(self.n_iter):  # scikit-learn's order of addition
+            raw += leaf_values[:, i, :]
+        return raw
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        raw = self.raw_predict(X)
+        if self.n_classes == 1:  # binary: one score, the logistic
+            p1 = 1.0 / (1.0 + np.exp(-raw[:, 0]))
+            return np.column_stack([1.0 - p1, p1])
+        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+# flattened once per fitted model, kept outside the estimator so nothing extra is saved with it
+_FLAT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _flat_trees(model: HistGradientBoostingClassifier) -> FlatTrees:
+    flat = _FLAT.get(model)
+    if flat is None:
+        flat = _FLAT[model] = FlatTrees(model)
+    return flat
