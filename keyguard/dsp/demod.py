@@ -25,7 +25,14 @@ times the channel bandwidth in rate) and is adaptive per burst:
 * **Automatic OOK / FSK choice.** FSK keeps the carrier on through a frame and puts its power
   in two spectral lobes of similar strength; OOK keys one carrier on and off. A burst whose
   carrier is on most of the time and whose spectrum (≈ 1 kHz resolution) has two separated
-  lobes within 10 dB of each other is FSK.
+  lobes within 10 dB of each other is FSK — unless one lobe stays on while the other is
+  keyed (an SDR replayer's LO leakage beside the replayed OOK frame): then that carrier is
+  subtracted and the burst is OOK.
+* **Saturated receivers.** A transmitter a few metres away drives the 8-bit receiver past
+  full scale. The decision SNR is measured from the output's own noise (not from the spread
+  of the "off" cluster, which then holds both the silence and the transmitter's carrier
+  leakage), and frames keyed entirely above full scale are found inside their clipped
+  envelope (:func:`resolve_nested_keying`).
 
 Per run, ``meta["run_margin"]`` gives how far the integrated signal stayed from the decision
 level (1.0 = at the cluster mean, near 0 = a coin toss) and ``meta["decision_snr_db"]`` the
@@ -474,8 +481,27 @@ def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decis
     edges, levels = edges_from_levels(lv, out, sp.mid)
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
     margins = run_margins(edges, out, levels, sp)
-    snr = 20 * math.log10((sp.high - sp.low) / sp.low_std) if sp.low_std > 0 else 99.0
-    return Decision(edges, levels, margins, length, snr, eta=sp.eta)
+    noise = output_noise_std(out, length)
+    snr = 20 * math.log10((sp.high - sp.low) / noise) if noise > 0 else 99.0
+    return Decision(edges, levels, margins, length, min(snr, 99.0), eta=sp.eta)
+
+
+def output_noise_std(out: np.ndarray, length: int) -> float:
+    """Noise standard deviation of a detector output integrated over ``length`` samples.
+
+    From the differences between outputs ``length`` apart (independent noise, same level
+    except across an edge): 1.4826 × their median absolute value / √2. The median ignores
+    the few differences that straddle an edge and, unlike the spread of Otsu's low cluster,
+    does not count as noise a second "off" level — the silence around a frame next to the
+    carrier leakage inside it (a strong transmitter 30–50 dB over the noise, or one clipping
+    the receiver, shows both).
+    """
+    lag = max(1, int(length))
+    if out.size <= lag + 8:
+        return 0.0
+    d = out[lag:] - out[:-lag]
+    d = d[:: max(1, d.size // 32768)]
+    return float(1.4826 * np.median(np.abs(d)) / math.sqrt(2.0))
 
 
 def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray,
@@ -511,11 +537,20 @@ def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray,
         power[k] = p[i0:i1].mean() if i1 > i0 else 0.0
     for k in range(n_runs - 1):
         on = k if levels[k] == 1 else k + 1
-        lo, hi = int(math.ceil(mids[k])), int(math.floor(mids[k + 1])) + 1
+        # a window as long on both sides (the shorter run's half), so a long run does not
+        # outweigh the short one, and a carrier whose phase wanders is looked at only near
+        # the edge
+        e = edges[k + 1]
+        hw = min(e - mids[k], mids[k + 1] - e)
+        lo, hi = int(math.ceil(e - hw)), int(math.floor(e + hw)) + 1
         if hi - lo < 3:
             continue
         if coherent:
-            c = phasor[on]
+            # the carrier phasor next to the edge: the on side of the window, clear of the
+            # uncertain first quarter
+            a, b = (e - hw, e - 0.25 * hw) if on == k else (e + 0.25 * hw, e + hw)
+            i0, i1 = int(math.ceil(a)), int(math.floor(b)) + 1
+            c = z[i0:i1].mean() if i1 - i0 >= 2 else phasor[on]
             amp = abs(c)
             if amp == 0:
                 continue
@@ -599,8 +634,12 @@ def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: flo
     if inner.size < 4:
         return None
     ph = np.exp(2j * np.pi * inner / te)
-    k = np.ones(2 * neighbours + 1)
-    local = np.convolve(ph, k, mode="same")
+    # sum of the phasors of the edges within ``neighbours`` each side (fewer at the ends; a
+    # burst with fewer edges than the window is one window: no convolution, whose "same"
+    # output would be as long as the window then, not as the edges)
+    cs_ph = np.concatenate([[0], np.cumsum(ph)])
+    i = np.arange(inner.size)
+    local = cs_ph[np.minimum(i + neighbours + 1, inner.size)] - cs_ph[np.maximum(i - neighbours, 0)]
     theta = np.angle(local)  # grid phase (rad) around each edge
     # every edge moves to the nearest point of its local grid; the stretch between two such
     # points is cut into whole chips, so the grid follows the local phase with no global wrap
@@ -686,13 +725,77 @@ def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float) -> fl
     return float(np.sum(n[use] * coh[use]) / den) if den > 0 else 1.0
 
 
+#: an on run at least this long (s) is looked into for pulses keyed under saturation
+NESTED_MIN_S = 2e-3
+#: shortest keyed run (s) a frame found under saturation may have (most runs longer)
+NESTED_MIN_CHIP_S = 80e-6
+#: a burst this strong (dBFS; a full-scale tone is 0, a clipped one up to +3) has driven
+#: the 8-bit receiver to full scale
+SATURATED_DBFS = -1.0
+
+
+def resolve_nested_keying(z: np.ndarray, dec: Decision, rate: float) -> Decision:
+    """Split on runs that are whole frames keyed inside a saturated receiver.
+
+    A transmitter a few metres from the antenna drives an 8-bit receiver tens of dB past
+    full scale; when even the carrier it leaks between its pulses (30–50 dB down) is over
+    full scale, the ADC clips the whole frame and the keying survives only as a small change
+    of the clipped carrier's level (a clipped strong tone is a square wave, a clipped weaker
+    one a trapezoid: ≈ 0.2 dB). Integrated over a frame, frame versus gap is then the
+    cleanest split and every frame comes out as one long on run. Each on run longer than
+    ``NESTED_MIN_S`` and four integration lengths is decided again on its own magnitude
+    (phase-free: clipping bends the phase), and when that holds a keyed signal (≥ 8 runs,
+    η ≥ 0.75 where noise alone gives 2/π ≈ 0.64, decision SNR ≥ 6 dB, 90 % of the runs at
+    least ``NESTED_MIN_CHIP_S`` long, unlike a clipped carrier's own ripple) its runs replace
+    it; the weak-signal steps (edge refinement, chip decisions) then run on them. Returns
+    ``dec`` itself when nothing was split, else a new non-coherent decision.
+    """
+    d = np.diff(dec.edges)
+    long_on = np.flatnonzero((dec.levels == 1) & (d >= max(NESTED_MIN_S * rate, 4 * dec.smoothing)))
+    if long_on.size == 0:
+        return dec
+    e_parts, l_parts, m_parts, snrs = [], [], [], []
+    prev = 0
+    for k in long_on:
+        a, b = int(math.ceil(dec.edges[k])), int(math.floor(dec.edges[k + 1]))
+        integ = Integrator(np.abs(z[a:b]).astype(np.float64))
+        inner = _decide(integ.average, smoothing_lengths(rate, b - a), None, b - a)
+        if (inner is None or inner.levels.size < 8 or inner.eta < 0.75
+                or inner.decision_snr_db < 6.0):
+            continue
+        # a clipped carrier's own envelope ripples (|I| and |Q| flat-topped: between 1 and √2
+        # at four times its offset): runs of tens of µs. Key-fob chips are ≥ 100 µs.
+        runs = np.diff(inner.edges)[1:-1]
+        if np.percentile(runs, 10) < max(6.0, NESTED_MIN_CHIP_S * rate):
+            continue
+        e_parts += [dec.edges[prev:k + 1], a + inner.edges[1:-1]]
+        l_parts += [dec.levels[prev:k], inner.levels]
+        m_parts += [dec.margins[prev:k], inner.margins]
+        snrs.append(inner.decision_snr_db)
+        prev = k + 1
+    if not snrs:
+        return dec
+    e_parts.append(dec.edges[prev:])
+    l_parts.append(dec.levels[prev:])
+    m_parts.append(dec.margins[prev:])
+    edges, levels = np.concatenate(e_parts), np.concatenate(l_parts).astype(np.int8)
+    margins = np.concatenate(m_parts)
+    # an inner run that starts or ends off joins the outer off run next to it
+    keep = np.concatenate([[True], levels[1:] != levels[:-1]])
+    edges = np.concatenate([edges[:-1][keep], edges[-1:]])
+    return Decision(edges, levels[keep], margins[keep], dec.smoothing, min(snrs),
+                    eta=dec.eta, coherent=False)
+
+
 def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
-                   carrier_hz: float | None = None,
-                   noise_power: float = 0.0) -> tuple[Decision | None, float]:
+                   carrier_hz: float | None = None, noise_power: float = 0.0,
+                   saturated: bool = False) -> tuple[Decision | None, float]:
     """OOK: remove the carrier offset, integrate coherently, slice, then refine every edge.
 
     carrier_hz: the carrier (Hz from the channel centre) when already measured. noise_power:
-    the channel's noise power (linear), for the coherence test.
+    the channel's noise power (linear), for the coherence test. saturated: the burst reached
+    the receiver's full scale (then frames keyed under clipping are looked for, see
+    :func:`resolve_nested_keying`).
     Returns (decision, carrier offset Hz from the channel centre).
     """
     f = fine_carrier(y, activity.mask, rate) if carrier_hz is None else float(carrier_hz)
@@ -710,9 +813,15 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
         make = lambda m, i: pinteg.average(m, i)  # noqa: E731
         coherent = False
     dec = _decide(make, lengths, None, y.size)
+    nested = False
     if dec is not None:
         dec.coherent = coherent
-    if dec is not None and dec.decision_snr_db < SECOND_PASS_DB and dec.levels.size > 4:
+        if saturated:
+            inner = resolve_nested_keying(z, dec, rate)
+            nested = inner is not dec
+            dec = inner
+    if (dec is not None and not nested and dec.decision_snr_db < SECOND_PASS_DB
+            and dec.levels.size > 4):
         # Weak burst: η picked the best trade-off between noise and smearing, but glitches
         # (false runs inside long gaps) are what breaks a frame, and the edges are refined
         # below anyway. Integrate over ¾ of the shortest regular run instead.
@@ -755,6 +864,90 @@ def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: floa
     im, is_ = Integrator(zm), Integrator(zs)
     return _decide(lambda m, i: np.abs(im.average(m, i)) - np.abs(is_.average(m, i)),
                    lengths, activity.mask, y.size)
+
+
+#: 2-FSK's other tone rises by at least this much (dB) when the keyed one goes off: its
+#: level while off is the keyed tone's leakage through the envelope's null (≈ 30 dB down
+#: for a tone 3 % off the null) and the tones are within 10 dB of each other, so ≥ 19 dB
+#: whenever it stands out of the noise at all. A steady carrier squeezed by a clipping
+#: receiver while the pulses are on rises by a few dB only.
+FSK_SWITCH_DB = 10.0
+
+
+def tone_envelope(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.ndarray:
+    """Power of the tone at ``f`` (Hz from the channel centre) over time: shifted to 0 Hz and
+    averaged over a whole number of periods of its beat with a tone ``sep_hz`` away (a null
+    of the moving average sits on the other tone)."""
+    z = y * np.exp(-2j * np.pi * f / rate * np.arange(y.size))
+    a = moving_average(z, tone_envelope_length(rate, sep_hz))
+    return a.real ** 2 + a.imag ** 2
+
+
+def tone_envelope_length(rate: float, sep_hz: float) -> int:
+    """Samples :func:`tone_envelope` averages over: about 0.1 ms (short against key-fob
+    runs), in whole periods of the beat between the two tones."""
+    period = rate / max(abs(sep_hz), 1.0)
+    return max(2, int(round(max(1, round(1e-4 * rate / period)) * period)))
+
+
+def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
+                        f_other: float, noise_power: float) -> bool:
+    """Whether a second spectral lobe at ``f_other`` is a steady carrier beside an OOK signal
+    at ``f_keyed`` rather than 2-FSK's other tone (Hz from the channel centre).
+
+    2-FSK keys its tones in turn: while one is on the other is off, down at the noise. A keyed
+    OOK signal beside a carrier that never stops (an SDR replayer's LO leakage, a CW
+    interferer; a receiver near clipping may squeeze the carrier a few dB while the pulses
+    are on) shows two lobes too. Both tones' power envelopes are measured
+    (``tone_envelope``) over the carrier-on samples (``mask``); the keyed one's samples are
+    split into on and off (Otsu), and the other tone's median power is compared between the
+    two. True when the other tone stays over 4 × ``noise_power`` while the keyed one is on
+    and rises by less than ``FSK_SWITCH_DB`` when it goes off.
+    """
+    if mask.sum() < 16:
+        return False
+    sep = abs(f_other - f_keyed)
+    # carrier-on samples only: between FSK frames both tones are off, which is no evidence
+    pa = tone_envelope(y, rate, f_keyed, sep)[mask]
+    pb = tone_envelope(y, rate, f_other, sep)[mask]
+    sp = otsu_split(np.sqrt(pa))
+    on = np.sqrt(pa) >= sp.threshold
+    if on.sum() < 8 or (~on).sum() < 8:
+        return False
+    # the envelopes must resolve the keying: with runs (Manchester FSK's 50 µs half-bits)
+    # not much longer than the averaging, both tones smear into each other and look on
+    # together; then nothing can be told and FSK stands
+    change = np.flatnonzero(on[1:] != on[:-1])
+    if change.size < 2 or np.median(np.diff(change)) < 4 * tone_envelope_length(rate, sep):
+        return False
+    b_on, b_off = float(np.median(pb[on])), float(np.median(pb[~on]))
+    if b_on < 4.0 * noise_power:
+        return False
+    return 10 * math.log10(max(b_off, 1e-30) / b_on) < FSK_SWITCH_DB
+
+
+def tone_band(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.ndarray:
+    """``y`` with every signal ``sep_hz`` (Hz) from ``f`` nulled: a moving average over one
+    period of their beat around ``f``, shifted back (for measuring the keyed tone's activity)."""
+    rot = np.exp(-2j * np.pi * f / rate * np.arange(y.size))
+    length = max(1, int(round(rate / max(sep_hz, 1.0))))
+    return (moving_average(y * rot, length) * np.conj(rot)).astype(np.complex64)
+
+
+def cancel_tone(y: np.ndarray, rate: float, f: float, keep_sep_hz: float,
+                span_s: float = 1e-3) -> np.ndarray:
+    """``y`` with a steady carrier at ``f`` (Hz) taken out, a signal ``keep_sep_hz`` away kept.
+
+    The carrier's slowly varying phasor (it may drift in phase) is its moving average over
+    about ``span_s``, rounded to whole periods of the beat with the kept signal so the moving
+    average nulls that signal; the phasor is subtracted sample by sample.
+    """
+    rot = np.exp(-2j * np.pi * f / rate * np.arange(y.size))
+    base = y * rot
+    period = rate / max(keep_sep_hz, 1.0)
+    length = max(1, int(round(max(1, round(span_s * rate / period)) * period)))
+    est = moving_average(base, length)
+    return (y - (est * np.conj(rot))).astype(np.complex64)
 
 
 def choose_modulation(activity: Activity, tones: Tones) -> str:
@@ -823,6 +1016,19 @@ def demodulate(burst: "Burst", modulation: str | None = None,
         mod = modulation.upper() if modulation else choose_modulation(act, tones)
     if mod == "FSK" and tones is None:
         tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
+    ook_carrier = None
+    if mod == "FSK" and modulation is None and tones.two_lobes:
+        for keyed, other in ((tones.peak_hz, tones.second_hz), (tones.second_hz, tones.peak_hz)):
+            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise):
+                # not 2-FSK but OOK beside a steady carrier: take the carrier out, measure
+                # the keyed signal's activity with the carrier's beat nulled, demodulate OOK
+                sep = abs(other - keyed)
+                y = cancel_tone(y, rate, other, sep)
+                act = carrier_activity(tone_band(y, rate, keyed, sep), rate, noise)
+                if act is None:
+                    return []
+                mod, tones, ook_carrier = "OOK", None, keyed
+                break
 
     def to_time(pos: float) -> float:
         return (burst.iq_start + pos * burst.iq_step) / burst.sample_rate
@@ -858,15 +1064,18 @@ def demodulate(burst: "Burst", modulation: str | None = None,
             if pt is not None:
                 out.append(pt)
         return out
-    # the detector measured the carrier of the same samples (unless it saw two FSK lobes)
-    known = None if tones is not None else burst.offset_hz - burst.channel_offset_hz
+    # the detector measured the carrier of the same samples (unless it saw two lobes)
+    known = (ook_carrier if ook_carrier is not None else None if tones is not None
+             else burst.offset_hz - burst.channel_offset_hz)
     # the floor the detector learnt may predate a jammer's skirt: take the noise the burst's
     # own carrier-off samples show when that is higher (median of an exponential = ln 2 × mean)
     off = ~act.mask
     if off.sum() >= 64:
         p_off = y[off].real ** 2 + y[off].imag ** 2
         noise = max(noise, float(np.median(p_off)) / math.log(2))
-    dec, f = demodulate_ook(y, rate, act, known, noise)
+    rssi = getattr(burst, "rssi_db", None)
+    dec, f = demodulate_ook(y, rate, act, known, noise,
+                            saturated=rssi is not None and rssi >= SATURATED_DBFS)
     if dec is None:
         return []
     offset = burst.channel_offset_hz + f
