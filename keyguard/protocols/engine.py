@@ -33,6 +33,15 @@ from keyguard.protocols.profile import Profile, expected_check, tristate
 from keyguard.protocols.registry import Registry, load_registry
 from keyguard.pulse_train import PulseTrain
 
+#: the margin gate (:meth:`Decoder._drop_weak`): a frame without a passed integrity check
+#: is dropped when the probability that one of its data runs was decided wrong is above this
+#: (chosen on simulated KeeLoq presses, see bench/margin_gate.py: of 1,515 frames decoded at
+#: −8 to −2 dB, seed 7, 29 were wrong, the most confident at 4.8e-3; frames kept fell from
+#: 92 % to 69 % at −5 dB and from 99 % to 93 % at −4 dB; a factor of ~5 below that frame)
+MAX_ERROR_PROBABILITY = 1e-3
+#: … and its header gap within this many chips of nominal (0 disables)
+MAX_HEADER_CHIPS = 1.5
+
 #: Integrity ranks for choosing between overlapping decodes.
 _INTEGRITY_RANK = {"ok": 2, "none": 1, "bad": 0}
 
@@ -52,6 +61,10 @@ class DecodedFrame:
     identity: str | None = None
     code: str | None = None
     extra: dict = field(default_factory=dict)
+    # the header gap's departure from its nominal length at the frame's clock (chips; None
+    # without a fixed-length header): a lost first data pulse merges into it
+    header_chips: float | None = None
+    data_us: float | None = None  # where the data (after preamble and header) starts
 
     @property
     def protocol(self) -> str:
@@ -444,9 +457,23 @@ def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray
             made = make_frame(p, bits, t0, t1, res.min_confidence, scale, codec_ctx)
             if made is None:
                 continue
+            made.header_chips = _header_chips(p, d, s)
+            made.data_us = float(edges[min(s.data, d.size)])
             frames.append(made)
         taken_until = stop_run - 1
     return frames
+
+
+def _header_chips(p: Profile, d: np.ndarray, s: _Start) -> float | None:
+    """How far (in chips of the frame's clock) the gap before the data is from the profile's
+    nominal header length; None when the header has no nominal length or holds a data chip."""
+    if not p.frame.header or s.lead_us > 0 or s.data < 1:
+        return None
+    last = p.frame.header[-1]
+    if last.us is None or last.level != 0:
+        return None
+    te = p.timing.te_short_us * s.scale
+    return float((d[s.data - 1] - last.us * s.scale) / te) if te > 0 else None
 
 
 def make_frame(p: Profile, bits: np.ndarray, t0_us: float, t1_us: float, confidence: float,
@@ -467,6 +494,27 @@ def make_frame(p: Profile, bits: np.ndarray, t0_us: float, t1_us: float, confide
     return DecodedFrame(p, t0_us, t1_us, bits, confidence, scale, shown, integrity, identity, code)
 
 
+def frame_error_probability(margins: np.ndarray, noise: float) -> float:
+    """Probability that at least one of a frame's level decisions is wrong, from the runs'
+    decision margins (unit: half the on/off separation) and a margin's noise standard
+    deviation ``noise`` (same unit).
+
+    A decision whose statistic landed m from the threshold, with the levels ±1 apart from it
+    and Gaussian noise of σ, is wrong with posterior probability 1 / (1 + exp(2m/σ²)) (the
+    likelihood ratio of the two levels). The frame's is their sum (a union bound, ≤ 1). Unlike
+    the margin in standard deviations, this weighs a margin by how far the levels stand out
+    of the noise: 0.3 σ from the threshold is a 29 % chance of a flip when the levels are
+    1.5 σ from it, 3 % when they are 6 σ from it.
+    """
+    m = np.asarray(margins, dtype=np.float64)
+    if m.size == 0:
+        return 0.0
+    if not noise > 0:
+        return 0.0 if m.min() > 0 else 1.0
+    llr = np.clip(2.0 * m / (noise * noise), -700.0, 700.0)
+    return float(min(1.0, np.sum(1.0 / (1.0 + np.exp(llr)))))
+
+
 # ------------------------------------------------------------------------------------------
 class Decoder:
     """Decodes pulse trains with a set of profiles.
@@ -480,12 +528,21 @@ class Decoder:
     min_run_margin: drop frames (without a passed check) in which the demodulator's level
     decision margin of some run is below this (0..1), when the train carries
     ``meta["run_margin"]`` (IQ front end); 0 disables.
+    max_error_probability: drop such a frame when the probability that one of its data
+    runs was decided wrong (:func:`frame_error_probability`, from the margins and their noise
+    ``meta["margin_noise"]`` measured on the burst) is above this; 1 disables.
+    max_header_chips: the header gap of such a frame may depart from its nominal
+    length by at most this many chips (a first data pulse lost in the noise lengthens it by
+    one to three and shifts every bit: KeeLoq's serial comes out halved).
+    See :meth:`_drop_weak` for why this gate exists.
     """
 
     def __init__(self, profiles: Registry | Iterable[Profile] | None = None, *,
                  protocols: Iterable[str] | None = None, strict_modulation: bool = True,
                  unknown: bool = True, codec_ctx: dict | None = None,
-                 min_confidence: float = 0.0, min_run_margin: float = 0.1):
+                 min_confidence: float = 0.0, min_run_margin: float = 0.1,
+                 max_error_probability: float = MAX_ERROR_PROBABILITY,
+                 max_header_chips: float = MAX_HEADER_CHIPS):
         reg = profiles if isinstance(profiles, Registry) else (
             load_registry() if profiles is None else Registry(profiles))
         if protocols:
@@ -497,6 +554,8 @@ class Decoder:
         self.codec_ctx = dict(codec_ctx or {})
         self.min_confidence = float(min_confidence)
         self.min_run_margin = float(min_run_margin)
+        self.max_error_probability = float(max_error_probability)
+        self.max_header_chips = float(max_header_chips)
         # parts of multi-frame messages waiting for the rest: profile name -> [(t0 s, t1 s,
         # bits, confidence)]
         self._pending: dict[str, list[tuple[float, float, np.ndarray, float]]] = {}
@@ -543,19 +602,51 @@ class Decoder:
 
     def _drop_weak(self, frames: list[DecodedFrame], train: PulseTrain,
                    edges: np.ndarray) -> list[DecodedFrame]:
-        """Without a passed integrity check, drop frames in which the demodulator was close to
-        a coin toss on some run (``meta["run_margin"]``: 1 = at the level's mean, 0 = on the
-        threshold): a wrong bit there would give a wrong serial or code."""
+        """The margin gate: frames without a passed integrity check that the demodulator may
+        have got wrong are dropped.
+
+        A protocol without a CRC (KeeLoq HCS200/300/301, the fixed-code remotes) turns one
+        wrong bit into another valid-looking serial or code, and a forensic record must not
+        invent a transmitter. So, when the train carries the demodulator's soft decisions
+        (IQ front end), a frame is kept only when every run's decision margin
+        (``meta["run_margin"]``: 1 = at the level's mean, 0 = on the threshold) is at least
+        ``min_run_margin``, the probability that some data run was decided wrong, judged
+        from the margins and their noise (``meta["margin_noise"]``), is at most
+        ``max_error_probability``, and its header gap is within ``max_header_chips`` of
+        nominal (a lost first pulse shifts every bit). A dropped frame is not lost as
+        evidence: its runs are no longer covered, so the unknown-frame framer reports them as
+        an ``unknown`` packet (a transmission was there; whose it was is not claimed).
+        """
         margins = train.meta.get("run_margin")
-        if margins is None or len(margins) != len(train) or self.min_run_margin <= 0:
+        if margins is None or len(margins) != len(train):
             return frames
         margins = np.asarray(margins, dtype=np.float64)
+        need = self.min_run_margin
+        noise = train.meta.get("margin_noise")
         keep = []
         for f in frames:
+            if f.integrity == "ok":
+                keep.append(f)
+                continue
+            if (self.max_header_chips > 0 and f.header_chips is not None
+                    and abs(f.header_chips) > self.max_header_chips):
+                continue
             i0 = max(0, int(np.searchsorted(edges, f.t0_us, side="right")) - 1)
             i1 = int(np.searchsorted(edges, f.t1_us, side="left"))
-            if f.integrity == "ok" or i1 <= i0 or margins[i0:i1].min() >= self.min_run_margin:
+            if i1 <= i0:
                 keep.append(f)
+                continue
+            if need > 0 and margins[i0:i1].min() < need:
+                continue
+            if noise is not None and self.max_error_probability < 1.0:
+                # the data runs only: a wrong preamble or header decision does not change
+                # the bits (it breaks the framing or is caught by the header check)
+                j0 = i0 if f.data_us is None else max(
+                    i0, int(np.searchsorted(edges, f.data_us, side="right")) - 1)
+                p_wrong = frame_error_probability(margins[j0:i1], float(noise))
+                if p_wrong > self.max_error_probability:
+                    continue
+            keep.append(f)
         return keep
 
     def decode(self, train: PulseTrain, capture: str = "<array>",
