@@ -15,16 +15,27 @@ Each press of a known identity is compared with that identity's reference finger
 
 Presses that match (or that arrive before the identity has a reference) join the reference
 once every detector has seen them (``FingerprintMemory.learn``).
+
+Not judged (and not learned): presses heard through a jammer; presses of identities learned on
+the fly from unprofiled frames (:func:`~keyguard.detect.fingerprint.learned_identity`: several
+transmitters share such an identity); and presses that collided with another transmission — a
+burst that decoded as another identity, on another carrier (more than ``rejoin_freq_hz`` away:
+another oscillator) within ``collision_max_offset_hz``, inside the press or less than its
+inter-frame gap before it. The front end then cuts the press's frames out of, or right next
+to, the other's energy: frames are lost and the ones left carry the other transmitter's edges
+and splatter in their fingerprint.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import press_classes
-from keyguard.detect.fingerprint import Comparison, press_fingerprint
+from keyguard.detect.fingerprint import Comparison, learned_identity, press_fingerprint
 from keyguard.detect.jamming import heard_through_jamming
+from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
 
@@ -41,11 +52,51 @@ class CloneDetector(Detector):
 
     def __init__(self) -> None:
         self._pending: dict[str, list[_Mismatch]] = {}
+        # recent bursts (timeline start, end, carrier Hz, the BurstInfo, identities decoded from
+        # it) for collisions
+        self._recent: deque = deque()
+
+    def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
+        b = obs.burst
+        if b is not None:
+            cap = ctx.capture
+            idents = frozenset(p.identity for p in obs.packets if p.identity is not None)
+            self._recent.append((cap.abs_t(b.t), cap.abs_t(b.t_end), b.freq_hz, b, idents))
+        # a press is judged within its latency after its last frame: keep a little more
+        keep = ctx.press_latency_s + ctx.config.press.rejoin_gap_s + 5.0
+        while self._recent and ctx.now - self._recent[0][1] > keep:
+            self._recent.popleft()
+        return []
+
+    def collided(self, press: Press, ctx: DetectionContext) -> dict | None:
+        """A burst of another transmitter (it decoded as another identity) on an adjacent
+        channel inside the press or less than the press's inter-frame gap before it (the press's
+        first frames lost under it), or None. Undecoded bursts do not count: most are copies of
+        the press itself (receiver images, spurs) or its own frames that failed to decode."""
+        if press.freq_hz is None:
+            return None
+        gap = ctx.profiles.press_gap_s(press.protocol)
+        lim = ctx.config.fingerprint.collision_max_offset_hz
+        same = ctx.config.press.rejoin_freq_hz
+        own = {id(b) for b in press.bursts}
+        for a, z, f, b, idents in self._recent:
+            if not idents or press.identity in idents or id(b) in own or f is None \
+                    or a > press.abs_end or z < press.abs_t - gap:
+                continue
+            # on the press's very carrier it is the same transmission decoded another way (a
+            # relay's regenerated copy), not another oscillator
+            if same <= abs(f - press.freq_hz) <= lim:
+                return {"capture": ctx.capture.name if ctx.capture else None, "t": b.t,
+                        "t_end": b.t_end, "freq_hz": f, "offset_hz": f - press.freq_hz}
+        return None
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # a fixed-code remote repeats its frame several times per press; a lone frame with a
         # changed bit (no check to catch it) is a decoding slip, not a transmitter to judge
         if press.identity is None or (press.fixed_code and press.frames < 2):
+            return []
+        # an identity learned on the fly is shared by every transmitter of its kind
+        if learned_identity(press):
             return []
         vec = press_fingerprint(press)
         if vec is None:
@@ -54,6 +105,12 @@ class CloneDetector(Detector):
             # heard through a jammer: its carrier and edges are pulled by the jammer, so its
             # fingerprint is not the transmitter's (RollJam's victims are judged by code)
             press.flags.add("jammed")
+            return []
+        hit = self.collided(press, ctx)
+        if hit is not None:
+            # its fingerprint carries the other transmission's edges: neither judged nor learned
+            press.flags.add("collided")
+            press.notes["collision"] = hit
             return []
         cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
         if cmp is not None:

@@ -198,6 +198,11 @@ class FingerprintConfig:
     #: the far end of a car park can exceed it: raise it where that is common.
     relay_level_alone_db: float = 10.0
     relay_level_alone_min_reference: int = 1
+    #: a press is not judged by its fingerprint when another transmitter's burst with a carrier
+    #: this close (Hz) lies inside it or less than its inter-frame gap before it (a collision:
+    #: frames lost, the others carrying the neighbour's edges). Adjacent channels of the
+    #: front end's channel filters (43–86 kHz wide) are within it.
+    collision_max_offset_hz: float = 100e3
 
 
 @dataclass(frozen=True)

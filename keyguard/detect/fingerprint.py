@@ -48,6 +48,24 @@ _TE_FULL = FEATURE_NAMES.index("te_us")
 _JIT_FULL = FEATURE_NAMES.index("timing_jitter_us")
 
 
+#: the protocol of frames no profile explains: their identities are learned on the fly
+#: (``keyguard.protocols.learn.label_unknown``) from which bits stay put across one capture
+LEARNED_PROTOCOL = "unknown"
+
+
+def learned_identity(press: Any) -> bool:
+    """The press's identity was learned on the fly from unprofiled frames, not decoded.
+
+    Such an identity is a guess from bit statistics, not a transmitter: every transmitter of one
+    unprofiled kind whose frames share the bits that did not change (several weather sensors of
+    one model, a sensor and a doorbell) falls under one "identity", so its presses come from
+    several radios at several levels by design. A fingerprint or level mismatch between them is
+    what such an identity looks like, not evidence of a clone, relay or RollJam: the press-based
+    fingerprint rules leave these identities alone (attack frames that only decode as
+    ``unknown`` are judged burst by burst, as undecoded)."""
+    return press.protocol == LEARNED_PROTOCOL
+
+
 def te_valid(full: np.ndarray) -> bool:
     """The base-unit estimate is a transmitter's clock, not noise: a plausible width (≥ 50 µs)
     whose runs fit its multiples (jitter under 10 % of it)."""
@@ -168,10 +186,11 @@ class FingerprintMemory:
         return v[np.isfinite(v)]
 
     def learn(self, press: Any) -> bool:
-        """Add a press nobody flagged (not old, foreign, relayed, a RollJam replay, or heard
-        through a jammer) to its identity's reference; returns whether it was added."""
+        """Add a press nobody flagged (not old, foreign, relayed, a RollJam replay, heard
+        through a jammer, or collided with another transmission) to its identity's reference;
+        returns whether it was added."""
         if press.identity is None or press.flags & {"old", "foreign", "relayed", "rolljam",
-                                                    "jammed"}:
+                                                    "jammed", "collided"}:
             return False
         vec = press_fingerprint(press)
         if vec is None:

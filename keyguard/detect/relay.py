@@ -20,7 +20,9 @@ UHF answer (domain notes, PKES relays):
 A relay's answer that nobody could decode (a DF relay's regenerated frames, an AF relay's
 clipped copy) is still judged by the classifier: an undecoded frame-length burst outside
 jamming with P(relayed) ≥ ``relay_burst_probability`` raises one alert per episode, without an
-identity. Presses heard through a jammer are not judged (their RF evidence is the jammer's).
+identity. Presses heard through a jammer are not judged (their RF evidence is the jammer's), nor
+presses of identities learned on the fly from unprofiled frames (several transmitters share
+one), nor presses that collided with another transmitter (``clone.CloneDetector.collided``).
 
 Each rule gives a score in 0..1. One rule alone does not make a relay, except a level drop with
 the fob's own fingerprint and an amplifier's noise band around the frame; the press score is the
@@ -36,7 +38,8 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
-from keyguard.detect.fingerprint import clipped, press_fingerprint, receiver_key
+from keyguard.detect.fingerprint import clipped, learned_identity, press_fingerprint, \
+    receiver_key
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
@@ -108,6 +111,14 @@ class RelayDetector(Detector):
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
         if press.identity is None or press.fixed_code or press.flags & {"old", "rolljam"}:
+            return []
+        # an identity learned on the fly is shared by every transmitter of its kind: its
+        # presses differ in level and noise by design (its undecoded bursts are judged above)
+        if learned_identity(press):
+            return []
+        # collided with another transmitter (the clone detector saw the neighbour's burst): its
+        # gaps, edges and level are partly the neighbour's
+        if "collided" in press.flags:
             return []
         # a press under a jammer carries the jammer in its gaps and edges: its RF evidence is
         # the jammer's (the RollJam victims), not a relay's

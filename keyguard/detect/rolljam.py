@@ -32,7 +32,8 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
-from keyguard.detect.fingerprint import clipped, press_fingerprint, receiver_key
+from keyguard.detect.fingerprint import clipped, learned_identity, press_fingerprint, \
+    receiver_key
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import BurstInfo, Observation
@@ -100,6 +101,15 @@ def same_oscillator(cfo1: float, f1: float | None, cfo2: float, f2: float | None
     return abs(f1 - f2) < floor_ppm * 1e-6 * abs(f1)
 
 
+def line_code_te(b: BurstInfo, ctx: DetectionContext) -> bool:
+    """The burst's base unit (Te, µs) is a line code's (``jamming.data_te_us``): a frame, not
+    a jammer's sweep or pulsing (jammers, noise and square-wave pulsing read < 40 µs or
+    > 5 ms)."""
+    te = b.features["te_us"] if b.features is not None else float("nan")
+    lo, hi = ctx.config.jamming.data_te_us
+    return bool(math.isfinite(te) and lo <= te <= hi)
+
+
 def _near(f1: float | None, f2: float | None) -> bool:
     """Two carriers on one channel (either unknown counts as near)."""
     return f1 is None or f2 is None or abs(f1 - f2) <= _SAME_CHANNEL_HZ
@@ -162,6 +172,11 @@ class RollJamDetector(Detector):
                     and a - r.abs_t <= cfg.rolljam_followup_s):
                 r.last_end = z
                 return [self._undecoded_followup(b, cfo, r, a, ctx)]
+        # a replayed frame carries a line code: its base unit is a data rate's (jammers, noise
+        # and square-wave pulsing measure Te < 40 µs or > 5 ms); a pulsed or swept jammer's
+        # burst, not yet in the jamming log, is not a replay
+        if not line_code_te(b, ctx):
+            return []
         after = cfg.rolljam_after_jam_s
         spans = [s for s in ctx.jams.overlapping(a - after, a)
                  if s.abs_end <= a + cfg.rolljam_overlap_margin_s and not s.earlier_run]
@@ -190,6 +205,9 @@ class RollJamDetector(Detector):
         ref = float(np.median([k.cfo_ppm for k in victims])) if victims else heard[-1].cfo_ppm
         # a raw-IQ replay carries the fob's own carrier offset: the classifier judges it
         classes = burst_classes(b, ctx)
+        if classes is not None and \
+                classes.get("jammer", 0.0) >= ctx.config.jamming.jammer_probability:
+            return []  # the jammer itself (a swept or pulsed one), not a replayed frame
         p_replay = 0.0 if classes is None else (
             classes.get("raw_replay", 0.0) + classes.get("regenerated_replay", 0.0))
         replayer = p_replay >= cfg.rolljam_replay_probability
@@ -252,7 +270,9 @@ class RollJamDetector(Detector):
         return make_alert("rolljam", cap, b.t, b.t_end, "critical", 0.8, summary, r.identity, ev)
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
-        if press.identity is None or press.fixed_code:
+        # an identity learned on the fly is shared by every transmitter of its kind (a sensor
+        # right after jamming is "another radio" of it): its frames count as undecoded bursts
+        if press.identity is None or press.fixed_code or learned_identity(press):
             return []
         vec = press_fingerprint(press)
         if "old" in press.flags:
