@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
-from keyguard.dsp.bursts import BurstDetector
+from keyguard.dsp.bursts import Burst, BurstDetector
 from keyguard.dsp.demod import demodulate
 from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 from keyguard.features.extract import features_from_burst
@@ -294,7 +294,7 @@ class CaptureSession:
             # FSK data: a jammer. Its demodulation costs seconds of CPU at 2.4 Msps (the
             # monitor falls behind the radio) and gives nothing; FrontEnd skips all continuous
             # bursts by default, here two-lobed (FSK) ones are still demodulated.
-            trains = [] if (b.continuous and b.fsk_tones_hz is None) else demodulate(b)
+            trains = [] if (b.continuous and b.fsk_tones_hz is None) else demodulate(demod_span(b))
             packets = [p for tr in trains
                        for p in self.decoder.decode(tr, self.name, self.start_time)]
             profile = self._profile_of(packets)
@@ -353,20 +353,29 @@ class StreamSession(CaptureSession):
         return out
 
 
+#: longest stretch of one burst that is demodulated (s). Key-fob packages last well under a
+#: second (the detector splits frames at their guard gaps); a longer package is wideband junk
+#: around a jammer (intermodulation noise keyed by its fluctuations, seconds long) whose
+#: demodulation cost seconds of CPU in one block at 2.4 Msps and put a live monitor behind
+#: the radio. Its first DEMOD_SPAN_S is still demodulated, so frames at its start decode.
+DEMOD_SPAN_S = 1.0
+
+
+def demod_span(burst: Burst) -> Burst:
+    """``burst``, or its first ``DEMOD_SPAN_S`` seconds (flagged ``truncated_end``) when it is
+    longer: the demodulation cost of one burst stays bounded."""
+    if burst.duration_s <= DEMOD_SPAN_S:
+        return burst
+    stop = burst.start + int(DEMOD_SPAN_S * burst.sample_rate)
+    n = max(1, min(burst.iq.size, (stop - burst.iq_start) // max(burst.iq_step, 1)))
+    mask = None if burst.on_mask is None else burst.on_mask[:n]
+    return replace(burst, iq=burst.iq[:n], on_mask=mask, stop=stop, truncated_end=True)
+
+
 def release_horizon(detector: BurstDetector) -> int:
     """Sample index (the detector's own axis) before which ``detector`` will release no more
-    bursts: it hands bursts out in start order once no region still open or waiting can start
-    before them (see ``BurstDetector._release``)."""
-    own = getattr(detector, "release_horizon", None)
-    if callable(own):
-        return int(own())
-    # the detector exposes no public horizon (yet): the same rule its _release applies
-    try:
-        return max(0, (detector._horizon_tick() - detector.pre_ticks) * detector.tick_len)
-    except AttributeError:
-        # a detector without that rule: time then moves only with evidence (slower alerts,
-        # same decisions; tests/test_monitor_latency.py notices)
-        return 0
+    bursts (:meth:`BurstDetector.release_horizon`, in samples)."""
+    return int(round(detector.release_horizon() * detector.sample_rate))
 
 
 def observe_capture(capture: Capture, registry: Registry | None = None) -> Iterator[Observed]:

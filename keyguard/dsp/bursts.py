@@ -33,7 +33,11 @@ How it works (all tunable through the constructor):
    bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``) and decimated
    (:func:`~keyguard.dsp.channelize.extract_channel`). The carrier-on runs in the channel
    are split into packages by rtl_433's rule (a gap longer than 10× the longest pulse and
-   10 ms, or longer than 100 ms), and each package becomes a :class:`Burst`.
+   10 ms, or longer than 100 ms), and each package becomes a :class:`Burst`. In a long
+   region, pulses keyed on top of a steady line in the same channel (a fob over a jammer's
+   spur) become bursts of their own (``keyed_on_steady``). Finishing a long region costs a
+   bounded amount of spectral work (envelope comparisons on at most ``MAX_ENVELOPE_FRAMES``
+   frames, the carrier from at most 32 averaged spectra).
 
 Long transmissions (a jammer) are bursts too, flagged ``continuous``; a region longer than
 ``max_burst_s`` is cut into segments flagged ``truncated_end`` / ``truncated_start``.
@@ -55,7 +59,6 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
-import scipy.fft
 from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
@@ -93,6 +96,8 @@ class Burst:
     on_mask: carrier-on flag per ``iq`` sample as measured here (the demodulator reuses it).
     fsk_tones_hz: the 2-FSK tones (Hz from the capture centre, lower first) when the carrier
     stays on and its spectrum has two lobes, else None (a keyed carrier: OOK).
+    keyed_on_steady: pulses keyed on top of a steady line in the same channel (a fob over a
+    jammer's intermodulation spur); their noise levels are that line's power.
     """
 
     start: int
@@ -119,6 +124,7 @@ class Burst:
     fsk_lobes_hz: tuple[float, float] | None = None
     on_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
     fsk_tones_hz: tuple[float, float] | None = None
+    keyed_on_steady: bool = False
 
     @property
     def t(self) -> float:
@@ -311,6 +317,7 @@ class BurstDetector:
         self.long_gain = 10 ** (long_gain_db / 10)
         self.long_ticks = 4
         self.hang_ticks = ticks(hang_s)
+        self.continuous_ticks = ticks(continuous_s)
         self.max_ticks = ticks(max_burst_s)
         self.soft_ticks = ticks(soft_burst_s)
         # a long region is cut at a silence that separates frames whatever their pulse
@@ -693,7 +700,8 @@ class BurstDetector:
         regions gives the same package twice; the longer copy is kept (replacing the earlier
         one if it has not been handed out yet). Remembers ``burst`` when it is kept."""
         dups = [old for old in self._emitted
-                if min(old.stop, burst.stop) - max(old.start, burst.start)
+                if old.keyed_on_steady == burst.keyed_on_steady  # pulses on a line: not the line
+                and min(old.stop, burst.stop) - max(old.start, burst.start)
                 >= 0.5 * min(old.stop - old.start, burst.stop - burst.start)
                 and abs(old.offset_hz - burst.offset_hz)
                 <= 0.5 * max(old.channel_bw_hz, burst.channel_bw_hz)]
@@ -756,13 +764,13 @@ class BurstDetector:
                 return True
         return False
 
+    #: most FFT frames an envelope comparison looks at (evenly spread over a long region)
+    MAX_ENVELOPE_FRAMES = 4096
+
     def _frame_power(self, raw: np.ndarray) -> np.ndarray:
-        """Hann-windowed power spectrum of every FFT frame of ``raw`` (frames × bins, centred)."""
-        n = self.spectrum.n_fft
-        m = raw.size // n
-        frames = raw[: m * n].reshape(m, n) * np.hanning(n + 1)[:-1].astype(np.float32)
-        spec = np.fft.fftshift(scipy.fft.fft(frames, axis=1, workers=1), axes=1)
-        return spec.real ** 2 + spec.imag ** 2
+        """Hann-windowed power spectrum of FFT frames of ``raw`` (frames × bins, centred): every
+        frame, or ``MAX_ENVELOPE_FRAMES`` spread over a long stretch (bounded cost)."""
+        return self.spectrum.frame_power(raw, self.MAX_ENVELOPE_FRAMES)
 
     def _group(self, ready: list[_Region]) -> tuple[list[list[_Region]], set[int]]:
         """Group coincident regions: FSK lobes merge, images and splatter are dropped.
@@ -842,23 +850,102 @@ class BurstDetector:
             self.stats["empty"] += 1
             return []
         out = []
+        # a long region may be a steady line (a jammer's intermodulation spur) or a wide
+        # noise (a relay amplifier's) with a fob keyed on top of it: those pulses are bursts
+        # of their own, measured against what is under them as their floor. In a wide region
+        # a narrow line standing 3 dB over the region's mean excess (a short fob diluted by a
+        # long noise: an amplifier's noise is flat within a dB or so) gets a narrow channel
+        # of its own first: in the wide one its pulses drown in the noise around them.
+        extra = []  # (burst, from a narrowed channel)
+        if last - start + 1 >= self.continuous_ticks:
+            chans = [(y, rate, step, centre, bw, False)]
+            occ_ex = ex[occ_lo:occ_hi + 1]
+            if (not self.channel_bw_hz and bandwidth >= 3 * self.min_channel_bw_hz
+                    and ex[kp] >= 2 * float(np.median(occ_ex))):
+                f_line = float(self._bin_freq[kp])
+                chans.append(extract_channel(self._history_parts(a, b), self.sample_rate, f_line,
+                                             self.min_channel_bw_hz, dc=base.dc)
+                             + (f_line, self.min_channel_bw_hz, True))
+            for yk, rk, sk, ck, bk, narrowed in chans:
+                ch_noise = per_bin * self.n_bins * channel_noise_bandwidth(bk) / self.sample_rate
+                keyed = self._keyed_on_steady(yk, rk, ch_noise)
+                if keyed is None:
+                    continue
+                k_act, k_noise = keyed
+                k_packages = self._packages(k_act, rk)
+                for idx, (e0, e1) in enumerate(k_packages):
+                    burst = self._make_burst(yk, rk, sk, a, k_act, e0, e1, k_packages, idx, ck, bk,
+                                             bandwidth, k_noise, band_noise, lobes, (None, None))
+                    # a fob's package on a line is short; a long one is the line's own
+                    # fluctuation (an amplifier's noise seen through a wide channel)
+                    if burst is not None and burst.duration_s < self.continuous_s:
+                        burst.keyed_on_steady = True
+                        extra.append((burst, narrowed))
         packages = self._packages(act, rate)
+        # a region cut at max_burst_s: its segments tile the transmission exactly, where a
+        # package runs into the cut. A fob keyed on top of a weak steady line (a jammer's
+        # intermodulation spur) shares that line's long region but ends well before the cut:
+        # it keeps its own ends, or it would be stretched into a "continuous" burst
+        near = max(self.soft_gap_ticks, 2) * self.tick_len
+        seg0, seg1 = start * self.tick_len, (last + 1) * self.tick_len
         for idx, (e0, e1) in enumerate(packages):
-            # a region cut at max_burst_s: its segments tile the transmission exactly
-            cut = (start * self.tick_len if cont_before and idx == 0 else None,
-                   (last + 1) * self.tick_len if cont_after and idx == len(packages) - 1 else None)
+            cut = (seg0 if cont_before and idx == 0 and a + e0 * step <= seg0 + near else None,
+                   seg1 if cont_after and idx == len(packages) - 1 and a + e1 * step >= seg1 - near
+                   else None)
             burst = self._make_burst(y, rate, step, a, act, e0, e1, packages, idx, centre, bw,
                                      bandwidth, noise_ch, band_noise, lobes, cut)
             if burst is None:
                 continue
+            out.append(burst)
+        # pulses on a line in the region's own channel are news only where the channel gave
+        # a continuous burst (the line with the fob inside); elsewhere they are the packages
+        # found already (a fob whose carrier leaks between its pulses is "a line" too)
+        for burst, narrowed in extra:
+            if narrowed or not any(
+                    not o.continuous and min(o.stop, burst.stop) - max(o.start, burst.start)
+                    > 0.5 * (burst.stop - burst.start) for o in out):
+                out.append(burst)
+        kept = []
+        for burst in out:
             if self.min_snr_db is not None and burst.snr_db < self.min_snr_db:
                 self.stats["below_min_snr"] += 1
                 continue
             if self._neighbour_carrier(burst, group):
                 self.stats["leaks"] += 1
                 continue
-            out.append(burst)
-        return out
+            kept.append(burst)
+        return kept
+
+    #: a keyed signal on a steady line: its pulses stand this much over the line (dB)
+    KEYED_OVER_LINE_DB = 5.0
+
+    def _keyed_on_steady(self, y: np.ndarray, rate: float, noise: float):
+        """(activity, line power) of pulses keyed on top of a steady line, or None.
+
+        The line's level is the 10th percentile of the channel power in 1 ms blocks: what is
+        there all the time, even between a fob's packages. It must stand 6 dB over the
+        channel's noise ``noise`` (a fob repeating its packages alone has nothing under it),
+        and pulses count when some block stands ``KEYED_OVER_LINE_DB`` over it. A jammer
+        alone (CW or noise) never does; both checks are O(n) and come before the activity
+        detector runs.
+        """
+        blk = max(1, int(rate * 1e-3))
+        m = y.size // blk
+        if m < 16:
+            return None
+        v = y[: m * blk].view(np.float32).reshape(m, 2 * blk)
+        block_p = np.einsum("ij,ij->i", v, v, dtype=np.float64) / blk
+        line = float(np.percentile(block_p, 10))
+        over = 10 ** (self.KEYED_OVER_LINE_DB / 10)
+        if line < 4.0 * noise or block_p.max() < over * line:
+            return None
+        act = carrier_activity(y, rate, line, min_excess_db=self.KEYED_OVER_LINE_DB)
+        if act is None:
+            return None
+        on = np.flatnonzero(act.levels == 1)
+        if on.size == 0 or (act.edges[on + 1] - act.edges[on]).sum() > 0.5 * y.size:
+            return None  # on most of the time: the line itself, not pulses on top of it
+        return act, line
 
     def _neighbour_carrier(self, burst: Burst, group: list[_Region]) -> bool:
         """True when the burst's carrier sits in the core of another, stronger region that
@@ -877,21 +964,34 @@ class BurstDetector:
         return False
 
     def _packages(self, act, rate: float) -> list[tuple[float, float]]:
-        """Split the carrier-on runs into packages (edges in channel samples)."""
+        """Split the carrier-on runs into packages (edges in channel samples).
+
+        rtl_433's rule: a gap ends a package when it is longer than ``gap_ratio`` × the longest
+        pulse of the package so far (at least ``min_gap_s``, at most ``max_gap_s``). A gap of
+        ``min_gap_s`` or less never splits, so only the longer gaps are walked one by one (a
+        noisy jammer's channel has tens of thousands of runs, a fob's few hundred).
+        """
         on = np.flatnonzero(act.levels == 1)
         if on.size == 0:
             return []
         starts, ends = act.edges[on], act.edges[on + 1]
+        gaps = (starts[1:] - ends[:-1]) / rate
+        cand = np.flatnonzero(gaps > self.min_gap_s)  # gap k lies after run k
+        if cand.size == 0:
+            return [(float(starts[0]), float(ends[-1]))]
+        widths = ends - starts
+        # longest run in each stretch between candidate gaps: runs [0..c0], (c0..c1], …
+        seg_max = np.maximum.reduceat(widths, np.concatenate([[0], cand + 1])).tolist()
+        cand_l, gaps_l = cand.tolist(), gaps[cand].tolist()
         out = []
-        p0, longest = starts[0], ends[0] - starts[0]
-        for k in range(1, on.size):
-            gap = (starts[k] - ends[k - 1]) / rate
+        p0, longest = float(starts[0]), 0.0
+        for i, k in enumerate(cand_l):
+            longest = max(longest, seg_max[i])
             limit = min(max(self.gap_ratio * longest / rate, self.min_gap_s), self.max_gap_s)
-            if gap > limit:
-                out.append((float(p0), float(ends[k - 1])))
-                p0, longest = starts[k], 0.0
-            longest = max(longest, ends[k] - starts[k])
-        out.append((float(p0), float(ends[-1])))
+            if gaps_l[i] > limit:
+                out.append((p0, float(ends[k])))
+                p0, longest = float(starts[k + 1]), 0.0
+        out.append((p0, float(ends[-1])))
         return out
 
     def _make_burst(self, y, rate, step, a, act, e0, e1, packages, idx, centre, bw, bandwidth,
@@ -960,6 +1060,23 @@ class BurstDetector:
         parts = self._history_parts(a, b)
         return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
+    def release_horizon(self) -> float:
+        """Capture time (s) before which no burst will be released any more.
+
+        Bursts leave in start order once no region still open or waiting to be finished can
+        start before them (a region's raw samples reach ``pre_ticks`` before its first tick),
+        so every burst starting before this time has been returned by ``process`` already.
+        A live monitor advances its decision clock to it while the band is quiet. After
+        ``flush``: the end of the stream.
+        """
+        if self._flushed:
+            return self._pos / self.sample_rate
+        return self._keep_from() / self.sample_rate
+
+    def _keep_from(self) -> int:
+        """Capture sample from which the raw history is still needed (and bursts held)."""
+        return max(0, (self._horizon_tick() - self.pre_ticks) * self.tick_len)
+
     def _horizon_tick(self) -> int:
         """No region still to come can start before this tick (minus the pre-roll)."""
         t = self._row_first
@@ -970,8 +1087,7 @@ class BurstDetector:
         return t
 
     def _release(self, final: bool) -> list[Burst]:
-        horizon = self._horizon_tick()
-        keep_from = max(0, (horizon - self.pre_ticks) * self.tick_len)
+        keep_from = self._keep_from()
         # trim the raw history to what a future region can still need
         while self._hist and self._hist_start + self._hist[0].size <= keep_from:
             self._hist_start += self._hist[0].size

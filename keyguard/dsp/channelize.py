@@ -88,6 +88,23 @@ class TickSpectrum:
         p = self._power(x, 1, frames)
         return p * np.float32(self.frames_per_tick / frames)
 
+    def frame_power(self, x: np.ndarray, max_frames: int | None = None) -> np.ndarray:
+        """Power spectrum of single FFT frames of ``x`` (frames × bins, centred, unscaled).
+
+        With ``max_frames``, at most that many frames, evenly spread over ``x`` (an envelope
+        comparison over seconds of signal needs the shape, not every frame): the cost is
+        bounded whatever the length of ``x``.
+        """
+        n = self.n_fft
+        m = x.size // n
+        if max_frames is not None and m > max_frames:
+            pick = np.linspace(0, m - 1, max_frames).astype(np.int64)
+            buf = x[: m * n].reshape(m, n)[pick] * self._window
+        else:
+            buf = np.multiply(x[: m * n].reshape(m, n), self._window, dtype=np.complex64)
+        spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
+        return spec.real ** 2 + spec.imag ** 2
+
     def _power(self, x: np.ndarray, n_ticks: int, frames: int) -> np.ndarray:
         n = self.n_fft
         buf = np.multiply(x.reshape(-1, n), self._window, dtype=np.complex64)

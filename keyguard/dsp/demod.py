@@ -37,7 +37,9 @@ times the channel bandwidth in rate) and is adaptive per burst:
 Per run, ``meta["run_margin"]`` gives how far the integrated signal stayed from the decision
 level (1.0 = at the cluster mean, near 0 = a coin toss) and ``meta["decision_snr_db"]`` the
 separation of the clusters over the noise after integration, so a decoder can drop a frame that
-is too weak to trust instead of guessing.
+is too weak to trust instead of guessing. ``meta["margin_noise"]`` is the noise standard
+deviation of one margin in the same unit (measured on the burst: the scatter of its chip
+margins, or of its detector output), so a margin can be judged in standard deviations.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.fft
+import scipy.ndimage
 
 from keyguard.pulse_train import PulseTrain
 
@@ -71,14 +74,45 @@ def moving_average(x: np.ndarray, length: int) -> np.ndarray:
     return Integrator(x).average(length)
 
 
+#: samples per row of :func:`carrier_phasor`'s table
+_PHASOR_BLOCK = 256
+
+
+def carrier_phasor(f: float, rate: float, n: int) -> np.ndarray:
+    """exp(−2πj·f·k/rate) for k = 0 … n−1 (complex128): the mixer that moves a carrier at
+    ``f`` Hz to 0 Hz. Built as the outer product of two short tables (one row step, one
+    within-row step): two exponentials of √n-ish length instead of n, same values to
+    ~1e-15."""
+    w = -2j * np.pi * f / rate
+    if n <= 2 * _PHASOR_BLOCK:
+        return np.exp(w * np.arange(n))
+    rows = -(-n // _PHASOR_BLOCK)
+    table = (np.exp(w * _PHASOR_BLOCK * np.arange(rows))[:, None]
+             * np.exp(w * np.arange(_PHASOR_BLOCK)))
+    return table.reshape(-1)[:n]
+
+
 class Integrator:
     """Centred moving averages of one signal for any number of lengths (one cumulative sum)."""
 
-    def __init__(self, x: np.ndarray):
+    def __init__(self, x: np.ndarray, cumsum: np.ndarray | None = None):
+        """``cumsum``: the running sum of ``x`` with a leading 0 (n + 1 values, float64 or
+        complex128), when the caller already has it."""
         self.complex = np.iscomplexobj(x)
         self.n = x.size
         self.x = x
-        self._c = None
+        self._c = cumsum
+
+    @property
+    def cumsum(self) -> np.ndarray:
+        """Running sum of the signal with a leading 0 (float64/complex128: the differences of
+        a float32 running sum over 10⁵ samples would lose the weak signal's digits)."""
+        if self._c is None:
+            c = np.empty(self.n + 1, dtype=np.complex128 if self.complex else np.float64)
+            c[0] = 0
+            np.cumsum(self.x, out=c[1:])
+            self._c = c
+        return self._c
 
     def average(self, length: int, idx: np.ndarray | None = None) -> np.ndarray:
         """The average over ``length`` samples centred on every sample (or on ``idx``)."""
@@ -86,16 +120,52 @@ class Integrator:
         if length <= 1 or n == 0:
             x = self.x if idx is None else self.x[idx]
             return x.astype(np.complex128 if self.complex else np.float64)
-        if self._c is None:
-            c = np.empty(n + 1, dtype=np.complex128 if self.complex else np.float64)
-            c[0] = 0
-            np.cumsum(self.x, out=c[1:])
-            self._c = c
+        c = self.cumsum
         h = length // 2
-        i = np.arange(n) if idx is None else idx
-        lo = np.clip(i - h, 0, n)
-        hi = np.clip(i - h + length, 0, n)
-        return (self._c[hi] - self._c[lo]) / (hi - lo)
+        if idx is None and n >= length:
+            # every sample: the full windows are differences of shifted slices (no index
+            # arrays); only the h + length − h − 1 samples at the ends have shorter windows
+            out = np.empty(n, dtype=c.dtype)
+            np.subtract(c[length:], c[:n + 1 - length], out=out[h:n + 1 - length + h])
+            out[h:n + 1 - length + h] /= length
+            ends = np.concatenate([np.arange(h), np.arange(n + 1 - length + h, n)])
+            if ends.size:
+                out[ends] = self._average_at(ends, length, h)
+            return out
+        if isinstance(idx, slice):
+            return self._average_strided(idx, length, h)
+        return self._average_at(np.arange(n) if idx is None else idx, length, h)
+
+    def _average_strided(self, sl: slice, length: int, h: int) -> np.ndarray:
+        # every s-th sample: the full windows from strided views of the running sum (no
+        # gathers), the few at the ends from their indices
+        n = self.n
+        i = np.arange(n)[sl]
+        start, step = (sl.start or 0), (sl.step or 1)
+        if i.size == 0 or step <= 0 or n < length:
+            return self._average_at(i, length, h)
+        j0 = max(0, -(-(h - start) // step))                 # first i with i − h ≥ 0
+        j1 = min(i.size - 1, (n - length + h - start) // step)  # last i with i − h + L ≤ n
+        if j1 < j0:
+            return self._average_at(i, length, h)
+        c = self._c
+        a = start + j0 * step - h
+        b = start + j1 * step - h
+        out = np.empty(i.size, dtype=c.dtype)
+        np.subtract(c[a + length:b + length + 1:step], c[a:b + 1:step], out=out[j0:j1 + 1])
+        out[j0:j1 + 1] /= length
+        if j0 > 0:
+            out[:j0] = self._average_at(i[:j0], length, h)
+        if j1 < i.size - 1:
+            out[j1 + 1:] = self._average_at(i[j1 + 1:], length, h)
+        return out
+
+    def _average_at(self, i: np.ndarray, length: int, h: int) -> np.ndarray:
+        n = self.n
+        lo = np.maximum(i - h, 0)
+        hi = np.minimum(i - h + length, n)
+        c = self._c
+        return (c[hi] - c[lo]) / (hi - lo)
 
 
 @dataclass
@@ -223,14 +293,23 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
                    mask: np.ndarray | None = None) -> tuple[int, np.ndarray, Split]:
     """The integration length whose output splits best into two clusters (max η).
 
-    make(L, idx) returns the detector output for length L at sample indices ``idx`` (all
+    make(L, idx) returns the detector output for length L at sample indices ``idx`` (an index
+    array or a slice of every s-th sample; all
     samples when idx is None); ``mask`` restricts the statistics to the samples that matter
     (e.g. carrier-on samples for FSK). The search looks at every other length on ≤ 8k
     samples, then at the neighbours of the best, and returns the full output of the winner.
     """
-    idx = np.flatnonzero(mask) if mask is not None else np.arange(n)
-    idx = idx[:: max(1, idx.size // 4096)]
+    if mask is not None:
+        idx = np.flatnonzero(mask)
+        idx = idx[:: max(1, idx.size // 4096)]
+    else:  # every s-th sample: a slice, which the integrators read as strided views
+        idx = slice(0, n, max(1, n // 4096))
     scores: dict[int, Split] = {}
+    if lengths.size == 1:  # nothing to choose between: no scoring pass
+        length = int(lengths[0])
+        out = make(length, None)
+        sel = out if mask is None else out[mask]
+        return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
 
     def score(i: int) -> float:
         if i not in scores:
@@ -325,7 +404,8 @@ def activity_from_mask(mask: np.ndarray, y: np.ndarray) -> Activity | None:
     edges = np.concatenate([[0.0], change.astype(np.float64), [float(mask.size)]])
     levels = np.concatenate([[mask[0]], mask[change]]).astype(np.int8)
     on = y[mask]
-    on_power = float(np.mean(on.real.astype(np.float64) ** 2 + on.imag.astype(np.float64) ** 2))
+    v = on.view(np.float32 if on.dtype == np.complex64 else np.float64).astype(np.float64)
+    on_power = float(np.dot(v, v) / on.size)
     return Activity(edges, levels, mask, on_power, 1, 1.0, 99.0)
 
 
@@ -417,13 +497,59 @@ def spectral_lobes(y_on: np.ndarray, rate: float, resolution_hz: float = 1000.0,
     return Tones(peak, None, None)
 
 
+#: longest span (channel samples) whose carrier comes from one zero-padded FFT of it all
+_FINE_EXACT = 32768
+#: segment length and largest number of segments averaged for a longer span
+_FINE_SEGMENT = 8192
+_FINE_SEGMENTS = 32
+
+
+def _averaged_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
+    """Peak (Hz) of the mean power spectrum of up to ``_FINE_SEGMENTS`` Hann-windowed segments
+    of ``_FINE_SEGMENT`` on samples, evenly spread over the span and zero-padded 4×.
+
+    The average over the whole span keeps what a single full-length FFT gives for a steady
+    carrier (its line) and for a noise jammer (the middle of its band, steadier than one
+    periodogram's largest noise peak) — measuring only a slice of a noise jammer moves its
+    reported carrier by up to 14 kHz — at a bounded cost: at most 32 FFTs of 32768 points.
+    """
+    seg = _FINE_SEGMENT
+    n_seg = min(_FINE_SEGMENTS, y.size // seg)
+    starts = np.linspace(0, y.size - seg, n_seg).astype(np.int64)
+    idx = starts[:, None] + np.arange(seg)[None, :]
+    frames = np.where(mask[idx], y[idx], 0).astype(np.complex64)
+    frames *= np.hanning(seg + 1)[:-1].astype(np.float32)
+    nfft = 4 * seg
+    spec = scipy.fft.fft(frames, nfft, axis=1, workers=1)
+    pw = (spec.real ** 2 + spec.imag ** 2).mean(axis=0)
+    k = int(np.argmax(pw))
+    # a noise jammer's averaged spectrum is flat over its band: its largest point is anywhere
+    # in it, so a wide top gives the middle of it. Smoothed over 1/64 of the channel rate the
+    # spectrum is flat enough (± a few %) for the half-power run around its peak to reach the
+    # band edges; a tone's run is then as wide as the smoothing, a band's twice that or more.
+    width = nfft // 64
+    ps = scipy.ndimage.uniform_filter1d(pw, width + 1, mode="wrap")
+    kp = int(np.argmax(ps))
+    half = ps >= 0.5 * ps[kp]
+    lo = kp - int(np.argmin(np.roll(half, -kp - 1)[::-1]))   # first point of the run
+    hi = kp + int(np.argmin(np.roll(half, -kp)))             # one past its last point
+    if hi - lo > 2 * width:
+        f = 0.5 * (lo + hi - 1) * rate / nfft
+    else:
+        f = (k + _interp_peak(10 * np.log10(pw + 1e-30), k)) * rate / nfft
+    f = f % rate
+    return float(f - rate if f >= rate / 2 else f)
+
+
 def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     """Carrier offset (Hz from the channel centre) of a keyed carrier.
 
     A clean carrier gives it from the mean phase step between on samples (one lag-1 step for
     an unambiguous estimate, then lags of up to 32 samples for precision): O(n). When the
     phase steps are not coherent enough to trust (weak or drifting), the peak of the zero-
-    padded power spectrum of the on samples.
+    padded power spectrum of the on samples; for a long span (a jammer: seconds) the peak of
+    an averaged spectrum of at most ``_FINE_SEGMENTS`` segments spread over the whole span, so
+    the cost stays bounded (a few ms) whatever the length.
     """
     both = mask[1:] & mask[:-1]
     if both.sum() >= 64:
@@ -444,8 +570,10 @@ def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
                 resid = float(np.angle(pl * np.exp(-2j * np.pi * f * lag / rate)))
                 f += resid * rate / (2 * np.pi * lag)
             return f
-    x = np.where(mask, y, 0)
     first, last = np.argmax(mask), mask.size - np.argmax(mask[::-1])
+    if last - first > _FINE_EXACT:
+        return _averaged_carrier(y[first:last], mask[first:last], rate)
+    x = np.where(mask, y, 0)
     x = x[first:last]
     nfft = scipy.fft.next_fast_len(max(4 * x.size, 64))
     spec = scipy.fft.fft(x, nfft, workers=1)
@@ -470,6 +598,16 @@ class Decision:
     grid: float | None = None  # chip length (samples) when decided chip by chip
     eta: float = 0.0           # Otsu's η of the detector output that made the decision
     coherent: bool = True      # integrated the complex samples (else the power)
+    # noise std of a run's margin (in the margins' unit, half the on/off separation): the
+    # scatter of the chip margins when decided chip by chip, else that of the detector output
+    # (2 / decision SNR as an amplitude ratio)
+    margin_noise: float | None = None
+
+    def noise_of_margins(self) -> float:
+        """``margin_noise``, or the detector output's noise over half the separation."""
+        if self.margin_noise is not None:
+            return self.margin_noise
+        return 2.0 * 10 ** (-self.decision_snr_db / 20)
 
 
 def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decision | None:
@@ -521,46 +659,77 @@ def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     n_runs = levels.size
     if n_runs < 2:
         return out
+    n = z.size
     mids = 0.5 * (edges[:-1] + edges[1:])
     p = z.real ** 2 + z.imag ** 2
+    # running sums: every mean below is a difference of two of them (no loop over runs)
+    cz = np.concatenate([[0], np.cumsum(z, dtype=np.complex128)])
+    cp = np.concatenate([[0.0], np.cumsum(p, dtype=np.float64)])
     # carrier phasor and mean power of every run: over its middle half
-    phasor = np.zeros(n_runs, dtype=np.complex128)
-    power = np.zeros(n_runs)
-    for k in range(n_runs):
-        a, b = edges[k], edges[k + 1]
-        q = 0.25 * (b - a)
-        i0, i1 = int(math.ceil(a + q)), int(math.floor(b - q))
-        if i1 <= i0:
-            i0, i1 = int(a), max(int(math.ceil(b)), int(a) + 1)
-        if levels[k] == 1:
-            phasor[k] = z[i0:i1].mean()
-        power[k] = p[i0:i1].mean() if i1 > i0 else 0.0
-    for k in range(n_runs - 1):
-        on = k if levels[k] == 1 else k + 1
-        # a window as long on both sides (the shorter run's half), so a long run does not
-        # outweigh the short one, and a carrier whose phase wanders is looked at only near
-        # the edge
-        e = edges[k + 1]
-        hw = min(e - mids[k], mids[k + 1] - e)
-        lo, hi = int(math.ceil(e - hw)), int(math.floor(e + hw)) + 1
-        if hi - lo < 3:
-            continue
-        if coherent:
-            # the carrier phasor next to the edge: the on side of the window, clear of the
-            # uncertain first quarter
-            a, b = (e - hw, e - 0.25 * hw) if on == k else (e + 0.25 * hw, e + hw)
-            i0, i1 = int(math.ceil(a)), int(math.floor(b)) + 1
-            c = z[i0:i1].mean() if i1 - i0 >= 2 else phasor[on]
-            amp = abs(c)
-            if amp == 0:
-                continue
-            r = (z[lo:hi] * np.conj(c)).real / amp - 0.5 * amp
-        else:
-            r = p[lo:hi] - 0.5 * (power[k] + power[k + 1])
-        cs = np.concatenate([[0.0], np.cumsum(r)])
-        # rising (off→on): the step is where the running sum bottoms out; falling: peaks
-        j = int(np.argmin(cs)) if levels[k + 1] == 1 else int(np.argmax(cs))
-        out[k + 1] = lo + j
+    a, b = edges[:-1], edges[1:]
+    q = 0.25 * (b - a)
+    i0 = np.ceil(a + q).astype(np.int64)
+    i1 = np.floor(b - q).astype(np.int64)
+    bad = i1 <= i0
+    i0 = np.where(bad, a.astype(np.int64), i0)
+    i1 = np.where(bad, np.maximum(np.ceil(b).astype(np.int64), a.astype(np.int64) + 1), i1)
+    i0, i1 = np.clip(i0, 0, n), np.clip(i1, 0, n)
+    cnt = i1 - i0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        phasor = np.where(levels == 1, (cz[i1] - cz[i0]) / cnt, 0)
+        power = np.where(cnt > 0, (cp[i1] - cp[i0]) / np.maximum(cnt, 1), 0.0)
+    # one window per edge, as long on both sides (the shorter run's half), so a long run
+    # does not outweigh the short one, and a carrier whose phase wanders is looked at only
+    # near the edge
+    k = np.arange(n_runs - 1)
+    e = edges[1:-1]
+    on = np.where(levels[:-1] == 1, k, k + 1)
+    hw = np.minimum(e - mids[:-1], mids[1:] - e)
+    lo = np.ceil(e - hw).astype(np.int64)
+    hi = np.floor(e + hw).astype(np.int64) + 1
+    use = hi - lo >= 3
+    if coherent:
+        # the carrier phasor next to the edge: the on side of the window, clear of the
+        # uncertain first quarter
+        first = on == k
+        ca = np.where(first, e - hw, e + 0.25 * hw)
+        cb = np.where(first, e - 0.25 * hw, e + hw)
+        j0 = np.ceil(ca).astype(np.int64)
+        j1 = np.floor(cb).astype(np.int64) + 1
+        near = j1 - j0 >= 2
+        j0c, j1c = np.clip(j0, 0, n), np.clip(j1, 0, n)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(near, (cz[j1c] - cz[j0c]) / np.maximum(j1c - j0c, 1), phasor[on])
+        amp = np.abs(c)
+        use &= amp > 0
+    sel = np.flatnonzero(use)
+    if sel.size == 0:
+        return np.maximum.accumulate(out)
+    lo, hi = lo[sel], np.minimum(hi[sel], n)
+    m = hi - lo
+    # the windows' samples end to end; segment s holds m[s] of them
+    seg = np.repeat(np.arange(sel.size), m)
+    pos = np.arange(m.sum()) - np.repeat(np.cumsum(m) - m, m) + np.repeat(lo, m)
+    if coherent:
+        cs_, as_ = c[sel], amp[sel]
+        r = (z[pos] * np.conj(cs_[seg])).real / as_[seg] - 0.5 * as_[seg]
+    else:
+        r = p[pos] - 0.5 * (power[sel] + power[sel + 1])[seg]
+    # rising (off→on): the step is where the running sum bottoms out; falling: where it
+    # peaks (the sign flipped, a bottom too)
+    rising = levels[sel + 1] == 1
+    r = np.where(rising[seg], r, -r)
+    g = np.concatenate([[0.0], np.cumsum(r)])
+    # per window its running sum from 0 (m + 1 values: the leading 0 included)
+    start = np.cumsum(m) - m  # offset of each window in r
+    m1 = m + 1
+    gi = np.arange(m1.sum()) - np.repeat(np.cumsum(m1) - m1, m1) + np.repeat(start, m1)
+    vals = g[gi] - np.repeat(g[start], m1)
+    s2 = np.cumsum(m1) - m1
+    low = np.minimum.reduceat(vals, s2)
+    hit = np.flatnonzero(vals == np.repeat(low, m1))
+    j = hit[np.searchsorted(hit, s2)] - s2
+    out[sel + 1] = lo + j
     return np.maximum.accumulate(out)
 
 
@@ -597,6 +766,8 @@ def chip_period(edges: np.ndarray, search: float = 0.15) -> tuple[float, float]:
 
 def _fill_gaps(v: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """``v`` with every invalid sample replaced by the nearest valid one."""
+    if valid.all():
+        return v
     idx = np.arange(v.size)
     fwd = np.where(valid, idx, 0)
     np.maximum.accumulate(fwd, out=fwd)
@@ -616,8 +787,8 @@ def _local_mean(x: np.ndarray, mask: np.ndarray, w: int) -> np.ndarray | None:
 
 
 def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: float,
-                   neighbours: int = 6, coherent: bool = True
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                   neighbours: int = 6, coherent: bool = True, with_noise: bool = False
+                   ) -> tuple[np.ndarray, ...] | None:
     """OOK decided chip by chip on the burst's recovered chip grid (matched filter per chip).
 
     z: carrier-free channel samples; edges/levels: a first decision (its edges give the grid
@@ -626,7 +797,8 @@ def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: flo
     follows slow clock drift and re-locks after a sync gap. Each chip's samples are projected
     on the local carrier phasor and averaged; the chip is on when the average is above half
     the local on level. Returns (edges, levels, per-run margins) or None when there is no
-    usable grid.
+    usable grid; with ``with_noise`` also the noise of a chip's margin (see
+    :func:`margin_noise`).
     """
     if te < 2 or levels.size < 4:
         return None
@@ -686,17 +858,45 @@ def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: flo
     change = np.flatnonzero(chip[1:] != chip[:-1]) + 1
     run_lv = np.concatenate([[chip[0]], chip[change]])
     run_start = np.concatenate([[0], change])
-    run_end = np.concatenate([change, [chip.size]])
     e = np.concatenate([[0.0], bounds[run_start], [bounds[-1], float(z.size)]])
     lv = np.concatenate([[0], run_lv, [0]]).astype(np.int8)
-    mg = np.concatenate([[1.0], [float(margin[a:b2].min()) for a, b2 in zip(run_start, run_end)], [1.0]])
+    mg = np.concatenate([[1.0], np.minimum.reduceat(margin, run_start), [1.0]])
     keep = np.concatenate([[True], lv[1:] != lv[:-1]])
     # merge the window's leading/trailing off with an off chip run next to it
     e = np.concatenate([e[:-1][keep], e[-1:]])
+    if with_noise:
+        off = chip == 0
+        if coherent and off.sum() >= 16 and np.any(half > 0):
+            # coherent: an off chip's statistic is the receiver noise alone, projected on
+            # the carrier (zero mean); its spread over the typical half separation is the
+            # noise of one margin — measured in absolute terms, so it does not inherit the
+            # scatter of the local level estimates (a carrier that drifts within the
+            # 8-chip average makes the margins spread wider than the noise does)
+            sigma = 1.4826 * float(np.median(np.abs(mean[off] - lo_level[centre][off])))
+            noise = sigma / float(np.median(half[half > 0]))
+        else:  # a power detector's noise grows with the signal: all chips' margins
+            noise = margin_noise(margin)
+        return e, lv[keep], mg[keep], noise
     return e, lv[keep], mg[keep]
 
 
-def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float) -> float:
+def margin_noise(margins: np.ndarray) -> float:
+    """Noise standard deviation of a decision margin, in the margins' unit (half the on/off
+    separation), from the scatter of many decisions' margins.
+
+    A decided chip's margin is 1 + n (n its noise over the half separation) when it was
+    decided right: the margins' robust spread (1.4826 × the median absolute deviation from
+    their median) is the noise of one decision, whatever the SNR, unlike the margins
+    themselves. The few wrong decisions (margin 1 − n) sit in the tail the median ignores.
+    """
+    m = np.asarray(margins, dtype=np.float64)
+    if m.size < 8:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(m - np.median(m))))
+
+
+def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float,
+                    cumsum: np.ndarray | None = None) -> float:
     """How much of a keyed carrier's power survives coherent averaging over each pulse (0..1).
 
     Per carrier-on run (its middle half), |mean z|² over the mean signal power |z|² − noise,
@@ -716,7 +916,8 @@ def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float) -> fl
         return 1.0
     i0, i1 = i0[keep], i1[keep]
     n = (i1 - i0).astype(np.float64)
-    cz = np.concatenate([[0], np.cumsum(z, dtype=np.complex128)])
+    # cumsum: z's running sum with a leading 0 when the caller has it (the integrator's)
+    cz = np.concatenate([[0], np.cumsum(z, dtype=np.complex128)]) if cumsum is None else cumsum
     cp = np.concatenate([[0.0], np.cumsum(z.real.astype(np.float64) ** 2 + z.imag.astype(np.float64) ** 2)])
     sig = (cp[i1] - cp[i0]) / n - noise_power
     coh = np.abs((cz[i1] - cz[i0]) / n) ** 2 - noise_power / n
@@ -799,11 +1000,10 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
     Returns (decision, carrier offset Hz from the channel centre).
     """
     f = fine_carrier(y, activity.mask, rate) if carrier_hz is None else float(carrier_hz)
-    n = np.arange(y.size)
-    z = y * np.exp(-2j * np.pi * f / rate * n)
+    z = y * carrier_phasor(f, rate, y.size)
     lengths = smoothing_lengths(rate, y.size)
-    if phase_coherence(z, activity, noise_power) >= 0.6:
-        integ = Integrator(z)
+    integ = Integrator(z)  # its running sum serves the coherence test too
+    if phase_coherence(z, activity, noise_power, integ.cumsum) >= 0.6:
         make = lambda m, i: np.abs(integ.average(m, i))  # noqa: E731
         coherent = True
     else:
@@ -842,10 +1042,10 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
         # jitter now dwarfs any transmitter timing signature worth keeping; if the runs sit on
         # a chip grid, decide chip by chip (a matched filter per chip)
         te, fit = chip_period(dec.edges)
-        chips = (chip_decisions(z, dec.edges, dec.levels, te, coherent=dec.coherent)
-                 if fit >= 0.7 else None)
+        chips = (chip_decisions(z, dec.edges, dec.levels, te, coherent=dec.coherent,
+                                with_noise=True) if fit >= 0.7 else None)
         if chips is not None:
-            dec.edges, dec.levels, dec.margins = chips
+            dec.edges, dec.levels, dec.margins, dec.margin_noise = chips
             dec.grid = te
         if dec.margins.size != dec.levels.size:
             dec.margins = np.resize(dec.margins, dec.levels.size)
@@ -855,9 +1055,8 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
 def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: float,
                    f_mark: float) -> Decision | None:
     """2-FSK: correlate with both tones over L, mark where the mark tone is stronger."""
-    n = np.arange(y.size)
-    zm = y * np.exp(-2j * np.pi * f_mark / rate * n)
-    zs = y * np.exp(-2j * np.pi * f_space / rate * n)
+    zm = y * carrier_phasor(f_mark, rate, y.size)
+    zs = y * carrier_phasor(f_space, rate, y.size)
     lengths = smoothing_lengths(rate, y.size)
     # an integration longer than a tone period's beat with the other tone is needed to null it;
     # all lengths still compete on η
@@ -878,7 +1077,7 @@ def tone_envelope(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.nda
     """Power of the tone at ``f`` (Hz from the channel centre) over time: shifted to 0 Hz and
     averaged over a whole number of periods of its beat with a tone ``sep_hz`` away (a null
     of the moving average sits on the other tone)."""
-    z = y * np.exp(-2j * np.pi * f / rate * np.arange(y.size))
+    z = y * carrier_phasor(f, rate, y.size)
     a = moving_average(z, tone_envelope_length(rate, sep_hz))
     return a.real ** 2 + a.imag ** 2
 
@@ -891,7 +1090,8 @@ def tone_envelope_length(rate: float, sep_hz: float) -> int:
 
 
 def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
-                        f_other: float, noise_power: float) -> bool:
+                        f_other: float, noise_power: float,
+                        envelopes: dict | None = None) -> bool:
     """Whether a second spectral lobe at ``f_other`` is a steady carrier beside an OOK signal
     at ``f_keyed`` rather than 2-FSK's other tone (Hz from the channel centre).
 
@@ -902,16 +1102,22 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     (``tone_envelope``) over the carrier-on samples (``mask``); the keyed one's samples are
     split into on and off (Otsu), and the other tone's median power is compared between the
     two. True when the other tone stays over 4 × ``noise_power`` while the keyed one is on
-    and rises by less than ``FSK_SWITCH_DB`` when it goes off.
+    and rises by less than ``FSK_SWITCH_DB`` when it goes off. ``envelopes``: a dict kept
+    between the calls for the two orders of the same pair of tones (each envelope is then
+    computed once).
     """
     if mask.sum() < 16:
         return False
     sep = abs(f_other - f_keyed)
-    # carrier-on samples only: between FSK frames both tones are off, which is no evidence
-    pa = tone_envelope(y, rate, f_keyed, sep)[mask]
-    pb = tone_envelope(y, rate, f_other, sep)[mask]
-    sp = otsu_split(np.sqrt(pa))
-    on = np.sqrt(pa) >= sp.threshold
+    cache = {} if envelopes is None else envelopes
+    for f in (f_keyed, f_other):
+        if (f, sep) not in cache:
+            # carrier-on samples only: between FSK frames both tones are off, no evidence
+            cache[(f, sep)] = tone_envelope(y, rate, f, sep)[mask]
+    pa, pb = cache[(f_keyed, sep)], cache[(f_other, sep)]
+    amp = np.sqrt(pa)
+    sp = otsu_split(amp)
+    on = amp >= sp.threshold
     if on.sum() < 8 or (~on).sum() < 8:
         return False
     # the envelopes must resolve the keying: with runs (Manchester FSK's 50 µs half-bits)
@@ -929,7 +1135,7 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
 def tone_band(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.ndarray:
     """``y`` with every signal ``sep_hz`` (Hz) from ``f`` nulled: a moving average over one
     period of their beat around ``f``, shifted back (for measuring the keyed tone's activity)."""
-    rot = np.exp(-2j * np.pi * f / rate * np.arange(y.size))
+    rot = carrier_phasor(f, rate, y.size)
     length = max(1, int(round(rate / max(sep_hz, 1.0))))
     return (moving_average(y * rot, length) * np.conj(rot)).astype(np.complex64)
 
@@ -942,7 +1148,7 @@ def cancel_tone(y: np.ndarray, rate: float, f: float, keep_sep_hz: float,
     about ``span_s``, rounded to whole periods of the beat with the kept signal so the moving
     average nulls that signal; the phasor is subtracted sample by sample.
     """
-    rot = np.exp(-2j * np.pi * f / rate * np.arange(y.size))
+    rot = carrier_phasor(f, rate, y.size)
     base = y * rot
     period = rate / max(keep_sep_hz, 1.0)
     length = max(1, int(round(max(1, round(span_s * rate / period)) * period)))
@@ -1018,8 +1224,9 @@ def demodulate(burst: "Burst", modulation: str | None = None,
         tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
     ook_carrier = None
     if mod == "FSK" and modulation is None and tones.two_lobes:
+        envelopes: dict = {}
         for keyed, other in ((tones.peak_hz, tones.second_hz), (tones.second_hz, tones.peak_hz)):
-            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise):
+            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise, envelopes):
                 # not 2-FSK but OOK beside a steady carrier: take the carrier out, measure
                 # the keyed signal's activity with the carrier's beat nulled, demodulate OOK
                 sep = abs(other - keyed)
@@ -1052,7 +1259,8 @@ def demodulate(burst: "Burst", modulation: str | None = None,
         centre = 0.5 * (f_space + f_mark)
         offset = burst.channel_offset_hz + centre
         meta = dict(base_meta, offset_hz=offset, smoothing_us=dec.smoothing * 1e6 / rate,
-                    decision_snr_db=dec.decision_snr_db, fsk_tones_hz=(burst.channel_offset_hz + f_space,
+                    decision_snr_db=dec.decision_snr_db, margin_noise=dec.noise_of_margins(),
+                    fsk_tones_hz=(burst.channel_offset_hz + f_space,
                                                                       burst.channel_offset_hz + f_mark))
         freq = offset + burst.center_freq if burst.center_freq is not None else offset
         on_runs = np.flatnonzero(act_f.levels == 1)
@@ -1081,7 +1289,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     offset = burst.channel_offset_hz + f
     freq = offset + burst.center_freq if burst.center_freq is not None else offset
     meta = dict(base_meta, offset_hz=offset, smoothing_us=dec.smoothing * 1e6 / rate,
-                decision_snr_db=dec.decision_snr_db,
+                decision_snr_db=dec.decision_snr_db, margin_noise=dec.noise_of_margins(),
                 grid_us=None if dec.grid is None else dec.grid * 1e6 / rate)
     pt = _pulse_train(dec.edges, dec.levels, dec.margins, 0.0, float(y.size), burst, to_time,
                       modulation="OOK", freq_hz=freq, meta=meta, **common)

@@ -1,0 +1,155 @@
+"""Burst detection next to strong or wide signals: RollJam victims, jammer ends, AF relays.
+
+A fob keyed on a steady line (a jammer's intermodulation spur) or inside a relay amplifier's
+wideband noise must be a burst of its own, not part of a continuous one (continuous bursts
+are not demodulated); finishing a long burst costs bounded CPU."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from keyguard.dsp import BurstDetector, demodulate
+from keyguard.io.capture import Capture
+from keyguard.protocols.encode import encode
+from keyguard.protocols.engine import decode_pulse_train
+from keyguard.pulse_train import PulseTrain
+from keyguard.sim.render import complex_noise
+from test_dsp_synthetic import carrier, scene  # noise plus rendered transmissions
+
+CENTER = 433.92e6
+SERIAL = 0x2345678
+
+
+def keeloq_frame() -> PulseTrain:
+    return encode("keeloq", {"serial": SERIAL, "button": 1, "encrypted": 0x0BADCAFE}, frames=1)[0]
+
+
+def bursts_of(x: np.ndarray, fs: float, **kw) -> list:
+    det = BurstDetector(fs, CENTER, **kw)
+    return list(det.iter_bursts(Capture.from_array(x, fs, CENTER), 1 << 18))
+
+
+def decodes(burst) -> bool:
+    want = f"keeloq:{SERIAL:08X}"
+    return any(p.identity == want for pt in demodulate(burst) for p in decode_pulse_train(pt))
+
+
+def test_fsk_lobes_keyed_in_turn_still_merge():
+    """Real 2-FSK stays one transmitter next to the keyed-on-a-line rules."""
+    fs = 250e3
+    rng = np.random.default_rng(5)
+    bits = rng.integers(0, 2, 160).astype(np.int8)
+    pt = PulseTrain(np.full(bits.size, 500.0), bits, modulation="FSK")
+    x = scene(fs, 0.6, [(0.2, pt, dict(freq_offset_hz=10e3, amplitude=0.1, fsk_deviation_hz=30e3))],
+              0.01 / 10 ** (15 / 10), seed=5)
+    (b,) = bursts_of(x, fs)
+    assert b.fsk_lobes_hz is not None
+    assert b.offset_hz == pytest.approx(10e3, abs=2e3)
+
+
+def test_fob_keyed_on_a_steady_spur_is_its_own_burst():
+    """A fob keyed on top of a steady line in its own channel (a jammer's intermodulation spur
+    8 kHz away, 10 dB under the fob, far over the noise) is a burst of its own, not part of
+    the line's continuous burst (where it was lost: continuous bursts are not demodulated)."""
+    fs, amp, f0 = 1.024e6, 0.05, 33e3
+    fr = keeloq_frame()
+    noise = amp ** 2 / 10 ** (26 / 10)
+    spur = (0.6, carrier(1.6), dict(freq_offset_hz=f0 + 8e3, amplitude=amp * 10 ** (-10 / 20)))
+    x = scene(fs, 2.4, [spur, (1.4, fr, dict(freq_offset_hz=f0, amplitude=amp))], noise, seed=3)
+    bs = bursts_of(x, fs)
+    line = [b for b in bs if b.continuous]
+    fob = [b for b in bs if not b.continuous and abs(b.offset_hz - f0) < 3e3]
+    assert len(line) >= 1 and all(abs(b.offset_hz - f0 - 8e3) < 6e3 for b in line)
+    assert len(fob) == 1 and fob[0].keyed_on_steady
+    assert fob[0].t == pytest.approx(1.4, abs=2e-3)
+    assert fob[0].duration_s == pytest.approx(fr.durations_us[:-1].sum() * 1e-6, abs=3e-3)
+    assert decodes(fob[0])
+
+
+def test_release_horizon_is_public_monotonic_and_honoured():
+    """No burst returned after a call starts before the horizon reported then; after flush the
+    horizon is the end of the stream."""
+    fs = 250e3
+    fr = keeloq_frame()
+    x = scene(fs, 2.0, [(t, fr, dict(freq_offset_hz=10e3, amplitude=0.1)) for t in (0.3, 0.9, 1.5)],
+              0.01 / 10 ** (15 / 10), seed=2)
+    det = BurstDetector(fs, CENTER)
+    horizon, seen = 0.0, []
+    for a in range(0, x.size, 25_000):
+        for b in det.process(x[a:a + 25_000]):
+            assert b.t >= horizon - 1e-9
+            seen.append(b)
+        h = det.release_horizon()
+        assert h >= horizon and h <= (a + 25_000) / fs
+        horizon = h
+    seen += det.flush()
+    assert det.release_horizon() == pytest.approx(x.size / fs)
+    assert [round(b.t, 2) for b in seen] == [0.3, 0.9, 1.5]
+    assert horizon > 1.0  # it moved with the stream, well before the end
+
+
+def test_finishing_a_long_wide_noise_jammer_costs_bounded_cpu():
+    """The block in which a 3 s, 200 kHz wide noise jammer ends: its carrier comes from a
+    bounded number of averaged spectra (not one FFT of the whole burst: 1.3 s of CPU in that
+    block here), and is the middle of its band (not wherever one periodogram peaked)."""
+    fs = 1.024e6
+    rng = np.random.default_rng(4)
+    n = int(3.0 * fs)
+    k = np.fft.fftfreq(n, 1 / fs)
+    jam = np.fft.ifft(np.fft.fft(complex_noise(n, 1.0, rng)) * (np.abs(k + 57e3) < 100e3))
+    x = complex_noise(int(4.0 * fs), 1e-4, rng)
+    x[int(0.5 * fs):int(0.5 * fs) + n] += (0.05 * jam / np.std(jam)).astype(np.complex64)
+    det = BurstDetector(fs, CENTER, max_burst_s=4.0)
+    worst, out = 0.0, []
+    for a in range(0, x.size, 102_400):
+        t0 = time.process_time()
+        out += det.process(x[a:a + 102_400])
+        worst = max(worst, time.process_time() - t0)
+    out += det.flush()
+    (j,) = [b for b in out if b.continuous]
+    assert j.offset_hz == pytest.approx(-57e3, abs=3e3)
+    assert j.duration_s == pytest.approx(3.0, abs=0.01)
+    assert worst < 0.9
+
+
+def test_pipeline_demodulates_a_bounded_span_of_a_long_keyed_burst():
+    """A 1.5 s keyed package (no gap long enough to split it) is demodulated over its first
+    DEMOD_SPAN_S only: bounded CPU for the live monitor; short bursts are left whole."""
+    from keyguard.pipeline import DEMOD_SPAN_S, demod_span
+
+    fs = 250e3
+    keyed = PulseTrain(np.full(750, 2000.0), np.tile(np.array([1, 0], np.int8), 375))
+    x = scene(fs, 2.0, [(0.2, keyed, dict(freq_offset_hz=20e3, amplitude=0.1)),
+                        (1.85, keeloq_frame(), dict(freq_offset_hz=-30e3, amplitude=0.1))],
+              0.01 / 10 ** (15 / 10), seed=6)
+    long_b, short_b = sorted(bursts_of(x, fs), key=lambda b: -b.duration_s)
+    assert long_b.duration_s > 1.4 and not long_b.continuous
+    cut = demod_span(long_b)
+    assert cut.duration_s == pytest.approx(DEMOD_SPAN_S, abs=1e-3) and cut.truncated_end
+    assert cut.iq.size < 0.75 * long_b.iq.size and cut.on_mask.size == cut.iq.size
+    assert demodulate(cut)  # still a pulse train from its first second
+    assert demod_span(short_b) is short_b
+
+
+def test_fob_inside_a_relay_amplifiers_wideband_noise_gets_a_narrow_channel():
+    """An AF relay re-radiates the fob together with its amplifier's noise, 500 kHz wide and
+    on for seconds: that is one continuous burst (not demodulated), and the fob's narrow line
+    inside it gets a burst of its own in a 40 kHz channel."""
+    fs, amp, f0 = 1.024e6, 0.05, 15e3
+    rng = np.random.default_rng(7)
+    x = scene(fs, 2.6, [(1.4, keeloq_frame(), dict(freq_offset_hz=f0, amplitude=amp))],
+              amp ** 2 / 10 ** (30 / 10), seed=7)
+    n = int(1.6 * fs)
+    k = np.fft.fftfreq(n, 1 / fs)
+    hiss = np.fft.ifft(np.fft.fft(complex_noise(n, 1.0, rng)) * (np.abs(k - f0) < 250e3))
+    x[int(0.8 * fs):int(0.8 * fs) + n] += (amp * 10 ** (-4 / 20) * hiss / np.std(hiss)).astype(np.complex64)
+    bs = bursts_of(x, fs)
+    assert any(b.continuous and b.bandwidth_hz > 400e3 for b in bs)
+    fob = [b for b in bs if not b.continuous]
+    assert len(fob) == 1 and fob[0].keyed_on_steady and fob[0].channel_bw_hz <= 45e3
+    assert fob[0].offset_hz == pytest.approx(f0, abs=2e3)
+    assert fob[0].t == pytest.approx(1.4, abs=2e-3)
+    assert decodes(fob[0])
