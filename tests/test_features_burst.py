@@ -137,3 +137,31 @@ def test_deterministic_and_degenerate_input():
     assert np.isnan(burst_features(np.zeros(1000, np.complex64), FS).values).all()
     with pytest.raises(ValueError):
         burst_features(y, 0.0)
+
+
+def test_long_burst_features_come_from_a_bounded_span():
+    # a several-second jammer: its features are measured on the first FEATURE_SPAN_S, so the
+    # work per burst is bounded; only the duration is the whole burst's
+    from types import SimpleNamespace
+
+    from keyguard.features.extract import FEATURE_SPAN_S, features_from_burst
+    from keyguard.features.vector import FEATURE_NAMES
+
+    fs = 200e3
+    rng = np.random.default_rng(3)
+
+    def burst(seconds):
+        n = int(seconds * fs)
+        iq = (rng.normal(size=n) + 1j * rng.normal(size=n)).astype(np.complex64) * 0.01
+        iq[200:-200] += 0.5 * np.exp(2j * np.pi * 15e3 * np.arange(n - 400) / fs)
+        return SimpleNamespace(iq=iq, iq_rate=fs, center_freq=433.92e6, channel_offset_hz=-70e3,
+                               channel_noise_db=-40.0, snr_db=30.0, rssi_db=-10.0,
+                               duration_s=seconds)
+
+    a, b = features_from_burst(burst(3.0)), features_from_burst(burst(6.0))
+    dur = FEATURE_NAMES.index("duration_ms")
+    assert a.values[dur] == pytest.approx(3000.0) and b.values[dur] == pytest.approx(6000.0)
+    # same first span of the same tone: the other features agree closely
+    keep = [i for i, n in enumerate(FEATURE_NAMES) if n in ("cfo_hz", "on_fraction", "papr_db")]
+    assert np.allclose(a.values[keep], b.values[keep], atol=50.0)
+    assert FEATURE_SPAN_S <= 1.0

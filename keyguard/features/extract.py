@@ -26,6 +26,10 @@ from keyguard.features.vector import FEATURE_NAMES, FeatureVector
 DEFAULT_NOMINAL_HZ = 433.92e6
 #: pulses at the start of a frame taken as its preamble (KeeLoq sends 11–12)
 PREAMBLE_PULSES = 12
+#: features of a longer burst come from its first FEATURE_SPAN_S (s): a fob frame is shorter,
+#: and a jammer's edges, keying and spectrum show in half a second; measuring all of a
+#: several-second jammer costs seconds of CPU at once and delays every alert behind it
+FEATURE_SPAN_S = 0.5
 
 
 def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None = None,
@@ -197,6 +201,12 @@ def features_from_burst(burst: Any, profile: Any = None) -> FeatureVector:
     modulation and short width."""
     iq = burst.iq
     fs = float(burst.iq_rate)
+    span = int(FEATURE_SPAN_S * fs)
+    full_ms = None
+    if iq.shape[0] > span:
+        full_s = getattr(burst, "duration_s", None)
+        full_ms = (full_s if full_s is not None else iq.shape[0] / fs) * 1e3
+        iq = iq[:span]
     centre = getattr(burst, "center_freq", None)
     chan = float(burst.channel_offset_hz) + (centre or 0.0)
     nominal = te = mod = None
@@ -214,9 +224,14 @@ def features_from_burst(burst: Any, profile: Any = None) -> FeatureVector:
         mod = "FSK"
     noise_db = getattr(burst, "channel_noise_db", None)
     noise = None if noise_db is None else 10.0 ** (float(noise_db) / 10.0)
-    return burst_features(iq, fs, modulation=mod, channel_freq_hz=chan, nominal_freq_hz=nominal,
-                          te_us=te, noise_power=noise, snr_db=getattr(burst, "snr_db", None),
-                          rssi_db=getattr(burst, "rssi_db", None))
+    vec = burst_features(iq, fs, modulation=mod, channel_freq_hz=chan, nominal_freq_hz=nominal,
+                         te_us=te, noise_power=noise, snr_db=getattr(burst, "snr_db", None),
+                         rssi_db=getattr(burst, "rssi_db", None))
+    if full_ms is not None:  # the burst's duration, not the measured span's
+        values = vec.values.copy()
+        values[FEATURE_NAMES.index("duration_ms")] = full_ms
+        vec = FeatureVector(values)
+    return vec
 
 
 def _db(x: float) -> float:
