@@ -733,6 +733,10 @@ def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     return np.maximum.accumulate(out)
 
 
+#: runs the chip-period search looks at (the least-squares refinement uses all of them)
+CHIP_SEARCH_RUNS = 4096
+
+
 def chip_period(edges: np.ndarray, search: float = 0.15) -> tuple[float, float]:
     """Base unit Te (samples) of a run sequence and the fraction of runs that fit it (0..1).
 
@@ -753,8 +757,10 @@ def chip_period(edges: np.ndarray, search: float = 0.15) -> tuple[float, float]:
     if dd.size < 8:
         return 0.0, 0.0
     cand = te0 * np.linspace(1 - search, 1 + search, 121)
-    n = np.maximum(np.round(dd[None, :] / cand[:, None]), 1)
-    r = dd[None, :] - n * cand[:, None]
+    # the search needs a few thousand runs at most; a noise burst has 10⁵ (121 × 10⁵ work)
+    ds = dd[:CHIP_SEARCH_RUNS]
+    n = np.maximum(np.round(ds[None, :] / cand[:, None]), 1)
+    r = ds[None, :] - n * cand[:, None]
     cost = np.minimum(r * r, (0.3 * te0) ** 2).mean(axis=1)
     te = float(cand[int(np.argmin(cost))])
     n = np.maximum(np.round(dd / te), 1)
