@@ -160,3 +160,24 @@ def test_a_collided_press_is_not_judged_a_relay_from_its_gaps(collided, expect):
     out += e.finish()
     assert kinds(out) == expect
 
+
+
+def test_an_idealised_fob_after_jamming_is_not_a_rolljam_replayer(tmp_path, run_cli):
+    # bench/frontend_throughput.py's scene: a fob whose pulses are rendered ideally (sharp
+    # edges, exact clock — what the classifier knows as a regenerating replayer) presses right
+    # after a jammer. Its carrier and fingerprint match its own earlier presses, so only a
+    # raw-IQ replay could explain it: no RollJam, and no chain of follow-up alerts
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "frontend_throughput.py"
+    spec = importlib.util.spec_from_file_location("frontend_throughput", bench)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    path = tmp_path / "scene_433.92M_250k.cu8"
+    mod.generate(path, 250e3, 60.0, seed=1)
+    status, out, err = run_cli("scan", "--format", "jsonl", "--no-packets", path)
+    kinds = [json.loads(line)["kind"] for line in out.splitlines()
+             if json.loads(line)["type"] == "alert"]
+    assert kinds == ["jamming"], (kinds, err)

@@ -322,18 +322,24 @@ class RollJamDetector(Detector):
                            for s in spans)]
         # a raw-IQ replayer sends the fob's own carrier back: the classifier judges the radio
         classes = press_classes(press, ctx)
-        p_replay = 0.0 if classes is None else (
-            classes.get("raw_replay", 0.0) + classes.get("regenerated_replay", 0.0))
+        p_raw = 0.0 if classes is None else classes.get("raw_replay", 0.0)
+        p_replay = p_raw + (0.0 if classes is None else classes.get("regenerated_replay", 0.0))
         replayer = p_replay >= cfg.rolljam_replay_probability
+        # a radio whose carrier and fingerprint match the fob's is the fob or a raw-IQ replay
+        # of it: a regenerating replayer has its own crystal, clock and edges. Where they match,
+        # only a raw-replay verdict speaks for a replayer (an idealised fob is no attacker)
+        raw_replayer = p_raw >= cfg.rolljam_replay_probability
         if victims:
             ref = float(np.median([k.cfo_ppm for k in victims]))
-            if abs(cfo - ref) < floor and not replayer:
+            if abs(cfo - ref) < floor and not raw_replayer:
                 return []  # the fob itself, pressed again after the jamming
             basis = {"method": "bursts_under_jamming", "bursts_under_jamming": len(victims),
                      "their_cfo_ppm": ref, "press_cfo_ppm": cfo, "cfo_shift_ppm": cfo - ref}
         else:
             cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
-            if (cmp is None or not cmp.mismatch) and not replayer:
+            if cmp is None and not replayer:
+                return []
+            if cmp is not None and not cmp.mismatch and not raw_replayer:
                 return []
             basis = {"method": "identity_fingerprint",
                      "fingerprint": None if cmp is None else cmp.evidence()}
