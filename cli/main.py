@@ -69,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as e:
+        if e.filename is None:
+            raise
+        # an output path the system refused (missing folder, no permission, a directory):
+        # the user's to fix, so one line rather than a traceback
+        name = e.filename[:-5] if str(e.filename).endswith(".part") else e.filename
+        click.echo(f"keyguard: error: {name}: {e.strerror} (check the path and that its "
+                   "folder exists and is writable)", err=True)
+        return 2
     except click.exceptions.Exit as e:
         return e.exit_code
     return rv if isinstance(rv, int) else 0

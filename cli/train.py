@@ -58,6 +58,17 @@ def train(output: str, scenarios: str | None, seeds: str, eval_seeds: str, seed:
     if set(train_seeds) & set(test_seeds):
         raise InputError("training and evaluation seeds overlap", None,
                          "held-out numbers need seeds never trained on")
+    import os
+
+    # checked before minutes of rendering, not after
+    for target in [output] + ([dataset_path] if dataset_path else []):
+        folder = Path(target).resolve().parent
+        if not folder.is_dir():
+            raise InputError("the folder to write into does not exist", target,
+                             f"create {folder} first")
+        if not os.access(folder, os.W_OK):
+            raise InputError("the folder to write into is not writable", target,
+                             "choose another path")
 
     def note(r):
         state = "failed: " + r.error if r.error else f"{len(r.dataset)} bursts"

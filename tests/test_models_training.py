@@ -57,6 +57,11 @@ def test_train_refuses_unknown_scenarios_and_overlapping_seeds(run_cli, tmp_path
     code, _, err = run_cli("train", "-o", tmp_path / "m.skops", "--seeds", "1-3",
                            "--eval-seeds", "3")
     assert code == 2 and "overlap" in err
+    # a missing output folder is refused before minutes of rendering, in one line
+    code, out, err = run_cli("train", "-o", tmp_path / "no" / "m.skops", "--scenarios", "clone",
+                             "--seeds", "1", "--eval-seeds", "2")
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and out == ""
 
 
 @pytest.mark.slow

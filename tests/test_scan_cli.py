@@ -4,6 +4,7 @@ and across runs."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +142,12 @@ def test_bad_state_file_is_refused(run_cli, doorhan, tmp_path):
     status, out, err = run_cli("scan", doorhan, "--state", bad)
     assert status == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert bad.read_bytes() == before
+
+
+def test_an_output_path_in_a_missing_folder_is_one_line_and_status_2(tmp_path, run_cli):
+    sample = Path(__file__).resolve().parents[1] / \
+        "captures/rolljam_sample/rolljam_sample_433.92M_250k.cu8"
+    code, out, err = run_cli("scan", sample, "-o", tmp_path / "missing" / "out.jsonl")
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "missing/out.jsonl" in err
+    assert "Traceback" not in err
