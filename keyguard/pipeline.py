@@ -251,27 +251,19 @@ class CaptureSession:
                                       **scanner.options.burst_options)
         self.decoder = scanner.decoder()
         self.noise_db: float | None = None  # whole-band noise at the latest burst (dBFS)
-        self._fed = 0          # samples fed to the burst detector (its own axis)
-        self._ended = False
 
     def observe_block(self, block: SampleBlock) -> list[Observed]:
         if self.sample_offset:
             block = replace(block, start=block.start - self.sample_offset)
-        self._fed = max(self._fed, block.start + block.samples.size)
         return self._observe(self.detector.process(block))
 
     def observe_end(self) -> list[Observed]:
-        self._ended = True
         return self._observe(self.detector.flush())
 
     def horizon_s(self) -> float:
         """Stream time (s) before which no burst is still to come from this session: the burst
-        detector's release horizon (all samples fed, once ended)."""
-        if self._ended:
-            n = self._fed
-        else:
-            n = min(self._fed, release_horizon(self.detector))
-        return (self.sample_offset + n) / self.detector.sample_rate
+        detector's release horizon (the end of the stream once ended)."""
+        return self.sample_offset / self.detector.sample_rate + self.detector.release_horizon()
 
     def observe_capture(self, capture: Capture,
                         progress: Callable[[int], None] | None = None) -> Iterator[Observed]:
@@ -370,12 +362,6 @@ def demod_span(burst: Burst) -> Burst:
     n = max(1, min(burst.iq.size, (stop - burst.iq_start) // max(burst.iq_step, 1)))
     mask = None if burst.on_mask is None else burst.on_mask[:n]
     return replace(burst, iq=burst.iq[:n], on_mask=mask, stop=stop, truncated_end=True)
-
-
-def release_horizon(detector: BurstDetector) -> int:
-    """Sample index (the detector's own axis) before which ``detector`` will release no more
-    bursts (:meth:`BurstDetector.release_horizon`, in samples)."""
-    return int(round(detector.release_horizon() * detector.sample_rate))
 
 
 def observe_capture(capture: Capture, registry: Registry | None = None) -> Iterator[Observed]:

@@ -82,6 +82,11 @@ class PressRecord:
     #: the capture's start time was known, so ``abs_t`` is POSIX time, not a placeholder
     dated: bool = True
 
+    @classmethod
+    def of_row(cls, row: tuple) -> "PressRecord":
+        """From a query selecting the fields in order, then ``start_time IS NOT NULL``."""
+        return cls(*row[:-1], dated=bool(row[-1]))
+
 
 @dataclass(frozen=True)
 class FingerprintRecord:
@@ -322,7 +327,7 @@ class State:
         q = ("SELECT c.name, c.sha256, p.protocol, p.identity, p.code, p.counter, p.t, p.t_end, "
              "p.abs_t, p.abs_end, p.frames, c.start_time IS NOT NULL FROM presses p JOIN captures c ON c.id = p.capture_id "
              f"WHERE {where} AND {self._not_this_run()} ORDER BY p.abs_t LIMIT {int(limit)}")
-        return [PressRecord(*r[:-1], dated=bool(r[-1])) for r in self._db.execute(q, args)]
+        return [PressRecord.of_row(r) for r in self._db.execute(q, args)]
 
     def presses_with_code(self, code: str, limit: int = 16) -> list[PressRecord]:
         """Earlier runs' presses of ``code``, oldest first (this run's own are not included)."""
@@ -335,7 +340,7 @@ class State:
              f"WHERE p.identity = ? AND p.counter IS NOT NULL AND {self._not_this_run()} "
              "ORDER BY p.counter DESC, p.abs_t LIMIT 1")
         r = self._db.execute(q, (identity,)).fetchone()
-        return None if r is None else PressRecord(*r[:-1], dated=bool(r[-1]))
+        return None if r is None else PressRecord.of_row(r)
 
     def distinct_codes(self, identity: str, limit: int = 8) -> int:
         """How many different codes earlier runs heard from ``identity`` (counted up to

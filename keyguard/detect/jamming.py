@@ -185,7 +185,7 @@ class JammingDetector(Detector):
             # fobs' wake-up trains into long regular ones; only a carrier held on for seconds
             # is evidence of jamming there
             return []
-        if burst_explained(obs, cfg, self._classes(b, ctx)):
+        if burst_explained(obs, cfg, burst_classes(b, ctx)):
             if b.rssi_db is not None:
                 self._explained.append((a, z, b.rssi_db, ctx.handle))
             while self._explained and ctx.now - self._explained[0][1] > 10.0:
@@ -233,10 +233,6 @@ class JammingDetector(Detector):
                 if max(0.0, min(z, z2) - max(a, a2)) >= 0.8 * (z - a):
                     return True
         return False
-
-    @staticmethod
-    def _classes(b: BurstInfo, ctx: DetectionContext) -> dict[str, float] | None:
-        return burst_classes(b, ctx)
 
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:

@@ -20,7 +20,7 @@ from keyguard.features.envelope import edge_times, interior_mask, moments, segme
 from keyguard.features.frequency import FrequencyFeatures, fsk_frequency, ook_frequency
 from keyguard.features.spectral import gap_tone_db, spectral_features
 from keyguard.features.timing import run_widths_us, te_estimate
-from keyguard.features.vector import FEATURE_NAMES, FeatureVector
+from keyguard.features.vector import FEATURE_NAMES, FeatureVector, feature_index
 
 #: nominal carrier assumed for the ppm feature when neither a profile nor the caller gives one
 DEFAULT_NOMINAL_HZ = 433.92e6
@@ -30,6 +30,7 @@ PREAMBLE_PULSES = 12
 #: and a jammer's edges, keying and spectrum show in half a second; measuring all of a
 #: several-second jammer costs seconds of CPU at once and delays every alert behind it
 FEATURE_SPAN_S = 0.5
+_DURATION = int(feature_index(["duration_ms"])[0])
 
 
 def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None = None,
@@ -229,7 +230,7 @@ def features_from_burst(burst: Any, profile: Any = None) -> FeatureVector:
                          rssi_db=getattr(burst, "rssi_db", None))
     if full_ms is not None:  # the burst's duration, not the measured span's
         values = vec.values.copy()
-        values[FEATURE_NAMES.index("duration_ms")] = full_ms
+        values[_DURATION] = full_ms
         vec = FeatureVector(values)
     return vec
 
