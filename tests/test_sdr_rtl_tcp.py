@@ -15,6 +15,7 @@ import pytest
 from keyguard.errors import SourceError
 from keyguard.io.capture import Capture
 from keyguard.io.raw import SAMPLE_FORMATS
+from keyguard.io.writers import encode
 from keyguard.sdr.rtl_tcp import (CMD_AGC, CMD_BIAS_TEE, CMD_FREQ, CMD_GAIN, CMD_GAIN_MODE,
                                   CMD_PPM, CMD_SAMPLE_RATE, RtlTcpHeader, RtlTcpSource,
                                   decode_command, encode_command, parse_header, tuning_commands)
@@ -364,3 +365,22 @@ def test_stop_from_another_thread_ends_a_live_stream(scripted):
         for b in src.blocks():
             n += b.samples.size
     assert time.monotonic() - t0 < 2.0 and n > 0
+
+
+def test_server_tail_holds_the_captures_own_dc_offset():
+    """After the capture, the server goes on sending "no signal" as the receiver would give
+    it: the capture's DC offset, not exact zero (a step there would be a new line at 0 Hz for
+    a client that removes the DC offset)."""
+    rng = np.random.default_rng(3)
+    dc = 0.03 - 0.02j
+    x = (dc + 0.01 * (rng.standard_normal(40_000) + 1j * rng.standard_normal(40_000)))
+    x = to_complex(encode(x.astype(np.complex64), "cu8").tobytes())
+    cap = Capture.from_array(x, RATE, 433.92e6, path="dc.cu8")
+    with RtlTcpServer(cap, tail_s=0.1, on_event=lambda line: None) as srv:
+        blocks, _ = collect(source(srv.address[1]))
+    got = np.concatenate([b.samples for b in blocks])
+    assert got.size == x.size + int(0.1 * RATE)
+    assert np.array_equal(got[:x.size], x)
+    tail = got[x.size:]
+    assert np.all(tail == tail[0])
+    assert abs(tail[0] - dc) < 2 / 127.5

@@ -44,7 +44,26 @@ def packet_explains(pkt: Packet, cfg: JammingConfig) -> bool:
     v >>= width - pkt.bits if width > pkt.bits else 0
     ones = bin(v).count("1")
     frac = ones / pkt.bits
-    return cfg.unknown_min_bit_fraction <= frac <= 1.0 - cfg.unknown_min_bit_fraction
+    if not cfg.unknown_min_bit_fraction <= frac <= 1.0 - cfg.unknown_min_bit_fraction:
+        return False
+    return not periodic_bits(format(v, f"0{pkt.bits}b"), PERIODIC_MIN_BITS)
+
+
+#: an unknown frame this long or longer is judged for periodicity: fob frames are shorter
+#: (KeeLoq 66 bits, the longest shipped profile well under 128)
+PERIODIC_MIN_BITS = 128
+
+
+def periodic_bits(bits: str, min_bits: int, max_period: int = 16, agree: float = 0.9) -> bool:
+    """True when a long bit string (``min_bits`` or more) repeats itself with a short period
+    (≤ ``max_period`` bits) at ``agree`` of its positions: what a slicer makes of a swept or
+    pulsed jammer crossing the channel at a fixed rate, not data."""
+    n = len(bits)
+    if n < min_bits:
+        return False
+    b = np.frombuffer(bits.encode(), dtype=np.uint8)
+    return any(np.count_nonzero(b[p:] == b[:-p]) >= agree * (n - p)
+               for p in range(1, min(max_period, n // 4) + 1))
 
 
 def heard_through_jamming(abs_t: float, abs_end: float, level_db: float | None,

@@ -45,9 +45,12 @@ class RtlTcpServer:
 
     realtime: pace the stream at the capture's sample rate (else as fast as the client reads).
     loop: start again from the first sample at the end (else close the client's connection).
-    tail_s: seconds of zero signal sent after the capture before closing (not with loop): a
+    tail_s: seconds of no signal sent after the capture before closing (not with loop): a
     radio never stops, and decoders such as rtl_433 process their last buffers and close
-    the last burst only when more samples follow; without it the end can be lost.
+    the last burst only when more samples follow; without it the end can be lost. The tail
+    holds the capture's own DC offset (the median of its first second), as the receiver
+    would give with nothing on the air: a step to exact zero would itself be a new "signal"
+    at 0 Hz for a client that tracks and removes the DC offset.
     chunk_s: seconds of samples per send. on_event: receives one line per client event.
     """
 
@@ -164,7 +167,9 @@ class RtlTcpServer:
                 pos += x.size
             if not self.loop:
                 break
-        silence = np.zeros(min(self.chunk, max(1, self.tail)), dtype=np.complex64)
+        head = cap.read(0, min(cap.num_samples, int(cap.sample_rate)))
+        dc = (complex(np.median(head.real), np.median(head.imag)) if head.size else 0j)
+        silence = np.full(min(self.chunk, max(1, self.tail)), dc, dtype=np.complex64)
         left = self.tail
         while left > 0 and not self._stop.is_set():
             if not self._send(conn, silence[:left]):
