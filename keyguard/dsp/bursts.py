@@ -337,9 +337,6 @@ class BurstDetector:
         self.pre_ticks = self.long_ticks + 6
         #: a by-product of a long transmission starts at most this late (ticks, ≈ 50 ms)
         self.byproduct_late_ticks = max(self.pre_ticks, ticks(0.05))
-        #: DC cell (ticks): the spectrum's DC offset is updated once per cell (a whole number
-        #: of noise chunks, ≈ 0.5 s)
-        self.dc_cell_ticks = self.chunk_ticks * max(1, int(round(0.5 / (self.chunk_ticks * self.tick_s))))
         self.post_ticks = 2
         self.stats = {"regions": 0, "unseeded": 0, "ghosts": 0, "fsk_merged": 0,
                       "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0, "duplicates": 0}
@@ -350,7 +347,6 @@ class BurstDetector:
         self._rows = np.zeros((0, n_fft), dtype=np.float32)  # ticks awaiting detection
         self._dc_ticks = np.zeros(0, dtype=np.complex128)     # their mean samples
         self._dc_state: complex | None = None
-        self._dc_at_cell: dict[int, complex] = {}  # DC estimate at the end of each cell
         self._row_first = 0                # tick index of _rows[0]
         self._chunks_pushed = 0
         self._floors: list[np.ndarray] = []  # floors of chunks not yet detected
@@ -360,7 +356,6 @@ class BurstDetector:
         self._next_close = -math.inf        # no open region can close before this tick
         self._closed: list[_Region] = []
         self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
-        self._long_recent: list[tuple] = []  # finished long ones, for their by-products
         self._emitted: collections.deque = collections.deque(maxlen=64)  # recent bursts
         self._ready: list = []             # heap of (start, seq, Burst)
         self._seq = 0
@@ -391,28 +386,11 @@ class BurstDetector:
         return self._feed(np.array(new, dtype=np.complex64, copy=True))
 
     def _feed(self, new: np.ndarray) -> list[Burst]:
-        """Process the next contiguous samples (complex64, kept as they are: not to be changed).
-
-        The spectrum takes the receiver's DC offset out of its centre bins before they are
-        squared (:attr:`TickSpectrum.dc_offset`); the offset used for the ticks of DC cell g
-        (``dc_cell_ticks`` ticks on the absolute grid) is the estimate at the end of cell g − 1.
-        Samples are pushed a cell at a most and detected at each cell's end, so that estimate
-        exists (past the noise floor's warm-up) whatever the block sizes: results stay
-        independent of how the stream is cut.
-        """
+        """Process the next contiguous samples (complex64, kept as they are: not to be changed)."""
         self._hist.append(new)
         self._pos += new.size
-        cell_len = self.dc_cell_ticks * self.tick_len
-        pos, end = self._pos - new.size, self._pos
-        while pos < end:
-            cell = pos // cell_len
-            stop = min(end, (cell + 1) * cell_len)
-            self.spectrum.dc_offset = self._dc_at_cell.get(cell, 0j)
-            self._push_ticks(self.spectrum.push(new[pos - (end - new.size):stop - (end - new.size)]))
-            self._run_detection(final=False)
-            pos = stop
-        for old in [c for c in self._dc_at_cell if c < cell - 1]:
-            del self._dc_at_cell[old]
+        self._push_ticks(self.spectrum.push(new))
+        self._run_detection(final=False)
         return self._release(final=False)
 
     def flush(self) -> list[Burst]:
@@ -470,11 +448,6 @@ class BurstDetector:
             self._dc_state = complex(ema[-1])
         else:
             out[:] = state
-        # the estimate as it stands at the end of each DC cell in this batch (see _feed)
-        first = self._row_first
-        k = self.dc_cell_ticks
-        for end in range(-(-(first + 1) // k) * k, first + dc.size + 1, k):
-            self._dc_at_cell[end // k] = complex(out[end - 1 - first])
         return out
 
     def _run_detection(self, final: bool) -> None:
@@ -709,14 +682,10 @@ class BurstDetector:
             return
         groups, consumed = self._group(ready)
         self._closed = [r for r in self._closed if r.ticks and id(r) not in consumed]
-        horizon = now - self.max_ticks - self.hang_ticks - 8
-        self._long_recent = [e for e in self._long_recent if e[1] >= horizon]
         for g in groups:
             shadow = self._shadowed(g)
             for r in g:
                 self._recent.append(_summary(r))
-                if r.last - r.start + 1 >= self.continuous_ticks:
-                    self._long_recent.append((r.start, r.last, r.peak()[1], r.cont_after, id(r)))
             if shadow:
                 self.stats["ghosts"] += 1
                 continue
@@ -811,7 +780,8 @@ class BurstDetector:
         Returns the groups (strongest or first region first) and the ids of every region used.
         """
         pool = [r for r in self._closed if r.ticks]
-        used = self._byproducts(ready, pool)
+        onsets: dict[int, np.ndarray | None] = {}
+        used = self._byproducts(ready, pool, onsets)
         groups: list[list[_Region]] = []
         for r in sorted(ready, key=lambda r: (r.start, r.lo)):
             if id(r) in used:
@@ -830,7 +800,9 @@ class BurstDetector:
                     group.append(o)
                     used.add(id(o))
                     self.stats["fsk_merged"] += 1
-                elif (sep <= self.fsk_max_sep_hz or mirror) and abs(rel) >= self.ghost_db:
+                elif ((sep <= self.fsk_max_sep_hz or mirror) and abs(rel) >= self.ghost_db
+                      and not self._keyed_beside_long(r if rel < 0 else o, o if rel < 0 else r,
+                                                      onsets)):
                     used.add(id(o))
                     self.stats["ghosts"] += 1
                     if rel > 0 and len(group) == 1:  # r was the ghost of o
@@ -839,43 +811,84 @@ class BurstDetector:
             groups.append(group)
         return groups, used
 
-    def _byproducts(self, ready: list[_Region], pool: list[_Region]) -> set[int]:
-        """Ids of regions that are by-products of a long, much stronger transmission (a
-        jammer): its images, intermodulation products and noise skirt, anywhere in the band.
-        Finishing each of them would cost as much as the jammer itself, for nothing.
+    def _keyed_beside_long(self, strong: _Region, weak: _Region,
+                           onsets: dict[int, np.ndarray | None]) -> bool:
+        """True when ``weak`` coincides with a long ``strong`` region but is keyed at its
+        onset: a strong fob's clipping products can join a jammer that follows it into one
+        long region, and the fob's own region then starts and ends with it; it is not that
+        region's image. (Short coincident regions are judged as before: lobes and images of
+        one keyed transmitter.)"""
+        if strong.last - strong.start + 1 < self.continuous_ticks:
+            return False
+        if strong.start not in onsets:
+            onsets[strong.start] = self._onset_power(strong.start)
+        frames = onsets[strong.start]
+        return frames is not None and not self._steady(frames, weak)
 
-        Such a region is ``ghost_db`` or more weaker, starts with or after the transmission and
-        ends with it (within 2 ticks): either it started within ``byproduct_late_ticks`` (≈ 50
-        ms: being weak, it takes longer to reach a seed), or it continues a by-product cut at
-        ``max_burst_s``. A by-product also fills a whole ``max_burst_s`` segment beside a
-        jammer's segment (both cut). A fob under a jammer keys its own presses and ends long
-        before or after the jammer; a region that rose later than that (a fob's
-        intermodulation with the jammer, which may still carry its code) is kept.
+    def _byproducts(self, ready: list[_Region], pool: list[_Region],
+                    onsets: dict[int, np.ndarray | None]) -> set[int]:
+        """Ids of regions that are by-products of a long, much stronger, steady transmission
+        (a CW or noise jammer): its images, intermodulation products and noise skirt, anywhere
+        in the band. Finishing each would cost as much as the jammer itself, for nothing.
+
+        Such a region is ``ghost_db`` or more weaker, starts with the transmission (up to
+        ``byproduct_late_ticks`` later: being weak, it takes longer to reach a seed), ends with
+        it (within 2 ticks; a cut at ``max_burst_s`` is not an end) and, like it, is steady
+        over its first ``BYPRODUCT_ONSET_S``. A fob is keyed: a fob under a jammer, a fob whose
+        region got joined to a jammer's (it ended just before the jammer began) or a fob a
+        reactive jammer started on is never taken for a by-product, nor is a region whose
+        strong partner began with a keyed transmission.
         """
         used: set[int] = set()
-        ghost = 10 ** (self.ghost_db / 10)
-        refs = [(r.start, r.last, r.peak()[1], r.cont_after, id(r)) for r in pool
-                if r.last - r.start + 1 >= self.continuous_ticks] + list(self._long_recent)
-        if not refs:
+        if not ready:
             return used
-        refs.sort(key=lambda e: -e[2])
-        for o in pool:
-            p_o = o.peak()[1]
-            for b_start, b_last, b_power, b_cut, b_id in refs:
-                if b_id == id(o) or b_id in used or p_o * ghost > b_power:
-                    continue
-                late = o.start - b_start
-                if late < -2 or o.start > b_last:
-                    continue
-                if abs(o.last - b_last) <= 2:
-                    byproduct = late <= self.byproduct_late_ticks or o.cont_before
-                else:
-                    byproduct = b_cut and o.cont_after
-                if byproduct:
+        ghost = 10 ** (self.ghost_db / 10)
+        refs = sorted((r for r in pool if r.last - r.start + 1 >= self.continuous_ticks
+                       and not r.cont_after), key=lambda r: -r.peak()[1])
+        for big in refs:
+            if id(big) in used:
+                continue
+            p_big = big.peak()[1]
+            cands = [o for o in pool if o is not big and id(o) not in used
+                     and o.peak()[1] * ghost <= p_big
+                     and 0 <= o.start - big.start <= self.byproduct_late_ticks
+                     and abs(o.last - big.last) <= 2]
+            if not cands:
+                continue
+            frames = onsets.get(big.start)
+            if big.start not in onsets:
+                frames = onsets[big.start] = self._onset_power(big.start)
+            if frames is None or not self._steady(frames, big):
+                continue
+            for o in cands:
+                if self._steady(frames, o):
                     used.add(id(o))
                     self.stats["ghosts"] += 1
-                    break
         return used
+
+    #: the stretch (s) over which a by-product and its transmission must both be steady
+    BYPRODUCT_ONSET_S = 0.25
+
+    def _onset_power(self, start: int) -> np.ndarray | None:
+        """Frame power spectra (frames × bins) of ``BYPRODUCT_ONSET_S`` from tick ``start``, or
+        None when those samples are no longer held."""
+        a = start * self.tick_len
+        b = min(self._pos, a + int(self.BYPRODUCT_ONSET_S * self.sample_rate))
+        if a < self._hist_start or b - a < 8 * self.n_bins:
+            return None
+        return self._frame_power(self._history(a, b))
+
+    #: a keyed envelope's 90th percentile stands this much over its 10th (dB); a steady line,
+    #: however close to the noise, fluctuates less
+    KEYED_SPREAD_DB = 6.0
+
+    def _steady(self, frames: np.ndarray, r: _Region) -> bool:
+        """The region's bins hold a steady envelope, not a keyed one: over the onset frames,
+        the 90th percentile of their power is within ``KEYED_SPREAD_DB`` of the 10th (a keyed
+        fob spends a good part of the time off, at the noise)."""
+        env = frames[:, r.lo:r.hi + 1].sum(axis=1)
+        lo, hi = np.percentile(env, [10, 90])
+        return lo > 0 and hi <= lo * 10 ** (self.KEYED_SPREAD_DB / 10)
 
     def _bursts_of(self, group: list[_Region]) -> list[Burst]:
         if not all(r.seeded for r in group):

@@ -54,12 +54,6 @@ class TickSpectrum:
         self._dc_scale = np.float32(1.0 / float(np.sum(w)))
         #: mean sample value (complex: the receiver's DC offset) of each tick last returned
         self.dc = np.zeros(0, dtype=np.complex64)
-        #: the receiver's DC offset as the caller tracks it (complex, full scale 1.0), taken
-        #: out of the bins it lands in before they are squared (0: left in)
-        self.dc_offset = 0j
-        spectrum_of_dc = np.fft.fft(self._window.astype(np.complex128))
-        self._dc_bins = slice(self.n_fft // 2 - 1, self.n_fft // 2 + 2)
-        self._dc_response = spectrum_of_dc[self._dc_bins].astype(np.complex64)
         self.next_tick = 0  # index of the next tick to be produced
 
     @property
@@ -119,10 +113,6 @@ class TickSpectrum:
         # the window's sign alternation put 0 Hz in the middle bin
         dc = spec[:, n // 2].reshape(n_ticks, frames)
         self.dc = (dc.sum(axis=1) if frames > 1 else dc[:, 0]) * (self._dc_scale / frames)
-        if self.dc_offset:
-            # a steady DC offset would otherwise set the centre bins' noise floor: a strong
-            # signal that shifts it (8-bit clipping) would leave a phantom line behind
-            spec[:, self._dc_bins] -= self._dc_response * np.complex64(self.dc_offset)
         flat = spec.view(np.float32)
         np.multiply(flat, flat, out=flat)
         acc = np.add.reduce(flat.reshape(n_ticks, frames, 2 * n), axis=1) if frames > 1 else flat
