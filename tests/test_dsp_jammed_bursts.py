@@ -109,10 +109,19 @@ def test_finishing_a_long_wide_noise_jammer_costs_bounded_cpu():
         out += det.process(x[a:a + 102_400])
         worst = max(worst, time.process_time() - t0)
     out += det.flush()
-    (j,) = [b for b in out if b.continuous]
+    # a steady jammer is finished in segments of steady_burst_s (1 s) that tile it
+    segs = [b for b in out if b.continuous]
+    assert 3 <= len(segs) <= 4   # the last cut may fall within the jammer's last ms
+    assert all(b.offset_hz == pytest.approx(-57e3, abs=3e3) for b in segs if b.duration_s > 0.1)
+    assert sum(b.duration_s for b in segs) == pytest.approx(3.0, abs=0.01)
+    assert [b.truncated_end for b in segs] == [True] * (len(segs) - 1) + [False]
+    assert worst < 0.9
+    # kept whole when asked (the carrier of one 3 s burst, from bounded spectra)
+    det = BurstDetector(fs, CENTER, max_burst_s=4.0, steady_burst_s=4.0)
+    (j,) = [b for b in list(det.iter_bursts(Capture.from_array(x, fs, CENTER), 102_400))
+            if b.continuous]
     assert j.offset_hz == pytest.approx(-57e3, abs=3e3)
     assert j.duration_s == pytest.approx(3.0, abs=0.01)
-    assert worst < 0.9
 
 
 def test_pipeline_demodulates_a_bounded_span_of_a_long_keyed_burst():

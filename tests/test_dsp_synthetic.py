@@ -198,21 +198,26 @@ def test_overlapping_blocks_are_accepted():
 
 def test_a_long_jammer_is_cut_into_flagged_segments_with_bounded_memory():
     fs = 250e3
-    x = scene(fs, 9.0, [(1.0, carrier(7.0), dict(freq_offset_hz=-70e3, amplitude=0.2))], 1e-4)
-    det = BurstDetector(fs, CENTER, max_burst_s=3.0)
+    x = scene(fs, 9.0, [(1.0, carrier(6.6), dict(freq_offset_hz=-70e3, amplitude=0.2))], 1e-4)
     cap = Capture.from_array(x, fs, CENTER)
-    out, held = [], 0
-    for blk in cap.blocks(1 << 16):
-        out += det.process(blk)
-        held = max(held, sum(a.size for a in det._hist))
-    out += det.flush()
-    assert held <= 3.3 * fs  # never more raw samples than the longest region kept whole
-    assert len(out) == 3
-    assert all(b.continuous for b in out)
-    assert [b.truncated_start for b in out] == [False, True, True]
-    assert [b.truncated_end for b in out] == [True, True, False]
-    assert out[0].t == pytest.approx(1.0, abs=2e-3) and out[-1].t_end == pytest.approx(8.0, abs=2e-3)
-    assert sum(b.duration_s for b in out) == pytest.approx(7.0, abs=0.02)
+    # max_burst_s bounds memory for any region; a steady one (a carrier) is cut already at
+    # steady_burst_s (default 1 s), so its finishing and its hold on later bursts stay short
+    for steady_s, n_seg in ((3.0, 3), (1.0, 7)):
+        det = BurstDetector(fs, CENTER, max_burst_s=3.0, steady_burst_s=steady_s)
+        out, held = [], 0
+        for blk in cap.blocks(1 << 16):
+            out += det.process(blk)
+            held = max(held, sum(a.size for a in det._hist))
+        out += det.flush()
+        # never more raw samples than a segment, the pre-roll and one block
+        assert held <= (steady_s + 0.4) * fs
+        assert len(out) == n_seg
+        assert all(b.continuous for b in out)
+        assert [b.truncated_start for b in out] == [False] + [True] * (n_seg - 1)
+        assert [b.truncated_end for b in out] == [True] * (n_seg - 1) + [False]
+        assert out[0].t == pytest.approx(1.0, abs=2e-3)
+        assert out[-1].t_end == pytest.approx(7.6, abs=2e-3)
+        assert sum(b.duration_s for b in out) == pytest.approx(6.6, abs=0.02)
 
 
 def test_front_end_trains_come_in_time_order_and_skip_the_jammer():
@@ -229,7 +234,9 @@ def test_front_end_trains_come_in_time_order_and_skip_the_jammer():
     again = list(FrontEnd(block_size=100_000).pulse_trains(cap))
     assert [(t.t, len(t)) for t in again] == [(t.t, len(t)) for t in trains]  # deterministic
     with_jam = list(iter_pulse_trains(cap, demodulate_continuous=True))
-    assert len(with_jam) == 4 and with_jam[0].meta["continuous"]
+    # the 1.2 s carrier in two steady_burst_s segments, then the three frames
+    assert len(with_jam) == 5 and with_jam[0].meta["continuous"]
+    assert sum(t.meta.get("continuous", False) for t in with_jam) == 2
 
 
 def test_front_end_passes_pulse_captures_through_and_rejects_bad_options():

@@ -25,9 +25,12 @@ How it works (all tunable through the constructor):
    power are the lobes of a 2-FSK signal and are merged; a much weaker one is an image or
    splatter of the stronger. So is a weak region that only lights up while a much stronger
    *keyed* transmitter is on (clipping and intermodulation of an 8-bit receiver); a steady
-   carrier (a jammer) never shadows its neighbours. These are dropped and counted in
-   ``stats``, as are bursts whose carrier turns out to sit in a stronger neighbour's core and
-   copies of one package found through two regions.
+   carrier (a jammer) never shadows its neighbours, but its own by-products are dropped:
+   regions much weaker that switch on and off with a long steady transmission and are steady
+   themselves (images, intermodulation, noise skirt of a clipping jammer), which would cost as
+   much to finish as the jammer; a keyed region never is (a fob a reactive jammer started on).
+   These are dropped and counted in ``stats``, as are bursts whose carrier turns out to sit in
+   a stronger neighbour's core and copies of one package found through two regions.
 5. A finished region is cut from the raw sample history, cleared of the receiver's DC offset
    (tracked from ticks with a quiet centre bin), shifted to 0 Hz, filtered to its channel
    bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``) and decimated
@@ -40,7 +43,11 @@ How it works (all tunable through the constructor):
    frames, the carrier from at most 32 averaged spectra).
 
 Long transmissions (a jammer) are bursts too, flagged ``continuous``; a region longer than
-``max_burst_s`` is cut into segments flagged ``truncated_end`` / ``truncated_start``.
+``max_burst_s`` is cut into segments flagged ``truncated_end`` / ``truncated_start``, and a
+steady one (not keyed over its first 0.25 s: a carrier, a noise jammer) already at
+``steady_burst_s`` (1 s). Bursts leave in start order, so an open region holds back every
+burst after its start: the steady cut bounds that hold, and the CPU of finishing a jammer, to
+a second's worth (a live monitor's jamming alert then comes within a second of the clear).
 
 Levels (see :class:`Burst`): ``snr_db`` follows the project convention (architecture.md) and
 the simulator: mean signal power while the carrier is on over the noise power of the whole
@@ -158,7 +165,7 @@ class _Region:
 
     CORE_DB = 20.0
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
-                 "seeded", "cont_before", "cont_after", "dc")
+                 "seeded", "cont_before", "cont_after", "dc", "steady")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
@@ -172,6 +179,7 @@ class _Region:
         self.cont_before = cont_before
         self.cont_after = False
         self.dc = 0j  # the receiver's DC offset when the region began
+        self.steady: bool | None = None  # not keyed over its onset (None: not judged yet)
 
     def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> bool:
         """Count bins lo..hi of tick t in; True when the core moved."""
@@ -267,7 +275,8 @@ class BurstDetector:
     ends a region. channel_bw_hz: fixed channel bandwidth (Hz), or None to size it from the
     burst (between min_channel_bw_hz and max_channel_bw_hz). noise_window_s, noise_chunk_s,
     noise_warmup_s: the noise floor's minimum-statistics window, chunk and start-up look-ahead.
-    max_burst_s: longest region kept whole (memory bound); soft_burst_s: past this, a region
+    max_burst_s: longest region kept whole (memory bound); steady_burst_s: longest steady
+    (unkeyed) region kept whole (latency bound); soft_burst_s: past this, a region
     also ends at the first silence of 12 ms (or min_gap_s if longer). min_gap_s, max_gap_s, gap_ratio: package split
     rule. continuous_s, continuous_duty: when a burst is flagged ``continuous``.
     fsk_max_sep_hz: farthest two lobes merged as one 2-FSK signal; fsk_pair_db: their largest
@@ -283,7 +292,7 @@ class BurstDetector:
                  hang_s: float = 0.1, channel_bw_hz: float | None = None,
                  min_channel_bw_hz: float = 40e3, max_channel_bw_hz: float = 250e3,
                  noise_window_s: float = 8.0, noise_chunk_s: float = 0.016,
-                 noise_warmup_s: float = 0.5, max_burst_s: float = 3.0,
+                 noise_warmup_s: float = 0.5, max_burst_s: float = 3.0, steady_burst_s: float = 1.0,
                  soft_burst_s: float = 1.5, min_gap_s: float = 0.010, max_gap_s: float = 0.100,
                  gap_ratio: float = 10.0, continuous_s: float = 0.5, continuous_duty: float = 0.9,
                  fsk_max_sep_hz: float = 150e3, fsk_pair_db: float = 10.0, ghost_db: float = 12.0,
@@ -319,6 +328,7 @@ class BurstDetector:
         self.hang_ticks = ticks(hang_s)
         self.continuous_ticks = ticks(continuous_s)
         self.max_ticks = ticks(max_burst_s)
+        self.steady_ticks = min(self.max_ticks, ticks(max(steady_burst_s, continuous_s)))
         self.soft_ticks = ticks(soft_burst_s)
         # a long region is cut at a silence that separates frames whatever their pulse
         # widths (KeeLoq's 15.6 ms guard while a button is held), not inside one frame
@@ -520,8 +530,8 @@ class BurstDetector:
         self._ratio_tail = (ratio[n - (k - 1):].copy() if n >= k - 1 else
                             np.concatenate([self._ratio_tail, ratio])[-(k - 1):].copy())
         # one statistic for both thresholds: the 4-tick mean counts long_gain louder
-        stat = np.maximum(ratio, long * np.float32(self.long_gain), out=long)
-        seed = stat >= self.seed
+        long *= np.float32(self.long_gain)
+        stat = np.maximum(ratio, long, out=long)
         ext = stat >= self.extend
         # bridge single-bin holes (a carrier between two bins, a notch in an FSK spectrum)
         ext[:, 1:-1] |= ext[:, :-2] & ext[:, 2:]
@@ -535,10 +545,13 @@ class BurstDetector:
         r_start, b_lo = np.nonzero(d == 1)
         _, b_hi = np.nonzero(d == -1)
         seed_cs = np.concatenate([np.zeros((sub.shape[0], 1), np.int32),
-                                  np.cumsum(seed[rows_any], axis=1, dtype=np.int32)], axis=1)
+                                  np.cumsum(stat[rows_any] >= self.seed, axis=1, dtype=np.int32)],
+                                 axis=1)  # seed cells: only the rows with a run need them
         # regions accumulate the power with the common-mode rise taken out: a band lifted by a
         # strong carrier's skirt must not look like part of a weak neighbour
-        power_any = power[rows_any] / common[rows_any, None]
+        # (float64 now, as the regions sum them: no casting in every region's per-tick sum)
+        power_any = (power[rows_any] / common[rows_any, None]).astype(np.float64)
+        floors64 = floors.astype(np.float64)
         # plain ints for the per-run loop (numpy scalars are slow to compare and index with)
         runs_row, runs_lo, runs_hi = r_start.tolist(), b_lo.tolist(), (b_hi - 1).tolist()
         rows_list = rows_any.tolist()
@@ -549,7 +562,7 @@ class BurstDetector:
             row = rows_list[sub_row]
             t = first_tick + row
             self._close_stale(t)
-            floor_row = floors[row // c]
+            floor_row = floors64[row // c]
             cs_row = seed_cs[sub_row]
             power_row = power_any[sub_row]
             stat_row = stat[row]
@@ -656,18 +669,32 @@ class BurstDetector:
         self._next_close = nxt
 
     def _cap(self, t: int) -> None:
-        if not self._open or t < min(r.start for r in self._open) + self.max_ticks - 1:
+        """Cut open regions into segments: any at ``max_burst_s`` (memory), a steady one (a
+        carrier, a jammer, an amplifier's noise: not keyed over its onset) already at
+        ``steady_burst_s``, so that finishing it costs a bounded amount at a time and its
+        start does not hold back the bursts after it (they leave in start order): a jammer's
+        alert comes within a second of its end, and a line that outlives it is no wall."""
+        if not self._open or t < min(r.start for r in self._open) + self.steady_ticks - 1:
             return
         for r in list(self._open):
-            if t - r.start + 1 >= self.max_ticks:
-                r.cont_after = True
-                self._open.remove(r)
-                self._closed.append(r)
-                nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
-                nxt.dc = r.dc
-                self._open.append(nxt)
-                self._next_close = -math.inf
-                self.stats["segments"] += 1
+            length = t - r.start + 1
+            if length < self.steady_ticks:
+                continue
+            if length < self.max_ticks:
+                if r.steady is None:
+                    frames = self._onset_power(r.start)
+                    r.steady = frames is not None and self._steady(frames, r)
+                if not r.steady:
+                    continue
+            r.cont_after = True
+            self._open.remove(r)
+            self._closed.append(r)
+            nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
+            nxt.dc = r.dc
+            nxt.steady = r.steady
+            self._open.append(nxt)
+            self._next_close = -math.inf
+            self.stats["segments"] += 1
 
     # -------------------------------------------------------------------------------------
     # finishing regions
@@ -833,8 +860,8 @@ class BurstDetector:
 
         Such a region is ``ghost_db`` or more weaker, starts with the transmission (up to
         ``byproduct_late_ticks`` later: being weak, it takes longer to reach a seed), ends with
-        it (within 2 ticks; a cut at ``max_burst_s`` is not an end) and, like it, is steady
-        over its first ``BYPRODUCT_ONSET_S``. A fob is keyed: a fob under a jammer, a fob whose
+        it (within 2 ticks; or both are cut into segments there) and, like it, is steady over
+        its first ``BYPRODUCT_ONSET_S``. A fob is keyed: a fob under a jammer, a fob whose
         region got joined to a jammer's (it ended just before the jammer began) or a fob a
         reactive jammer started on is never taken for a by-product, nor is a region whose
         strong partner began with a keyed transmission.
@@ -843,8 +870,8 @@ class BurstDetector:
         if not ready:
             return used
         ghost = 10 ** (self.ghost_db / 10)
-        refs = sorted((r for r in pool if r.last - r.start + 1 >= self.continuous_ticks
-                       and not r.cont_after), key=lambda r: -r.peak()[1])
+        refs = sorted((r for r in pool if r.last - r.start + 1 >= self.continuous_ticks),
+                      key=lambda r: -r.peak()[1])
         for big in refs:
             if id(big) in used:
                 continue
@@ -852,7 +879,10 @@ class BurstDetector:
             cands = [o for o in pool if o is not big and id(o) not in used
                      and o.peak()[1] * ghost <= p_big
                      and 0 <= o.start - big.start <= self.byproduct_late_ticks
-                     and abs(o.last - big.last) <= 2]
+                     and o.cont_after == big.cont_after
+                     # an end together, or cuts at one length (segments of the same span)
+                     and abs((o.last - o.start) - (big.last - big.start) if big.cont_after
+                             else o.last - big.last) <= 2]
             if not cands:
                 continue
             frames = onsets.get(big.start)
@@ -1123,7 +1153,9 @@ class BurstDetector:
             iq=np.ascontiguousarray(y[s0:s1]), on_mask=act.mask[s0:s1].copy(), iq_rate=rate,
             iq_start=a + s0 * step, iq_step=step,
             channel_bw_hz=bw,
-            continuous=duration >= self.continuous_s and duty >= self.continuous_duty,
+            # a segment after a cut belongs to a transmission at least steady_burst_s long
+            continuous=(duration >= self.continuous_s or cut[0] is not None)
+            and duty >= self.continuous_duty,
             truncated_start=cut[0] is not None, truncated_end=cut[1] is not None, fsk_tones_hz=fsk,
             fsk_lobes_hz=lobes)
 
