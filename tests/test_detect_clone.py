@@ -57,13 +57,19 @@ def test_foreign_presses_do_not_pollute_the_reference():
     assert kinds(out) == ["clone"] * 3
 
 
+def remote_presses(e, rng, n):
+    """``n`` presses of a fixed-code gate remote (4 frames each), 8 s apart from 1 s on."""
+    out = []
+    for k in range(n):
+        pk = [ev1527(1.0 + 8 * k + 0.04 * r, 0xABCDE) for r in range(4)]
+        out += feed(e, pk, lambda p: fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3))
+    return out
+
+
 def test_fixed_code_replayed_by_another_radio_is_a_replay():
     rng = np.random.default_rng(4)
     e = engine()
-    out = []
-    for k in range(5):
-        pk = [ev1527(1.0 + 8 * k + 0.04 * r, 0xABCDE) for r in range(4)]
-        out += feed(e, pk, lambda p: fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3))
+    out = remote_presses(e, rng, 5)
     pk = [ev1527(60.0 + 0.04 * r, 0xABCDE) for r in range(4)]
     out += feed(e, pk, lambda p: cc1101_features(rng, cfo_ppm=-39.0))
     out += e.finish()
@@ -171,3 +177,50 @@ def test_the_identity_model_joins_in_once_the_reference_is_large():
     assert kinds(out) == ["clone"]
     fp = out[0].evidence["fingerprint"]
     assert fp["references"] == 12 and fp["model_score"] < 0
+
+
+@pytest.mark.parametrize("image_below_db,expect", [
+    (8.5, []),          # a clipped copy 8.5 dB under its source: the source's fingerprint counts
+    (3.0, ["clone"]),   # two transmitters of about one level: the first heard is kept
+])
+def test_a_weaker_simultaneous_copy_on_another_carrier_does_not_stand_for_the_press(
+        image_below_db, expect):
+    # the strong frame's clipping spur 105 kHz off is reported first, with a foreign-looking
+    # carrier; the fob's own frame 8.5 dB stronger at the same moment must carry the press
+    rng = np.random.default_rng(11)
+    e = engine()
+    out = owner_presses(e, rng)
+    pk = []
+    for k in range(3):
+        t = 60.0 + k * 0.106
+        pk.append(press(t, 0x900, frames=1, freq=433.815e6, rssi=-30.0 - image_below_db)[0])
+        pk.append(press(t + 3e-5, 0x900, frames=1, rssi=-30.0)[0])
+    out += feed(e, pk, lambda p: fob_features(rng) if p.freq_hz == 433.92e6
+                else fob_features(rng, cfo_ppm=-240.0))
+    out += e.finish()
+    assert kinds(out) == expect
+
+
+@pytest.mark.parametrize("gap_noise_db,expect", [
+    (30.0, ["replay"]),   # a raw-IQ replayer transmits its recording's noise between the pulses
+    (6.0, []),            # the remote itself, with a little more noise than last time
+])
+def test_fixed_code_on_a_transmitted_noise_floor_is_a_raw_replay(gap_noise_db, expect):
+    # the replay carries the remote's own carrier offset and timing: only its gaps differ
+    rng = np.random.default_rng(12)
+    e = engine()
+    out = remote_presses(e, rng, 3)
+    pk = [ev1527(60.0 + 0.04 * r, 0xABCDE) for r in range(4)]
+
+    def replayed(p):
+        from keyguard.features.vector import FEATURE_NAMES
+        f = fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3)
+        f.values[FEATURE_NAMES.index("noise_excess_db")] = gap_noise_db
+        return f
+
+    out += feed(e, pk, replayed)
+    out += e.finish()
+    assert kinds(out) == expect
+    if expect:
+        assert out[0].evidence["method"] == "gap_noise"
+        assert out[0].evidence["gap_noise"]["noise_excess_db"] > 25.0

@@ -228,3 +228,66 @@ def test_the_kept_second_code_from_the_same_radio_is_rolljam_too():
     assert kinds(out) == ["jamming", "rolljam", "rolljam"]
     assert out[2].evidence["reason"] == "same_radio_as_earlier_rolljam_replay"
     assert out[2].evidence["first_replay"]["t"] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("offset_hz,length,expect", [
+    (300.0, 1.0, ["replay", "rollback"]),   # the replayer's next codes, clipped beyond decoding
+    (25e3, 1.0, ["replay"]),                # another transmitter's bursts
+    (300.0, 2.0, ["replay"]),               # bursts of another length: not the same frames
+])
+def test_old_code_then_undecoded_bursts_from_its_radio_is_a_rollback(offset_hz, length, expect):
+    e = engine()
+    out = []
+    for k in range(3):
+        out += feed(e, press(2.0 + 6 * k, 0x1000 + k, frames=3))
+    f = 433.92e6 + 8e3
+    rp = press(60.0, 0x1000, frames=1, freq=f)      # only the first old code decoded
+    out += feed(e, rp)
+    t = rp[-1].t_end + 0.3
+    for _ in range(2):  # two more codes, each sent the same way, that did not decode
+        out += e.observe(BurstInfo(t=t, t_end=t + length * FRAME_S, freq_hz=f + offset_hz,
+                                   rssi_db=-20.0, on_fraction=0.9), [])
+        t += length * FRAME_S + 0.4
+    out += e.finish()
+    assert kinds(out) == expect
+    if len(out) == 2:
+        r, a = out
+        assert a.evidence["reason"] == "old_code_then_undecoded_frames_from_its_radio"
+        assert len(a.evidence["undecoded_bursts"]) == 1   # decided at the first of them
+        assert a.evidence["escalates"] == [{"capture": r.capture, "t": r.t, "kind": "replay"}]
+
+
+def test_rolljam_codes_followed_by_undecoded_bursts_stay_rolljam():
+    e = engine()
+    out = e.observe(_jam(4.0, 10.0), [])
+    out += feed(e, press(5.0, 0x1111, frames=3) + press(8.5, 0x2222, frames=3))
+    f = 433.92e6 + 4e3
+    rp = press(11.0, 0x1111, frames=1, freq=f)
+    out += feed(e, rp)
+    t = rp[-1].t_end + 0.3
+    out += e.observe(BurstInfo(t=t, t_end=t + FRAME_S, freq_hz=f, rssi_db=-20.0,
+                               on_fraction=0.9), [])
+    out += e.finish()
+    assert sorted(kinds(out)) == ["jamming", "rolljam"]
+
+
+@pytest.mark.parametrize("press_cfo,expect", [
+    (-42.8, []),            # the owner's own carrier, heard clear of jamming before
+    (-36.7, ["rolljam"]),   # another oscillator
+])
+def test_the_fob_on_its_own_clear_carrier_after_jamming_is_not_a_replayer(press_cfo, expect):
+    # the bursts heard under the jammer carry a carrier the jammer pulled (or are the jammer's
+    # own fragments): the key's presses heard clear of jamming say where its carrier is
+    from keyguard.features.vector import FeatureVector
+    e = engine()
+
+    def fob(cfo):
+        return FeatureVector.from_dict({"cfo_ppm": cfo, "on_fraction": 0.48, "te_us": 411.0})
+
+    out = feed(e, press(0.2, 0x0FFF, frames=3), fob(-42.9))   # the owner, before any jamming
+    out += e.observe(_jam(2.0, 5.0), [])
+    for t in (3.2, 3.31):
+        out += e.observe(_keyed(t, -47.0), [])
+    out += feed(e, press(6.0, 0x1111, frames=3), fob(press_cfo))
+    out += e.finish()
+    assert sorted(kinds(out)) == sorted(["jamming"] + expect)

@@ -6,7 +6,10 @@ Each press of a known identity is compared with that identity's reference finger
 - already a replay (code heard before): nothing more to say here; the comparison goes into the
   replay alert's evidence;
 - a fixed-code transmission (identity = code): a ``replay`` — the one code such a remote has was
-  recorded and sent again by another radio;
+  recorded and sent again by another radio; so is a fixed-code press whose fingerprint matches
+  but whose gaps carry a noise floor ``replay_gap_noise_db`` above the remote's own (a raw-IQ
+  replayer transmits its recording's noise between the pulses, with the remote's carrier and
+  timing);
 - a rolling code never heard before, judged a raw-IQ replay by the burst classifier: a ``replay``
   of a code captured out of this receiver's earshot (a raw recording cannot make new codes);
 - two or more such presses with distinct codes in quick succession: a ``rollback`` of codes
@@ -31,6 +34,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
+
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import press_classes
 from keyguard.detect.fingerprint import Comparison, learned_identity, press_fingerprint
@@ -38,6 +43,10 @@ from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
+from keyguard.features.vector import FEATURE_NAMES
+
+
+_NOISE = FEATURE_NAMES.index("noise_excess_db")
 
 
 @dataclass
@@ -45,6 +54,8 @@ class _Mismatch:
     press: Press
     cmp: Comparison
     classes: dict | None
+    #: set when the press matched but its gaps carry a transmitted noise floor (raw-IQ replay)
+    gap_noise: dict | None = None
 
 
 class CloneDetector(Detector):
@@ -115,14 +126,32 @@ class CloneDetector(Detector):
         cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
         if cmp is not None:
             press.notes["fingerprint"] = cmp.evidence()
-        if cmp is None or not cmp.mismatch:
+        noise = None
+        if cmp is not None and not cmp.mismatch and press.fixed_code:
+            noise = self.gap_noise(press, vec, ctx)
+        if cmp is None or not (cmp.mismatch or noise is not None):
             return []  # the engine adds unflagged presses to the reference
         press.flags.add("foreign")
         if press.flags & {"old", "rolljam"}:
             return []  # already reported (replay / RollJam), with this comparison as evidence
         self._pending.setdefault(press.identity, []).append(
-            _Mismatch(press, cmp, press_classes(press, ctx)))
+            _Mismatch(press, cmp, press_classes(press, ctx), noise))
         return []
+
+    @staticmethod
+    def gap_noise(press: Press, vec, ctx: DetectionContext) -> dict | None:
+        """The press's gap noise (dB over the noise outside it) and its reference's, when it
+        is ``replay_gap_noise_db`` above both 0 and the reference median (a transmitted noise
+        floor: raw-IQ replay), else None."""
+        x = float(vec[_NOISE])
+        ref = ctx.fingerprints.history(press.identity, "noise_excess_db")
+        if not np.isfinite(x) or ref.size == 0:
+            return None
+        med = float(np.median(ref))
+        lim = ctx.config.fingerprint.replay_gap_noise_db
+        if x - max(med, 0.0) < lim:
+            return None
+        return {"noise_excess_db": x, "reference_noise_excess_db": med, "references": int(ref.size)}
 
     def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
         wait = ctx.config.fingerprint.rollback_gap_s + ctx.press_latency_s
@@ -171,6 +200,15 @@ class CloneDetector(Detector):
         top = max(m.cmp.z, key=m.cmp.z.get)
         conf = min(0.97, 0.55 + 0.06 * m.cmp.max_z)
         raw = m.classes is not None and max(m.classes, key=m.classes.get) == "raw_replay"
+        if m.gap_noise is not None:
+            ev = dict(CloneDetector._evidence(m), method="gap_noise",
+                      gap_noise=m.gap_noise)
+            summary = (f"The fixed code of {p.identity} came with a noise floor transmitted "
+                       f"between its pulses ({m.gap_noise['noise_excess_db']:.0f} dB over the "
+                       f"noise, the remote's own {m.gap_noise['reference_noise_excess_db']:.0f} "
+                       "dB): a raw recording of it was replayed.")
+            return make_alert("replay", p.capture, p.t, p.t_end, "high", 0.85, summary,
+                              p.identity, ev)
         if p.fixed_code or raw:
             what = "fixed code" if p.fixed_code else "code"
             summary = (f"The {what} of {p.identity} came from a radio whose fingerprint does not "

@@ -203,6 +203,13 @@ class FingerprintConfig:
     #: frames lost, the others carrying the neighbour's edges). Adjacent channels of the
     #: front end's channel filters (43–86 kHz wide) are within it.
     collision_max_offset_hz: float = 100e3
+    #: a fixed-code press whose gap noise (``noise_excess_db``: power between its pulses over
+    #: the noise outside the burst) is at least this much (dB) above both 0 and the median of
+    #: its identity's reference presses was sent by a raw-IQ replayer: it transmits its
+    #: recording, noise floor included, so the carrier never switches off between pulses —
+    #: even when it carries the remote's own carrier offset and timing. Dev seeds 300–303:
+    #: genuine presses −14 to +6 dB, raw-IQ replays 29–35 dB.
+    replay_gap_noise_db: float = 15.0
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,12 @@ from keyguard.events import Packet
 #: two frames of one key this close in time (s) are copies of one transmission, not two frames
 COPY_TOLERANCE_S = 0.005
 #: a copy this much (dB) stronger than the frame held replaces its RF evidence (the weaker one
-#: is an image or a far copy; the fingerprint must be the strong transmitter's)
-COPY_MARGIN_DB = 10.0
+#: is an image or a far copy; the fingerprint must be the strong transmitter's). Receiver
+#: images, intermodulation products and a clipped transmission's spurs sit 8 dB or more under
+#: their source (an AF relay's clipped copy 105 kHz off came 8.5 dB under the relayed frame and
+#: was judged instead of it), while two real transmitters sending one code at the same moment
+#: are rarer than that: 6 dB keeps a margin for level measurement error (≈ 1 dB).
+COPY_MARGIN_DB = 6.0
 
 
 @dataclass

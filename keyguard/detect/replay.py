@@ -15,16 +15,26 @@ company:
   scorer) knows the earlier ``replay``/``rolljam`` was the start of this RollBack. One
   ``rollback`` alert per run: further old codes of the run add no alert (their packets are in
   the record stream).
+- an old press followed within ``rollback_gap_s`` by undecoded bursts from the same radio
+  (carrier within ``rejoin_freq_hz`` of the replay's, duration within
+  ``rolljam_followup_duration_tol`` of its bursts') is a ``rollback`` too, escalating the same
+  way: a replayer that clips the receiver often lets only one of its old codes decode, and
+  the bursts it sends right after, the same way, are its next codes. Runs whose originals were
+  all heard under jamming are RollJam's kept codes and are left to it.
 """
 
 from __future__ import annotations
 
+import statistics
+from collections import deque
 from dataclasses import dataclass, field
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, fmt_since, make_alert
 from keyguard.detect.codes import Sighting
 from keyguard.detect.jamlog import JamSpan
+from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
+from keyguard.detect.relay import undecoded
 from keyguard.events import Alert
 
 
@@ -58,6 +68,27 @@ class ReplayDetector(Detector):
     def __init__(self) -> None:
         self._runs: dict[str, _Run] = {}  # identity (or code) -> its latest run of old presses
         self._judged: list[tuple[OldPress, _Run]] = []  # old presses awaiting their alert
+        # recent undecoded bursts: (timeline start, timeline end, capture, BurstInfo)
+        self._undecoded: deque = deque()
+
+    def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
+        b = obs.burst
+        if b is None or b.freq_hz is None or b.jammer_like or not undecoded(obs):
+            return []
+        cap = ctx.capture
+        item = (cap.abs_t(b.t), cap.abs_t(b.t_end), cap, b)
+        self._undecoded.append(item)
+        # a press closes up to its latency after its last frame: keep bursts that long, plus
+        # the RollBack window they may follow it by
+        keep = (ctx.press_latency_s + ctx.config.press.rejoin_gap_s
+                + ctx.config.replay.rollback_gap_s)
+        while self._undecoded and ctx.now - self._undecoded[0][1] > keep:
+            self._undecoded.popleft()
+        out: list[Alert] = []
+        for run in self._runs.values():
+            if not run.escalated and run.alerts and self._follows(run, item, ctx):
+                out.append(self._escalate_undecoded(run, [item], ctx))
+        return out
 
     # ---------------------------------------------------------------------------------------
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
@@ -116,8 +147,59 @@ class ReplayDetector(Detector):
                 alert = self._rolljam(op, jams) if jams else self._replay(op)
             run.alerts.append(alert)
             out.append(alert)
+            if not run.escalated:
+                # bursts from the replay's radio that came before its press closed
+                later = [u for u in self._undecoded if self._follows(run, u, ctx)]
+                if later:
+                    out.append(self._escalate_undecoded(run, later, ctx))
         self._judged = []
         return out
+
+    def _follows(self, run: _Run, item: tuple, ctx: DetectionContext) -> bool:
+        """Whether the undecoded burst ``item`` is the replayer of ``run`` sending again: it
+        starts after the run's last old press, within the RollBack window, on that press's
+        carrier (same oscillator) and as long as its bursts (the same frames sent the same
+        way); never for RollJam's kept codes (every original heard under jamming)."""
+        a, _, _, b = item
+        last = run.olds[-1].press
+        cfg = ctx.config
+        if not 0.0 < a - last.abs_end <= cfg.replay.rollback_gap_s:
+            return False
+        own = [x for x in last.bursts if x.freq_hz is not None]
+        if not own:
+            return False
+        f = statistics.median(x.freq_hz for x in own)
+        dur = statistics.median(x.duration_s for x in own)
+        if abs(b.freq_hz - f) > cfg.press.rejoin_freq_hz or dur <= 0 or \
+                abs(b.duration_s - dur) > cfg.replay.rolljam_followup_duration_tol * dur:
+            return False
+        return not all(self._jams_at_original(o, ctx) for o in run.olds)
+
+    def _escalate_undecoded(self, run: _Run, items: list, ctx: DetectionContext) -> Alert:
+        """The ``rollback`` alert of a run whose further old codes did not decode."""
+        run.escalated = True
+        first = run.olds[0].press
+        _, z, cap, b = items[-1]
+        codes = {o.press.code for o in run.olds}
+        ev = {"reason": "old_code_then_undecoded_frames_from_its_radio",
+              "protocol": first.protocol, "old_codes": len(codes), "presses": len(run.olds),
+              "undecoded_bursts": [{"capture": c.name, "t": x.t, "t_end": x.t_end,
+                                    "freq_hz": x.freq_hz, "duration_s": x.duration_s}
+                                   for _, _, c, x in items[:8]],
+              "span_s": z - first.abs_t,
+              "replays": [dict(self._evidence(op), code=op.press.code) for op in run.olds[:8]],
+              "escalates": [{"capture": al.capture, "t": al.t, "kind": al.kind}
+                            for al in run.alerts]}
+        who = first.identity or first.protocol
+        t_end = b.t_end if cap is first.capture else first.t_end
+        summary = (f"An old code of {who} was replayed and the same radio sent "
+                   f"{len(items)} more burst(s) of the same length within "
+                   f"{fmt_s(z - first.abs_t)} that did not decode: the RollBack pattern "
+                   "(old codes sent in quick succession to resynchronise the car's receiver).")
+        alert = make_alert("rollback", first.capture, first.t, t_end, "critical", 0.8, summary,
+                           first.identity, ev)
+        run.alerts.append(alert)
+        return alert
 
     def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
         # a run is over once no press can join it: forget it (bounded memory)
@@ -128,6 +210,7 @@ class ReplayDetector(Detector):
 
     def flush(self, ctx: DetectionContext) -> list[Alert]:
         self._runs.clear()
+        self._undecoded.clear()
         return []
 
     @staticmethod

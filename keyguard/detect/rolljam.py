@@ -333,6 +333,12 @@ class RollJamDetector(Detector):
             ref = float(np.median([k.cfo_ppm for k in victims]))
             if abs(cfo - ref) < floor and not raw_replayer:
                 return []  # the fob itself, pressed again after the jamming
+            # bursts under a jammer carry a carrier the jammer pulled (and some are the
+            # jammer's own fragments): where this key was heard clear of jamming on this
+            # receiver and the press sits on that carrier, it is the fob itself
+            own = [h.cfo_ppm for h in self._heard if h.identity == press.identity and h.rx == rx]
+            if own and abs(cfo - float(np.median(own))) < floor and not raw_replayer:
+                return []
             basis = {"method": "bursts_under_jamming", "bursts_under_jamming": len(victims),
                      "their_cfo_ppm": ref, "press_cfo_ppm": cfo, "cfo_shift_ppm": cfo - ref}
         else:
