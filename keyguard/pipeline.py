@@ -351,14 +351,21 @@ class StreamSession(CaptureSession):
 #: demodulation cost seconds of CPU in one block at 2.4 Msps and put a live monitor behind
 #: the radio. Its first DEMOD_SPAN_S is still demodulated, so frames at its start decode.
 DEMOD_SPAN_S = 1.0
+#: a channel this wide (Hz) is no fob's (a 2-FSK fob with a wide deviation needs ~100 kHz): a
+#: long burst in it is a swept or noise jammer or an amplifier's noise, of which only the first
+#: WIDE_DEMOD_SPAN_S (s) is demodulated; a fob keyed inside has a narrow burst of its own
+WIDE_CHANNEL_HZ = 150e3
+WIDE_DEMOD_SPAN_S = 0.25
 
 
 def demod_span(burst: Burst) -> Burst:
-    """``burst``, or its first ``DEMOD_SPAN_S`` seconds (flagged ``truncated_end``) when it is
-    longer: the demodulation cost of one burst stays bounded."""
-    if burst.duration_s <= DEMOD_SPAN_S:
+    """``burst``, or its first ``DEMOD_SPAN_S`` seconds (``WIDE_DEMOD_SPAN_S`` in a channel of
+    ``WIDE_CHANNEL_HZ`` or more; flagged ``truncated_end``) when it is longer: the demodulation
+    cost of one burst stays bounded."""
+    span = WIDE_DEMOD_SPAN_S if burst.channel_bw_hz >= WIDE_CHANNEL_HZ else DEMOD_SPAN_S
+    if burst.duration_s <= span:
         return burst
-    stop = burst.start + int(DEMOD_SPAN_S * burst.sample_rate)
+    stop = burst.start + int(span * burst.sample_rate)
     n = max(1, min(burst.iq.size, (stop - burst.iq_start) // max(burst.iq_step, 1)))
     mask = None if burst.on_mask is None else burst.on_mask[:n]
     return replace(burst, iq=burst.iq[:n], on_mask=mask, stop=stop, truncated_end=True)

@@ -141,6 +141,13 @@ def test_pipeline_demodulates_a_bounded_span_of_a_long_keyed_burst():
     assert cut.iq.size < 0.75 * long_b.iq.size and cut.on_mask.size == cut.iq.size
     assert demodulate(cut)  # still a pulse train from its first second
     assert demod_span(short_b) is short_b
+    # in a channel no fob needs (a swept or noise jammer's), a shorter stretch is enough
+    from dataclasses import replace
+
+    from keyguard.pipeline import WIDE_CHANNEL_HZ, WIDE_DEMOD_SPAN_S
+
+    wide = demod_span(replace(long_b, channel_bw_hz=WIDE_CHANNEL_HZ))
+    assert wide.duration_s == pytest.approx(WIDE_DEMOD_SPAN_S, abs=1e-3) and wide.truncated_end
 
 
 def test_fob_inside_a_relay_amplifiers_wideband_noise_gets_a_narrow_channel():
