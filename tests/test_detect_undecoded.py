@@ -212,3 +212,29 @@ def test_a_clipped_replayers_carrier_ties_the_kept_code_to_it():
     assert not same_oscillator(31.9, f + 16641, 38.3, f + 16618, 2.5, clipped=False)
     assert not same_oscillator(31.9, f + 16641, 38.3, f + 18000, 2.5, clipped=True)
     assert same_oscillator(38.0, None, 38.3, None, 2.5)
+
+
+def test_a_press_under_a_jammer_still_on_is_not_after_jamming():
+    """The jammer is cut into segments and goes on past the press; a short by-product of it
+    (an image, 0.75 s) happened to end just as the press began. The press was sent under the
+    jammer: it is not "a foreign radio right after jamming", whatever its carrier."""
+    e = engine()
+    out = feed(e, press(0.2, 0x1111, frames=3), OWNER)
+    for t in (1.0, 2.0, 3.0):            # the jammer, in 1 s segments, on until 4.0
+        out += e.observe(_jam(t, t + 1.0), [])
+    out += e.observe(_jam(1.26, 2.017, freq=434.29e6), [])   # its image, ends at 2.017
+    for t in (1.5, 1.61, 1.72):
+        out += e.observe(_keyed(t, -43.5), [])
+    foreign = fv(cfo_ppm=-10.0, on_fraction=0.48, te_us=411.0)
+    out += feed(e, press(2.0, 0x2222, frames=3), foreign)
+    out += e.finish()
+    assert "rolljam" not in kinds(out)
+    # the same press once the jammer has gone quiet is judged as before
+    e = engine()
+    out = feed(e, press(0.2, 0x1111, frames=3), OWNER)
+    for t in (1.0,):
+        out += e.observe(_jam(t, t + 1.0), [])
+    for t in (1.5, 1.61, 1.72):
+        out += e.observe(_keyed(t, -43.5), [])
+    out += feed(e, press(2.4, 0x2222, frames=3), foreign) + e.finish()
+    assert "rolljam" in kinds(out)

@@ -51,6 +51,14 @@ _OFF_JAMMER_HZ = 20e3
 _SAME_CHANNEL_HZ = 30e3
 
 
+def _still_jammed(abs_t: float, abs_end: float, cfg, ctx: DetectionContext) -> bool:
+    """A jamming span covers the transmission [abs_t, abs_end] (timeline s) and goes on after
+    it: it was sent under the jammer, not after it (a jammer's short by-product that happened
+    to end just then is no "end of the jamming")."""
+    return any(s.abs_t <= abs_t and s.abs_end > abs_end + cfg.rolljam_overlap_margin_s
+               for s in ctx.jams.overlapping(abs_t, abs_end) if not s.earlier_run)
+
+
 @dataclass
 class _Keyed:
     abs_t: float
@@ -178,6 +186,8 @@ class RollJamDetector(Detector):
         if not line_code_te(b, ctx):
             return []
         after = cfg.rolljam_after_jam_s
+        if _still_jammed(a, z, cfg, ctx):
+            return []
         spans = [s for s in ctx.jams.overlapping(a - after, a)
                  if s.abs_end <= a + cfg.rolljam_overlap_margin_s and not s.earlier_run]
         if not spans:
@@ -305,6 +315,8 @@ class RollJamDetector(Detector):
             press.flags.add("rolljam")
             return [self._followup(press, known)]
         after = cfg.rolljam_after_jam_s
+        if _still_jammed(press.abs_t, press.abs_end, cfg, ctx):
+            return []
         spans = [s for s in ctx.jams.overlapping(press.abs_t - after, press.abs_t)
                  if s.abs_end <= press.abs_t + cfg.rolljam_overlap_margin_s
                  and not s.earlier_run]
