@@ -52,10 +52,11 @@ _SAME_CHANNEL_HZ = 30e3
 
 
 def _still_jammed(abs_t: float, abs_end: float, cfg, ctx: DetectionContext) -> bool:
-    """A jamming span covers the transmission [abs_t, abs_end] (timeline s) and goes on after
-    it: it was sent under the jammer, not after it (a jammer's short by-product that happened
-    to end just then is no "end of the jamming")."""
-    return any(s.abs_t <= abs_t and s.abs_end > abs_end + cfg.rolljam_overlap_margin_s
+    """A jamming span was on when the transmission [abs_t, abs_end] (timeline s) began and
+    stayed on past its first ``rolljam_overlap_margin_s``: it was sent under the jammer, not
+    after it (a jammer's short by-product that happened to end just then is no "end of the
+    jamming")."""
+    return any(s.abs_t <= abs_t and s.abs_end > abs_t + cfg.rolljam_overlap_margin_s
                for s in ctx.jams.overlapping(abs_t, abs_end) if not s.earlier_run)
 
 

@@ -105,6 +105,8 @@ class Burst:
     stays on and its spectrum has two lobes, else None (a keyed carrier: OOK).
     keyed_on_steady: pulses keyed on top of a steady line in the same channel (a fob over a
     jammer's intermodulation spur); their noise levels are that line's power.
+    band_wide: a rise of the whole band (a noise jammer wider than most of it), found apart
+    from the per-channel regions; never taken as a copy of a burst inside it.
     """
 
     start: int
@@ -132,6 +134,7 @@ class Burst:
     on_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
     fsk_tones_hz: tuple[float, float] | None = None
     keyed_on_steady: bool = False
+    band_wide: bool = False
 
     @property
     def t(self) -> float:
@@ -165,7 +168,7 @@ class _Region:
 
     CORE_DB = 20.0
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
-                 "seeded", "cont_before", "cont_after", "dc", "steady")
+                 "seeded", "cont_before", "cont_after", "dc", "steady", "wide")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
@@ -180,6 +183,7 @@ class _Region:
         self.cont_after = False
         self.dc = 0j  # the receiver's DC offset when the region began
         self.steady: bool | None = None  # not keyed over its onset (None: not judged yet)
+        self.wide = False  # a band-wide rise (_track_wide)
 
     def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> bool:
         """Count bins lo..hi of tick t in; True when the core moved."""
@@ -363,6 +367,10 @@ class BurstDetector:
         self._floor_chunk = 0              # chunk index of _floors[0]
         self._ratio_tail = np.zeros((0, n_fft), dtype=np.float32)
         self._open: list[_Region] = []
+        self._wide: _Region | None = None  # open band-wide rise (a noise jammer wider than
+        #                                    most of the band), tracked apart from _open
+        self._rise_start: int | None = None  # first tick of the band-wide rise going on
+        self._last_rise = -1
         self._next_close = -math.inf        # no open region can close before this tick
         self._closed: list[_Region] = []
         self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
@@ -412,6 +420,9 @@ class BurstDetector:
         for r in self._open:
             self._closed.append(r)
         self._open = []
+        if self._wide is not None:
+            self._closed.append(self._wide)
+            self._wide = None
         self._finalize(final=True)
         self._flushed = True
         return self._release(final=True)
@@ -514,6 +525,7 @@ class BurstDetector:
         q = sub.shape[1] // 4
         common = np.partition(sub, q, axis=1)[:, q] * np.float32(1.0 / self._q25_noise)
         np.maximum(common, 1.0, out=common)
+        wide = self._wide_ticks(ratio, common)
         ratio *= (1.0 / common)[:, None]
         # 4-tick (causal) mean, continued across calls through the last 3 rows kept
         k = self.long_ticks
@@ -538,6 +550,8 @@ class BurstDetector:
         rows_any = np.flatnonzero(ext.any(axis=1))
         if rows_any.size == 0:
             self._close_stale(first_tick + n - 1)
+            if wide is not None:
+                self._track_wide(power, floors, wide, first_tick)
             return
         sub = ext[rows_any]
         pad = np.zeros((sub.shape[0], 1), dtype=bool)
@@ -573,6 +587,78 @@ class BurstDetector:
             self._cap(t)
             i = j
         self._close_stale(first_tick + n - 1)
+        if wide is not None:
+            self._track_wide(power, floors, wide, first_tick)
+
+    #: a band-wide rise this large (linear, 20 dB) counts even with no quiet edge left: an
+    #: 8-bit receiver under a strong noise jammer is lifted everywhere by its clipping
+    WIDE_RISE = 100.0
+    #: ... and no bin stands more than this (linear, 20 dB) over the band's lifted quartile
+    WIDE_FLAT = 100.0
+
+    def _wide_ticks(self, ratio: np.ndarray, common: np.ndarray):
+        """(ticks in a band-wide rise, ticks with a seed of one) or None (see _track_wide)."""
+        k5 = max(0, ratio.shape[1] // 20)
+        edge = np.partition(ratio, k5, axis=1)[:, k5] < self.extend
+        # flat: no one channel stands far over the lifted band (a carrier clipping the
+        # receiver lifts it too, but its own region holds it)
+        flat = ratio.max(axis=1) <= common * self.WIDE_FLAT
+        on = (common >= self.extend) & (edge | (common >= self.WIDE_RISE)) & flat
+        if self._wide is None and not on.any():
+            # a quiet batch: end the rise as a tick by tick pass would have
+            last = self._row_first + on.size - 1
+            if self._rise_start is not None and last - self._last_rise > self.hang_ticks:
+                self._rise_start = None
+            return None
+        return on, common >= self.seed
+
+    def _track_wide(self, power: np.ndarray, floors: np.ndarray, wide, first_tick: int) -> None:
+        """A band-wide rise: a noise jammer covering most of a narrow band (200 kHz of noise
+        at 250 ksps) lifts the band's lower quartile, and the common-mode correction would
+        divide it out of every bin. While the quartile stands ``extend_db`` over the floor
+        (``seed_db`` at least once) and the band still has a quiet edge somewhere (its 5 % of
+        quietest bins at the floor: a receiver's gain step lifts every bin alike) or the rise
+        is ``WIDE_RISE`` or more (a clipping receiver lifted everywhere), the raised bins form
+        one region of their own, tracked apart from the per-channel ones, cut like a steady
+        region and finished like any other. The rise must be flat (no bin ``WIDE_FLAT`` over
+        the lifted quartile: a strong carrier that clips the receiver lifts the band too, but
+        stands far over it in its own region), and a region starts only at the rise's onset.
+        All of it is judged tick by tick, so results do not depend on block sizes."""
+        on, seeds = wide
+        c = self.chunk_ticks
+        for row in range(on.size):
+            t = first_tick + row
+            w = self._wide
+            if on[row]:
+                if self._rise_start is None:
+                    self._rise_start = t
+                fl = floors[row // c]
+                hot = np.flatnonzero(power[row] >= self.extend * fl)
+                if w is None:
+                    if not seeds[row] or hot.size == 0 or t - self._rise_start > self.pre_ticks:
+                        continue
+                    w = self._wide = _Region(int(hot[0]), int(hot[-1]), t, self.n_bins)
+                    w.wide = True
+                    w.dc = complex(self._batch_dc[row]) if self._batch_dc.size else 0j
+                    self.stats["regions"] += 1
+                w.seeded |= bool(seeds[row])
+                if hot.size:
+                    w.add(t, int(hot[0]), int(hot[-1]), power[row], fl)
+                if t - w.start + 1 >= self.steady_ticks:
+                    w.cont_after = True
+                    self._closed.append(w)
+                    self._wide = _Region(w.lo, w.hi, t + 1, self.n_bins, cont_before=True)
+                    self._wide.dc, self._wide.wide = w.dc, True
+                    self.stats["segments"] += 1
+            else:
+                if self._rise_start is not None and t - self._last_rise > self.hang_ticks:
+                    self._rise_start = None
+                if w is not None and t - w.last > self.hang_ticks:
+                    if w.ticks:
+                        self._closed.append(w)
+                    self._wide = None
+            if on[row]:
+                self._last_rise = t
 
     def _attach(self, t: int, lo: int, hi: int, seed_cs: np.ndarray, power: np.ndarray,
                 floor: np.ndarray, stat: np.ndarray) -> None:
@@ -712,11 +798,19 @@ class BurstDetector:
         for g in groups:
             shadow = self._shadowed(g)
             for r in g:
-                self._recent.append(_summary(r))
+                if not r.wide:  # a lifted band is nobody's neighbour or source of splatter
+                    self._recent.append(_summary(r))
             if shadow:
                 self.stats["ghosts"] += 1
                 continue
+            wide = any(r.wide for r in g)
+            if wide and not any(r.cont_before or r.cont_after for r in g) and \
+                    max(r.last for r in g) - min(r.start for r in g) + 1 < self.continuous_ticks:
+                # a short band-wide rise is a strong burst clipping the receiver, no jammer
+                self.stats["ghosts"] += 1
+                continue
             for burst in self._bursts_of(g):
+                burst.band_wide = wide
                 if self._duplicate(burst):
                     self.stats["duplicates"] += 1
                     continue
@@ -728,8 +822,11 @@ class BurstDetector:
         channel) for most of the shorter one's time. One signal split across two neighbouring
         regions gives the same package twice; the longer copy is kept (replacing the earlier
         one if it has not been handed out yet). Remembers ``burst`` when it is kept."""
+        if burst.band_wide:
+            return False  # the whole band lifted: no copy of anything in it
         dups = [old for old in self._emitted
                 if old.keyed_on_steady == burst.keyed_on_steady  # pulses on a line: not the line
+                and not old.band_wide
                 and min(old.stop, burst.stop) - max(old.start, burst.start)
                 >= 0.5 * min(old.stop - old.start, burst.stop - burst.start)
                 and abs(old.offset_hz - burst.offset_hz)
@@ -766,7 +863,7 @@ class BurstDetector:
         k, power = max((r.peak() for r in group), key=lambda kp: kp[1])
         members = {id(r) for r in group}
         others = [_summary(r) for r in self._open + self._closed
-                  if id(r) not in members and r.ticks] + self._recent
+                  if id(r) not in members and r.ticks and not r.wide] + self._recent
         power_frames = None
         for s_start, s_last, s_ticks, s_power, s_lo, s_hi in others:
             if s_power < power * 10 ** (self.ghost_db / 10) or s_last < start or s_start > last:
@@ -870,13 +967,13 @@ class BurstDetector:
         if not ready:
             return used
         ghost = 10 ** (self.ghost_db / 10)
-        refs = sorted((r for r in pool if r.last - r.start + 1 >= self.continuous_ticks),
-                      key=lambda r: -r.peak()[1])
+        refs = sorted((r for r in pool if r.last - r.start + 1 >= self.continuous_ticks
+                       and not r.wide), key=lambda r: -r.peak()[1])
         for big in refs:
             if id(big) in used:
                 continue
             p_big = big.peak()[1]
-            cands = [o for o in pool if o is not big and id(o) not in used
+            cands = [o for o in pool if o is not big and id(o) not in used and not o.wide
                      and o.peak()[1] * ghost <= p_big
                      and 0 <= o.start - big.start <= self.byproduct_late_ticks
                      and o.cont_after == big.cont_after
@@ -1070,7 +1167,8 @@ class BurstDetector:
         power = max(r.peak()[1] for r in group)
         members = {id(r) for r in group}
         for s_start, s_last, _, s_power, s_lo, s_hi in (
-                [_summary(r) for r in self._open + self._closed if id(r) not in members and r.ticks]
+                [_summary(r) for r in self._open + self._closed
+                 if id(r) not in members and r.ticks and not r.wide]
                 + self._recent):
             # clearly stronger (a continuation of the same transmitter after a cut is not)
             if s_lo - 1 <= k <= s_hi + 1 and s_power > 4 * power and s_start <= t1 and s_last >= t0:
@@ -1200,6 +1298,8 @@ class BurstDetector:
             t = min(t, r.start)
         for r in self._closed:
             t = min(t, r.start)
+        if self._wide is not None:
+            t = min(t, self._wide.start)
         return t
 
     def _release(self, final: bool) -> list[Burst]:
