@@ -5,7 +5,8 @@ the whole sampled band, here 250 ksps) the same cu8 files go to both:
 
 * keyguard: ``open_capture`` → ``keyguard.dsp.iter_pulse_trains`` → ``Decoder`` (shipped
   profiles); a frame counts when a ``keeloq`` packet carries the fob's serial and this press's
-  hop code; any other KeeLoq serial or code is a *wrong* decode;
+  hop code; any other KeeLoq serial or code, or a packet of another protocol, is a *wrong*
+  decode;
 * rtl_433: ``rtl_433 -r FILE -R 131 -F json`` (Microchip HCS200); a frame counts when the
   JSON's id and encrypted fields equal what rtl_433 reports for the clean signal.
 
@@ -41,6 +42,8 @@ from keyguard.sim.render import complex_noise, render_pulse_train  # noqa: E402
 FS = 250e3
 SERIAL = 0x1234567
 SIGMA = 8 / 127.5  # per component
+#: wrong packets seen (file, protocol, identity, code), printed at the end
+WRONG_LOG: list | None = []
 SNRS = [-15, -12, -10, -8, -7, -6, -5, -4, -3, -2, -1, 0, 2, 4, 6, 8, 10, 15, 20]
 
 
@@ -63,19 +66,24 @@ def write_press(path: Path, snr_db: float, hop: int, rng: np.random.Generator) -
 
 
 def keyguard_frames(path: Path, hop: int, decoder: Decoder) -> tuple[int, int]:
-    """(correct frames, wrong KeeLoq decodes) in one file."""
+    """(correct frames, wrong decodes: a KeeLoq packet with another serial or hop, or a packet
+    of another protocol) in one file."""
     cap = open_capture(path)
     decoder.reset()
     good = bad = 0
     for pt in iter_pulse_trains(cap):
         for pk in decoder.decode(pt, cap.path):
-            if not pk.protocol.startswith("keeloq"):
+            if pk.protocol == "unknown":
                 continue
             f = pk.fields or {}
-            if f.get("serial") == SERIAL and f.get("encrypted") == hop:
+            if pk.protocol.startswith("keeloq") and f.get("serial") == SERIAL \
+                    and f.get("encrypted") == hop:
                 good += 1
             else:
+                # another serial or hop, or another protocol claiming a KeeLoq frame
                 bad += 1
+                if WRONG_LOG is not None:
+                    WRONG_LOG.append((str(path), pk.protocol, pk.identity, pk.code))
     return good, bad
 
 
@@ -161,7 +169,9 @@ def main() -> None:
         if kg90 is not None and rt90 is not None:
             line += f" (keyguard {rt90 - kg90:.1f} dB better)"
     print(line)
-    print(f"wrong KeeLoq decodes at any SNR: keyguard {sum(r[2] for r in rows)}, "
+    for w in WRONG_LOG or []:
+        print("  wrong: " + " ".join(str(x) for x in w))
+    print(f"wrong decodes at any SNR: keyguard {sum(r[2] for r in rows)}, "
           f"rtl_433 {sum(r[4] for r in rows)}")
 
 

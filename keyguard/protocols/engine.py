@@ -15,7 +15,10 @@ may hold several repeated frames) and each candidate profile:
 Frames of different profiles that overlap in time compete: a passed integrity check beats none,
 then priority, then more bits, then confidence. What no profile explains but frames cleanly is
 reported as an ``unknown`` packet with its estimated timing (:mod:`keyguard.dsp.timing`); a
-frame that does not slice cleanly is dropped, never guessed.
+frame that does not slice cleanly is dropped, never guessed: a frame found only by the gap
+before it must end in a frame gap too, and a frame whose bits the demodulator may have got
+wrong is dropped unless a strong integrity check (≥ 8 bits, or a fitting decryption) passed
+(the margin gate, :meth:`Decoder._drop_weak`; bench/wrong_decodes.py measures the result).
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ from keyguard.pulse_train import PulseTrain
 MAX_ERROR_PROBABILITY = 1e-3
 #: … and its header gap within this many chips of nominal (0 disables)
 MAX_HEADER_CHIPS = 1.5
+#: a passed integrity check exempts a frame from the margin gate only when it carries at least
+#: this many bits of redundancy (a 2-bit CRC or a 4-bit checksum lets one wrong frame in 4 or
+#: 16 through: HCS361/362, Somfy RTS, Scher-Khan, Security+ 2.0 stay gated)
+MIN_CHECK_BITS = 8
 
 #: Integrity ranks for choosing between overlapping decodes.
 _INTEGRITY_RANK = {"ok": 2, "none": 1, "bad": 0}
@@ -65,6 +72,9 @@ class DecodedFrame:
     # without a fixed-length header): a lost first data pulse merges into it
     header_chips: float | None = None
     data_us: float | None = None  # where the data (after preamble and header) starts
+    # found only by a frame gap, and none was seen: the burst's first run starts it (the
+    # burst detector may have missed a weak first pulse, and a shorter frame still fits)
+    at_burst_start: bool = False
 
     @property
     def protocol(self) -> str:
@@ -336,6 +346,19 @@ def _trailer_ok(p: Profile, d: np.ndarray, lv: np.ndarray, stop: int, scale: flo
     return used
 
 
+def _ends_in_gap(p: Profile, d: np.ndarray, lv: np.ndarray, i: int, scale: float) -> bool:
+    """Whether run ``i`` (after a frame's last bit) is a frame gap: a silence of at least the
+    profile's ``frame.gap_us`` (at the lowest allowed clock), or the end of the burst (what
+    is left of it after ``i`` is shorter than one symbol: a partial last chip, an edge's
+    residue; silence follows)."""
+    if i >= d.size:
+        return True
+    if lv[i] == 0 and d[i] >= p.frame.gap_us * p.timing.te_scale[0] * min(scale, 1.0):
+        return True
+    symbol_us = 2.0 * max(p.data_widths_us() + (p.timing.te_long_us,)) * max(scale, 1.0)
+    return bool(d[i:].sum() - (d[i] if lv[i] == 0 else 0.0) <= symbol_us)
+
+
 def _fmt_hex(value: int, width: int | None) -> str:
     digits = max(8, 2 * ((width + 7) // 8)) if width is not None else max(8, len(f"{value:X}"))
     return f"{int(value):0{digits}X}"
@@ -440,6 +463,12 @@ def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray
             trailer_runs = t_ok
         elif res.reason == slicers.STOP_MAX:
             continue  # more data-like symbols follow than the protocol has: not this frame
+        elif p.frame.preamble is None and not p.frame.header \
+                and not _ends_in_gap(p, d, lv, base + res.stop, scale):
+            # a frame found only by the silence before it must end in silence too: data
+            # cut short by a run that fits no symbol (noise, or another protocol's longer
+            # frame: KeeLoq's 66 bits read as a 48-bit Chrysler frame) is not a frame
+            continue
         if res.min_confidence < min_confidence:
             continue
         bits = res.bits if not p.invert else (1 - res.bits).astype(np.uint8)
@@ -458,6 +487,8 @@ def _decode_profile(p: Profile, d: np.ndarray, lv: np.ndarray, edges: np.ndarray
             if made is None:
                 continue
             made.header_chips = _header_chips(p, d, s)
+            made.at_burst_start = (s.first == 0 and p.frame.preamble is None
+                                   and not p.frame.header)
             made.data_us = float(edges[min(s.data, d.size)])
             frames.append(made)
         taken_until = stop_run - 1
@@ -492,6 +523,33 @@ def make_frame(p: Profile, bits: np.ndarray, t0_us: float, t1_us: float, confide
         if j is not None:
             code = f"{identity or p.family}:{j}"
     return DecodedFrame(p, t0_us, t1_us, bits, confidence, scale, shown, integrity, identity, code)
+
+
+def check_bits(p: Profile | None) -> int:
+    """Bits of redundancy behind a profile's ``integrity="ok"`` (0 without a check)."""
+    if p is None:
+        return 0
+    if p.codec is not None:
+        from keyguard.protocols.codecs import get_codec
+
+        return int(getattr(get_codec(p.codec), "check_bits", 0))
+    kind = p.check.kind
+    if kind == "none":
+        return 0
+    if kind == "parity":
+        return 1
+    if kind == "hcs36x":
+        return 2
+    return int(p.check.width)
+
+
+def trusted_check(f: DecodedFrame, min_bits: int = MIN_CHECK_BITS) -> bool:
+    """Whether a frame's passed integrity check alone makes its bits trustworthy: a
+    decryption that fits (KeeLoq families with a manufacturer key), or a check of at least
+    ``min_bits`` bits."""
+    if f.integrity != "ok":
+        return False
+    return bool(f.fields.get("decrypted")) or check_bits(f.profile) >= min_bits
 
 
 def frame_error_probability(margins: np.ndarray, noise: float) -> float:
@@ -534,6 +592,10 @@ class Decoder:
     max_header_chips: the header gap of such a frame may depart from its nominal
     length by at most this many chips (a first data pulse lost in the noise lengthens it by
     one to three and shifts every bit: KeeLoq's serial comes out halved).
+    min_check_bits: a passed integrity check spares a frame the gate only when it has at
+    least this many bits of redundancy (:func:`check_bits`) or is a fitting decryption.
+    press_consensus: with soft decisions, drop repeats of a press in one burst that disagree
+    with the burst's majority (:func:`_press_consensus`).
     See :meth:`_drop_weak` for why this gate exists.
     """
 
@@ -542,7 +604,8 @@ class Decoder:
                  unknown: bool = True, codec_ctx: dict | None = None,
                  min_confidence: float = 0.0, min_run_margin: float = 0.1,
                  max_error_probability: float = MAX_ERROR_PROBABILITY,
-                 max_header_chips: float = MAX_HEADER_CHIPS):
+                 max_header_chips: float = MAX_HEADER_CHIPS,
+                 min_check_bits: int = MIN_CHECK_BITS, press_consensus: bool = True):
         reg = profiles if isinstance(profiles, Registry) else (
             load_registry() if profiles is None else Registry(profiles))
         if protocols:
@@ -556,6 +619,8 @@ class Decoder:
         self.min_run_margin = float(min_run_margin)
         self.max_error_probability = float(max_error_probability)
         self.max_header_chips = float(max_header_chips)
+        self.min_check_bits = int(min_check_bits)
+        self.press_consensus = bool(press_consensus)
         # parts of multi-frame messages waiting for the rest: profile name -> [(t0 s, t1 s,
         # bits, confidence)]
         self._pending: dict[str, list[tuple[float, float, np.ndarray, float]]] = {}
@@ -591,6 +656,10 @@ class Decoder:
         for p in self._candidates(train):
             found.extend(_decode_profile(p, d, lv, edges, self.codec_ctx, self.min_confidence))
         chosen = self._drop_weak(_resolve(found), train, edges)
+        if self.press_consensus and train.meta.get("run_margin") is not None:
+            # judged like the margin gate: only where the demodulator's own decisions are
+            # (IQ); a pulse recording is reported frame by frame, as recorded
+            chosen = _press_consensus(chosen, self.min_check_bits)
         if self.unknown:
             from keyguard.dsp.timing import unknown_frames
 
@@ -602,8 +671,8 @@ class Decoder:
 
     def _drop_weak(self, frames: list[DecodedFrame], train: PulseTrain,
                    edges: np.ndarray) -> list[DecodedFrame]:
-        """The margin gate: frames without a passed integrity check that the demodulator may
-        have got wrong are dropped.
+        """The margin gate: frames without a trustworthy passed integrity check
+        (:func:`trusted_check`) that the demodulator may have got wrong are dropped.
 
         A protocol without a CRC (KeeLoq HCS200/300/301, the fixed-code remotes) turns one
         wrong bit into another valid-looking serial or code, and a forensic record must not
@@ -613,9 +682,10 @@ class Decoder:
         ``min_run_margin``, the probability that some data run was decided wrong, judged
         from the margins and their noise (``meta["margin_noise"]``), is at most
         ``max_error_probability``, and its header gap is within ``max_header_chips`` of
-        nominal (a lost first pulse shifts every bit). A dropped frame is not lost as
-        evidence: its runs are no longer covered, so the unknown-frame framer reports them as
-        an ``unknown`` packet (a transmission was there; whose it was is not claimed).
+        nominal (a lost first pulse shifts every bit), and a variable-length frame that only
+        the burst's start delimits is as long as the profile allows. A dropped frame is not
+        lost as evidence: its runs are no longer covered, so the unknown-frame framer reports
+        them as an ``unknown`` packet (a transmission was there; whose it was is not claimed).
         """
         margins = train.meta.get("run_margin")
         if margins is None or len(margins) != len(train):
@@ -625,11 +695,16 @@ class Decoder:
         noise = train.meta.get("margin_noise")
         keep = []
         for f in frames:
-            if f.integrity == "ok":
+            if trusted_check(f, self.min_check_bits):
                 keep.append(f)
                 continue
             if (self.max_header_chips > 0 and f.header_chips is not None
                     and abs(f.header_chips) > self.max_header_chips):
+                continue
+            if f.at_burst_start and f.bits.size < f.profile.frame.bits_max:
+                # a variable-length frame whose start no gap confirms: a first pulse the burst
+                # detector missed leaves a frame one bit shorter with every field shifted
+                # (a 49-bit Chrysler frame read as 48 bits: another code)
                 continue
             i0 = max(0, int(np.searchsorted(edges, f.t0_us, side="right")) - 1)
             i1 = int(np.searchsorted(edges, f.t1_us, side="left"))
@@ -694,6 +769,33 @@ class Decoder:
                       start_time: datetime | None = None) -> Iterator[Packet]:
         for tr in trains:
             yield from self.decode(tr, capture, start_time)
+
+
+def _press_consensus(frames: list[DecodedFrame], min_check_bits: int) -> list[DecodedFrame]:
+    """Repeats of one press in one burst must agree: of the frames of a profile that repeats
+    its code within a press (``repeat.same_code_within_press``) and have no trustworthy
+    check, those whose identity and code differ from the burst's strict majority are dropped
+    (all of them when there is none). A frame with a wrong bit is the odd one out among its
+    repeats (a last pulse cut short by the burst's end: CAME 674 read as 675)."""
+    groups: dict[str, list[DecodedFrame]] = {}
+    for f in frames:
+        p = f.profile
+        if (p is not None and p.repeat.same_code_within_press and not f.extra.get("part")
+                and not trusted_check(f, min_check_bits)):
+            groups.setdefault(p.name, []).append(f)
+    drop: set[int] = set()
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        votes: dict[tuple, int] = {}
+        for f in group:
+            key = (f.identity, f.code)
+            votes[key] = votes.get(key, 0) + 1
+        best, n = max(votes.items(), key=lambda kv: kv[1])
+        for f in group:
+            if (f.identity, f.code) != best or 2 * n <= len(group):
+                drop.add(id(f))
+    return [f for f in frames if id(f) not in drop] if drop else frames
 
 
 def _resolve(found: list[DecodedFrame]) -> list[DecodedFrame]:

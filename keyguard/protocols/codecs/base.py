@@ -36,6 +36,11 @@ class Codec(ABC):
     description: str = ""
     #: frame lengths (in bits, or trits) that ``decode`` accepts
     bit_counts: tuple[int, ...] = ()
+    #: redundancy behind ``integrity="ok"`` (bits): a wrong frame passes the check with
+    #: probability ≈ 2^-check_bits. The decoder's margin gate still judges frames whose check
+    #: is weaker than ``engine.MIN_CHECK_BITS``. A successful KeeLoq decryption (``decrypted``
+    #: in the fields) counts as strong whatever this says.
+    check_bits: int = 0
 
     @abstractmethod
     def decode(self, bits: np.ndarray, **ctx) -> dict | None:

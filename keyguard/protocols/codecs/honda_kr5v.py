@@ -32,6 +32,7 @@ def find_frame(b: np.ndarray) -> int | None:
 
 class HondaKr5vCodec(Codec):
     name = "honda_kr5v"
+    check_bits = 8  # CRC-8
     description = "Honda KR5V1X/KR5V2X, 136 bits from 0xEC0F62: index | id 32 | event | counter 24 | rolling 32 | CRC-8 0x2F"
     bit_counts = (FRAME_BITS,)
 

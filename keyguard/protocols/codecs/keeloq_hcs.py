@@ -107,6 +107,8 @@ class KeeLoqCodec(Codec):
 class Hcs36xCodec(Codec):
     """HCS361 (67 bits) / HCS362 (69 bits, two queue bits): HCS layout plus a 2-bit CRC."""
 
+    check_bits = 2  # the 2-bit CRC: one wrong frame in four passes it
+
     def __init__(self, name: str, queue: bool):
         self.name = name
         self.queue = queue

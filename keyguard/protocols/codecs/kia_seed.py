@@ -18,6 +18,7 @@ from keyguard.protocols.crc import KIA_SEED_CRC8
 
 class KiaSeedCodec(Codec):
     name = "kia_seed"
+    check_bits = 8  # CRC-8
     description = "KIA Seed, 60 bits MSB first after the preamble: 0xF | counter 16 | serial 28 | button 4 | CRC-8"
     bit_counts = tuple(range(60, 65))
 

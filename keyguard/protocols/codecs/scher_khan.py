@@ -24,6 +24,7 @@ VARIANTS = {34: "magic_code_static", 50: "magic_code_dynamic", 56: "magic_code_p
 
 class ScherKhanCodec(Codec):
     name = "scher_khan"
+    check_bits = 4  # the inverted button nibble
     description = "Scher-Khan Magicar/Magic Code: variant by bit count; 51-bit dynamic has serial/button/counter"
     bit_counts = tuple(sorted(VARIANTS))
 

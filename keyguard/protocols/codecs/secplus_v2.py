@@ -123,6 +123,7 @@ def _split(b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 class SecplusV2Codec(Codec):
     name = "secplus_v2"
+    check_bits = 4  # the 4-bit parity of the data nibbles
     description = "Security+ 2.0, two packets: 28-bit rolling (ternary, scrambled) + 40-bit fixed"
     bit_counts = (80, 84, 124, 128, 132, 172)
 

@@ -36,6 +36,7 @@ def obfuscate(clear: bytes) -> bytes:
 
 class SomfyRtsCodec(Codec):
     name = "somfy_rts"
+    check_bits = 4  # the nibble checksum
     description = "Somfy RTS, 56 bits MSB first: XOR-chained key | control | checksum | counter 16 | address 24 LE"
     bit_counts = (56,)
 
