@@ -115,6 +115,31 @@ def test_a_delayed_copy_shows_as_an_echo():
     assert echo["echo_lag_us"] == pytest.approx(10.0, abs=1.0)
 
 
+def test_amplifier_noise_around_the_frame_lifts_the_margins_above_the_floor():
+    quiet = 0.09 / 10 ** 2.5  # the noise power ook_burst adds: 25 dB under the 0.09 carrier
+    y = ook_burst(9)
+    assert abs(feats(y, noise_power=quiet)["floor_rise_db"]) < 1.0
+    assert np.isnan(feats(y)["floor_rise_db"])  # no floor from the front end: not measurable
+    # an amplify-and-forward relay radiates its amplifier noise for as long as it is on,
+    # before, during and after the frame: 9× the receiver's own noise is 10 dB over its floor
+    rng = np.random.default_rng(1)
+    amp = (rng.normal(size=y.size) + 1j * rng.normal(size=y.size)) * np.sqrt(9 * quiet / 2)
+    f = feats((y + amp).astype(np.complex64), noise_power=quiet)
+    assert f["floor_rise_db"] == pytest.approx(10.0, abs=1.0)
+    assert abs(f["noise_excess_db"]) < 1.5  # the gaps hold the same noise as the margins
+
+
+def test_a_transmission_beside_one_side_of_the_frame_tips_the_margin_balance():
+    y = ook_burst(10)
+    assert abs(feats(y)["margin_balance_db"]) < 1.5
+    # the key's own frame heard weakly 1.5 ms before a demodulate-and-forward relay's copy:
+    # 10 dB under the frame, in the margin before it only
+    n = np.arange(int(0.0015 * FS))
+    y2 = y.copy()
+    y2[n] += (0.3 * 10 ** (-10 / 20) * np.exp(2j * np.pi * 4e3 * n / FS)).astype(np.complex64)
+    assert feats(y2)["margin_balance_db"] > 8.0
+
+
 def test_fsk_deviation_and_carrier():
     rng = np.random.default_rng(7)
     bits = rng.integers(0, 2, 80)

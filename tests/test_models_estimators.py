@@ -208,9 +208,10 @@ def test_load_never_trusts_everything(monkeypatch, tmp_path):
 def test_a_model_of_another_feature_set_is_refused(tmp_path):
     X, y = synthetic_bursts(n_per_class=10)
     m = BurstClassifier(max_iter=3).fit(X, y)
-    p = save_model(m, tmp_path / "m.skops", {"features": list(FEATURE_NAMES[:-1])})
-    with pytest.raises(ModelError, match="another feature set"):
-        load_model(p)
+    for names in (list(FEATURE_NAMES[1:]), list(FEATURE_NAMES[::-1]), ["cfo_hz", "made_up"]):
+        p = save_model(m, tmp_path / "m.skops", {"features": names})
+        with pytest.raises(ModelError, match="another feature set"):
+            load_model(p)
     ok = save_model(m, tmp_path / "ok.skops", {"features": list(FEATURE_NAMES)})
     assert load_model(ok)[1]["features"] == list(FEATURE_NAMES)
 
@@ -224,3 +225,21 @@ def test_load_burst_model_checks_the_kind(tmp_path):
     X, y = synthetic_bursts(n_per_class=10)
     q = save_model(BurstClassifier(max_iter=3).fit(X, y), tmp_path / "b.skops", {"kind": "b"})
     assert isinstance(load_burst_model(q), BurstClassifier)
+
+
+def test_a_model_of_an_earlier_feature_set_reads_the_prefix_of_todays_vectors(tmp_path,
+                                                                             monkeypatch):
+    # features are only appended: a model trained before the last ones were added still loads
+    # and scores today's full vectors exactly as it scored its own
+    import keyguard.models.burst as burst_module
+
+    X, y = synthetic_bursts(n_per_class=20)
+    k = len(FEATURE_NAMES) - 2
+    with monkeypatch.context() as mp:  # this keyguard as it was before the last two features
+        mp.setattr(burst_module, "FEATURE_NAMES", FEATURE_NAMES[:k])
+        old = BurstClassifier(features=FEATURE_NAMES[:5], max_iter=5).fit(X[:, :k], y)
+    p = save_model(old, tmp_path / "old.skops", {"features": list(FEATURE_NAMES[:k])})
+    m, _ = load_model(p)
+    np.testing.assert_array_equal(m.predict_proba(X), old.predict_proba(X[:, :k]))
+    with pytest.raises(ValueError, match="features"):
+        m.predict_proba(X[:, :k - 1])

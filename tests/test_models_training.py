@@ -80,3 +80,22 @@ def test_train_writes_a_model_with_its_card(run_cli, tmp_path):
     assert {"genuine", "jammer"} <= set(card["classes"])
     assert load_burst_model(out) is not None
     assert (tmp_path / "d.npz").is_file()
+
+
+class _Event:
+    def __init__(self, kind, t, t_end, **params):
+        self.kind, self.t, self.t_end, self.params, self.source = kind, t, t_end, params, kind
+
+
+def test_an_af_relays_noise_around_its_frames_is_not_labelled_relayed():
+    from keyguard.models.dataset import label_burst
+
+    # an AF relay switched on 6–11 s forwards the key's frames at 8.0–8.3 s; the front end cuts
+    # its amplifier noise into 1 s bursts, one of which touches the frames
+    truth = [_Event("relay", 8.0, 8.3, mode="af", baseband_offset_hz=-11e3, t_on=6.0,
+                    t_off=11.0)]
+    assert label_burst(8.0, 8.3, -11e3, truth, 433.92e6)[0] == "relayed"
+    assert label_burst(8.0, 8.1, -11e3, truth, 433.92e6)[0] == "relayed"
+    assert label_burst(7.9, 8.32, -11e3, truth, 433.92e6)[0] == "relayed"  # frames, noise lead
+    for t0, t1 in ((6.0, 7.0), (7.0, 8.0), (7.99, 11.0), (8.2, 9.2)):
+        assert label_burst(t0, t1, -11e3, truth, 433.92e6)[0] == "other", (t0, t1)

@@ -67,8 +67,10 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
 
     # noise outside the frame (the IQ's margins), else the front end's figure
     margin = max(2, int(round(fs * 20e-6)))
-    outside = np.concatenate([p_inst[:max(0, lo - margin)], p_inst[min(n, hi + margin):]])
+    before, after = p_inst[:max(0, lo - margin)], p_inst[min(n, hi + margin):]
+    outside = np.concatenate([before, after])
     p_out = float(np.mean(outside)) if outside.size >= 16 else noise_power
+    _margin_levels(out, before, after, noise_power)
 
     on_mask = interior_mask(n, seg.rising, seg.falling, trim=0.15)
     p_on = float(np.mean(p_inst[on_mask])) if on_mask.any() else math.nan
@@ -161,6 +163,19 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
     rising_idx = seg.rising[seg.rising > 0]
     out["echo_ratio"], out["echo_lag_us"] = edge_echo(env, rising_idx[:64], fs)
     return _vector(out)
+
+
+def _margin_levels(out: dict, before: np.ndarray, after: np.ndarray,
+                   noise_power: float | None) -> None:
+    """``floor_rise_db`` and ``margin_balance_db`` from the burst's noise margins (|x|² before
+    and after the frame)."""
+    outside = np.concatenate([before, after])
+    if outside.size >= 16 and noise_power and noise_power > 0:
+        # the front end's floor is a minimum over seconds: noise switched on around this
+        # frame (a relay's amplifier) shows as margins above it, a quiet channel does not
+        out["floor_rise_db"] = _db(float(np.mean(outside)) / noise_power)
+    if before.size >= 8 and after.size >= 8:
+        out["margin_balance_db"] = _db(float(np.mean(before)) / max(float(np.mean(after)), 1e-30))
 
 
 def _fsk_edges(fsm: np.ndarray, th: float) -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,8 @@ from typing import Iterable, Mapping
 import numpy as np
 
 #: name → meaning (units). The order is the vector's order; append new features at the end and
-#: bump ``FEATURE_SET_VERSION`` (stored fingerprints are only compared within one set).
+#: bump ``FEATURE_SET_VERSION`` (stored fingerprints are only compared within one set). Only
+#: appending keeps a model trained on an earlier set usable: it reads its prefix of the vector.
 FEATURES: dict[str, str] = {
     "cfo_hz": "carrier offset from the protocol's nominal frequency (Hz), receiver error included",
     "cfo_ppm": "the same in parts per million of the nominal frequency",
@@ -48,9 +49,15 @@ FEATURES: dict[str, str] = {
     "snr_db": "burst power over the noise outside it (dB)",
     "rssi_db": "mean power while the carrier is on (dBFS)",
     "duration_ms": "first rising to last falling edge (ms)",
+    "floor_rise_db": "noise outside the frame (the IQ's margins) over the front end's long-term "
+                     "channel floor (dB): an amplify-and-forward relay's amplifier noise, switched "
+                     "on around the frame, lifts it; NaN without that floor",
+    "margin_balance_db": "power in the margin before the frame over the margin after it (dB): a "
+                         "transmission overlapping one side (a demodulate-and-forward relay's "
+                         "copy of the key's own frame, ms apart)",
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
-FEATURE_SET_VERSION = 1
+FEATURE_SET_VERSION = 2
 _INDEX = {n: i for i, n in enumerate(FEATURE_NAMES)}
 
 #: features that describe the transmitter rather than the channel or the receiver, and that

@@ -42,6 +42,18 @@ def check_features(X, n_features: int, what: str = "X") -> np.ndarray:
     return X
 
 
+def _prefix(X, n_features: int):
+    """The first ``n_features`` columns of full feature vectors of a newer feature set.
+
+    Features are only ever appended (``keyguard.features.vector``), so a model trained on an
+    earlier set reads the same columns from the front of today's vectors; anything else is
+    passed on unchanged for ``check_features`` to refuse."""
+    X = np.asarray(X) if not hasattr(X, "shape") else X
+    if X.ndim == 2 and X.shape[1] == len(FEATURE_NAMES) and n_features < X.shape[1]:
+        return X[:, :n_features]
+    return X
+
+
 class BurstClassifier(ClassifierMixin, BaseEstimator):
     """Gradient-boosted burst classifier on full feature vectors (``FEATURE_NAMES`` order).
 
@@ -92,7 +104,7 @@ class BurstClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """(n, n_classes) probabilities, columns in ``classes_`` order."""
         check_is_fitted(self, "model_")
-        X = check_features(X, self.n_features_in_)
+        X = check_features(_prefix(X, self.n_features_in_), self.n_features_in_)
         return _flat_trees(self.model_).predict_proba(X[:, self.columns_])
 
     def predict(self, X) -> np.ndarray:

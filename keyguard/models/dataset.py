@@ -4,7 +4,8 @@ A scenario is rendered, run through the same front end as any capture (burst det
 demodulation, decoding, features), and every burst is labelled with the burst class of the
 ground-truth event that produced it: the event overlapping it in time whose carrier is nearest
 (attack events before genuine presses before clutter, since an attack radio is the strong signal
-when they coincide). Bursts that match nothing — splatter and images of strong jammers,
+when they coincide). A burst lying mostly outside a relay event's frames (the amplifier noise an
+amplify-and-forward relay radiates for seconds around them) is not that event's. Bursts that match nothing — splatter and images of strong jammers,
 noise — are ``jammer`` when they fall inside a jamming event and ``other`` otherwise.
 """
 
@@ -51,6 +52,11 @@ def _event_offset(ev: Any, center_freq: float | None) -> float | None:
     return None
 
 
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    """Length (s) of the intersection of [a0, a1] and [b0, b1]."""
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
 def label_burst(t: float, t_end: float, offset_hz: float, truth: Iterable[Any],
                 center_freq: float | None) -> tuple[str | None, Any]:
     """(label, event) for a burst at [t, t_end] s, carrier ``offset_hz`` from the centre."""
@@ -64,6 +70,11 @@ def label_burst(t: float, t_end: float, offset_hz: float, truth: Iterable[Any],
         if ev.kind == "jamming":
             in_jam = True
         if off is not None and abs(off - offset_hz) > tol:
+            continue
+        if ev.kind == "relay" and _overlap(t, t_end, ev.t, ev.t_end) < 0.5 * (t_end - t):
+            # an amplify-and-forward relay's amplifier noise, on for seconds around the frames,
+            # comes out as long noise bursts: the one that touches the relayed frames is the
+            # same noise as those before and after it, not a relayed frame
             continue
         key = (_PRIORITY.get(ev.kind, 3), abs(off - offset_hz) if off is not None else tol)
         if best_key is None or key < best_key:

@@ -85,7 +85,8 @@ def load_model(path: str | Path) -> tuple[Any, dict]:
     names = card.get("features")
     if names is not None:
         from keyguard.features.vector import FEATURE_NAMES
-        if list(names) != list(FEATURE_NAMES):
+        # features are only appended, so a model of an earlier set reads its prefix
+        if list(names) != list(FEATURE_NAMES)[:len(names)] or not names:
             raise ModelError("the model was trained on another feature set than this keyguard "
                              "measures", p, "retrain it with `keyguard train`")
     return obj["model"], card
