@@ -164,3 +164,86 @@ def test_keeloq_frame_demodulates_within_budget():
         best = min(best, time.perf_counter() - t)
     assert dec is not None and dec.levels.size > 100
     assert best < 0.03
+
+
+# ------------------------------------------------------------------------------------------
+# the integration-length search and the slicer's primitives: fast forms, same values
+def _otsu_reference(a: np.ndarray, bins: int = 96) -> tuple[float, ...]:
+    """Otsu's split by its definition: a clipped histogram, every split scored with the
+    divisions guarded (the form before the in-place fast path)."""
+    lo, hi = float(np.min(a)), float(np.max(a))
+    if not hi > lo:
+        return lo, 0.0, lo, hi, 0.0
+    width = (hi - lo) / bins
+    q = np.minimum(((a - lo) * (1.0 / width)).astype(np.int64), bins - 1)
+    h = np.bincount(q, minlength=bins).astype(np.float64)
+    c = lo + (np.arange(bins) + 0.5) * width
+    w0 = np.cumsum(h)
+    total = w0[-1]
+    s0 = np.cumsum(h * c)
+    w1 = total - w0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m0 = s0 / w0
+        m1 = (s0[-1] - s0) / w1
+        between = w0 * w1 * (m0 - m1) ** 2
+    between[~np.isfinite(between)] = -1.0
+    k = int(np.argmax(between[:-1]))
+    mean = s0[-1] / total
+    var = float(np.sum(h * (c - mean) ** 2) / total)
+    eta = float(between[k] / (total * total) / var) if var > 0 else 0.0
+    low_std = math.sqrt(max(float(np.sum(h[:k + 1] * (c[:k + 1] - m0[k]) ** 2) / w0[k]), 0.0))
+    return lo + (k + 1) * width, eta, float(m0[k]), float(m1[k]), low_std
+
+
+def test_otsu_split_equals_the_definition_bit_for_bit():
+    from keyguard.dsp.demod import otsu_split
+    rng = np.random.default_rng(11)
+    for t in range(600):
+        n = int(rng.integers(1, 5000))
+        a = [rng.standard_normal(n),
+             np.abs(rng.standard_normal(n) + 3.0 * (rng.random(n) > 0.7)),
+             rng.integers(0, 4, n).astype(np.float64),
+             (rng.exponential(1.0, n) * 1e-6).astype(np.float32),
+             np.full(n, 0.25)][t % 5]
+        sp = otsu_split(a)
+        # exact equality: the length search compares these η values, so they must not move
+        assert (sp.threshold, sp.eta, sp.low, sp.high, sp.low_std) == _otsu_reference(a)
+
+
+def _hysteresis_reference(a: np.ndarray, low: float, high: float, initial: int) -> np.ndarray:
+    out = np.empty(a.size, dtype=np.int8)
+    state = initial
+    for i, v in enumerate(a):
+        if v <= low:
+            state = 0
+        elif v >= high:
+            state = 1
+        out[i] = state
+    return out
+
+
+def test_hysteresis_levels_equal_the_sample_loop():
+    from keyguard.dsp.demod import hysteresis_levels
+    rng = np.random.default_rng(12)
+    for t in range(300):
+        n = int(rng.integers(1, 400))
+        a = np.cumsum(rng.standard_normal(n)) * 0.3 + rng.standard_normal(n)
+        low, high = sorted(rng.standard_normal(2))
+        if t % 5 == 0:
+            low, high = high, low  # crossed thresholds: "≤ low" wins
+        if t % 7 == 0:
+            low, high = -1e9, 1e9  # nothing decisive: all initial
+        initial = int(t % 2)
+        got = hysteresis_levels(a, low, high, initial)
+        assert got.dtype == np.int8
+        assert np.array_equal(got, _hysteresis_reference(a, low, high, initial))
+
+
+def test_output_noise_std_subsamples_the_same_differences():
+    from keyguard.dsp.demod import output_noise_std
+    rng = np.random.default_rng(13)
+    for n, lag in ((20, 3), (5000, 1), (70001, 7), (200_003, 40)):
+        out = rng.standard_normal(n)
+        d = out[lag:] - out[:-lag]
+        d = d[:: max(1, d.size // 32768)]
+        assert output_noise_std(out, lag) == float(1.4826 * np.median(np.abs(d)) / math.sqrt(2.0))

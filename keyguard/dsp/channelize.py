@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -160,6 +161,54 @@ def _channel_mask(m: int, bin_hz: float, bandwidth_hz: float) -> np.ndarray:
     return mask
 
 
+#: largest window buffer (complex samples) kept for reuse between calls, per thread: 8 MB
+_REUSE_MAX = 1 << 20
+_reuse = threading.local()
+
+
+def _window_buffer(n_win: int, nfft: int) -> np.ndarray:
+    """An (n_win, nfft) complex64 buffer for :func:`extract_channel`'s windows, contents
+    undefined (every row is written whole). Buffers up to ``_REUSE_MAX`` samples are kept and
+    reused by the calling thread: a fresh one would be faulted in page by page on every call,
+    which costs as much as its FFT. The caller must not let the buffer escape."""
+    size = n_win * nfft
+    if size > _REUSE_MAX:
+        return np.empty((n_win, nfft), dtype=np.complex64)
+    held = getattr(_reuse, "buf", None)
+    if held is None or held.size < size:
+        held = _reuse.buf = np.empty(max(size, 1 << 16), dtype=np.complex64)
+    return held[:size].reshape(n_win, nfft)
+
+
+def _fill_window(row: np.ndarray, pieces: Sequence[np.ndarray], a: int, n: int,
+                 dc: np.complex64, ramp: np.ndarray | None) -> None:
+    """Write segment samples [a, a + len(row)) into ``row`` (zeros outside [0, n)):
+    ``dc`` subtracted, the first and last len(ramp) samples of the segment faded in/out."""
+    lo, hi = max(a, 0), min(a + row.size, n)
+    if hi <= lo:
+        row[:] = 0
+        return
+    row[:lo - a] = 0
+    row[hi - a:] = 0
+    pos = 0
+    for p in pieces:
+        s, e = max(lo, pos), min(hi, pos + p.size)
+        if s < e:
+            if dc:
+                np.subtract(p[s - pos:e - pos], dc, out=row[s - a:e - a])
+            else:
+                row[s - a:e - a] = p[s - pos:e - pos]
+        pos += p.size
+    if ramp is not None:
+        t = ramp.size
+        s, e = lo, min(hi, t)             # the fade-in
+        if s < e:
+            row[s - a:e - a] *= ramp[s:e]
+        s, e = max(lo, n - t), hi         # the fade-out
+        if s < e:
+            row[s - a:e - a] *= ramp[::-1][s - (n - t):e - (n - t)]
+
+
 def extract_channel(samples: np.ndarray | Sequence[np.ndarray], sample_rate: float,
                     offset_hz: float, bandwidth_hz: float, rate_factor: float = 2.5,
                     taper_s: float = 5e-4, chunk: int = 8192,
@@ -201,30 +250,18 @@ def extract_channel(samples: np.ndarray | Sequence[np.ndarray], sample_rate: flo
         lead = guard * d
         guard_lo = guard
     nfft = m * d
-    # the input, zero-padded so that window w covers output samples [w·hop − guard, w·hop −
-    # guard + m) (one window: the whole segment, padded to the FFT length); the segment's
-    # ends are faded in this buffer, so the caller's samples are never copied or changed
-    padded = np.zeros((n_win - 1) * hop * d + nfft, dtype=np.complex64)
-    seg = padded[lead:lead + n]
-    pos = 0
-    dc64 = np.complex64(dc)
-    for p in pieces:
-        if dc64:
-            np.subtract(p, dc64, out=seg[pos:pos + p.size])
-        else:
-            seg[pos:pos + p.size] = p
-        pos += p.size
-    taper = min(int(taper_s * sample_rate), n // 8)
-    if taper > 1:
-        ramp = _taper_ramp(taper)
-        seg[:taper] *= ramp
-        seg[n - taper:] *= ramp[::-1]
-    if n_win == 1:
-        spec = scipy.fft.fft(padded[None, :], axis=1, overwrite_x=True, workers=1)
-    else:
-        windows = np.lib.stride_tricks.sliding_window_view(padded, nfft)[:: hop * d]
-        spec = scipy.fft.fft(windows, axis=1, workers=1)
+    # every window's input written straight into its row of one buffer (zero-padded outside
+    # the segment, the segment's ends faded), then transformed in place: one buffer of the
+    # segment's size, not a padded copy plus an FFT output (fresh pages cost as much as the
+    # transform here); the caller's samples are never copied twice or changed
     starts = np.arange(n_win) * hop * d - lead  # input index of each window's start
+    taper = min(int(taper_s * sample_rate), n // 8)
+    ramp = _taper_ramp(taper) if taper > 1 else None
+    buf = _window_buffer(n_win, nfft)
+    dc64 = np.complex64(dc)
+    for row, a in zip(buf, starts.tolist()):
+        _fill_window(row, pieces, a, n, dc64, ramp)
+    spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
     shift = int(round(offset_hz * nfft / sample_rate))
     j = np.fft.fftfreq(m, 1.0 / m).astype(np.int64)   # output bins: 0..m/2-1, -m/2..-1
     sel = spec[:, (shift + j) % nfft]
