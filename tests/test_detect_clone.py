@@ -224,3 +224,22 @@ def test_fixed_code_on_a_transmitted_noise_floor_is_a_raw_replay(gap_noise_db, e
     if expect:
         assert out[0].evidence["method"] == "gap_noise"
         assert out[0].evidence["gap_noise"]["noise_excess_db"] > 25.0
+
+
+def test_a_press_merged_with_another_transmission_is_no_reference():
+    """The owner's first press came in one burst with something else keyed right after it
+    (0.8 s, its three frames fill a third): that burst's fingerprint is not the fob's. Learnt
+    as the reference, it made every later press of the key a clone (benign soak, seed 2044)."""
+    from detect_fakes import burst_of
+
+    rng = np.random.default_rng(4)
+    e = engine()
+    first = press(1.0, 0x100, frames=3)
+    merged = burst_of(first, features=fv(cfo_ppm=40.0, rise_time_us=30.0, droop_db=6.0,
+                                         chirp_hz=10000.0, te_us=412.0))
+    merged.t_end = merged.t + 0.8
+    out = e.observe(merged, first)
+    for k in range(1, 4):
+        out += feed(e, press(1.0 + 10 * k, 0x100 + k, frames=3), lambda p: fob_features(rng))
+    out += e.finish()
+    assert "clone" not in kinds(out)

@@ -62,7 +62,7 @@ class Press:
     rssi_db: float | None = None
     #: frames that were copies of frames already held (images, simultaneous copies)
     copies: int = 0
-    _slots: list = field(default_factory=list, repr=False)  # [abs_t, level, burst, freq]
+    _slots: list = field(default_factory=list, repr=False)  # [abs_t, level, burst, freq, s]
 
     def add(self, pkt: Packet, abs_t: float, abs_end: float, burst: BurstInfo | None) -> None:
         """Add a frame. A frame at the same moment as one already held is a copy of it (a
@@ -71,14 +71,15 @@ class Press:
         lvl = pkt.rssi_db if pkt.rssi_db is not None else (
             burst.rssi_db if burst is not None else None)
         freq = None if pkt.freq_hz is None else float(pkt.freq_hz)
+        dur = max(0.0, pkt.t_end - pkt.t)
         for slot in self._slots:
             if abs(slot[0] - abs_t) <= COPY_TOLERANCE_S:
                 if lvl is not None and (slot[1] is None or lvl >= slot[1] + COPY_MARGIN_DB):
-                    slot[1:] = [lvl, burst, freq]
+                    slot[1:] = [lvl, burst, freq, dur]
                     self._refresh()
                 self.copies += 1
                 return
-        self._slots.append([abs_t, lvl, burst, freq])
+        self._slots.append([abs_t, lvl, burst, freq, dur])
         self.frames += 1
         self.t_end = max(self.t_end, pkt.t_end)
         self.abs_end = max(self.abs_end, abs_end)
@@ -97,12 +98,23 @@ class Press:
             if s[2] is not None and all(b is not s[2] for b in bursts):
                 bursts.append(s[2])
         self.bursts = bursts
-        self.features = [b.features for b in bursts if b.features is not None]
+        # a burst the press's frames fill only in part also holds another transmission (a
+        # sensor or another fob keyed right beside the frames, merged into one burst): its RF
+        # fingerprint is not this transmitter's, and a reference learnt from it would make
+        # every later press of the key a "clone"
+        self.features = [b.features for b in bursts if b.features is not None
+                         and sum(s[4] for s in self._slots if s[2] is b)
+                         >= FRAME_COVER * max(b.t_end - b.t, 1e-9)]
 
     def where(self) -> dict[str, Any]:
         """Machine-readable position of the press for alert evidence."""
         return {"capture": self.capture.name, "t": self.t, "t_end": self.t_end,
                 "frames": self.frames}
+
+
+#: share of a burst's duration its decoded frames must cover for its RF features to stand for
+#: the press (a held button's frames with their guard gaps cover ≈ 80 %)
+FRAME_COVER = 0.5
 
 
 def _median(v: list) -> float:
