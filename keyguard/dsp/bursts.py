@@ -598,12 +598,17 @@ class BurstDetector:
 
     def _wide_ticks(self, ratio: np.ndarray, common: np.ndarray):
         """(ticks in a band-wide rise, ticks with a seed of one) or None (see _track_wide)."""
-        k5 = max(0, ratio.shape[1] // 20)
-        edge = np.partition(ratio, k5, axis=1)[:, k5] < self.extend
-        # flat: no one channel stands far over the lifted band (a carrier clipping the
-        # receiver lifts it too, but its own region holds it)
-        flat = ratio.max(axis=1) <= common * self.WIDE_FLAT
-        on = (common >= self.extend) & (edge | (common >= self.WIDE_RISE)) & flat
+        on = common >= self.extend
+        rows = np.flatnonzero(on)
+        if rows.size:
+            # per-bin tests only on the ticks whose band rose at all (most have not): an edge
+            # still at the floor, and flat (no one channel stands far over the lifted band: a
+            # carrier clipping the receiver lifts it too, but its own region holds it)
+            sub, c = ratio[rows], common[rows]
+            k5 = max(0, ratio.shape[1] // 20)
+            edge = np.partition(sub, k5, axis=1)[:, k5] < self.extend
+            flat = sub.max(axis=1) <= c * self.WIDE_FLAT
+            on[rows] = (edge | (c >= self.WIDE_RISE)) & flat
         if self._wide is None and not on.any():
             # a quiet batch: end the rise as a tick by tick pass would have
             last = self._row_first + on.size - 1
