@@ -79,6 +79,8 @@ RANDOM = {
     "pt2262": ({"tristate": "0F01101F0001"}, []),
     "ev1527": ({"button": 2}, [("id", 20)]),
     "megacode": ({"facility": 1, "button": 2}, [("id", 16)]),
+    "cardin_s466": ({"button": 9}, [("dip_code", 18)]),
+    "honda_remote": ({"sync_a": 0x7F, "sync_b": 0xFF, "button": 0xAB}, [("id", 16), ("rolling", 40)]),
 }
 #: profiles whose frames are the same bits read two ways
 SIBLINGS = {"pt2262": {"ev1527"}, "ev1527": {"pt2262"}}
@@ -86,7 +88,7 @@ SIBLINGS = {"pt2262": {"ev1527"}, "ev1527": {"pt2262"}}
 BENIGN = ["acurite", "door_bell", "fineoffset", "lacrosse", "oregon_scientific", "waveman",
           "cardin"]
 #: fixed-code gate/socket families: a socket remote may really send PT2262-like codes
-GATE_FAMILIES = {"pt2262", "ev1527", "came", "megacode"}
+GATE_FAMILIES = {"pt2262", "ev1527", "came", "megacode", "cardin"}
 
 OUTCOMES = ("correct", "wrong_protocol", "wrong_identity", "wrong_code", "dropped")
 

@@ -12,7 +12,7 @@ from keyguard.protocols.codecs import Codec, available_codecs, get_codec
 from keyguard.protocols.keeloq import ManufacturerKey
 
 EXPECTED = {"keeloq", "hcs361", "hcs362", "star_line", "kia_seed", "faac_slh", "somfy_rts",
-            "secplus_v1", "secplus_v2", "honda_kr5v", "scher_khan"}
+            "secplus_v1", "secplus_v2", "honda_kr5v", "scher_khan", "cardin_s466"}
 
 
 def test_registry():
@@ -295,3 +295,27 @@ def test_encode_validates_field_widths():
         get_codec("kia_seed").encode({"counter": 1, "serial": 2})
     with pytest.raises(ValueError, match="encrypted"):
         get_codec("star_line").encode({"serial": 1, "button": 1})
+
+
+@settings(max_examples=40, deadline=None)
+@given(code=u(18), button=st.sampled_from([3, 6, 9, 12]))
+def test_cardin_roundtrip(code, button):
+    d = _roundtrip("cardin_s466", {"dip_code": code, "button": button})
+    assert len(d["dipswitch"]) == 9 and set(d["dipswitch"]) <= set("+o-")
+
+
+def test_cardin_switches_and_buttons():
+    c = get_codec("cardin_s466")
+    # switch 1 "+" (mask 0x08 in b0 and b1), switch 6 "o" (0x80 of b2), switch 9 "o" (0x04 of b0)
+    bits = c.encode({"dipswitch": "+----o--o", "button": 3})
+    assert int("".join(map(str, bits)), 2) == (0x0C << 16) | (0x08 << 8) | 0x83
+    d = c.decode(bits)
+    assert (d["dipswitch"], d["rbutton"]) == ("+----o--o", "11R")
+    # a dipswitch string survives its own round trip
+    assert c.decode(c.encode({"dipswitch": d["dipswitch"], "button": 12}))["rbutton"] == "00L?"
+
+
+@pytest.mark.parametrize("b2", [0x10, 0x20, 0x0F, 0x05, 0x00])
+def test_cardin_rejects_frames_outside_the_button_patterns(b2):
+    bits = np.array([int(ch) for ch in f"{(0xAD << 16) | (0xA9 << 8) | b2:024b}"], np.uint8)
+    assert get_codec("cardin_s466").decode(bits) is None

@@ -59,3 +59,36 @@ def test_hyundai_presses_share_a_fixed_tail(shared_captures):
         frames.append(Counter(p.data for p in pks).most_common(1)[0][0])
     assert len({f[:20] for f in frames}) == 4
     assert len({f[23:48] for f in frames}) == 1
+
+
+def _rtl433_expected(path) -> list[dict]:
+    return [json.loads(line) for line in path.with_suffix(".json").read_text().splitlines()
+            if line.strip()]
+
+
+@pytest.mark.parametrize("name", ["hondacar-unlock.cu8", "hondacar-lock2.cu8",
+                                  "hondacar-bootunlock.data"])
+def test_honda_car_remote_matches_rtl_433(shared_captures, name):
+    """rtl_433's Honda-CarRemote: the same device id and button (boot/unlock/lock)."""
+    path = shared_captures / "rtl_433_tests/tests/honda_remote/01" / name
+    (want,) = _rtl433_expected(path)
+    pks = [p for p in decode_capture(open_capture(path)) if p.protocol == "honda_remote"]
+    assert len(pks) == 1, [p.protocol for p in pks]
+    names = {0xAA: "boot", 0xAB: "unlock", 0xAC: "lock"}
+    p = pks[0]
+    assert p.fields["id"] == want["id"] and names[int(p.fields["button"], 16)] == want["code"]
+    assert p.identity == f"honda_remote:{want['id']:08X}" and p.modulation == "FSK"
+    assert abs(p.t - float(want["time"].strip("@s"))) < 0.01
+
+
+@pytest.mark.parametrize("name", ["S466-TX2_01.data", "S466-TX2_02.cu8"])
+def test_cardin_matches_rtl_433(shared_captures, name):
+    """rtl_433's Cardin-S466: the same DIP switches and right-button contacts, in every repeat."""
+    path = shared_captures / "rtl_433_tests/tests/cardin/01" / name
+    (want,) = _rtl433_expected(path)
+    pks = [p for p in decode_capture(open_capture(path)) if p.protocol == "cardin_s466"]
+    assert len(pks) >= 20  # the remote repeats its frame while the button is held
+    assert {(p.fields["dipswitch"], p.fields["rbutton"]) for p in pks} == {
+        (want["dipswitch"], want["rbutton"])}
+    assert len({p.identity for p in pks}) == 1 and pks[0].code is None
+    assert abs(pks[0].t - float(want["time"].strip("@s"))) < 0.01

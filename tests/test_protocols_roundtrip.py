@@ -38,6 +38,9 @@ SAMPLES = {
     "pt2262": {"tristate": "0F01101F0001"},
     "ev1527": {"id": 0x8EC1A, "button": 2},
     "megacode": {"facility": 1, "id": 48881, "button": 2},
+    "cardin_s466": {"dipswitch": "+-+-+-+-o", "button": 9},
+    "honda_remote": {"sync_a": 0x7F, "sync_b": 0xFF, "rolling": 0xE14DE2CFB6, "id": 56154,
+                     "button": 0xAB},
 }
 
 #: Profiles whose frames are indistinguishable from another profile's (same line code, length
