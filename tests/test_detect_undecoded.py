@@ -238,3 +238,90 @@ def test_a_press_under_a_jammer_still_on_is_not_after_jamming():
         out += e.observe(_keyed(t, -43.5), [])
     out += feed(e, press(2.4, 0x2222, frames=3), foreign) + e.finish()
     assert "rolljam" in kinds(out)
+
+
+def test_the_kept_code_from_a_radio_other_than_the_key_is_rolljam_not_clone():
+    # the first replay was measured on another carrier than the one its radio sends the kept
+    # code on (it decoded only on a receiver image): the kept code is still not the key's
+    e = engine()
+    out = _rolljam_start(e)
+    out += feed(e, press(5.0, 0x2222, frames=3), fv(cfo_ppm=-36.7, on_fraction=0.48,
+                                                   te_us=400.0))
+    out += feed(e, press(40.0, 0x3333, frames=3), OWNER)          # the owner later: nothing
+    out += feed(e, press(300.0, 0x4444, frames=3), fv(cfo_ppm=-20.0, on_fraction=0.48,
+                                                     te_us=400.0))
+    out += e.finish()
+    assert kinds(out) == ["jamming", "rolljam", "rolljam"]
+    a = out[2]
+    assert a.t == pytest.approx(300.0)
+    assert a.evidence["reason"] == "foreign_radio_after_earlier_rolljam_replay"
+    assert a.evidence["first_replay"]["t"] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("replay_offset_hz,expect", [
+    (-4.4e3, ["rolljam"]),   # 10 ppm off the key's carrier: another oscillator
+    (200.0, []),             # the key's own carrier: the owner pressing again
+])
+def test_clipped_presses_after_jamming_are_told_apart_by_their_carrier(replay_offset_hz, expect):
+    # key and replayer both clip the receiver: their fine carrier offsets are pulled (2 ppm
+    # apart here), while the burst carriers stay where the oscillators put them
+    e = engine()
+    f0 = 433.8964e6
+    clip = {"clip_fraction": 0.05, "on_fraction": 0.48, "te_us": 404.0}
+    out = feed(e, press(0.2, 0x1111, frames=3, freq=f0), fv(cfo_ppm=-62.4, **clip))
+    out += e.observe(_jam(1.0, 4.0), [])        # a jammer that left no keyed bursts
+    out += feed(e, press(5.0, 0x2222, frames=3, freq=f0 + replay_offset_hz),
+                fv(cfo_ppm=-64.5, **clip))
+    out += e.finish()
+    assert kinds(out) == ["jamming"] + expect
+    if expect:
+        ev = out[1].evidence
+        assert ev["method"] == "key_heard_before" and ev["clipped"] is True
+
+
+def _raw_replay(t, with_frames=True, frame_te=405.0):
+    """A raw-IQ replay of the jammed press: the recording's noise is transmitted between the
+    pulses (carrier on all through, run widths of noise), its frames framed by the decoder as
+    unknown frames at the key's base unit, inside a burst longer than the press."""
+    from keyguard.events import Packet
+    f = 433.92e6 * (1 - 36.7e-6)
+    b = BurstInfo(t=t, t_end=t + 0.35, freq_hz=f, rssi_db=-2.0, on_fraction=1.0,
+                  features=fv(cfo_ppm=-36.7, on_fraction=1.0, te_us=14.0,
+                              noise_excess_db=30.0))
+    pks = [Packet(capture="a.cu8", t=t + 0.03 + 0.106 * i, t_end=t + 0.12 + 0.106 * i,
+                  modulation="OOK", protocol="unknown", bits=60, data="A5" * 7 + "A",
+                  fields={"te_short_us": frame_te, "line_code": "pcm"}, integrity="none",
+                  freq_hz=f) for i in range(3)] if with_frames else []
+    return b, pks
+
+
+@pytest.mark.parametrize("with_frames,frame_te,expect", [
+    (True, 405.0, ["rolljam"]),
+    (False, 405.0, []),          # nothing framed: noise run widths say no line code
+    (True, 800.0, []),           # frames of another base unit than the key's
+])
+def test_a_raw_iq_replay_whose_frames_only_frame_as_unknown_is_rolljam(with_frames, frame_te,
+                                                                       expect):
+    # the classifier takes the transmitted noise floor for a jammer
+    model = StandInClassifier({14.0: {"jammer": 0.7, "raw_replay": 0.3}})
+    e = engine(models={"burst": model})
+    out = _rolljam_start(e)
+    out += e.observe(*_raw_replay(5.0, with_frames, frame_te))
+    out += e.finish()
+    assert kinds(out) == ["jamming"] + expect
+    if expect:
+        ev = out[1].evidence
+        assert ev["framed_te_us"] == pytest.approx(frame_te)
+        assert ev["framed_span_s"] == pytest.approx(0.302)
+
+
+def test_an_undecoded_replay_then_the_kept_code_decoded_from_another_radio_is_rolljam():
+    e = engine()
+    out = _rolljam_start(e)
+    out += e.observe(_undecoded(5.0, -36.7), [])       # code 1: the replayer clipped
+    out += feed(e, press(300.0, 0x4444, frames=3), fv(cfo_ppm=-20.0, on_fraction=0.48,
+                                                     te_us=400.0))
+    out += e.finish()
+    assert kinds(out) == ["jamming", "rolljam", "rolljam"]
+    assert out[2].evidence["reason"] == "foreign_radio_after_earlier_rolljam_replay"
+    assert out[2].evidence["first_replay"]["t"] == pytest.approx(5.0)

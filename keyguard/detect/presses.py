@@ -190,7 +190,7 @@ class PressTracker:
         abs_t, abs_end = capture.abs_t(pkt.t), capture.abs_t(pkt.t_end)
         cur = self._open.get(key)
         if cur is not None:
-            if cur.handle == handle and self._continues(cur, pkt, abs_t - cur.abs_end):
+            if cur.handle == handle and self._continues(cur, pkt, abs_t - cur.abs_end, burst):
                 cur.add(pkt, abs_t, abs_end, burst)
                 return cur, False
             # this frame proves the press over: it closes now
@@ -198,7 +198,7 @@ class PressTracker:
         else:
             old = self._recent.get(key)
             if old is not None and old.handle == handle and self._rejoins(
-                    old, pkt, abs_t - old.abs_end):
+                    old, pkt, abs_t - old.abs_end, burst):
                 old.add(pkt, abs_t, abs_end, burst)
                 self.rejoined += 1
                 return old, False
@@ -211,12 +211,22 @@ class PressTracker:
         self._recent.pop(key, None)
         return p, True
 
-    def _continues(self, cur: Press, pkt: Packet, gap_s: float) -> bool:
-        return gap_s <= self._gap_for(pkt.protocol) or self._rejoins(cur, pkt, gap_s)
+    def _continues(self, cur: Press, pkt: Packet, gap_s: float,
+                   burst: BurstInfo | None = None) -> bool:
+        return gap_s <= self._gap_for(pkt.protocol) or self._rejoins(cur, pkt, gap_s, burst)
 
-    def _rejoins(self, cur: Press, pkt: Packet, gap_s: float) -> bool:
+    def _rejoins(self, cur: Press, pkt: Packet, gap_s: float,
+                 burst: BurstInfo | None = None) -> bool:
+        """A frame resuming ``cur`` after a dropout of ``gap_s`` (s): within the rejoin gap, on
+        its carrier. A frame that fills less than ``FRAME_COVER`` of its burst came merged with
+        another transmission, and its carrier is that merged burst's estimate, not its own:
+        the gap alone decides (a held button resuming inside a sensor's burst)."""
+        if gap_s > self.rejoin_gap_s:
+            return False
+        if burst is not None and pkt.t_end - pkt.t < FRAME_COVER * max(burst.duration_s, 1e-9):
+            return True
         f = cur.freq_hz
-        return (gap_s <= self.rejoin_gap_s and f is not None and pkt.freq_hz is not None
+        return (f is not None and pkt.freq_hz is not None
                 and abs(float(pkt.freq_hz) - f) <= self.rejoin_freq_hz)
 
     def close_time(self, p: Press) -> float:

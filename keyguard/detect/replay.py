@@ -15,6 +15,13 @@ company:
   scorer) knows the earlier ``replay``/``rolljam`` was the start of this RollBack. One
   ``rollback`` alert per run: further old codes of the run add no alert (their packets are in
   the record stream).
+- a code is also *heard before* when its bits were (:mod:`keyguard.detect.bitlink`): a decoded
+  press whose frame carried the rolling part of an ``unknown`` frame heard in an earlier
+  transmission (the original decoded under no profile: too weak for the decoder's margin gate,
+  or cut up by a jammer), and ``unknown`` frames, heard apart from the code's own press, that
+  carry a decoded code's rolling part (a replay that did not decode, such as a raw-IQ
+  recording sent back with its noise). The latter are judged as one old press once the press
+  gap has passed after their last frame with no decoded frame of the code among them.
 - an old press followed within ``rollback_gap_s`` by undecoded bursts from the same radio
   (carrier within ``rejoin_freq_hz`` of the replay's, duration within
   ``rolljam_followup_duration_tol`` of its bursts') is a ``rollback`` too, escalating the same
@@ -30,6 +37,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, fmt_since, make_alert
+from keyguard.detect.bitlink import BitMemory, Episode, Link, frame_bits, sparse_seeds
 from keyguard.detect.codes import Sighting
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.observation import Observation
@@ -47,10 +55,24 @@ class OldPress:
     original: Sighting | None
     repeats: int
     newest: Sighting | None
+    #: the original (or this replay) was linked by its bits to frames that did not decode
+    link: dict | None = None
 
     @property
     def reason(self) -> str:
         return "code_heard_before" if self.original is not None else "counter_behind"
+
+
+def _bits_note(op: OldPress) -> str:
+    """A sentence on how the code was recognised when one side did not decode."""
+    if op.link is None:
+        return ""
+    n = op.link["matched_bits"]
+    if op.link.get("decoded", True):
+        return (f" (Its first transmission decoded only as unknown frames; {n} of their bits "
+                "are this frame's.)")
+    return (f" (This transmission decoded only as unknown frames; {n} of their bits are the "
+            "code's frame.)")
 
 
 @dataclass
@@ -70,13 +92,106 @@ class ReplayDetector(Detector):
         self._judged: list[tuple[OldPress, _Run]] = []  # old presses awaiting their alert
         # recent undecoded bursts: (timeline start, timeline end, capture, BurstInfo)
         self._undecoded: deque = deque()
+        # bits of decoded codes and unknown frames, and unknown frames replaying a code
+        self._bits = BitMemory()
+        self._pending: dict[str, tuple[Link, Episode]] = {}
+
+    @staticmethod
+    def _chain_gap(protocol: str, ctx: DetectionContext) -> float:
+        """Silence (s) that separates two transmissions of one code: the press gap, or the
+        dropout a press may rejoin after, whichever is longer."""
+        return max(ctx.profiles.press_gap_s(protocol), ctx.config.press.rejoin_gap_s)
+
+    def _note_bits(self, obs: Observation, ctx: DetectionContext) -> set:
+        """Remember the bits of the burst's decoded rolling codes and unknown frames; an
+        unknown frame carrying a decoded code, apart from that code's own transmission, starts
+        (or extends) a pending replay of it. Returns the codes the unknown frames carry."""
+        cap = ctx.capture
+        carried: set = set()
+        for p in obs.packets:
+            if p.integrity == "bad":
+                continue
+            bits = frame_bits(p.data, p.bits)
+            if bits is None:
+                continue
+            if p.protocol != "unknown":
+                if p.code is not None:
+                    self._bits.add_decoded(p.code, p.identity, p.protocol, bits,
+                                           cap.abs_t(p.t_end))
+                continue
+            ep = Episode(bits, cap.name, ctx.handle, p.t, p.t_end, cap.abs_t(p.t),
+                         cap.abs_t(p.t_end), p.freq_hz,
+                         bursts=[obs.burst] if obs.burst is not None else [])
+            win = sparse_seeds(bits)
+            link = self._bits.decoded_match(bits, win)
+            gap = self._chain_gap(link.code.protocol if link else "unknown", ctx)
+            self._bits.add_unknown(bits, ep, gap, win)
+            if link is None:
+                continue
+            code = link.code.code
+            carried.add(code)
+            pend = self._pending.get(code)
+            if pend is not None and pend[1].handle == ctx.handle \
+                    and ep.abs_t - pend[1].abs_end <= gap:
+                pe = pend[1]
+                pe.abs_end, pe.t_end = max(pe.abs_end, ep.abs_end), max(pe.t_end, ep.t_end)
+                pe.frames += 1
+                pe.bursts += [b for b in ep.bursts if all(b is not x for x in pe.bursts)]
+                if link.bits > pend[0].bits:
+                    self._pending[code] = (link, pe)
+                continue
+            end = self._bits.chain_end(code)
+            if end is not None and ep.abs_t - end <= gap:
+                # the code's own transmission going on (frames of its press that did not decode)
+                self._bits.extend_chain(code, ep.abs_end)
+                continue
+            self._pending[code] = (link, ep)
+        return carried
+
+    def _judge_pending(self, ctx: DetectionContext, upto: float) -> list[Alert]:
+        """Pending replays by unknown frames whose press gap has passed by ``upto`` (s): an
+        old press, unless decoded frames of the code came among them (then the decoded press
+        is judged by its code)."""
+        out: list[Alert] = []
+        for code in sorted(self._pending, key=lambda c: self._pending[c][1].abs_t):
+            link, ep = self._pending[code]
+            c = link.code
+            gap = self._chain_gap(c.protocol, ctx)
+            if upto - ep.abs_end <= ctx.profiles.press_gap_s(c.protocol):
+                continue
+            del self._pending[code]
+            decoded_end = self._bits.chain_end(code)
+            self._bits.extend_chain(code, ep.abs_end)
+            if decoded_end is not None and decoded_end >= ep.abs_t - gap:
+                continue  # the replay decoded too: judged by its code
+            earlier = ctx.codes.sightings(code)
+            if not earlier:
+                continue
+            cap = ctx.captures.get(ep.handle, ctx.capture)
+            press = Press(key=("bits", code), protocol=c.protocol, identity=c.identity,
+                          code=code, data="", capture=cap, handle=ep.handle, t=ep.t,
+                          t_end=ep.t_end, abs_t=ep.abs_t, abs_end=ep.abs_end,
+                          frames=ep.frames, bursts=list(ep.bursts))
+            if ep.freq_hz is not None:
+                press.freq_hz = float(ep.freq_hz)
+                press.freqs_hz = [press.freq_hz]
+            press.flags.add("old")
+            press.notes["undecoded"] = True
+            op = OldPress(press=press, original=earlier[0], repeats=len(earlier), newest=None,
+                          link=dict(link.evidence(), decoded=False, heard_as="unknown",
+                                    frames=ep.frames))
+            run = self._add_old(op, ctx)
+            if run is not None:
+                out += self._alerts_for([(op, run)], ctx)
+        return out
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
+        carried = self._note_bits(obs, ctx)
         b = obs.burst
         if b is None or b.freq_hz is None or b.jammer_like or not undecoded(obs):
             return []
         cap = ctx.capture
-        item = (cap.abs_t(b.t), cap.abs_t(b.t_end), cap, b)
+        item = (cap.abs_t(b.t), cap.abs_t(b.t_end), cap, b, frozenset(carried))
         self._undecoded.append(item)
         # a press closes up to its latency after its last frame: keep bursts that long, plus
         # the RollBack window they may follow it by
@@ -108,6 +223,18 @@ class ReplayDetector(Detector):
             # one transmission: a constant "code" is a fixed-code transmitter, a lone frame may
             # be noise, and an unknown transmitter's repeat behaviour is unknown
             original = None
+        link = None
+        if original is None and press.code is not None and press.protocol != "unknown":
+            # its bits heard before in frames that did not decode under this protocol
+            lk = self._bits.heard_as_unknown(press.code, press.identity, press.abs_t,
+                                             self._chain_gap(press.protocol, ctx), press.handle)
+            if lk is not None:
+                ep = lk.episode
+                original = Sighting(capture=ep.capture, t=ep.t, t_end=ep.t_end, abs_t=ep.abs_t,
+                                    abs_end=ep.abs_end, frames=ep.frames, counter=None,
+                                    code=press.code, identity=press.identity,
+                                    freq_hz=ep.freq_hz)
+                link = dict(lk.evidence(), decoded=True, original_heard_as="unknown")
         behind = None
         if (newest is not None and press.counter is not None and newest.counter is not None
                 and 0 < newest.counter - press.counter <= cfg.counter_window
@@ -116,22 +243,37 @@ class ReplayDetector(Detector):
         if original is None and behind is None:
             return []
         press.flags.add("old")
-        op = OldPress(press=press, original=original, repeats=len(earlier), newest=behind)
-        key = press.identity or press.code
-        run = self._runs.get(key)
-        if run is None or press.abs_t - run.olds[-1].press.abs_end > cfg.rollback_gap_s:
-            run = self._runs[key] = _Run()
-        run.olds.append(op)
-        if not run.escalated:  # once escalated, this RollBack was reported at its second code
+        op = OldPress(press=press, original=original,
+                      repeats=len(earlier) if link is None else 1, newest=behind, link=link)
+        run = self._add_old(op, ctx)
+        if run is not None:
             self._judged.append((op, run))
         return []
+
+    def _add_old(self, op: OldPress, ctx: DetectionContext) -> _Run | None:
+        """Put an old press into its identity's run; the run, or None when the run was already
+        escalated (this RollBack was reported at its second code)."""
+        press = op.press
+        key = press.identity or press.code
+        run = self._runs.get(key)
+        gap = ctx.config.replay.rollback_gap_s
+        if run is None or press.abs_t - run.olds[-1].press.abs_end > gap:
+            run = self._runs[key] = _Run()
+        run.olds.append(op)
+        return None if run.escalated else run
 
     def press_judged(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         """Called by the engine once every detector has seen ``press``: the alert is built
         now, so its evidence carries what the others noted (fingerprint comparison, burst
         class)."""
+        out = self._alerts_for(self._judged, ctx)
+        self._judged = []
+        return out
+
+    def _alerts_for(self, judged: list, ctx: DetectionContext) -> list[Alert]:
+        """The alert of each (old press, its run)."""
         out: list[Alert] = []
-        for op, run in self._judged:
+        for op, run in judged:
             codes = {o.press.code if o.press.code is not None else f"counter:{o.press.counter}"
                      for o in run.olds}
             jams_each = [self._jams_at_original(o, ctx) for o in run.olds]
@@ -152,7 +294,6 @@ class ReplayDetector(Detector):
                 later = [u for u in self._undecoded if self._follows(run, u, ctx)]
                 if later:
                     out.append(self._escalate_undecoded(run, later, ctx))
-        self._judged = []
         return out
 
     def _follows(self, run: _Run, item: tuple, ctx: DetectionContext) -> bool:
@@ -160,8 +301,10 @@ class ReplayDetector(Detector):
         starts after the run's last old press, within the RollBack window, on that press's
         carrier (same oscillator) and as long as its bursts (the same frames sent the same
         way); never for RollJam's kept codes (every original heard under jamming)."""
-        a, _, _, b = item
+        a, _, _, b, carried = item
         last = run.olds[-1].press
+        if last.code in carried:
+            return False  # its frames carry the replayed code itself: a frame of that press
         cfg = ctx.config
         if not 0.0 < a - last.abs_end <= cfg.replay.rollback_gap_s:
             return False
@@ -179,13 +322,13 @@ class ReplayDetector(Detector):
         """The ``rollback`` alert of a run whose further old codes did not decode."""
         run.escalated = True
         first = run.olds[0].press
-        _, z, cap, b = items[-1]
+        _, z, cap, b, _ = items[-1]
         codes = {o.press.code for o in run.olds}
         ev = {"reason": "old_code_then_undecoded_frames_from_its_radio",
               "protocol": first.protocol, "old_codes": len(codes), "presses": len(run.olds),
               "undecoded_bursts": [{"capture": c.name, "t": x.t, "t_end": x.t_end,
                                     "freq_hz": x.freq_hz, "duration_s": x.duration_s}
-                                   for _, _, c, x in items[:8]],
+                                   for _, _, c, x, _ in items[:8]],
               "span_s": z - first.abs_t,
               "replays": [dict(self._evidence(op), code=op.press.code) for op in run.olds[:8]],
               "escalates": [{"capture": al.capture, "t": al.t, "kind": al.kind}
@@ -202,16 +345,21 @@ class ReplayDetector(Detector):
         return alert
 
     def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
+        out = self._judge_pending(ctx, now) if self._pending else []
         # a run is over once no press can join it: forget it (bounded memory)
         gap = ctx.config.replay.rollback_gap_s
         for k in [k for k, r in self._runs.items() if now - r.olds[-1].press.abs_end > gap]:
             del self._runs[k]
-        return []
+        return out
+
+    def end_capture(self, ctx: DetectionContext) -> list[Alert]:
+        return self._judge_pending(ctx, float("inf")) if self._pending else []
 
     def flush(self, ctx: DetectionContext) -> list[Alert]:
+        out = self._judge_pending(ctx, float("inf")) if self._pending else []
         self._runs.clear()
         self._undecoded.clear()
-        return []
+        return out
 
     @staticmethod
     def _jams_at_original(op: OldPress, ctx: DetectionContext) -> list[JamSpan]:
@@ -245,6 +393,8 @@ class ReplayDetector(Detector):
             ev["fingerprint"] = p.notes["fingerprint"]
         if "burst_class" in p.notes:
             ev["burst_class"] = p.notes["burst_class"]
+        if op.link is not None:
+            ev["bits_link"] = op.link
         return ev
 
     def _replay(self, op: OldPress) -> Alert:
@@ -255,7 +405,8 @@ class ReplayDetector(Detector):
             when = (f"{since} after it was first heard" if since is not None else
                     "after it was first heard in a capture of unknown start time")
             summary = (f"A code of {who} was received again {when} ({op.original.capture} at "
-                       f"{op.original.t:.3f} s); a genuine fob never repeats a code across presses.")
+                       f"{op.original.t:.3f} s); a genuine fob never repeats a code across presses."
+                       + _bits_note(op))
             conf = 0.97
         else:
             summary = (f"{who} sent counter {p.counter}, behind the {op.newest.counter} already "
@@ -272,7 +423,7 @@ class ReplayDetector(Detector):
         since = fmt_since(p, op.original)
         summary = (f"A code of {who} first heard while the channel was jammed was replayed "
                    f"{'later' if since is None else since + ' later'}: the RollJam pattern "
-                   "(jam, capture, replay).")
+                   "(jam, capture, replay)." + _bits_note(op))
         return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", 0.97, summary,
                           p.identity, ev)
 

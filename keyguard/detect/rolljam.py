@@ -9,17 +9,26 @@ jamming span and, for a press that starts within ``rolljam_after_jam_s`` after j
 compares its carrier offset with theirs (same receiver, same capture: no calibration needed);
 when no burst was heard under the jammer it falls back to the identity's reference fingerprint.
 A press from a different oscillator is reported as ``rolljam``, and so is one the burst
-classifier calls a replayer (a raw-IQ replay carries the fob's own carrier offset). RollJam
-keeps the second code for later: a later fresh code of the same identity from that same foreign
-oscillator (its carrier offset within the CFO floor) within ``rolljam_followup_s`` is reported
-as ``rolljam`` too.
+classifier calls a replayer (a raw-IQ replay carries the fob's own carrier offset). With no
+burst heard under the jammer, "a different oscillator" is judged against the identity's
+reference fingerprint and against every press of the key this receiver heard clear of jamming
+(carrier offset at least the CFO floor away; when either was clipped, whose fine estimate the
+clipping pulls, the burst carrier instead). RollJam keeps the second code for later: a later
+fresh code of the same identity from that same foreign oscillator (its carrier offset within the
+CFO floor) within ``rolljam_followup_s`` is reported as ``rolljam`` too, and so is one from any
+radio that is not the key (the replayer's own carrier may never have been measured: a replayer
+that clips the receiver sometimes decodes only on a receiver image).
 
 The replay itself often does not decode either: a replayer beside the car clips the 8-bit
 receiver. An undecoded burst no longer than the key's press, on the channel of a key heard
 before (or of keyed bursts heard under the jammer), starting within ``rolljam_after_jam_s``
 after a jammer beside that channel stopped, from another oscillator than the key's (or called a
 replayer by the classifier) is the replay; its oscillator and length are remembered, and a
-later undecoded burst matching both is the kept code.
+later undecoded burst matching both is the kept code. A raw-IQ replay transmits its recording's
+noise between the pulses, so its burst's own run widths are the noise's and it lasts longer
+than the press: when the decoder framed ``unknown`` frames in it at the base unit of the key
+heard on that channel (within 5 %), that base unit stands for the line code, the frames' span
+for its length, and the classifier's "jammer" verdict does not veto it.
 """
 
 from __future__ import annotations
@@ -32,8 +41,8 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
-from keyguard.detect.fingerprint import clipped, learned_identity, press_fingerprint, \
-    receiver_key
+from keyguard.detect.fingerprint import Comparison, clipped, learned_identity, \
+    press_fingerprint, receiver_key
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import BurstInfo, Observation
@@ -43,6 +52,7 @@ from keyguard.events import Alert
 from keyguard.features.vector import FEATURE_NAMES
 
 _CFO = FEATURE_NAMES.index("cfo_ppm")
+_TE = FEATURE_NAMES.index("te_us")
 #: bursts remembered for this long (s) after they end
 _KEEP_S = 120.0
 #: a keyed burst this far (Hz) from a jammer's carrier is not part of the jammer
@@ -91,6 +101,8 @@ class _Heard:
     cfo_ppm: float
     rx: str
     press_s: float   # first frame's start to last frame's end (s)
+    clipped: bool = False
+    te_us: float = float("nan")   # the press's base unit (µs)
 
 
 #: bursts of one radio this close (s) after its previous one are frames of the same press
@@ -110,6 +122,19 @@ def same_oscillator(cfo1: float, f1: float | None, cfo2: float, f2: float | None
     return abs(f1 - f2) < floor_ppm * 1e-6 * abs(f1)
 
 
+def other_oscillator(cfo1: float, f1: float | None, cfo2: float, f2: float | None,
+                     floor_ppm: float, clipped: bool = False) -> bool:
+    """Two transmissions heard by one receiver come from two oscillators: their fine carrier
+    offsets (ppm) are ``floor_ppm`` or more apart, or, when either was clipped (its fine
+    estimate can be pulled several ppm), their burst carriers (absolute Hz) are. False when
+    the measure needed is missing."""
+    if clipped:
+        if f1 is None or f2 is None or abs(f1) < 1e6:
+            return False
+        return abs(f1 - f2) >= floor_ppm * 1e-6 * abs(f1)
+    return bool(math.isfinite(cfo1) and math.isfinite(cfo2) and abs(cfo1 - cfo2) >= floor_ppm)
+
+
 def line_code_te(b: BurstInfo, ctx: DetectionContext) -> bool:
     """The burst's base unit (Te, µs) is a line code's (``jamming.data_te_us``): a frame, not
     a jammer's sweep or pulsing (jammers, noise and square-wave pulsing read < 40 µs or
@@ -117,6 +142,24 @@ def line_code_te(b: BurstInfo, ctx: DetectionContext) -> bool:
     te = b.features["te_us"] if b.features is not None else float("nan")
     lo, hi = ctx.config.jamming.data_te_us
     return bool(math.isfinite(te) and lo <= te <= hi)
+
+
+#: the base unit of frames framed in a burst matches a key's when within this fraction of it
+_TE_MATCH = 0.05
+
+
+def framed_frames(obs: Observation) -> tuple[float, float] | None:
+    """The median base unit (µs) and the span (s) of the ``unknown`` frames the decoder framed
+    in the burst, or None. A raw-IQ replay transmits its recording's noise between the pulses:
+    its burst's own run-width statistics are the noise's, while the decoder still frames the
+    frames inside it at their line code's base unit."""
+    pks = [p for p in obs.packets if p.protocol == "unknown"]
+    tes = [float(p.fields.get("te_short_us", 0.0) or 0.0) for p in pks]
+    tes = [t for t in tes if t > 0]
+    if not tes:
+        return None
+    span = max(p.t_end for p in pks) - min(p.t for p in pks)
+    return float(np.median(tes)), float(span)
 
 
 def _near(f1: float | None, f2: float | None) -> bool:
@@ -151,10 +194,11 @@ class RollJamDetector(Detector):
             self._bursts.popleft()
         if not math.isfinite(cfo) or not undecoded(obs):
             return []
-        return self._undecoded_replay(b, float(cfo), ctx)
+        return self._undecoded_replay(b, float(cfo), ctx, framed_frames(obs))
 
     # RollJam with neither side decoded ------------------------------------------------------
-    def _undecoded_replay(self, b: BurstInfo, cfo: float, ctx: DetectionContext) -> list[Alert]:
+    def _undecoded_replay(self, b: BurstInfo, cfo: float, ctx: DetectionContext,
+                          framed: tuple[float, float] | None = None) -> list[Alert]:
         """An undecoded frame-length burst right after jamming, on the channel of the keyed
         bursts heard under the jammer, from another oscillator: the replay of a jammed code
         (clipped replayers and regenerating radios often do not decode). Or, later, one from the
@@ -184,7 +228,9 @@ class RollJamDetector(Detector):
         # a replayed frame carries a line code: its base unit is a data rate's (jammers, noise
         # and square-wave pulsing measure Te < 40 µs or > 5 ms); a pulsed or swept jammer's
         # burst, not yet in the jamming log, is not a replay
-        if not line_code_te(b, ctx):
+        lo, hi = ctx.config.jamming.data_te_us
+        framed_te = framed is not None and lo <= framed[0] <= hi
+        if not (line_code_te(b, ctx) or framed_te):
             return []
         after = cfg.rolljam_after_jam_s
         if _still_jammed(a, z, cfg, ctx):
@@ -211,12 +257,19 @@ class RollJamDetector(Detector):
                    or abs(s.freq_hz - b.freq_hz) <= cfg.rolljam_max_offset_hz for s in spans)
         if not victims and not (heard and over):
             return []
-        if heard and b.duration_s > heard[-1].press_s * (1.0 + cfg.rolljam_followup_duration_tol):
+        # the frames the decoder framed in it carry the base unit of the key heard here: the
+        # key's frames, whatever the burst's own statistics say (a raw-IQ replay's noise floor)
+        keys_te = framed_te and any(
+            math.isfinite(h.te_us) and abs(framed[0] - h.te_us) <= _TE_MATCH * h.te_us
+            for h in heard)
+        # its frames' length: a raw-IQ replay's burst also holds its recording's lead-in and tail
+        length = framed[1] if keys_te else b.duration_s
+        if heard and length > heard[-1].press_s * (1.0 + cfg.rolljam_followup_duration_tol):
             return []  # longer than the key's press: not its frames sent again
         ref = float(np.median([k.cfo_ppm for k in victims])) if victims else heard[-1].cfo_ppm
         # a raw-IQ replay carries the fob's own carrier offset: the classifier judges it
         classes = burst_classes(b, ctx)
-        if classes is not None and \
+        if classes is not None and not keys_te and \
                 classes.get("jammer", 0.0) >= ctx.config.jamming.jammer_probability:
             return []  # the jammer itself (a swept or pulsed one), not a replayed frame
         p_replay = 0.0 if classes is None else (
@@ -237,6 +290,9 @@ class RollJamDetector(Detector):
                         "rssi_db": b.rssi_db}, "jamming": span.where(), "after_jamming_s": gap,
               "identity_guess": identity, "burst_class": classes,
               "classifier_says_replayer": replayer}
+        if keys_te:
+            ev["framed_te_us"] = framed[0]
+            ev["framed_span_s"] = framed[1]
         who = identity or "a key"
         how = (f"the burst classifier calls it a replay (P = {p_replay:.2f})" if replayer else
                f"its carrier offset is {cfo - ref:+.1f} ppm from the key's")
@@ -247,6 +303,10 @@ class RollJamDetector(Detector):
         alert = make_alert("rolljam", cap, b.t, b.t_end, "critical", 0.8, summary, identity, ev)
         self._radios.append(_Radio(cfo, b.duration_s, b.freq_hz, rx, a, z, identity,
                                    {"capture": cap.name, "t": b.t}, clipped(b.features.values)))
+        if identity is not None and identity not in self._attackers:
+            # the key was hit by RollJam: its kept code may come later, decoded
+            self._attackers[identity] = (cfo, a, rx, {"capture": cap.name, "t": b.t},
+                                         b.freq_hz, clipped(b.features.values))
         return [alert]
 
     def _remember_replayer(self, press: Press, vec, ctx: DetectionContext) -> None:
@@ -300,7 +360,8 @@ class RollJamDetector(Detector):
             # what the owner's fob sounds like here (a jammed press's carrier is the jammer's)
             self._heard.append(_Heard(press.identity, press.freq_hz, float(vec[_CFO]),
                                       receiver_key(press.capture.receiver, press.capture.name),
-                                      press.abs_end - press.abs_t))
+                                      press.abs_end - press.abs_t, clipped(vec),
+                                      float(vec[_TE])))
         return out
 
     def _judge(self, press: Press, vec: np.ndarray, ctx: DetectionContext) -> list[Alert]:
@@ -310,11 +371,19 @@ class RollJamDetector(Detector):
         rx = receiver_key(press.capture.receiver, press.capture.name)
         known = self._attackers.get(press.identity)
         if known is not None and known[2] == rx \
-                and same_oscillator(cfo, press.freq_hz, known[0], known[4], floor,
-                                    clipped(vec) or known[5]) \
                 and press.abs_t - known[1] <= cfg.rolljam_followup_s:
-            press.flags.add("rolljam")
-            return [self._followup(press, known)]
+            if same_oscillator(cfo, press.freq_hz, known[0], known[4], floor,
+                               clipped(vec) or known[5]):
+                press.flags.add("rolljam")
+                return [self._followup(press, known)]
+            # RollJam keeps a code for later: a fresh code of this key from a radio that is not
+            # the key is that code being spent, whatever radio sends it (the replayer's own
+            # carrier may not have been measured: its first replay decoded only on an image)
+            foreign = self._foreign(press, vec, ctx, ctx.fingerprints.compare(
+                press.identity, vec, press.capture))
+            if foreign is not None:
+                press.flags.add("rolljam")
+                return [self._followup(press, known, foreign)]
         after = cfg.rolljam_after_jam_s
         if _still_jammed(press.abs_t, press.abs_end, cfg, ctx):
             return []
@@ -356,12 +425,11 @@ class RollJamDetector(Detector):
                      "their_cfo_ppm": ref, "press_cfo_ppm": cfo, "cfo_shift_ppm": cfo - ref}
         else:
             cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
-            if cmp is None and not replayer:
+            foreign = self._foreign(press, vec, ctx, cmp)
+            if foreign is None and not raw_replayer and not (replayer and cmp is None):
                 return []
-            if cmp is not None and not cmp.mismatch and not raw_replayer:
-                return []
-            basis = {"method": "identity_fingerprint",
-                     "fingerprint": None if cmp is None else cmp.evidence()}
+            basis = foreign or {"method": "identity_fingerprint",
+                                "fingerprint": None if cmp is None else cmp.evidence()}
         if replayer:
             basis = dict(basis, classifier_says_replayer=True, burst_class=classes)
         press.flags.add("rolljam")
@@ -374,13 +442,43 @@ class RollJamDetector(Detector):
                                    {"capture": alert.capture, "t": alert.t}, clipped(vec)))
         return [alert]
 
+    def _foreign(self, press: Press, vec: np.ndarray, ctx: DetectionContext,
+                 cmp: Comparison | None) -> dict | None:
+        """Evidence that ``press`` came from another radio than its key, or None: its
+        fingerprint does not match the identity's reference (``cmp``, the comparison with it),
+        or its oscillator is not the one of every press of the key this receiver heard clear of
+        jamming (carrier offset, or the burst carrier when either was clipped)."""
+        if cmp is not None and cmp.mismatch:
+            return {"method": "identity_fingerprint", "fingerprint": cmp.evidence()}
+        rx = receiver_key(press.capture.receiver, press.capture.name)
+        own = [h for h in self._heard if h.identity == press.identity and h.rx == rx]
+        floor = ctx.config.fingerprint.cfo_floor_ppm
+        cfo = float(vec[_CFO])
+        if own and all(other_oscillator(cfo, press.freq_hz, h.cfo_ppm, h.freq_hz, floor,
+                                        h.clipped or clipped(vec)) for h in own):
+            return {"method": "key_heard_before", "key_presses": len(own),
+                    "key_cfo_ppm": float(np.median([h.cfo_ppm for h in own])),
+                    "key_freq_hz": own[-1].freq_hz, "press_cfo_ppm": cfo,
+                    "press_freq_hz": press.freq_hz, "clipped": clipped(vec)
+                    or any(h.clipped for h in own),
+                    "fingerprint": None if cmp is None else cmp.evidence()}
+        return None
+
     @staticmethod
-    def _followup(p: Press, known: tuple) -> Alert:
+    def _followup(p: Press, known: tuple, foreign: dict | None = None) -> Alert:
         cfo, at, _rx, first, _freq, _clipped = known
-        ev = {"reason": "same_radio_as_earlier_rolljam_replay", "code": p.code,
+        ev = {"reason": "same_radio_as_earlier_rolljam_replay" if foreign is None
+              else "foreign_radio_after_earlier_rolljam_replay", "code": p.code,
               "protocol": p.protocol, "press": p.where(), "press_cfo_ppm": p.notes["_vector"][_CFO],
               "attacker_cfo_ppm": cfo, "first_replay": first,
               "since_first_replay_s": p.abs_t - at}
+        if foreign is not None:
+            ev["not_the_key"] = foreign
+            summary = (f"{p.identity} sent a fresh code from a radio that is not the key, "
+                       f"{fmt_s(p.abs_t - at)} after a RollJam replay of its jammed code: the "
+                       "second code RollJam kept is being used.")
+            return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", 0.85, summary,
+                              p.identity, ev)
         summary = (f"{p.identity} was heard again from the radio that replayed its jammed code "
                    f"{fmt_s(p.abs_t - at)} earlier: the second code RollJam kept is being used.")
         return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", 0.9, summary,
