@@ -16,8 +16,15 @@ and prints the medians as samples per second; the ratio is the median of the per
 (each round runs both back to back, so both saw the same machine load). The machine's load
 average is printed before and after: the machine may be shared.
 
+With ``--instructions`` (needs valgrind) it also counts the instructions each side executes
+once, under callgrind: keyguard's front end (a child that only imports and opens the capture
+is counted too and subtracted: interpreter start-up and imports excluded, as above) and the
+whole ``rtl_433 -r`` run. Instruction counts do not depend on the machine's load, so they show
+small changes a loaded machine hides; they are not time (cache misses and vector width
+differ), so the timed ratio stays the measure of the target. It takes a minute or two.
+
 Run: .venv/bin/python bench/frontend_throughput.py [--seconds 60] [--rates 250k,1024k]
-     [--runs 5] [--keep DIR] [--repo CHECKOUT]
+     [--runs 5] [--keep DIR] [--repo CHECKOUT] [--instructions]
 """
 
 from __future__ import annotations
@@ -142,6 +149,40 @@ print(json.dumps({"import_s": t1 - t0, "process_s": t2 - t1, "cpu_s": time.proce
 """
 
 
+_IMPORT_ONLY = r"""
+import sys
+from keyguard.io import open_capture
+from keyguard.dsp import FrontEnd
+cap = open_capture(sys.argv[1])
+"""
+
+
+def count_instructions(cmd: list[str], env: dict | None = None) -> int:
+    """Instructions a command executes (valgrind callgrind, whole process, children not
+    followed); raises RuntimeError when valgrind is missing or the command fails."""
+    if not shutil.which("valgrind"):
+        raise RuntimeError("--instructions needs valgrind (apt-get install valgrind)")
+    with tempfile.TemporaryDirectory(prefix="kg_cg_") as tmp:
+        out = subprocess.run(["valgrind", "--tool=callgrind",
+                              f"--callgrind-out-file={tmp}/callgrind.out"] + cmd,
+                             env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"callgrind run of {cmd[0]} failed:\n{out.stderr[-2000:]}")
+    for line in out.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip().replace(",", ""))
+    raise RuntimeError(f"no instruction count in callgrind's output for {cmd[0]}")
+
+
+def instructions(path: Path, repo: Path = REPO) -> tuple[int, int]:
+    """(keyguard front-end instructions, imports and start-up excluded; rtl_433 instructions)."""
+    env = child_env(repo)
+    whole = count_instructions([sys.executable, "-c", _CHILD, str(path)], env)
+    start = count_instructions([sys.executable, "-c", _IMPORT_ONLY, str(path)], env)
+    rtl = count_instructions(["rtl_433", "-r", str(path), "-F", "json"])
+    return whole - start, rtl
+
+
 def pin() -> list[str]:
     """The command prefix that pins a child to core 0 (none without taskset)."""
     return ["taskset", "-c", "0"] if shutil.which("taskset") else []
@@ -240,8 +281,11 @@ def main() -> None:
     add_capture_options(ap)
     ap.add_argument("--repo", type=Path, default=REPO,
                     help="run the keyguard of another checkout (before/after comparisons)")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count instructions under callgrind (load-independent; slow)")
     args = ap.parse_args()
     rows = []
+    counts = {}
     with capture_folder(args.keep, "kg_bench_") as tmp:
         for tag in args.rates.split(","):
             path = capture_for(tmp, tag, args.seconds)
@@ -251,6 +295,8 @@ def main() -> None:
                 kg.append(run_keyguard(path, args.repo))
                 rt.append(run_rtl433(path))
             rows.append((tag, kg, rt))
+            if args.instructions:
+                counts[tag] = instructions(path, args.repo)
 
     print(f"{'rate':>6} {'samples':>11} {'keyguard Msps':>14} {'(wall, whole process)':>22} "
           f"{'rtl_433 Msps':>13} {'(wall)':>7} {'ratio':>6} {'(wall)':>7} {'best':>6} {'trains':>7}")
@@ -269,6 +315,9 @@ def main() -> None:
           "excludes interpreter start-up and imports (its whole-process wall rate is shown); "
           "ratio = rtl_433 time / keyguard time per round, median; best = fastest rtl_433 run / "
           "fastest keyguard run; > 1: keyguard is faster)")
+    for tag, (kg_ins, rt_ins) in counts.items():
+        print(f"{tag:>6} instructions: keyguard front end {kg_ins / 1e9:.3f} G, rtl_433 "
+              f"{rt_ins / 1e9:.3f} G, ratio {rt_ins / kg_ins:.2f} (callgrind, one run each)")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,13 @@ class SampleFormat:
 
     def to_complex(self, components: np.ndarray) -> np.ndarray:
         """Interleaved components (I0, Q0, I1, ...) → complex64 at full scale ±1.0."""
-        if self.dtype.itemsize == 1 and components.size % 2 == 0:
+        even = components.size % 2 == 0
+        if self.integer and even and (self.dtype.itemsize > 1 or _arithmetic_exact(self)):
+            # float32 arithmetic into a complex array of its own; for 8-bit formats 2-3x
+            # faster than a table gather (no index array) and the table's value for every
+            # byte (checked once per format)
+            return self._scaled(components)
+        if self.dtype.itemsize == 1 and even:
             # One 65536-entry table of complex values converts each (I, Q) byte pair in one
             # gather: a third faster than two float gathers (the IQ front end's hot path).
             return _pair_lut(self).take(components.view(np.uint8).view("<u2"))
@@ -73,6 +79,18 @@ class SampleFormat:
             x = components.astype(np.float32, copy=False)  # cf32 LE: no copy
         return x.view(np.complex64)
 
+    def _scaled(self, components: np.ndarray) -> np.ndarray:
+        """An even number of integer components as complex64 (v − zero) / full_scale, in an
+        array of its own (the burst detector keeps such blocks without copying them)."""
+        out = np.empty(components.size // 2, dtype=np.complex64)
+        x = out.view(np.float32)
+        if self.zero:
+            np.subtract(components, np.float32(self.zero), out=x, dtype=np.float32)
+        else:
+            x[...] = components
+        x /= np.float32(self.full_scale)
+        return out
+
 
 _LUTS: dict[str, np.ndarray] = {}
 
@@ -82,6 +100,17 @@ def _lut(fmt: SampleFormat) -> np.ndarray:
         v = np.arange(256, dtype=np.uint8).view(fmt.dtype).astype(np.float64)
         _LUTS[fmt.name] = ((v - fmt.zero) / fmt.full_scale).astype(np.float32)
     return _LUTS[fmt.name]
+
+
+_ARITHMETIC_EXACT: dict[str, bool] = {}
+
+
+def _arithmetic_exact(fmt: SampleFormat) -> bool:
+    """Whether float32 (v − zero) / full_scale gives the 8-bit table's value for all 256 bytes."""
+    if fmt.name not in _ARITHMETIC_EXACT:
+        x = fmt._scaled(np.arange(256, dtype=np.uint8).view(fmt.dtype)).view(np.float32)
+        _ARITHMETIC_EXACT[fmt.name] = bool(np.array_equal(x, _lut(fmt)))
+    return _ARITHMETIC_EXACT[fmt.name]
 
 
 _PAIR_LUTS: dict[str, np.ndarray] = {}
