@@ -35,8 +35,11 @@ def _seeds(text: str) -> list[int]:
 @click.option("--workers", default=1, show_default=True, help="Processes rendering scenarios.")
 @click.option("--dataset", "dataset_path", metavar="FILE.npz",
               help="Also save the training bursts (features, labels, metadata) here.")
+@click.option("--extra-seeds", "extra", multiple=True, metavar="NAMES:SEEDS",
+              help="More training seeds for some scenarios only, e.g. "
+              "benign_day,relay_af:112-147 (repeatable).")
 def train(output: str, scenarios: str | None, seeds: str, eval_seeds: str, seed: int,
-          workers: int, dataset_path: str | None) -> int:
+          workers: int, dataset_path: str | None, extra: tuple[str, ...] = ()) -> int:
     """Render varied simulator scenarios (random geometry, replayers, jammers, relays and
     receivers per seed), label every burst from the ground truth, train the burst classifier,
     and score it on held-out seeds. Same options, same model."""
@@ -55,6 +58,17 @@ def train(output: str, scenarios: str | None, seeds: str, eval_seeds: str, seed:
         raise InputError(f"unknown scenario(s) {', '.join(bad)}", None,
                          f"shipped scenarios: {', '.join(known)}")
     train_seeds, test_seeds = _seeds(seeds), _seeds(eval_seeds)
+    extras: list[tuple[list[str], list[int]]] = []
+    for spec in extra:
+        what, sep, which = spec.rpartition(":")
+        ex_names = [n.strip() for n in what.split(",") if n.strip()]
+        if not sep or not ex_names or any(n not in known for n in ex_names):
+            raise InputError(f"--extra-seeds {spec!r}: give shipped scenario names and seeds",
+                             None, "e.g. benign_day,relay_af:112-147")
+        extras.append((ex_names, _seeds(which)))
+        if set(extras[-1][1]) & set(test_seeds):
+            raise InputError("training and evaluation seeds overlap", None,
+                             "held-out numbers need seeds never trained on")
     if set(train_seeds) & set(test_seeds):
         raise InputError("training and evaluation seeds overlap", None,
                          "held-out numbers need seeds never trained on")
@@ -76,6 +90,10 @@ def train(output: str, scenarios: str | None, seeds: str, eval_seeds: str, seed:
 
     click.echo(f"rendering {len(names) * len(train_seeds)} training scenarios...", err=True)
     runs = simulate(names, train_seeds, workers, note)
+    for ex_names, ex_seeds in extras:
+        click.echo(f"rendering {len(ex_names) * len(ex_seeds)} extra training scenarios...",
+                   err=True)
+        runs += simulate(ex_names, ex_seeds, workers, note)
     ds = merge(runs)
     if len(ds) == 0:
         raise InputError("the training scenarios gave no bursts", None, "check the front end")
@@ -86,7 +104,8 @@ def train(output: str, scenarios: str | None, seeds: str, eval_seeds: str, seed:
     held = simulate(names, test_seeds, workers, note)
     metrics = classifier_metrics(model, merge(held))
     metrics["detection"] = evaluate(held, {"burst": model}).to_dict()
-    card = model_card(model, names, train_seeds, test_seeds, ds, metrics)
+    card = model_card(model, names, train_seeds, test_seeds, ds, metrics,
+                      extra=[{"scenarios": n, "seeds": x} for n, x in extras])
     save_model(model, output, card)
     click.echo(json.dumps({"model": output, "bursts": len(ds),
                            "accuracy": metrics.get("accuracy"), "auc": metrics.get("auc")},

@@ -7,6 +7,7 @@ import pytest
 
 from detect_fakes import PROFILES, engine, ev1527, feed, fob_features, fv, kinds, press
 from keyguard.detect import DetectionEngine
+from keyguard.features.vector import FEATURE_NAMES
 
 
 def owner_presses(e, rng, n=6, capture="a.cu8", start=1.0, **fp):
@@ -243,3 +244,29 @@ def test_a_press_merged_with_another_transmission_is_no_reference():
         out += feed(e, press(1.0 + 10 * k, 0x100 + k, frames=3), lambda p: fob_features(rng))
     out += e.finish()
     assert "clone" not in kinds(out)
+
+
+def _through(rng, channel_bw, rise, chirp, cfo_ppm=10.0):
+    """A burst of the owner's fob measured through a channel filter of ``channel_bw`` (Hz):
+    the filter shapes its edges (``rise``, µs) and turn-on chirp (Hz)."""
+    f = fob_features(rng, cfo_ppm=cfo_ppm, rise=rise, channel_bw_hz=channel_bw)
+    f.values[FEATURE_NAMES.index("chirp_hz")] = chirp + rng.normal(0, 150)
+    return f
+
+
+@pytest.mark.parametrize("channel_bw, expect", [(43e3, []), (55e3, ["clone"])])
+def test_edges_measured_through_another_channel_filter_are_not_compared(channel_bw, expect):
+    # benign soak seed 3053: the front end sized one press's channel 43 kHz (125 ksps) and the
+    # others' 55 kHz (250 ksps); the same fob's rise time read 24 µs against 14 µs, its chirp
+    # -4.7 kHz against +0.9 kHz, and its later presses were called clones
+    rng = np.random.default_rng(21)
+    e = engine()
+    out = []
+    for k in range(3):
+        out += feed(e, press(1.0 + 5.0 * k, 0x100 + k, frames=3),
+                    lambda p: _through(rng, 55e3, 14.0, 900.0))
+    # the same edges, read through a narrower filter: not compared (carrier and timing are);
+    # through the owner's own filter they are another radio's
+    out += feed(e, press(30.0, 0x200, frames=3),
+                lambda p: _through(rng, channel_bw, 24.0, -4700.0))
+    assert kinds(out + e.finish()) == expect

@@ -181,3 +181,70 @@ def test_an_idealised_fob_after_jamming_is_not_a_rolljam_replayer(tmp_path, run_
     kinds = [json.loads(line)["kind"] for line in out.splitlines()
              if json.loads(line)["type"] == "alert"]
     assert kinds == ["jamming"], (kinds, err)
+
+
+class _ClassifierByClipping:
+    """A stand-in burst classifier: a burst with ``clip_fraction`` > 0 gets P(relayed) =
+    ``p_clipped`` (the rest genuine), any other burst is genuine."""
+
+    classes_ = np.array(["genuine", "jammer", "other", "raw_replay", "regenerated_replay",
+                         "relayed"])
+
+    def __init__(self, p_clipped: float):
+        self.p = p_clipped
+
+    def predict_proba(self, X):
+        clip = np.nan_to_num(np.asarray(X)[:, FEATURE_NAMES.index("clip_fraction")])
+        out = np.zeros((len(X), 6))
+        out[:, 0] = np.where(clip > 0, 1.0 - self.p, 1.0)
+        out[:, 5] = np.where(clip > 0, self.p, 0.0)
+        return out
+
+
+def _clipped(rng):
+    return fob_features(rng, rssi=2.0, clip_fraction=0.4)
+
+
+@pytest.mark.parametrize("p_relayed, expect", [(0.8, []), (0.95, ["relay"])])
+def test_the_classifier_alone_makes_a_relay_only_when_sure(p_relayed, expect):
+    # benign soak: close owner presses clipping the receiver (their splatter lifts gaps and
+    # margins as a relay amplifier does) scored P(relayed) 0.7-0.9 and were called relayed
+    rng = np.random.default_rng(31)
+    e = engine(models={"burst": _ClassifierByClipping(p_relayed)})
+    out = _owner(e, rng)
+    out += feed(e, press(60.0, 0x300, frames=3), lambda p: _clipped(rng))
+    assert kinds(out + e.finish()) == expect
+
+
+def test_a_relayed_double_press_is_one_alert():
+    # the owner's double press answered from afar (an LF-only relay): one relay episode
+    rng = np.random.default_rng(32)
+    e = engine()
+    out = _owner(e, rng)
+    for k, t in enumerate((60.0, 60.6)):
+        out += feed(e, press(t, 0x300 + k, frames=3), lambda p: fob_features(rng, rssi=-62.0))
+    out += feed(e, press(90.0, 0x310, frames=3), lambda p: fob_features(rng, rssi=-62.0))
+    out += e.finish()
+    # the double press is one alert; a press half a minute later is another episode
+    assert kinds(out) == ["relay", "relay"]
+    assert [round(a.t, 1) for a in out] == [60.0, 90.0]
+
+
+def _undecoded_frame(t: float, freq: float = FOB_F) -> BurstInfo:
+    return BurstInfo(t=t, t_end=t + 0.09, freq_hz=freq, rssi_db=2.0, on_fraction=0.5,
+                     features=fv(te_us=400.0, on_fraction=0.5, clip_fraction=0.4))
+
+
+@pytest.mark.parametrize("t, freq, expect", [
+    (1.0 + 3 * 0.106, FOB_F, []),                   # the held press's next frame, undecoded
+    (1.0 + 3 * 0.106, FOB_F + 20e3, ["relay"]),     # another carrier: not the press's frame
+    (8.0, FOB_F, ["relay"]),                        # alone, seconds later
+])
+def test_an_undecoded_frame_of_a_decoded_press_is_not_judged_alone(t, freq, expect):
+    # benign soak seed 3048: one clipped repeat of the owner's held press failed to decode and
+    # was reported as a relay's unreadable answer (P(relayed) 0.94)
+    rng = np.random.default_rng(33)
+    e = engine(models={"burst": _ClassifierByClipping(0.95)})
+    out = feed(e, press(1.0, 0x100, frames=3), lambda p: fob_features(rng))
+    out += e.observe(_undecoded_frame(t, freq), [])
+    assert kinds(out + e.finish()) == expect

@@ -190,3 +190,22 @@ def test_long_burst_features_come_from_a_bounded_span():
     keep = [i for i, n in enumerate(FEATURE_NAMES) if n in ("cfo_hz", "on_fraction", "papr_db")]
     assert np.allclose(a.values[keep], b.values[keep], atol=50.0)
     assert FEATURE_SPAN_S <= 1.0
+
+
+def test_the_channel_filter_a_burst_was_measured_through_is_recorded():
+    # edges and turn-on chirp depend on the front end's channel filter: clone detection compares
+    # them only between bursts measured through similar filters
+    from types import SimpleNamespace
+
+    from keyguard.features.extract import features_from_burst
+    from keyguard.features.vector import FEATURE_NAMES
+
+    fs = 125e3
+    n = 4000
+    iq = np.zeros(n, np.complex64)
+    iq[500:3500] = 0.5
+    kw = dict(iq=iq, iq_rate=fs, center_freq=433.92e6, channel_offset_hz=0.0,
+              channel_noise_db=-60.0, snr_db=40.0, rssi_db=-6.0)
+    i = FEATURE_NAMES.index("channel_bw_hz")
+    assert features_from_burst(SimpleNamespace(channel_bw_hz=43e3, **kw)).values[i] == 43e3
+    assert np.isnan(features_from_burst(SimpleNamespace(**kw)).values[i])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from keyguard.features.vector import FEATURE_NAMES
 from keyguard.models.training import vary_scenario
 from keyguard.sim.scenario import load_scenario
 
@@ -99,3 +100,33 @@ def test_an_af_relays_noise_around_its_frames_is_not_labelled_relayed():
     assert label_burst(7.9, 8.32, -11e3, truth, 433.92e6)[0] == "relayed"  # frames, noise lead
     for t0, t1 in ((6.0, 7.0), (7.0, 8.0), (7.99, 11.0), (8.2, 9.2)):
         assert label_burst(t0, t1, -11e3, truth, 433.92e6)[0] == "other", (t0, t1)
+
+
+def test_train_refuses_bad_extra_seeds(run_cli, tmp_path):
+    code, _, err = run_cli("train", "-o", tmp_path / "m.skops", "--extra-seeds", "nope:1-2")
+    assert code == 2 and "--extra-seeds" in err
+    code, _, err = run_cli("train", "-o", tmp_path / "m.skops", "--extra-seeds", "benign_day")
+    assert code == 2 and "--extra-seeds" in err
+    code, _, err = run_cli("train", "-o", tmp_path / "m.skops", "--extra-seeds",
+                           "benign_day:905-906", "--eval-seeds", "900-905")
+    assert code == 2 and "overlap" in err
+
+
+def test_the_model_card_records_extra_training_runs():
+    from keyguard.models.burst import BurstClassifier
+    from keyguard.models.dataset import BurstDataset
+    from keyguard.models.training import model_card
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, len(FEATURE_NAMES)))
+    y = np.array(["genuine", "relayed"] * 20, dtype=object)
+    model = BurstClassifier(max_iter=5).fit(X, y)
+    ds = BurstDataset(X, y, [{}] * 40)
+    card = model_card(model, ["benign_day"], [100], [900], ds, {},
+                      extra=[{"scenarios": ["benign_day", "relay_af"], "seeds": [112, 113]}])
+    assert card["training"]["extra"] == [{"scenarios": ["benign_day", "relay_af"],
+                                          "seeds": [112, 113]}]
+    assert card["training"]["per_class"]["relayed"] == 20
+    assert "channel_bw_hz" in card["features"]
+    # the front end's channel filter is a receiver setting, not a class of radio
+    assert FEATURE_NAMES.index("channel_bw_hz") not in set(model.columns_.tolist())

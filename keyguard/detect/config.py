@@ -163,6 +163,12 @@ class FingerprintConfig:
     #: the CFO must differ by at least this much (ppm) to count towards a mismatch: fob crystals
     #: drift a few ppm with temperature and battery, RTL-SDR tuners drift too.
     cfo_floor_ppm: float = 2.5
+    #: envelope-shape features (rise/fall time, droop, turn-on chirp) of a press are compared
+    #: only with references measured through a channel filter within this fraction of its own
+    #: (``channel_bw_hz``): the front end sizes the filter, and with it the channel's sample
+    #: rate, from each burst's bandwidth, and one fob's edges read 14 µs through a 55 kHz filter
+    #: at 250 ksps and 24 µs through a 43 kHz one at 125 ksps (benign soak seed 3053).
+    shape_channel_tolerance: float = 0.1
     #: how many reference fingerprints to keep per identity (oldest dropped; enrolled ones kept).
     max_reference: int = 64
     #: from this many reference presses on, a one-class model of the identity (HODOR-style,
@@ -171,6 +177,12 @@ class FingerprintConfig:
     model_min_reference: int = 8
     #: relay score (0..1, from the burst classifier or the RF rules) that raises a relay alert.
     relay_score: float = 0.7
+    #: the burst classifier's P(relayed) (mean over a decoded press's frames) that makes a
+    #: press relayed on its own. Dev seeds (benign soak 3000–3089: 432 decoded owner presses;
+    #: relay_af/relay_df 300–329: 46 relayed presses), shipped model: owner presses ≥ 0.7: 2,
+    #: ≥ 0.9: 0; relayed presses ≥ 0.7: 38, ≥ 0.9: 34. (The session-3 model: 6 owner presses
+    #: ≥ 0.7, all close fobs clipping the receiver at 250 ksps, 4 ≥ 0.9; relayed 27 and 19.)
+    relay_press_probability: float = 0.9
     #: RSSI this far (dB) below the identity's weakest earlier press is "inconsistent level"
     #: (the relay rule ramps from here to 10 dB more)...
     relay_level_drop_db: float = 10.0
@@ -188,7 +200,8 @@ class FingerprintConfig:
     relay_burst_probability: float = 0.9
     relay_burst_min_s: float = 0.02
     relay_burst_max_s: float = 1.5
-    #: undecoded relayed bursts this close together (s) are one relay episode (one alert).
+    #: undecoded relayed bursts this close together (s) are one relay episode (one alert); so
+    #: are relayed presses of one key (a double press forwarded in one go).
     relay_episode_gap_s: float = 2.0
     #: a press of a key's own fingerprint this far (dB) below the weakest press of it heard by
     #: the same receiver raises a relay alert on that alone (LF-only relay: the key answered

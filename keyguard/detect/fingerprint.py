@@ -40,6 +40,7 @@ _RELATIVE = {"te_us", "fsk_deviation_hz"}
 _FP_IDX = feature_index(FINGERPRINT_FEATURES)
 _CFO = FINGERPRINT_FEATURES.index("cfo_ppm")
 _CLIP = FEATURE_NAMES.index("clip_fraction")
+_CHANNEL_BW = FEATURE_NAMES.index("channel_bw_hz")
 _SHAPE = {FINGERPRINT_FEATURES.index(n) for n in SHAPE_FEATURES}
 
 
@@ -230,6 +231,15 @@ class FingerprintMemory:
         if ref_clipped.any():
             m[np.ix_(ref_clipped, sorted(_SHAPE))] = np.nan
         m[[not te_valid(r.full) for r in refs], _TE] = np.nan
+        # edges and chirp are shaped by the channel filter they were measured through
+        bw = full[_CHANNEL_BW]
+        if np.isfinite(bw) and bw > 0:
+            tol = self.cfg.shape_channel_tolerance
+            other_filter = np.array([np.isfinite(r.full[_CHANNEL_BW])
+                                     and abs(r.full[_CHANNEL_BW] / bw - 1.0) > tol
+                                     for r in refs])
+            if other_filter.any():
+                m[np.ix_(other_filter, sorted(_SHAPE))] = np.nan
         # CFO calibration across receivers
         other = [r.receiver != rx for r in refs]
         calib = "same-receiver"

@@ -17,17 +17,21 @@ UHF answer (domain notes, PKES relays):
   is the fob's (an up/down-converting relay forwards the fob's waveform; a replayer or a clone
   would bring its own clock).
 
-A relay's answer that nobody could decode (a DF relay's regenerated frames, an AF relay's
-clipped copy) is still judged by the classifier: an undecoded frame-length burst outside
-jamming with P(relayed) ≥ ``relay_burst_probability`` raises one alert per episode, without an
-identity. Presses heard through a jammer are not judged (their RF evidence is the jammer's), nor
-presses of identities learned on the fly from unprofiled frames (several transmitters share
-one), nor presses that collided with another transmitter (``clone.CloneDetector.collided``).
+Presses of one key judged relayed within ``relay_episode_gap_s`` of each other (a double press,
+a car asking twice) are one episode: one alert. A relay's answer that nobody could decode (a DF
+relay's regenerated frames, an AF relay's clipped copy) is still judged by the classifier: an
+undecoded frame-length burst outside jamming with P(relayed) ≥ ``relay_burst_probability``
+raises one alert per episode, without an identity. Presses heard through a jammer are not
+judged (their RF evidence is the jammer's), nor presses of identities learned on the fly from
+unprofiled frames (several transmitters share one), nor presses that collided with another
+transmitter (``clone.CloneDetector.collided``).
 
 Each rule gives a score in 0..1. One rule alone does not make a relay, except a level drop with
 the fob's own fingerprint and an amplifier's noise band around the frame; the press score is the
-larger of that and the classifier's probability. Presses already reported (replays, RollJam)
-are left alone.
+larger of that and the classifier's probability once that reaches ``relay_press_probability``.
+An undecoded burst right after a decoded frame on its carrier is a frame of that press that
+failed to decode (judged with the press, not alone). Presses already reported (replays,
+RollJam) are left alone.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from keyguard.detect.classify import burst_classes, press_classes
 from keyguard.detect.fingerprint import clipped, learned_identity, press_fingerprint, \
     receiver_key
 from keyguard.detect.jamming import heard_through_jamming
-from keyguard.detect.observation import Observation
+from keyguard.detect.observation import BurstInfo, Observation
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
 from keyguard.features.vector import FEATURE_NAMES
@@ -67,6 +71,12 @@ class RelayDetector(Detector):
     def __init__(self) -> None:
         # the open undecoded relay episode: (timeline end of its last burst, receiver key)
         self._episode: tuple[float, str] | None = None
+        # identity -> timeline end of its latest press judged relayed: presses of one key
+        # within ``relay_episode_gap_s`` of it are the same relay episode (one alert)
+        self._press_episode: dict[str, float] = {}
+        # the latest decoded frame: (timeline end, carrier Hz, protocol); an undecoded burst
+        # right after it on its carrier is one of its press's frames that failed to decode
+        self._last_frame: tuple[float, float, str] | None = None
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         """A frame-length burst nothing decoded, outside jamming, that the classifier calls
@@ -74,13 +84,23 @@ class RelayDetector(Detector):
         an AF relay's clipped or noise-buried copy). One alert per episode."""
         b = obs.burst
         model = ctx.models.get("burst")
-        if b is None or b.features is None or model is None or not undecoded(obs):
+        if b is None:
+            return []
+        cap = ctx.capture
+        a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        if not undecoded(obs):
+            known = next((p for p in obs.packets if p.identity is not None
+                          and p.protocol != "unknown"), None)
+            if known is not None and b.freq_hz is not None:
+                self._last_frame = (z, b.freq_hz, known.protocol)
+            return []
+        if b.features is None or model is None:
             return []
         cfg = ctx.config.fingerprint
         if not cfg.relay_burst_min_s <= b.duration_s <= cfg.relay_burst_max_s:
             return []
-        cap = ctx.capture
-        a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        if self.frame_of_press(b, a, ctx):
+            return []
         rx = receiver_key(cap.receiver, cap.name)
         if self._episode is not None and self._episode[1] == rx \
                 and a - self._episode[0] <= cfg.relay_episode_gap_s:
@@ -107,6 +127,18 @@ class RelayDetector(Detector):
               "decoded": False}
         return [make_alert("relay", cap, b.t, b.t_end, "critical", min(0.95, p_rel), summary,
                            None, ev)]
+
+    def frame_of_press(self, b: BurstInfo, a: float, ctx: DetectionContext) -> bool:
+        """The undecoded burst (timeline start ``a``) follows a decoded frame on its carrier
+        (within ``press.rejoin_freq_hz``) by no more than that protocol's inter-frame gap: a
+        frame of the same press that failed to decode (a held button's clipped repeat). It is
+        judged with its press (the press rule), not alone as a relay's unreadable answer."""
+        if self._last_frame is None or b.freq_hz is None:
+            return False
+        end, freq, protocol = self._last_frame
+        # from a little overlap (the front end's burst edges) to the press's inter-frame gap
+        return (abs(b.freq_hz - freq) <= ctx.config.press.rejoin_freq_hz
+                and -0.05 <= a - end <= ctx.profiles.press_gap_s(protocol))
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
@@ -198,14 +230,23 @@ class RelayDetector(Detector):
             score = max(score, rules.get("level_drop", 0.0))
         score = max(score, rules.get("noise_around", 0.0))
         classes = press_classes(press, ctx)
-        if classes is not None and "relayed" in classes:
+        # the classifier alone decides a decoded press from ``relay_press_probability`` on: a
+        # fob close enough to clip the receiver splatters into its gaps and margins much as a
+        # relay's amplifier does (benign soak: owner presses at 0.7–0.9)
+        if classes is not None and classes.get("relayed", 0.0) >= cfg.relay_press_probability:
             score = max(score, classes["relayed"])
         press.notes["relay_score"] = score
         if score < cfg.relay_score:
             return []
         press.flags.add("relayed")
+        # a double press (or a car asking twice) forwarded in one go is one relay episode: the
+        # press is not learned (flagged above) but raises no second alert
+        last = self._press_episode.get(press.identity)
+        self._press_episode[press.identity] = press.abs_end
+        if last is not None and press.abs_t - last <= cfg.relay_episode_gap_s:
+            return []
         why = [k for k, v in sorted(rules.items(), key=lambda kv: -kv[1]) if v > 0]
-        if classes is not None and classes.get("relayed", 0.0) >= cfg.relay_score:
+        if classes is not None and classes.get("relayed", 0.0) >= cfg.relay_press_probability:
             why.insert(0, "classifier")
         reasons = {"level_drop": "far weaker than this fob has ever been heard",
                    "noise_around": "a relay amplifier's noise rose around the frame",

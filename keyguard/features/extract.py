@@ -31,6 +31,7 @@ PREAMBLE_PULSES = 12
 #: several-second jammer costs seconds of CPU at once and delays every alert behind it
 FEATURE_SPAN_S = 0.5
 _DURATION = int(feature_index(["duration_ms"])[0])
+_CHANNEL_BW = int(feature_index(["channel_bw_hz"])[0])
 
 
 def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None = None,
@@ -243,11 +244,12 @@ def features_from_burst(burst: Any, profile: Any = None) -> FeatureVector:
     vec = burst_features(iq, fs, modulation=mod, channel_freq_hz=chan, nominal_freq_hz=nominal,
                          te_us=te, noise_power=noise, snr_db=getattr(burst, "snr_db", None),
                          rssi_db=getattr(burst, "rssi_db", None))
+    values = vec.values.copy()
     if full_ms is not None:  # the burst's duration, not the measured span's
-        values = vec.values.copy()
         values[_DURATION] = full_ms
-        vec = FeatureVector(values)
-    return vec
+    bw = getattr(burst, "channel_bw_hz", None)
+    values[_CHANNEL_BW] = float(bw) if bw is not None and bw > 0 else math.nan
+    return FeatureVector(values)
 
 
 def _db(x: float) -> float:

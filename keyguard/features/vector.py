@@ -55,9 +55,13 @@ FEATURES: dict[str, str] = {
     "margin_balance_db": "power in the margin before the frame over the margin after it (dB): a "
                          "transmission overlapping one side (a demodulate-and-forward relay's "
                          "copy of the key's own frame, ms apart)",
+    "channel_bw_hz": "bandwidth of the front end's channel filter the burst was measured "
+                     "through (Hz; it also sets the channel's sample rate): edges and turn-on "
+                     "chirp are shaped by it, so they compare only between similar filters; "
+                     "NaN when unknown",
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
-FEATURE_SET_VERSION = 2
+FEATURE_SET_VERSION = 3
 _INDEX = {n: i for i, n in enumerate(FEATURE_NAMES)}
 
 #: features that describe the transmitter rather than the channel or the receiver, and that

@@ -28,9 +28,11 @@ from keyguard.features.vector import FEATURE_NAMES, feature_index
 BURST_CLASSES: tuple[str, ...] = ("genuine", "regenerated_replay", "raw_replay", "relayed",
                                   "jammer", "other")
 
-#: the classifier's inputs: every feature but those tied to one device or one distance
+#: the classifier's inputs: every feature but those tied to one device or one distance, and the
+#: front end's channel filter (a setting of this receiver, sized from the burst's bandwidth)
 CLASSIFIER_FEATURES: tuple[str, ...] = tuple(
-    n for n in FEATURE_NAMES if n not in ("cfo_hz", "cfo_ppm", "rssi_db", "duration_ms"))
+    n for n in FEATURE_NAMES
+    if n not in ("cfo_hz", "cfo_ppm", "rssi_db", "duration_ms", "channel_bw_hz"))
 
 
 def check_features(X, n_features: int, what: str = "X") -> np.ndarray:

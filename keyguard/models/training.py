@@ -173,8 +173,11 @@ def classifier_metrics(model: BurstClassifier, ds: BurstDataset) -> dict:
 
 
 def model_card(model: BurstClassifier, names: Sequence[str], train_seeds: Sequence[int],
-               test_seeds: Sequence[int], train: BurstDataset, metrics: dict) -> dict:
-    """What the model is, what it was trained on, and how it scored on held-out seeds."""
+               test_seeds: Sequence[int], train: BurstDataset, metrics: dict,
+               extra: Sequence[dict] = ()) -> dict:
+    """What the model is, what it was trained on, and how it scored on held-out seeds.
+    ``extra``: further training runs of some scenarios only, ``{"scenarios", "seeds"}`` each
+    (rendered after the main set, in that order)."""
     import sklearn
 
     counts = {c: int(np.sum(train.y == c)) for c in BURST_CLASSES}
@@ -183,6 +186,8 @@ def model_card(model: BurstClassifier, names: Sequence[str], train_seeds: Sequen
             "features": list(FEATURE_NAMES), "classes": [str(c) for c in model.classes_],
             "params": {k: v for k, v in model.get_params().items() if k != "features"},
             "training": {"scenarios": list(names), "seeds": [int(s) for s in train_seeds],
+                         "extra": [{"scenarios": list(e["scenarios"]),
+                                    "seeds": [int(x) for x in e["seeds"]]} for e in extra],
                          "bursts": int(len(train)), "per_class": counts,
                          "variation": "keyguard.models.training.vary_scenario"},
             "evaluation": {"seeds": [int(s) for s in test_seeds], **metrics}}
