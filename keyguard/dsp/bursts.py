@@ -374,6 +374,9 @@ class BurstDetector:
         self._next_close = -math.inf        # no open region can close before this tick
         self._closed: list[_Region] = []
         self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
+        # within one finishing pass: region summaries, and envelope verdicts (_keyed_over)
+        self._pass_summaries: dict[int, tuple] = {}
+        self._pass_keyed: list[tuple] = []
         self._emitted: collections.deque = collections.deque(maxlen=64)  # recent bursts
         self._ready: list = []             # heap of (start, seq, Burst)
         self._seq = 0
@@ -800,6 +803,7 @@ class BurstDetector:
             return
         groups, consumed = self._group(ready)
         self._closed = [r for r in self._closed if r.ticks and id(r) not in consumed]
+        self._pass_summaries, self._pass_keyed = {}, []
         for g in groups:
             shadow = self._shadowed(g)
             for r in g:
@@ -867,26 +871,34 @@ class BurstDetector:
         start, last = min(r.start for r in group), max(r.last for r in group)
         k, power = max((r.peak() for r in group), key=lambda kp: kp[1])
         members = {id(r) for r in group}
-        others = [_summary(r) for r in self._open + self._closed
+        # regions do not change while finishing: their summaries are made once per pass
+        cache = self._pass_summaries
+        others = [cache[id(r)] if id(r) in cache else cache.setdefault(id(r), _summary(r))
+                  for r in self._open + self._closed
                   if id(r) not in members and r.ticks and not r.wide] + self._recent
         power_frames = None
+        a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
+        b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
         for s_start, s_last, s_ticks, s_power, s_lo, s_hi in others:
             if s_power < power * 10 ** (self.ghost_db / 10) or s_last < start or s_start > last:
                 continue
             inside = len(ticks & s_ticks) / len(ticks)
             if inside < 0.5:
                 continue
-            if power_frames is None:
-                a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
-                b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
-                power_frames = self._frame_power(self._history(a, b))
-                if power_frames.shape[0] < 4:
-                    return False
-            env_s = power_frames[:, s_lo:s_hi + 1].sum(axis=1)
-            mean_s = env_s.mean()
-            if mean_s <= 0 or env_s.std() < 0.3 * mean_s:
+            masks = s_power >= power * 10 ** (self.mask_db / 10)
+            keyed = self._keyed_over(s_start, s_lo, s_hi, a, b) if masks else None
+            if keyed is None:
+                if power_frames is None:
+                    power_frames = self._frame_power(self._history(a, b))
+                    if power_frames.shape[0] < 4:
+                        return False
+                env_s = power_frames[:, s_lo:s_hi + 1].sum(axis=1)
+                mean_s = env_s.mean()
+                keyed = bool(mean_s > 0 and env_s.std() >= 0.3 * mean_s)
+                self._pass_keyed.append((s_start, s_lo, s_hi, a, b, keyed))
+            if not keyed:
                 continue  # a steady carrier: no keying splatter, whatever is beside it is real
-            if s_power >= power * 10 ** (self.mask_db / 10):
+            if masks:
                 return True
             if inside < 0.75:
                 continue
@@ -894,6 +906,16 @@ class BurstDetector:
             if env_w.std() > 0 and np.corrcoef(env_w, env_s)[0, 1] >= 0.4:
                 return True
         return False
+
+    def _keyed_over(self, s_start: int, s_lo: int, s_hi: int, a: int, b: int) -> bool | None:
+        """Whether region ``s`` was found keyed earlier in this pass over nearly the same
+        samples [a, b) (≥ 90 % of them): a jammer's images all end with it, and measuring its
+        envelope again for each of a dozen of them cost a second of CPU at its end."""
+        for k_start, k_lo, k_hi, ka, kb, keyed in self._pass_keyed:
+            if (k_start, k_lo, k_hi) == (s_start, s_lo, s_hi) and \
+                    min(b, kb) - max(a, ka) >= 0.9 * (b - a):
+                return keyed
+        return None
 
     #: most FFT frames an envelope comparison looks at (evenly spread over a long region)
     MAX_ENVELOPE_FRAMES = 4096
