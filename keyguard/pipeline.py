@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
 from keyguard.dsp.bursts import Burst, BurstDetector
-from keyguard.dsp.demod import demodulate
+from keyguard.dsp.demod import demodulate, keyed_envelope
 from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 from keyguard.features.extract import features_from_burst
 from keyguard.io import open_capture
@@ -282,11 +282,14 @@ class CaptureSession:
                 off = self.sample_offset
                 b = replace(b, start=b.start + off, stop=b.stop + off, iq_start=b.iq_start + off)
             self.noise_db = b.noise_db
-            # a carrier held on (≥ 90 % for ≥ 0.5 s) with one spectral lobe carries no OOK or
-            # FSK data: a jammer. Its demodulation costs seconds of CPU at 2.4 Msps (the
-            # monitor falls behind the radio) and gives nothing; FrontEnd skips all continuous
-            # bursts by default, here two-lobed (FSK) ones are still demodulated.
-            trains = [] if (b.continuous and b.fsk_tones_hz is None) else demodulate(demod_span(b))
+            # a carrier held on (≥ 90 % for ≥ 0.5 s) with one spectral lobe and a steady
+            # envelope carries no OOK or FSK data: a jammer. Its demodulation costs seconds of
+            # CPU at 2.4 Msps (the monitor falls behind the radio) and gives nothing. Two-lobed
+            # (FSK) ones are still demodulated, and so are keyed ones (a held button close to
+            # the receiver: its carrier leaks between the pulses far over the noise).
+            jammer_like = (b.continuous and b.fsk_tones_hz is None
+                           and not keyed_envelope(b.iq, b.iq_rate))
+            trains = [] if jammer_like else demodulate(demod_span(b))
             packets = [p for tr in trains
                        for p in self.decoder.decode(tr, self.name, self.start_time)]
             profile = self._profile_of(packets)

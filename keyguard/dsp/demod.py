@@ -1259,6 +1259,55 @@ def _pulse_train(edges: np.ndarray, levels: np.ndarray, margins: np.ndarray, lo:
     return pt if len(pt) else None
 
 
+#: a continuous burst is keyed when Otsu's split of its smoothed envelope over the first
+#: KEYED_SPAN_S (s) explains this share of its variance (two levels; a unimodal spread such as
+#: a noise jammer's gives ≈ 0.64, a normal distribution's most) ...
+KEYED_ETA = 0.85
+#: ... and its two levels stand this far apart (power ratio; a clipped fob's carrier leaking
+#: between its pulses is only 2–8 dB under them)
+KEYED_LEVEL_RATIO = 1.5
+KEYED_SPAN_S = 0.1
+#: left out at either end of the channel IQ (s): its fade and the noise around the burst
+KEYED_EDGE_S = 2e-3
+#: each level must hold at least this share of the span
+KEYED_MIN_SHARE = 0.1
+#: the envelope is averaged over this long (s) first: a noise jammer's |x|² spreads by 13 dB
+#: sample to sample, but by 2–4 dB over 10–80 samples; OOK pulses last 100 µs or more
+KEYED_SMOOTH_S = 100e-6
+
+
+def keyed_envelope(iq: np.ndarray, rate: float) -> bool:
+    """True when the start of a burst's channel IQ (``iq`` at ``rate`` Hz) is keyed: its
+    envelope, averaged over ``KEYED_SMOOTH_S``, falls into two levels (Otsu's split explains
+    ``KEYED_ETA`` of its variance) ``KEYED_LEVEL_RATIO`` or more apart, within the first
+    ``KEYED_SPAN_S``.
+
+    The burst detector calls a burst *continuous* when its carrier never drops to the noise,
+    and continuous bursts are not demodulated (a CW or noise jammer costs seconds of CPU and
+    holds no data). A fob close to the receiver is such a burst too: far over the noise, the
+    carrier it leaks between its OOK pulses (25–40 dB down, less once the receiver clips)
+    never reaches the noise, and a held button then looks like one long carrier. Its envelope
+    still has two levels, a jammer's has one. O(n) on at most ``KEYED_SPAN_S`` of samples."""
+    # the channel IQ fades in and out over its first and last ms, and holds a little noise
+    # before and after the burst: neither is keying
+    edge = int(KEYED_EDGE_S * rate)
+    x = iq[edge:max(edge, iq.size - edge)][: int(KEYED_SPAN_S * rate)]
+    w = max(1, int(round(KEYED_SMOOTH_S * rate)))
+    m = x.size // w
+    if m < 16:
+        return False
+    v = np.ascontiguousarray(x[: m * w]).view(np.float32 if x.dtype == np.complex64
+                                                else np.float64).reshape(m, 2 * w)
+    env = np.einsum("ij,ij->i", v, v, dtype=np.float64)
+    sp = otsu_split(env)
+    if not (sp.eta >= KEYED_ETA and sp.low > 0 and sp.high >= KEYED_LEVEL_RATIO * sp.low):
+        return False
+    # both levels held for a fair share of the time (OOK data is on 30–70 % of a frame): a
+    # steady carrier with one dip is not keyed
+    on = float(np.count_nonzero(env > sp.threshold)) / m
+    return KEYED_MIN_SHARE <= on <= 1.0 - KEYED_MIN_SHARE
+
+
 def demodulate(burst: "Burst", modulation: str | None = None,
                fsk_min_sep_hz: float = 4000.0) -> list[PulseTrain]:
     """Demodulate one burst into pulse trains (one for OOK; one per carrier-on span for FSK).
