@@ -103,10 +103,26 @@ class _Heard:
     press_s: float   # first frame's start to last frame's end (s)
     clipped: bool = False
     te_us: float = float("nan")   # the press's base unit (µs)
+    p_replay: float = float("nan")   # the burst classifier's replayer probability (nan: none)
+
+
+#: a replayer verdict on the key's carrier counts when the burst classifier's replayer
+#: probability is the likelier answer (>= this) and this far above that of every clear press of
+#: the key on the same receiver (the classifier hears a different radio, not this fob's quirks)
+_REPLAYER_SHIFT = 0.5
 
 
 #: bursts of one radio this close (s) after its previous one are frames of the same press
 _SAME_PRESS_S = 1.0
+
+
+def _replayer_probability(press: Press, ctx: DetectionContext) -> float:
+    """The burst classifier's raw + regenerated replay probability for ``press`` (nan without
+    model or features: such a press is no genuine baseline)."""
+    classes = press_classes(press, ctx)
+    if classes is None:
+        return float("nan")
+    return classes.get("raw_replay", 0.0) + classes.get("regenerated_replay", 0.0)
 
 
 def same_oscillator(cfo1: float, f1: float | None, cfo2: float, f2: float | None,
@@ -361,7 +377,7 @@ class RollJamDetector(Detector):
             self._heard.append(_Heard(press.identity, press.freq_hz, float(vec[_CFO]),
                                       receiver_key(press.capture.receiver, press.capture.name),
                                       press.abs_end - press.abs_t, clipped(vec),
-                                      float(vec[_TE])))
+                                      float(vec[_TE]), _replayer_probability(press, ctx)))
         return out
 
     def _judge(self, press: Press, vec: np.ndarray, ctx: DetectionContext) -> list[Alert]:
@@ -411,6 +427,14 @@ class RollJamDetector(Detector):
         # of it: a regenerating replayer has its own crystal, clock and edges. Where they match,
         # only a raw-replay verdict speaks for a replayer (an idealised fob is no attacker)
         raw_replayer = p_raw >= cfg.rolljam_replay_probability
+        # ... or a replayer verdict far above the one for every clear press of this key on this
+        # receiver: the radio changed, not the way the classifier sees this fob (a regenerating
+        # replayer's crystal can sit within a ppm of the fob's; an idealised fob is called a
+        # replayer on every press, so it never has a genuine baseline; nan is no baseline)
+        own_p = [h.p_replay for h in self._heard if h.identity == press.identity and h.rx == rx]
+        changed = p_replay >= _REPLAYER_SHIFT and bool(own_p) \
+            and all(p_replay - p >= _REPLAYER_SHIFT for p in own_p)
+        raw_replayer = raw_replayer or changed
         if victims:
             ref = float(np.median([k.cfo_ppm for k in victims]))
             if abs(cfo - ref) < floor and not raw_replayer:
