@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
 from keyguard.dsp.bursts import Burst, BurstDetector
-from keyguard.dsp.demod import demodulate, keyed_envelope
+from keyguard.dsp.demod import demodulate, held_fob
 from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 from keyguard.features.extract import features_from_burst
 from keyguard.io import open_capture
@@ -288,7 +288,7 @@ class CaptureSession:
             # (FSK) ones are still demodulated, and so are keyed ones (a held button close to
             # the receiver: its carrier leaks between the pulses far over the noise).
             jammer_like = (b.continuous and b.fsk_tones_hz is None
-                           and not keyed_envelope(b.iq, b.iq_rate))
+                           and not held_fob(b))
             trains = [] if jammer_like else demodulate(demod_span(b))
             packets = [p for tr in trains
                        for p in self.decoder.decode(tr, self.name, self.start_time)]

@@ -229,3 +229,18 @@ def test_jammer_carriers_are_not_keyed(kind):
     else:
         x = complex_noise(n, 0.05, rng)
     assert not keyed_envelope(adc8(x), fs)
+
+
+def test_a_swept_jammer_keying_a_wide_channel_is_no_held_fob():
+    # a sweep passing through a 250 kHz channel every 5 ms keys its envelope too; demodulating
+    # such segments cost the live monitor half a second per jammer second
+    from keyguard.dsp.demod import held_fob, keyed_envelope
+
+    fs, n = 800e3, 120_000
+    t = np.arange(n) / fs
+    gate = ((t % 5e-3) < 1.5e-3).astype(np.float32)  # in the channel 30 % of each period
+    x = (0.5 * gate + 0.01).astype(np.complex64) * np.exp(2j * np.pi * 20e3 * t).astype(np.complex64)
+    assert keyed_envelope(x, fs)
+    wide = SimpleNamespace(iq=x, iq_rate=fs, channel_bw_hz=250e3)
+    narrow = SimpleNamespace(iq=x, iq_rate=fs, channel_bw_hz=100e3)
+    assert not held_fob(wide) and held_fob(narrow)

@@ -1308,6 +1308,18 @@ def keyed_envelope(iq: np.ndarray, rate: float) -> bool:
     return KEYED_MIN_SHARE <= on <= 1.0 - KEYED_MIN_SHARE
 
 
+#: a continuous burst in a channel this wide (Hz) is no fob's, keyed or not: a swept jammer's
+#: sweep passes through its channel every period, which keys the channel's envelope too
+KEYED_MAX_CHANNEL_HZ = 150e3
+
+
+def held_fob(burst: "Burst") -> bool:
+    """A continuous burst that still carries data: keyed (:func:`keyed_envelope`) in a
+    channel narrower than ``KEYED_MAX_CHANNEL_HZ``."""
+    return (burst.channel_bw_hz < KEYED_MAX_CHANNEL_HZ
+            and keyed_envelope(burst.iq, burst.iq_rate))
+
+
 def demodulate(burst: "Burst", modulation: str | None = None,
                fsk_min_sep_hz: float = 4000.0) -> list[PulseTrain]:
     """Demodulate one burst into pulse trains (one for OOK; one per carrier-on span for FSK).

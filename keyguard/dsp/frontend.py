@@ -19,7 +19,7 @@ import heapq
 from typing import Iterator
 
 from keyguard.dsp.bursts import Burst, BurstDetector
-from keyguard.dsp.demod import demodulate, keyed_envelope
+from keyguard.dsp.demod import demodulate, held_fob
 from keyguard.io.capture import DEFAULT_BLOCK, Capture
 from keyguard.pulse_train import PulseTrain
 
@@ -74,7 +74,7 @@ class FrontEnd:
             while pending and pending[0][0] <= burst.t - _ORDER_SLACK_S:
                 yield heapq.heappop(pending)[2]
             if (burst.continuous and not self.demodulate_continuous
-                    and not keyed_envelope(burst.iq, burst.iq_rate)):
+                    and not held_fob(burst)):
                 continue  # a jammer's carrier; a held button close by is keyed and stays
             for pt in demodulate(burst, self.modulation):
                 heapq.heappush(pending, (pt.t, seq, pt))
