@@ -70,6 +70,25 @@ def test_a_held_press_resuming_inside_a_merged_burst_is_still_one_press():
     assert kinds(out) == ["replay"]
 
 
+def test_a_held_press_that_began_inside_a_merged_burst_is_still_one_press():
+    # benign soak seed 2005: a sensor's burst merged with the start of a held press;
+    # the press's first decoded frames carry the merged burst's carrier (10 kHz off the fob's),
+    # and its last frame, alone 0.64 s later, is on the fob's own carrier
+    e = engine()
+    merged = BurstInfo(t=30.843, t_end=32.380, freq_hz=433.9099e6, rssi_db=-30.0,
+                       on_fraction=0.6)
+    out = e.observe(merged, [keeloq(31.644, 0x1111, freq=433.9099e6),
+                             keeloq(31.752, 0x1111, freq=433.9099e6)])
+    out += feed(e, [keeloq(32.396, 0x1111, freq=433.8997e6)]) + e.finish()
+    assert not {"replay", "rolljam", "rollback"} & set(kinds(out))
+    # frames measured in bursts of their own, then the same code 10 kHz away: another radio
+    e = engine()
+    out = feed(e, [keeloq(31.644, 0x1111, freq=433.9099e6), keeloq(31.752, 0x1111,
+                                                                   freq=433.9099e6)])
+    out += feed(e, [keeloq(32.396, 0x1111, freq=433.8997e6)]) + e.finish()
+    assert kinds(out) == ["replay"]
+
+
 def test_counter_behind_the_newest_is_an_old_code():
     pk = (press(1.0, 0x1111, counter=100) + press(5.0, 0x2222, counter=101)
           + press(20.0, 0x9999, counter=90, frames=2))

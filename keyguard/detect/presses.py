@@ -87,6 +87,14 @@ class Press:
             self.integrity_ok = True
         self._refresh()
 
+    def merged(self) -> bool:
+        """Every frame of the press came inside a burst it fills less than ``FRAME_COVER``
+        of (merged with another transmission): the carriers held are those bursts' estimates,
+        not the transmitter's."""
+        return bool(self._slots) and all(
+            s[2] is not None and s[4] < FRAME_COVER * max(s[2].duration_s, 1e-9)
+            for s in self._slots)
+
     def _refresh(self) -> None:
         freqs = [s[3] for s in self._slots if s[3] is not None]
         levels = [s[1] for s in self._slots if s[1] is not None]
@@ -220,11 +228,15 @@ class PressTracker:
         """A frame resuming ``cur`` after a dropout of ``gap_s`` (s): within the rejoin gap, on
         its carrier. A frame that fills less than ``FRAME_COVER`` of its burst came merged with
         another transmission, and its carrier is that merged burst's estimate, not its own:
-        the gap alone decides (a held button resuming inside a sensor's burst)."""
+        the gap alone decides (a held button resuming inside a sensor's burst); so it does when
+        all of the press's earlier frames came merged (a held button that began inside one,
+        whose last frames come alone)."""
         if gap_s > self.rejoin_gap_s:
             return False
         if burst is not None and pkt.t_end - pkt.t < FRAME_COVER * max(burst.duration_s, 1e-9):
             return True
+        if cur.merged():
+            return True  # the press's own carrier was never measured: its frames came merged
         f = cur.freq_hz
         return (f is not None and pkt.freq_hz is not None
                 and abs(float(pkt.freq_hz) - f) <= self.rejoin_freq_hz)
