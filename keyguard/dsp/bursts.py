@@ -808,7 +808,7 @@ class BurstDetector:
             shadow = self._shadowed(g)
             for r in g:
                 if not r.wide:  # a lifted band is nobody's neighbour or source of splatter
-                    self._recent.append(_summary(r))
+                    self._recent.append(self._summary_of(r))
             if shadow:
                 self.stats["ghosts"] += 1
                 continue
@@ -870,12 +870,7 @@ class BurstDetector:
         ticks = set().union(*(r.ticks for r in group))
         start, last = min(r.start for r in group), max(r.last for r in group)
         k, power = max((r.peak() for r in group), key=lambda kp: kp[1])
-        members = {id(r) for r in group}
-        # regions do not change while finishing: their summaries are made once per pass
-        cache = self._pass_summaries
-        others = [cache[id(r)] if id(r) in cache else cache.setdefault(id(r), _summary(r))
-                  for r in self._open + self._closed
-                  if id(r) not in members and r.ticks and not r.wide] + self._recent
+        others = self._others(group)
         power_frames = None
         a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
         b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
@@ -906,6 +901,21 @@ class BurstDetector:
             if env_w.std() > 0 and np.corrcoef(env_w, env_s)[0, 1] >= 0.4:
                 return True
         return False
+
+    def _summary_of(self, r: _Region) -> tuple:
+        """:func:`_summary` of ``r``, made once per finishing pass (regions do not change
+        while it runs, and every group and burst of the pass compares against them all)."""
+        out = self._pass_summaries.get(id(r))
+        if out is None:
+            out = self._pass_summaries[id(r)] = _summary(r)
+        return out
+
+    def _others(self, group: list[_Region]) -> list[tuple]:
+        """Summaries of every tracked region outside ``group`` (band-wide rises excepted) and
+        of the recently finished ones: what may stand behind a weak region."""
+        members = {id(r) for r in group}
+        return [self._summary_of(r) for r in self._open + self._closed
+                if id(r) not in members and r.ticks and not r.wide] + self._recent
 
     def _keyed_over(self, s_start: int, s_lo: int, s_hi: int, a: int, b: int) -> bool | None:
         """Whether region ``s`` was found keyed earlier in this pass over nearly the same
@@ -1192,11 +1202,7 @@ class BurstDetector:
         k = int(round(burst.offset_hz / self.bin_hz)) + self.n_bins // 2
         t0, t1 = burst.start // self.tick_len, burst.stop // self.tick_len
         power = max(r.peak()[1] for r in group)
-        members = {id(r) for r in group}
-        for s_start, s_last, _, s_power, s_lo, s_hi in (
-                [_summary(r) for r in self._open + self._closed
-                 if id(r) not in members and r.ticks and not r.wide]
-                + self._recent):
+        for s_start, s_last, _, s_power, s_lo, s_hi in self._others(group):
             # clearly stronger (a continuation of the same transmitter after a cut is not)
             if s_lo - 1 <= k <= s_hi + 1 and s_power > 4 * power and s_start <= t1 and s_last >= t0:
                 return True
