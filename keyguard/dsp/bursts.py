@@ -69,7 +69,7 @@ import numpy as np
 from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
-from keyguard.dsp.demod import carrier_activity, fine_carrier, spectral_lobes
+from keyguard.dsp.demod import block_power, carrier_activity, fine_carrier, spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
 
@@ -1177,12 +1177,9 @@ class BurstDetector:
         alone (CW or noise) never does; both checks are O(n) and come before the activity
         detector runs.
         """
-        blk = max(1, int(rate * 1e-3))
-        m = y.size // blk
-        if m < 16:
+        block_p = block_power(y, max(1, int(rate * 1e-3)))
+        if block_p.size < 16:
             return None
-        v = y[: m * blk].view(np.float32).reshape(m, 2 * blk)
-        block_p = np.einsum("ij,ij->i", v, v, dtype=np.float64) / blk
         line = float(np.percentile(block_p, 10))
         over = 10 ** (self.KEYED_OVER_LINE_DB / 10)
         if line < 4.0 * noise or block_p.max() < over * line:

@@ -1259,6 +1259,15 @@ def _pulse_train(edges: np.ndarray, levels: np.ndarray, margins: np.ndarray, lo:
     return pt if len(pt) else None
 
 
+def block_power(iq: np.ndarray, n: int) -> np.ndarray:
+    """Mean power |x|² of each whole block of ``n`` samples of complex ``iq`` (float64; the
+    tail shorter than a block is left out)."""
+    m = iq.size // n
+    v = np.ascontiguousarray(iq[: m * n]).view(np.float32 if iq.dtype == np.complex64
+                                                 else np.float64).reshape(m, 2 * n)
+    return np.einsum("ij,ij->i", v, v, dtype=np.float64) / n
+
+
 #: a continuous burst is keyed when Otsu's split of its smoothed envelope over the first
 #: KEYED_SPAN_S (s) explains this share of its variance (two levels; a unimodal spread such as
 #: a noise jammer's gives ≈ 0.64, a normal distribution's most) ...
@@ -1292,13 +1301,10 @@ def keyed_envelope(iq: np.ndarray, rate: float) -> bool:
     # before and after the burst: neither is keying
     edge = int(KEYED_EDGE_S * rate)
     x = iq[edge:max(edge, iq.size - edge)][: int(KEYED_SPAN_S * rate)]
-    w = max(1, int(round(KEYED_SMOOTH_S * rate)))
-    m = x.size // w
+    env = block_power(x, max(1, int(round(KEYED_SMOOTH_S * rate))))
+    m = env.size
     if m < 16:
         return False
-    v = np.ascontiguousarray(x[: m * w]).view(np.float32 if x.dtype == np.complex64
-                                                else np.float64).reshape(m, 2 * w)
-    env = np.einsum("ij,ij->i", v, v, dtype=np.float64)
     sp = otsu_split(env)
     if not (sp.eta >= KEYED_ETA and sp.low > 0 and sp.high >= KEYED_LEVEL_RATIO * sp.low):
         return False
