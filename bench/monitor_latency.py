@@ -24,7 +24,7 @@ server runs in its own process and is reported apart), samples received and drop
 source queue's high-water mark, and, with the scene's truth.json next to the capture, detection
 against ground truth (keyguard.detect.scoring).
 
-Usage: python bench/monitor_latency.py [CAPTURE] [--repeat N]
+Usage: python bench/monitor_latency.py [CAPTURE] [--repeat N] [--workers N]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from keyguard.errors import SourceError  # noqa: E402
 from keyguard.events import Alert  # noqa: E402
 from keyguard.io import open_capture  # noqa: E402
 from keyguard.monitor import Monitor  # noqa: E402
-from keyguard.pipeline import CaptureSession, Scanner, StreamSession  # noqa: E402
+from keyguard.pipeline import CaptureSession, ScanOptions, Scanner, StreamSession  # noqa: E402
 from keyguard.sdr.open import open_source  # noqa: E402
 
 DEFAULT = REPO / "captures/rolljam_sample/rolljam_sample_433.92M_250k.cu8"
@@ -113,7 +113,7 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_once(capture: Path) -> dict:
+def run_once(capture: Path, workers: int = 2) -> dict:
     cap = open_capture(str(capture))
     clock = Clock()
     instrument(clock, cap.sample_rate)
@@ -127,7 +127,7 @@ def run_once(capture: Path) -> dict:
                              sample_rate=cap.sample_rate, max_reconnects=0)
         sink = StampSink()
         sinks = SinkSet([sink])
-        mon = Monitor(source, Scanner(), sinks)
+        mon = Monitor(source, Scanner(ScanOptions(workers=workers)), sinks)
         cpu0, wall0, srv0 = time.process_time(), time.time(), proc_cpu_s(server.pid)
         try:
             mon.run()
@@ -173,12 +173,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("capture", nargs="?", type=Path, default=DEFAULT)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="threads for one block's work, as `keyguard monitor --workers` (default 2)")
     args = ap.parse_args()
     lats, cpus = [], []
     by_kind = defaultdict(list)
     print(f"capture: {args.capture}")
     for i in range(args.repeat):
-        r = run_once(args.capture)
+        r = run_once(args.capture, args.workers)
         cpus.append(r["cpu"] / r["wall"])
         print(f"run {i + 1}: {r['stream_s']:.1f} s of air at {r['rate'] / 1e6:.3f} Msps in "
               f"{r['wall']:.1f} s wall; monitor CPU {r['cpu'] / r['wall']:.1%} of one core "

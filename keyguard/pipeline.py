@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
 from keyguard.dsp.bursts import Burst, BurstDetector
 from keyguard.dsp.demod import demodulate, held_fob
+from keyguard.dsp.workers import ordered_map
 from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 from keyguard.features.extract import features_from_burst
 from keyguard.io import open_capture
@@ -69,6 +70,9 @@ class ScanOptions:
     receiver: str | None = None
     detect_config: DetectConfig | None = None
     burst_options: dict = field(default_factory=dict)
+    #: threads sharing one block's independent work: regions finished, bursts demodulated and
+    #: measured (a live monitor's alert latency behind a jammer); output does not depend on it
+    workers: int = 1
 
     def describe(self) -> dict:
         """The options as plain values (for reports and model cards)."""
@@ -89,6 +93,18 @@ class Observed:
 
     burst: BurstInfo | None
     packets: list[Packet]
+
+
+def _pulse_trains(b: Burst) -> list:
+    """The pulse trains of one burst, or none for a jammer.
+
+    A carrier held on (≥ 90 % for ≥ 0.5 s) with one spectral lobe and a steady envelope
+    carries no OOK or FSK data: a jammer. Its demodulation costs seconds of CPU at 2.4 Msps
+    (the monitor falls behind the radio) and gives nothing. Two-lobed (FSK) ones are still
+    demodulated, and so are keyed ones (a held button close to the receiver: its carrier leaks
+    between the pulses far over the noise)."""
+    jammer_like = b.continuous and b.fsk_tones_hz is None and not held_fob(b)
+    return [] if jammer_like else demodulate(demod_span(b))
 
 
 class Scanner:
@@ -247,8 +263,9 @@ class CaptureSession:
         # a session restarted after lost samples counts its blocks from its own first sample;
         # its bursts are moved back onto the stream's sample axis before anything else sees them
         self.sample_offset = int(sample_offset)
+        self.workers = max(1, int(scanner.options.workers))
         self.detector = BurstDetector(sample_rate, center_freq,
-                                      **scanner.options.burst_options)
+                                      **{"workers": self.workers, **scanner.options.burst_options})
         self.decoder = scanner.decoder()
         self.noise_db: float | None = None  # whole-band noise at the latest burst (dBFS)
 
@@ -276,26 +293,22 @@ class CaptureSession:
         yield from self.observe_end()
 
     def _observe(self, bursts) -> list[Observed]:
-        out = []
-        for b in bursts:
-            if self.sample_offset:
-                off = self.sample_offset
-                b = replace(b, start=b.start + off, stop=b.stop + off, iq_start=b.iq_start + off)
-            self.noise_db = b.noise_db
-            # a carrier held on (≥ 90 % for ≥ 0.5 s) with one spectral lobe and a steady
-            # envelope carries no OOK or FSK data: a jammer. Its demodulation costs seconds of
-            # CPU at 2.4 Msps (the monitor falls behind the radio) and gives nothing. Two-lobed
-            # (FSK) ones are still demodulated, and so are keyed ones (a held button close to
-            # the receiver: its carrier leaks between the pulses far over the noise).
-            jammer_like = (b.continuous and b.fsk_tones_hz is None
-                           and not held_fob(b))
-            trains = [] if jammer_like else demodulate(demod_span(b))
-            packets = [p for tr in trains
-                       for p in self.decoder.decode(tr, self.name, self.start_time)]
-            profile = self._profile_of(packets)
-            info = BurstInfo.from_burst(b, features_from_burst(b, profile))
-            out.append(Observed(info, packets))
-        return out
+        if self.sample_offset:
+            off = self.sample_offset
+            bursts = [replace(b, start=b.start + off, stop=b.stop + off, iq_start=b.iq_start + off)
+                      for b in bursts]
+        if not bursts:
+            return []
+        self.noise_db = bursts[-1].noise_db
+        # demodulation and features of one burst do not depend on another's: side by side;
+        # decoding (the decoder learns unknown protocols as it goes) stays in burst order
+        trains = ordered_map(_pulse_trains, bursts, self.workers)
+        packets = [[p for tr in ts for p in self.decoder.decode(tr, self.name, self.start_time)]
+                   for ts in trains]
+        profiles = [self._profile_of(ps) for ps in packets]
+        infos = ordered_map(lambda bp: BurstInfo.from_burst(bp[0], features_from_burst(*bp)),
+                            list(zip(bursts, profiles)), self.workers)
+        return [Observed(info, ps) for info, ps in zip(infos, packets)]
 
     def _profile_of(self, packets: list[Packet]):
         for p in packets:

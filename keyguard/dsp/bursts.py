@@ -62,6 +62,7 @@ from __future__ import annotations
 import collections
 import heapq
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -71,6 +72,7 @@ from scipy import special
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
 from keyguard.dsp.demod import block_power, carrier_activity, fine_carrier, spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
+from keyguard.dsp.workers import ordered_map
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
 
 
@@ -288,6 +290,8 @@ class BurstDetector:
     mask_db: anything this much weaker than a keyed transmitter it overlaps is its splatter.
     edge_fraction: carriers beyond this fraction of ±sample_rate/2 are dropped (aliases).
     min_snr_db: drop bursts below this band SNR (None keeps all).
+    workers: threads that finish the regions of one pass together (a live monitor's latency
+    after a jammer with many images; results do not depend on it).
     """
 
     def __init__(self, sample_rate: float, center_freq: float | None = None, *,
@@ -301,7 +305,7 @@ class BurstDetector:
                  gap_ratio: float = 10.0, continuous_s: float = 0.5, continuous_duty: float = 0.9,
                  fsk_max_sep_hz: float = 150e3, fsk_pair_db: float = 10.0, ghost_db: float = 12.0,
                  mask_db: float = 25.0, edge_fraction: float = 0.96,
-                 min_snr_db: float | None = None):
+                 min_snr_db: float | None = None, workers: int = 1):
         if sample_rate <= 0:
             raise ValueError("sample_rate must be positive")
         self.sample_rate = float(sample_rate)
@@ -346,6 +350,8 @@ class BurstDetector:
         self.mask_db = mask_db
         self.edge_fraction = edge_fraction
         self.min_snr_db = min_snr_db
+        self.workers = max(1, int(workers))
+        self._stats_lock = threading.Lock()  # regions may be finished by several threads
         # raw samples kept before a region's first tick: the 4-tick mean's lag and the wait
         # for a weak burst's first seed
         self.pre_ticks = self.long_ticks + 6
@@ -804,6 +810,7 @@ class BurstDetector:
         groups, consumed = self._group(ready)
         self._closed = [r for r in self._closed if r.ticks and id(r) not in consumed]
         self._pass_summaries, self._pass_keyed = {}, []
+        jobs = []  # (group, band-wide, what may stand behind it), in group order
         for g in groups:
             shadow = self._shadowed(g)
             for r in g:
@@ -818,13 +825,22 @@ class BurstDetector:
                 # a short band-wide rise is a strong burst clipping the receiver, no jammer
                 self.stats["ghosts"] += 1
                 continue
-            for burst in self._bursts_of(g):
+            jobs.append((g, wide, self._others(g)))
+        # the groups' channels are independent: they may be finished side by side
+        finished = ordered_map(lambda job: self._bursts_of(job[0], job[2]), jobs, self.workers)
+        for (g, wide, _), bursts in zip(jobs, finished):
+            for burst in bursts:
                 burst.band_wide = wide
                 if self._duplicate(burst):
                     self.stats["duplicates"] += 1
                     continue
                 heapq.heappush(self._ready, (burst.start, self._seq, burst))
                 self._seq += 1
+
+    def _count(self, key: str) -> None:
+        """Count a dropped region or burst in ``stats`` (safe from finishing threads)."""
+        with self._stats_lock:
+            self.stats[key] += 1
 
     def _duplicate(self, burst: Burst) -> bool:
         """True when an earlier burst is the same transmission: same carrier (within half a
@@ -1054,9 +1070,12 @@ class BurstDetector:
         lo, hi = np.percentile(env, [10, 90])
         return lo > 0 and hi <= lo * 10 ** (self.KEYED_SPREAD_DB / 10)
 
-    def _bursts_of(self, group: list[_Region]) -> list[Burst]:
+    def _bursts_of(self, group: list[_Region], others: list[tuple]) -> list[Burst]:
+        """The bursts of a finished group; ``others``: :meth:`_others` of the group, taken
+        when it was finished (this may run in a worker thread: nothing here changes the
+        detector but its counts)."""
         if not all(r.seeded for r in group):
-            self.stats["unseeded"] += 1
+            self._count("unseeded")
             return []
         base = group[0]
         lobes = None
@@ -1095,7 +1114,7 @@ class BurstDetector:
         band_noise = max(float(np.median(floor)) * self.n_bins, MIN_NOISE)
         act = carrier_activity(y, rate, noise_ch)
         if act is None:
-            self.stats["empty"] += 1
+            self._count("empty")
             return []
         out = []
         # a long region may be a steady line (a jammer's intermodulation spur) or a wide
@@ -1156,10 +1175,10 @@ class BurstDetector:
         kept = []
         for burst in out:
             if self.min_snr_db is not None and burst.snr_db < self.min_snr_db:
-                self.stats["below_min_snr"] += 1
+                self._count("below_min_snr")
                 continue
-            if self._neighbour_carrier(burst, group):
-                self.stats["leaks"] += 1
+            if self._neighbour_carrier(burst, group, others):
+                self._count("leaks")
                 continue
             kept.append(burst)
         return kept
@@ -1192,14 +1211,14 @@ class BurstDetector:
             return None  # on most of the time: the line itself, not pulses on top of it
         return act, line
 
-    def _neighbour_carrier(self, burst: Burst, group: list[_Region]) -> bool:
+    def _neighbour_carrier(self, burst: Burst, group: list[_Region], others: list[tuple]) -> bool:
         """True when the burst's carrier sits in the core of another, stronger region that
         overlaps it in time: the bins of a strong signal's skirt formed a region of their own,
         and its channel shows that signal again."""
         k = int(round(burst.offset_hz / self.bin_hz)) + self.n_bins // 2
         t0, t1 = burst.start // self.tick_len, burst.stop // self.tick_len
         power = max(r.peak()[1] for r in group)
-        for s_start, s_last, _, s_power, s_lo, s_hi in self._others(group):
+        for s_start, s_last, _, s_power, s_lo, s_hi in others:
             # clearly stronger (a continuation of the same transmitter after a cut is not)
             if s_lo - 1 <= k <= s_hi + 1 and s_power > 4 * power and s_start <= t1 and s_last >= t0:
                 return True
@@ -1265,7 +1284,7 @@ class BurstDetector:
             # leaking through the filter skirt, reported in its own channel) or at the very
             # edge of the sampled band, where the receiver's anti-alias filter folds in
             # copies from outside
-            self.stats["leaks"] += 1
+            self._count("leaks")
             return None
         start = a + int(round(e0 * step)) if cut[0] is None else cut[0]
         stop = a + int(round(e1 * step)) if cut[1] is None else cut[1]
