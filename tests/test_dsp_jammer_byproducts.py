@@ -100,3 +100,31 @@ def test_a_fob_a_reactive_jammer_starts_and_stops_with_is_kept():
     fob = [b for b, _ in out if abs(b.offset_hz - f_fob) < 5e3 and not b.continuous]
     assert len(fob) == 1 and fob[0].t == pytest.approx(1.0, abs=2e-3)   # the held button
     assert "keeloq:02345678" in keeloq_ids(fob[0])
+
+
+@pytest.mark.slow  # 9 s at 2.4 Msps rendered and detected: ~5 s
+def test_what_a_clipping_jammer_leaves_at_dc_does_not_hold_bursts_back():
+    """A clipping jammer compresses the receiver's DC line; the centre bin's floor follows it
+    down, and once the jammer stops, the line stands a few dB over that floor inside one of the
+    jammer's by-product regions. That region must end with the jammer: held open, it kept the
+    jammer's last burst (and every later one) from leaving for up to a second."""
+    r = Scenario.from_dict({
+        "name": "dc-after-jammer", "duration_s": 9.0, "seed": 11,
+        "receiver": {"center_freq": 433.92e6, "sample_rate": 2400000, "gain_db": 4},
+        "devices": [OWNER], "presses": [{"device": "owner", "t": 0.5}],
+        "attacks": [{"type": "jam", "t": 5.0, "t_end": 7.5, "target": "owner",
+                     "offset_hz": -70e3, "jsr_db": 20.0, "waveform": "cw"}]}).plan()
+    x, fs = r.render(), r.sample_rate
+    det = BurstDetector(fs, 433.92e6)
+    block = int(0.1 * fs)
+    released = {}
+    for a in range(0, x.size, block):
+        pos = (a + block) / fs
+        for b in det.process(x[a:a + block]):
+            released.setdefault(id(b), (pos, b))
+        if pos >= 7.75:
+            # the jammer ended at 7.5 s: hang time and a block later, the band is free
+            assert det.release_horizon() > 7.5
+            break
+    jam = [b for pos, b in released.values() if abs(b.offset_hz + 70e3) < 10e3]
+    assert jam and max(b.stop for b in jam) / fs == pytest.approx(7.5, abs=0.01)

@@ -756,17 +756,48 @@ class BurstDetector:
         if t < self._next_close:
             return
         keep = []
+        ended = []
         nxt = math.inf
         for r in self._open:
             quiet = t - r.last
             if quiet > self.hang_ticks or (t - r.start >= self.soft_ticks and quiet >= self.soft_gap_ticks):
                 self._closed.append(r)
+                ended.append(r)
             else:
                 keep.append(r)
                 nxt = min(nxt, r.last + self.hang_ticks + 1,
                           max(r.start + self.soft_ticks, r.last + self.soft_gap_ticks))
         self._open = keep
         self._next_close = nxt
+        for r in ended:
+            self._end_byproducts(r, t)
+
+    def _end_byproducts(self, r: _Region, t: int) -> None:
+        """A long transmission that ends ends the steady regions that began with it and are
+        ``ghost_db`` weaker (its images and skirt, or their segments after a cut) at ``t``.
+
+        Such a region can outlive it: a clipping jammer compresses the receiver's DC line, the
+        centre bin's floor follows it down, and once the jammer stops the line stands a few dB
+        over that floor for as long as the floor's window (8 s), within a by-product's bins.
+        Held open, that region kept every burst after its start (the jammer's last segment
+        among them) from leaving until its next steady cut, up to a second later."""
+        if r.wide or not (r.cont_before or r.last - r.start + 1 >= self.continuous_ticks):
+            return
+        power = r.peak()[1] * 10 ** (-self.ghost_db / 10)
+        for o in list(self._open):
+            if o.wide or not r.start - 2 <= o.start <= r.start + self.byproduct_late_ticks:
+                continue
+            if o.peak()[1] > power:
+                continue
+            if o.steady is None:
+                frames = self._onset_power(o.start)
+                o.steady = frames is not None and self._steady(frames, o)
+            if o.steady:
+                # ended, not cut: a continuation is seeded by its predecessor and would hold
+                # the horizon in its place; what is real after t seeds a region of its own
+                self._open.remove(o)
+                self._closed.append(o)
+                self._next_close = -math.inf
 
     def _cap(self, t: int) -> None:
         """Cut open regions into segments: any at ``max_burst_s`` (memory), a steady one (a
@@ -786,15 +817,19 @@ class BurstDetector:
                     r.steady = frames is not None and self._steady(frames, r)
                 if not r.steady:
                     continue
-            r.cont_after = True
-            self._open.remove(r)
-            self._closed.append(r)
-            nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
-            nxt.dc = r.dc
-            nxt.steady = r.steady
-            self._open.append(nxt)
-            self._next_close = -math.inf
-            self.stats["segments"] += 1
+            self._cut(r, t)
+
+    def _cut(self, r: _Region, t: int) -> None:
+        """End open region ``r`` at tick ``t``; it goes on as a new segment from ``t + 1``."""
+        r.cont_after = True
+        self._open.remove(r)
+        self._closed.append(r)
+        nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
+        nxt.dc = r.dc
+        nxt.steady = r.steady
+        self._open.append(nxt)
+        self._next_close = -math.inf
+        self.stats["segments"] += 1
 
     # -------------------------------------------------------------------------------------
     # finishing regions
