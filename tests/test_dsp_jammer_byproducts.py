@@ -128,3 +128,35 @@ def test_what_a_clipping_jammer_leaves_at_dc_does_not_hold_bursts_back():
             break
     jam = [b for pos, b in released.values() if abs(b.offset_hz + 70e3) < 10e3]
     assert jam and max(b.stop for b in jam) / fs == pytest.approx(7.5, abs=0.01)
+
+
+def _burst(offset_hz: float, rssi_db: float, channel_bw_hz: float, start: int = 1000,
+           stop: int = 100_000):
+    from keyguard.dsp.bursts import Burst
+    return Burst(start=start, stop=stop, sample_rate=1.024e6, center_freq=433.92e6,
+                 offset_hz=offset_hz, channel_offset_hz=offset_hz, rssi_db=rssi_db,
+                 snr_db=rssi_db + 40, channel_snr_db=rssi_db + 40, noise_db=-40.0,
+                 channel_noise_db=-45.0, bandwidth_hz=20e3, duty_cycle=0.5,
+                 iq=np.zeros(16, np.complex64), on_mask=np.zeros(16, bool), iq_rate=1e5,
+                 iq_start=start, iq_step=10, channel_bw_hz=channel_bw_hz)
+
+
+def test_a_fob_in_its_own_channel_replaces_its_splatter_seen_through_a_wide_one():
+    """A clipping fob's splatter region, 78 kHz off with a 176 kHz channel, ends with it and
+    may be finished first: its copy of the frame (23 dB weaker, undecodable) must not make
+    the fob's own burst a duplicate (a held button lost 11 of 14 frames to that)."""
+    det = BurstDetector(1.024e6, 433.92e6)
+    splatter = _burst(-78e3, -22.0, 176e3)
+    assert not det._duplicate(splatter)
+    det._ready = [(splatter.start, 0, splatter)]
+    fob = _burst(0.0, 1.4, 44e3)
+    assert not det._duplicate(fob)
+    assert [e[2] for e in det._ready] == []  # the splatter copy is gone
+    # the other way round the weak copy is the duplicate, as before
+    det2 = BurstDetector(1.024e6, 433.92e6)
+    assert not det2._duplicate(fob)
+    assert det2._duplicate(_burst(-78e3, -22.0, 176e3))
+    # of two like copies the longer stays, the shorter is the duplicate
+    det3 = BurstDetector(1.024e6, 433.92e6)
+    assert not det3._duplicate(_burst(0.0, 1.0, 44e3))
+    assert det3._duplicate(_burst(5e3, 0.0, 44e3, stop=90_000))

@@ -881,7 +881,10 @@ class BurstDetector:
         """True when an earlier burst is the same transmission: same carrier (within half a
         channel) for most of the shorter one's time. One signal split across two neighbouring
         regions gives the same package twice; the longer copy is kept (replacing the earlier
-        one if it has not been handed out yet). Remembers ``burst`` when it is kept."""
+        one if it has not been handed out yet), and so is a copy ``ghost_db`` stronger than all
+        the others: the transmission in its own channel, where they are its splatter seen
+        through a wide channel around it (a clipping fob's image region ends with it and may be
+        finished first). Remembers ``burst`` when it is kept."""
         if burst.band_wide:
             return False  # the whole band lifted: no copy of anything in it
         dups = [old for old in self._emitted
@@ -894,9 +897,11 @@ class BurstDetector:
         if dups:
             held = {id(e[2]) for e in self._ready}
             longer = all(burst.stop - burst.start > d.stop - d.start for d in dups)
-            if not (longer and all(id(d) in held for d in dups)):
+            stronger = all(burst.rssi_db >= d.rssi_db + self.ghost_db for d in dups)
+            if not ((longer or stronger) and all(id(d) in held for d in dups)):
                 return True
-            # the new copy is the whole transmission and no part of it has been handed out
+            # the new copy is the whole transmission, or the transmission itself where the
+            # others are its splatter, and no part of them has been handed out
             gone = {id(d) for d in dups}
             self._ready = [e for e in self._ready if id(e[2]) not in gone]
             heapq.heapify(self._ready)
