@@ -248,3 +248,26 @@ def test_an_undecoded_frame_of_a_decoded_press_is_not_judged_alone(t, freq, expe
     out = feed(e, press(1.0, 0x100, frames=3), lambda p: fob_features(rng))
     out += e.observe(_undecoded_frame(t, freq), [])
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("button, expect", [(2, []), (0, ["relay"])])
+def test_where_the_profile_tells_passive_entry_answers_a_button_press_is_not_a_relay(button,
+                                                                                     expect):
+    # benign soak: owner button presses 11-18 dB under the one press heard before (fading,
+    # from afar) were called LF-only relays. A relay forwards the answer to the car's LF
+    # challenge (KeeLoq's [passive_entry]: button status 0), never a finger's press.
+    from dataclasses import replace
+
+    from detect_fakes import PROFILES
+    from keyguard.detect.engine import DetectionEngine
+    profiles = dict(PROFILES, keeloq=replace(PROFILES["keeloq"],
+                                             passive_entry=("button", (0,))))
+    rng = np.random.default_rng(33)
+    e = DetectionEngine(profiles=profiles)
+    e.begin_capture("a.cu8")
+    out = _owner(e, rng)
+    weak = press(60.0, 0x300, frames=3)
+    for p in weak:
+        p.fields["button"] = button
+    out += feed(e, weak, lambda p: fob_features(rng, rssi=-62.0))
+    assert kinds(out + e.finish()) == expect

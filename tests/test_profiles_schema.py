@@ -181,3 +181,27 @@ def test_profile_from_dict_rejects_unknown_top_level_key():
     data["colour"] = "red"
     with pytest.raises(ProfileError, match="'colour': is not a profile key"):
         profile_from_dict(data, "d.toml")
+
+
+def test_passive_entry_names_a_field_and_its_values():
+    (p,) = profiles_from_toml(MINIMAL + '\n[passive_entry]\nfield = "serial"\nvalues = [0, 3]\n',
+                              "pe.toml")
+    assert p.passive_entry_answer({"serial": 3}) is True
+    assert p.passive_entry_answer({"serial": 2}) is False
+    (q,) = profiles_from_toml(MINIMAL, "plain.toml")
+    assert q.passive_entry_answer({"serial": 0}) is None  # cannot tell
+    keeloq = load_registry().get("keeloq")
+    assert keeloq.passive_entry_answer({"button": 0}) and not keeloq.passive_entry_answer(
+        {"button": 2})
+
+
+@pytest.mark.parametrize("table, key", [
+    ('field = "nosuch"\nvalues = [0]', "passive_entry.field"),
+    ('field = "serial"\nvalues = []', "passive_entry.values"),
+    ('field = "serial"\nvalues = [-1]', "passive_entry.values"),
+    ('field = "serial"\nvalues = [0]\nwhen = 1', "passive_entry.when"),
+])
+def test_malformed_passive_entry_names_the_key(table, key):
+    with pytest.raises(ProfileError) as e:
+        profiles_from_toml(MINIMAL + f"\n[passive_entry]\n{table}\n", "bad.toml")
+    assert f"'{key}'" in str(e.value)

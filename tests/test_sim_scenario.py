@@ -302,3 +302,17 @@ def test_rician_fading_has_unit_mean_power_and_its_k_factor():
     r = p.var() / p.mean() ** 2
     k = (1 - r + math.sqrt(1 - r)) / r if r < 1 else 0.0
     assert 10 * math.log10(k) == pytest.approx(6.0, abs=1.0)
+
+
+def test_a_relay_forwards_the_passive_entry_answer_and_the_owner_presses_buttons():
+    # a relay forwards the fob's answer to the car's LF challenge: KeeLoq's [passive_entry]
+    # (button status 0); the owner's own presses keep their buttons
+    from keyguard.sim.scenario import load_scenario
+
+    r = load_scenario("relay_lf").plan(7)
+    presses = sorted((e.t, e.params["button"]) for e in r.truth if e.kind == "press")
+    assert presses == [(1.5, 1), (7.0, 0)]
+    day = load_scenario("benign_day").plan(10)
+    buttons = [e.params["button"] for e in day.truth if e.kind == "press"
+               and e.source == "owner"]
+    assert 0 in buttons and any(b != 0 for b in buttons)

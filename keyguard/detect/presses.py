@@ -53,6 +53,8 @@ class Press:
     features: list = field(default_factory=list)  # FeatureVector per frame (when IQ was there)
     bursts: list = field(default_factory=list)    # BurstInfo per frame (for relay evidence)
     fixed_code: bool = False
+    #: the decoded fields of its first frame (button, status bits...)
+    fields: dict = field(default_factory=dict)
     #: what detectors concluded about the press, for the others: ``flags`` such as "old"
     #: (replay detector), ``notes`` such as the fingerprint comparison (clone detector).
     flags: set = field(default_factory=set)
@@ -213,7 +215,7 @@ class PressTracker:
         p = Press(key=key, protocol=pkt.protocol, identity=pkt.identity, code=pkt.code,
                   data=pkt.data, capture=capture, handle=handle, t=pkt.t, t_end=pkt.t_end,
                   abs_t=abs_t, abs_end=abs_end, counter=packet_counter(pkt),
-                  fixed_code=self._is_fixed(pkt))
+                  fixed_code=self._is_fixed(pkt), fields=dict(pkt.fields or {}))
         p.add(pkt, abs_t, abs_end, burst)
         self._open[key] = p
         self._recent.pop(key, None)

@@ -17,6 +17,11 @@ UHF answer (domain notes, PKES relays):
   is the fob's (an up/down-converting relay forwards the fob's waveform; a replayer or a clone
   would bring its own clock).
 
+Only passive-entry answers are judged where the profile tells them from button presses
+(``[passive_entry]``, KeeLoq: button status 0): a relay forwards the fob's answer to the car's
+LF challenge, and an owner's button press, weak from afar or loud from beside the receiver, is
+none. Presses of other profiles are all judged.
+
 Presses of one key judged relayed within ``relay_episode_gap_s`` of each other (a double press,
 a car asking twice) are one episode: one alert. A relay's answer that nobody could decode (a DF
 relay's regenerated frames, an AF relay's clipped copy) is still judged by the classifier: an
@@ -143,6 +148,11 @@ class RelayDetector(Detector):
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
         if press.identity is None or press.fixed_code or press.flags & {"old", "rolljam"}:
+            return []
+        # a relay forwards a fob's answer to the car's LF challenge; where the profile tells
+        # such an answer from a button press, a button press is not judged: the owner pressed
+        # it, wherever he stood (a weak press from afar, a loud one from beside the receiver)
+        if ctx.profiles.passive_entry_answer(press.protocol, press.fields) is False:
             return []
         # an identity learned on the fly is shared by every transmitter of its kind: its
         # presses differ in level and noise by design (its undecoded bursts are judged above)

@@ -246,6 +246,20 @@ class Repeat:
 
 
 @dataclass(frozen=True)
+class PassiveEntry:
+    """How a passive-entry answer (a frame the fob sends because the car's LF challenge woke it,
+    not a button) is told from a button press: ``field`` of the decoded frame holds one of
+    ``values``. Relays forward passive-entry answers; a button press is never relayed."""
+
+    field: str
+    values: tuple[int, ...]
+
+    def matches(self, fields: dict) -> bool:
+        v = fields.get(self.field)
+        return isinstance(v, int) and not isinstance(v, bool) and v in self.values
+
+
+@dataclass(frozen=True)
 class Profile:
     """A validated firmware profile (see docs/profiles.md)."""
 
@@ -264,6 +278,7 @@ class Profile:
     check: Check = Check()
     codec: str | None = None
     repeat: Repeat = Repeat()
+    passive_entry: PassiveEntry | None = None
     invert: bool = False
     priority: int = 0
     notes: str = ""
@@ -273,6 +288,11 @@ class Profile:
     def is_rolling(self) -> bool:
         """True when the family has a rolling code (``code`` fields)."""
         return bool(self.code)
+
+    def passive_entry_answer(self, fields: dict) -> bool | None:
+        """Whether decoded ``fields`` are a passive-entry answer; None when the profile does not
+        say how to tell (no ``[passive_entry]``)."""
+        return None if self.passive_entry is None else self.passive_entry.matches(fields)
 
     def field_spec(self, name: str) -> FieldSpec | None:
         for f in self.fields:
@@ -678,12 +698,25 @@ def profile_from_dict(data: dict, source: str = "<memory>") -> Profile:
                                                   "frames_per_press")
         rr.finish()
 
+    pe = r.table("passive_entry", None)
+    passive_entry = None
+    if pe is not None:
+        pe_field = pe.string("field")
+        if codec is None and pe_field not in by_name:
+            raise pe.fail("field", f"names no field in [[fields]]: {pe_field!r}")
+        vals = pe.raw("values")
+        if not isinstance(vals, list) or not vals or not all(
+                isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in vals):
+            raise pe.fail("values", f"must be a non-empty list of integers >= 0, got {vals!r}")
+        pe.finish()
+        passive_entry = PassiveEntry(pe_field, tuple(int(x) for x in vals))
+
     prof = Profile(
         name=name, family=family, description=description,
         frequencies_hz=tuple(float(x) for x in freqs), modulation=modulation,
         line_code=line_code, timing=timing, frame=frame, line=line, fields=tuple(specs),
         identity=identity, code=code, check=check, codec=codec, repeat=repeat,
-        invert=r.boolean("invert", False), priority=r.integer("priority", 0, lo=-100, hi=100),
+        passive_entry=passive_entry, invert=r.boolean("invert", False), priority=r.integer("priority", 0, lo=-100, hi=100),
         notes=r.string("notes", ""), source=source)
     r.used.add("variants")
     r.finish()

@@ -525,7 +525,8 @@ class Relay(Attack):
     """A relay attack on a passive-entry car: the owner's fob, far away at ``fob_position``,
     answers a challenge relayed to it; its UHF answer reaches the car either directly (weak,
     ``mode = "lf"``: only the LF challenge was relayed), through an amplify-and-forward relay
-    (``"af"``) or a demodulate-and-forward one (``"df"``).
+    (``"af"``) or a demodulate-and-forward one (``"df"``). The answer carries the profile's
+    passive-entry button status (KeeLoq: 0, no button) unless ``button`` is given.
 
     AF: relay station A (``near_fob_position``) picks the answer up and B (``position``, by the
     car) re-radiates it ``gain_db`` louder, ``delay_s`` later (cable/link: 120–160 ns for 30 m),
@@ -567,7 +568,10 @@ class Relay(Attack):
         _check(self.delay_s >= 0 and self.latency_s >= 0, f"{self.name}: delays must be >= 0")
 
     def victim_presses(self, ctx):
-        return [ctx.new_press(self.victim, self.t, self.button, by=self.name,
+        # the fob answers the car's (relayed) LF challenge: a passive-entry answer, not a
+        # button press, where its profile tells the two apart
+        button = self.button if self.button is not None else ctx.passive_entry_button(self.victim)
+        return [ctx.new_press(self.victim, self.t, button, by=self.name,
                               position=self.fob_position)]
 
     def plan(self, ctx, presses):

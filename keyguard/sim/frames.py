@@ -75,6 +75,12 @@ class ProtocolFrames:
                 "data": packets[0].data, "bits": packets[0].bits}
         return dict(self._described[key])
 
+    def passive_entry_fields(self, protocol: str) -> dict:
+        """Fields that make a frame of ``protocol`` a passive-entry answer (the profile's
+        ``[passive_entry]``: its first value), {} when the profile has none."""
+        pe = self.profile(protocol).passive_entry
+        return {} if pe is None else {pe.field: int(pe.values[0])}
+
     def field_width(self, protocol: str, name: str) -> int | None:
         """Width (bits) of a field of the profile's layout, None when a codec owns the layout."""
         spec = self.profile(protocol).field_spec(name)

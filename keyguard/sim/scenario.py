@@ -454,6 +454,14 @@ class PlanContext:
             self._identity[dev_id] = got.get("identity", dev.identity) if got else dev.identity
         return self._identity[dev_id]
 
+    def passive_entry_button(self, dev_id: str) -> int | None:
+        """The button status of the device's passive-entry answers (its profile's
+        ``[passive_entry]``), None when the profile tells them from button presses by no
+        button value."""
+        fn = getattr(self.frame_source, "passive_entry_fields", None)
+        got = fn(self.device(dev_id).protocol) if fn is not None else {}
+        return got.get("button")
+
     def field_width(self, dev_id: str, name: str) -> int:
         """Width (bits) of a protocol field, for code scanning (24 when nobody can tell)."""
         fn = getattr(self.frame_source, "field_width", None)
