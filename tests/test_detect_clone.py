@@ -270,3 +270,16 @@ def test_edges_measured_through_another_channel_filter_are_not_compared(channel_
     out += feed(e, press(30.0, 0x200, frames=3),
                 lambda p: _through(rng, channel_bw, 24.0, -4700.0))
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("te, expect", [(14650.0, []), (480.0, ["clone"])])
+def test_a_base_unit_three_times_off_is_a_failed_measurement_not_another_clock(te, expect):
+    # benign soak seed 3011: the owner's passive-entry answer beside the receiver clipped it,
+    # its frame read as one 15 ms pulse, Te = 14,650 µs against 376 µs: a "clone" at 8,444
+    # spreads. A clock 16 % fast (and nothing else changed) is another radio.
+    rng = np.random.default_rng(22)
+    e = engine()
+    out = owner_presses(e, rng)
+    out += feed(e, press(60.0, 0x900, frames=3),
+                lambda p: fob_features(rng, te=te))
+    assert kinds(out + e.finish()) == expect

@@ -263,6 +263,11 @@ class FingerprintMemory:
             if not np.isfinite(x[j]) or col.size < self.cfg.min_reference:
                 continue
             med = float(np.median(col))
+            if name in _RELATIVE and med > 0 and not med / 3.0 <= x[j] <= 3.0 * med:
+                # three times off is no other transmitter's clock or deviation (the frame would
+                # not have decoded with it) but a failed measurement: a clipping press beside
+                # the receiver merged into one 15 ms "pulse" read Te = 14,650 µs
+                continue
             mad = 1.4826 * float(np.median(np.abs(col - med)))
             if name == "cfo_ppm":
                 floor = self.cfg.cfo_floor_ppm
