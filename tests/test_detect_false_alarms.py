@@ -271,3 +271,29 @@ def test_where_the_profile_tells_passive_entry_answers_a_button_press_is_not_a_r
         p.fields["button"] = button
     out += feed(e, weak, lambda p: fob_features(rng, rssi=-62.0))
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("passive_entry, expect", [(None, ["relay"]), (("button", (0,)), [])])
+def test_a_passive_entry_answer_is_loud_by_nature(passive_entry, expect):
+    # benign soak seed 2048: the owner's passive-entry answer from beside the car, 27 dB over
+    # the button presses heard from across the street, "far louder than ever heard" plus one
+    # more indicator made a relay. A passive-entry answer always comes from beside the car.
+    from dataclasses import replace
+
+    from detect_fakes import PROFILES
+    from keyguard.detect.engine import DetectionEngine
+    profiles = dict(PROFILES, keeloq=replace(PROFILES["keeloq"], passive_entry=passive_entry))
+    rng = np.random.default_rng(34)
+    e = DetectionEngine(profiles=profiles)
+    e.begin_capture("a.cu8")
+    out = _owner(e, rng)
+    answer = press(60.0, 0x300, frames=3)
+    for p in answer:
+        p.fields["button"] = 0
+    def echoing(p):
+        f = fob_features(rng, rssi=-3.0)
+        f.values[FEATURE_NAMES.index("echo_ratio")] = 0.5  # a delayed copy on every edge
+        return f
+
+    out += feed(e, answer, echoing)
+    assert kinds(out + e.finish()) == expect

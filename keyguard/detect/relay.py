@@ -152,7 +152,8 @@ class RelayDetector(Detector):
         # a relay forwards a fob's answer to the car's LF challenge; where the profile tells
         # such an answer from a button press, a button press is not judged: the owner pressed
         # it, wherever he stood (a weak press from afar, a loud one from beside the receiver)
-        if ctx.profiles.passive_entry_answer(press.protocol, press.fields) is False:
+        passive = ctx.profiles.passive_entry_answer(press.protocol, press.fields)
+        if passive is False:
             return []
         # an identity learned on the fly is shared by every transmitter of its kind: its
         # presses differ in level and noise by design (its undecoded bursts are judged above)
@@ -185,9 +186,12 @@ class RelayDetector(Detector):
             rules["level_drop"] = _ramp(drop, cfg.relay_level_drop_db,
                                         cfg.relay_level_drop_db + 10.0)
             # a relay station by the car re-radiates far louder than the fob ever was: not
-            # decisive alone (the owner may stand closer than ever), one indicator among others
-            rules["level_rise"] = _ramp(rise, cfg.relay_level_drop_db,
-                                        cfg.relay_level_drop_db + 10.0)
+            # decisive alone (the owner may stand closer than ever), one indicator among others;
+            # none for a passive-entry answer, which always comes from beside the car (louder
+            # than the button presses heard from across the street)
+            if not passive:
+                rules["level_rise"] = _ramp(rise, cfg.relay_level_drop_db,
+                                            cfg.relay_level_drop_db + 10.0)
         # an LF-only relay from a single reference on: a level in dBFS is only comparable
         # within one receiver (its gain), so only that receiver's references count here
         rx = receiver_key(press.capture.receiver, press.capture.name)
