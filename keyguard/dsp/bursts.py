@@ -30,7 +30,11 @@ How it works (all tunable through the constructor):
    themselves (images, intermodulation, noise skirt of a clipping jammer), which would cost as
    much to finish as the jammer; a keyed region never is (a fob a reactive jammer started on).
    These are dropped and counted in ``stats``, as are bursts whose carrier turns out to sit in
-   a stronger neighbour's core and copies of one package found through two regions.
+   a stronger neighbour's core and copies of one package found through two regions (the
+   longer copy stays, or the one ``ghost_db`` stronger: a fob in its own channel, not its
+   splatter seen through a wide one). When a long transmission ends, the steady, much weaker
+   regions that began with it end too (what a clipping jammer leaves at 0 Hz would keep one
+   of them open for the noise floor's window).
 5. A finished region is cut from the raw sample history, cleared of the receiver's DC offset
    (tracked from ticks with a quiet centre bin), shifted to 0 Hz, filtered to its channel
    bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``) and decimated
@@ -48,6 +52,8 @@ steady one (not keyed over its first 0.25 s: a carrier, a noise jammer) already 
 ``steady_burst_s`` (1 s). Bursts leave in start order, so an open region holds back every
 burst after its start: the steady cut bounds that hold, and the CPU of finishing a jammer, to
 a second's worth (a live monitor's jamming alert then comes within a second of the clear).
+``workers`` threads finish the regions of one pass side by side (the same bursts for any
+number).
 
 Levels (see :class:`Burst`): ``snr_db`` follows the project convention (architecture.md) and
 the simulator: mean signal power while the carrier is on over the noise power of the whole
