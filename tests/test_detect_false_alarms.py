@@ -10,6 +10,7 @@ import pytest
 from detect_fakes import FOB_F, BurstInfo, engine, feed, fob_features, fv, kinds, press
 from keyguard.events import Packet
 from keyguard.features.vector import FEATURE_NAMES
+from keyguard.protocols.profile import PassiveEntry
 
 SENSOR = "unknown-ppm-1000us-35b:603C"
 
@@ -250,50 +251,52 @@ def test_an_undecoded_frame_of_a_decoded_press_is_not_judged_alone(t, freq, expe
     assert kinds(out + e.finish()) == expect
 
 
+def _with_passive_entry(passive_entry, seed: int):
+    """An engine whose KeeLoq profile tells passive-entry answers by ``passive_entry`` (None:
+    it cannot tell), after the owner's usual presses; and a press at 60 s of a button."""
+    from dataclasses import replace
+
+    from detect_fakes import PROFILES
+    from keyguard.detect.engine import DetectionEngine
+    profiles = dict(PROFILES, keeloq=replace(PROFILES["keeloq"], passive_entry=passive_entry))
+    rng = np.random.default_rng(seed)
+    e = DetectionEngine(profiles=profiles)
+    e.begin_capture("a.cu8")
+    return e, rng, _owner(e, rng)
+
+
+def _pressed(button: int):
+    frames = press(60.0, 0x300, frames=3)
+    for p in frames:
+        p.fields["button"] = button
+    return frames
+
+
+_KEELOQ_ANSWER = PassiveEntry("button", (0,))
+
+
 @pytest.mark.parametrize("button, expect", [(2, []), (0, ["relay"])])
 def test_where_the_profile_tells_passive_entry_answers_a_button_press_is_not_a_relay(button,
                                                                                      expect):
     # benign soak: owner button presses 11-18 dB under the one press heard before (fading,
     # from afar) were called LF-only relays. A relay forwards the answer to the car's LF
     # challenge (KeeLoq's [passive_entry]: button status 0), never a finger's press.
-    from dataclasses import replace
-
-    from detect_fakes import PROFILES
-    from keyguard.detect.engine import DetectionEngine
-    profiles = dict(PROFILES, keeloq=replace(PROFILES["keeloq"],
-                                             passive_entry=("button", (0,))))
-    rng = np.random.default_rng(33)
-    e = DetectionEngine(profiles=profiles)
-    e.begin_capture("a.cu8")
-    out = _owner(e, rng)
-    weak = press(60.0, 0x300, frames=3)
-    for p in weak:
-        p.fields["button"] = button
-    out += feed(e, weak, lambda p: fob_features(rng, rssi=-62.0))
+    e, rng, out = _with_passive_entry(_KEELOQ_ANSWER, 33)
+    out += feed(e, _pressed(button), lambda p: fob_features(rng, rssi=-62.0))
     assert kinds(out + e.finish()) == expect
 
 
-@pytest.mark.parametrize("passive_entry, expect", [(None, ["relay"]), (("button", (0,)), [])])
+@pytest.mark.parametrize("passive_entry, expect", [(None, ["relay"]), (_KEELOQ_ANSWER, [])])
 def test_a_passive_entry_answer_is_loud_by_nature(passive_entry, expect):
     # benign soak seed 2048: the owner's passive-entry answer from beside the car, 27 dB over
     # the button presses heard from across the street, "far louder than ever heard" plus one
     # more indicator made a relay. A passive-entry answer always comes from beside the car.
-    from dataclasses import replace
+    e, rng, out = _with_passive_entry(passive_entry, 34)
 
-    from detect_fakes import PROFILES
-    from keyguard.detect.engine import DetectionEngine
-    profiles = dict(PROFILES, keeloq=replace(PROFILES["keeloq"], passive_entry=passive_entry))
-    rng = np.random.default_rng(34)
-    e = DetectionEngine(profiles=profiles)
-    e.begin_capture("a.cu8")
-    out = _owner(e, rng)
-    answer = press(60.0, 0x300, frames=3)
-    for p in answer:
-        p.fields["button"] = 0
     def echoing(p):
         f = fob_features(rng, rssi=-3.0)
         f.values[FEATURE_NAMES.index("echo_ratio")] = 0.5  # a delayed copy on every edge
         return f
 
-    out += feed(e, answer, echoing)
+    out += feed(e, _pressed(0), echoing)
     assert kinds(out + e.finish()) == expect

@@ -20,15 +20,16 @@ from keyguard.events import Packet
 class ProtocolFacts:
     """inter_frame_gap_s: silence between repeated frames of one press (s). fixed_code: the
     protocol has no rolling part. te_us: its base unit (µs). freq_hz: nominal carrier (Hz).
-    passive_entry: (field, values) that mark a passive-entry answer, or None when the profile
-    does not say how to tell one from a button press."""
+    passive_entry: the profile's rule for a passive-entry answer (anything with
+    ``matches(fields)``, a ``keyguard.protocols.profile.PassiveEntry``), or None when the
+    profile does not say how to tell one from a button press."""
 
     inter_frame_gap_s: float | None = None
     frames_per_press: int | None = None
     fixed_code: bool | None = None
     te_us: float | None = None
     freq_hz: float | None = None
-    passive_entry: tuple[str, tuple[int, ...]] | None = None
+    passive_entry: Any = None
 
 
 def facts_of(profile: Any) -> ProtocolFacts:
@@ -63,13 +64,11 @@ def facts_of(profile: Any) -> ProtocolFacts:
         freq = float(freqs[0])
     elif isinstance(freqs, (int, float)):
         freq = float(freqs)
-    pe = getattr(profile, "passive_entry", None)
-    passive = None if pe is None else (str(pe.field), tuple(int(v) for v in pe.values))
     return ProtocolFacts(inter_frame_gap_s=None if gap_s is None else float(gap_s),
                          frames_per_press=None if frames is None else int(frames),
                          fixed_code=None if fixed is None else bool(fixed),
                          te_us=None if te is None else float(te), freq_hz=freq,
-                         passive_entry=passive)
+                         passive_entry=getattr(profile, "passive_entry", None))
 
 
 def _first(obj: Any, *names: str) -> Any:
@@ -105,10 +104,7 @@ class ProfileIndex:
         """Whether a frame of ``protocol`` with decoded ``fields`` answers a car's LF challenge
         (passive entry) rather than a button; None when its profile does not say."""
         pe = self.facts(protocol).passive_entry
-        if pe is None:
-            return None
-        v = fields.get(pe[0])
-        return isinstance(v, int) and not isinstance(v, bool) and v in pe[1]
+        return None if pe is None else pe.matches(fields)
 
     def press_gap_s(self, protocol: str) -> float:
         """Longest silence (s) between two frames of one press of ``protocol``."""
