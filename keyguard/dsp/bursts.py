@@ -946,7 +946,7 @@ class BurstDetector:
             keyed = self._keyed_over(s_start, s_lo, s_hi, a, b) if masks else None
             if keyed is None:
                 if power_frames is None:
-                    power_frames = self._frame_power(self._history(a, b))
+                    power_frames = self._frame_power(self._history_parts(a, b))
                     if power_frames.shape[0] < 4:
                         return False
                 env_s = power_frames[:, s_lo:s_hi + 1].sum(axis=1)
@@ -992,7 +992,7 @@ class BurstDetector:
     #: most FFT frames an envelope comparison looks at (evenly spread over a long region)
     MAX_ENVELOPE_FRAMES = 4096
 
-    def _frame_power(self, raw: np.ndarray) -> np.ndarray:
+    def _frame_power(self, raw: np.ndarray | list[np.ndarray]) -> np.ndarray:
         """Hann-windowed power spectrum of FFT frames of ``raw`` (frames × bins, centred): every
         frame, or ``MAX_ENVELOPE_FRAMES`` spread over a long stretch (bounded cost)."""
         return self.spectrum.frame_power(raw, self.MAX_ENVELOPE_FRAMES)
@@ -1102,7 +1102,7 @@ class BurstDetector:
         b = min(self._pos, a + int(self.BYPRODUCT_ONSET_S * self.sample_rate))
         if a < self._hist_start or b - a < 8 * self.n_bins:
             return None
-        return self._frame_power(self._history(a, b))
+        return self._frame_power(self._history_parts(a, b))
 
     #: a keyed envelope's 90th percentile stands this much over its 10th (dB); a steady line,
     #: however close to the noise, fluctuates less
@@ -1364,10 +1364,6 @@ class BurstDetector:
                 parts.append(arr[max(0, a - pos):min(arr.size, b - pos)])
             pos = end
         return parts
-
-    def _history(self, a: int, b: int) -> np.ndarray:
-        parts = self._history_parts(a, b)
-        return np.concatenate(parts) if len(parts) != 1 else parts[0]
 
     def release_horizon(self) -> float:
         """Capture time (s) before which no burst will be released any more.

@@ -89,20 +89,30 @@ class TickSpectrum:
         p = self._power(x, 1, frames)
         return p * np.float32(self.frames_per_tick / frames)
 
-    def frame_power(self, x: np.ndarray, max_frames: int | None = None) -> np.ndarray:
+    def frame_power(self, x: np.ndarray | Sequence[np.ndarray],
+                    max_frames: int | None = None) -> np.ndarray:
         """Power spectrum of single FFT frames of ``x`` (frames × bins, centred, unscaled).
 
-        With ``max_frames``, at most that many frames, evenly spread over ``x`` (an envelope
-        comparison over seconds of signal needs the shape, not every frame): the cost is
-        bounded whatever the length of ``x``.
+        ``x`` may be one array or consecutive pieces of a stretch (taken as concatenated;
+        only the frames used are copied). With ``max_frames``, at most that many frames,
+        evenly spread over ``x`` (an envelope comparison over seconds of signal needs the
+        shape, not every frame): the cost is bounded whatever the length of ``x``.
         """
         n = self.n_fft
-        m = x.size // n
+        pieces = [x] if isinstance(x, np.ndarray) else list(x)
+        m = sum(p.size for p in pieces) // n
+        pick = None
         if max_frames is not None and m > max_frames:
             pick = np.linspace(0, m - 1, max_frames).astype(np.int64)
-            buf = x[: m * n].reshape(m, n)[pick] * self._window
+        if len(pieces) == 1:
+            frames = pieces[0][: m * n].reshape(m, n)
+            if pick is not None:
+                buf = frames[pick] * self._window
+            else:
+                buf = np.multiply(frames, self._window, dtype=np.complex64)
         else:
-            buf = np.multiply(x[: m * n].reshape(m, n), self._window, dtype=np.complex64)
+            buf = _gather_frames(pieces, np.arange(m) if pick is None else pick, n)
+            buf *= self._window
         spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
         return spec.real ** 2 + spec.imag ** 2
 
@@ -120,6 +130,39 @@ class TickSpectrum:
         p = np.add(acc[:, 0::2], acc[:, 1::2])
         p *= self._scale
         return p
+
+
+def _gather_frames(pieces: Sequence[np.ndarray], frames: np.ndarray, n: int) -> np.ndarray:
+    """Frames ``frames`` (indices, ascending) of ``n`` samples of the concatenation of
+    ``pieces``, as a new (len(frames), n) complex64 array: frames inside one piece are
+    taken through a strided view of it, the few that straddle two pieces one by one."""
+    out = np.empty((frames.size, n), dtype=np.complex64)
+    first = frames * n                      # sample index of each frame's start
+    bounds = np.cumsum([0] + [p.size for p in pieces])
+    home = np.searchsorted(bounds, first, side="right") - 1   # piece holding each start
+    whole = first + n <= bounds[home + 1]
+    for k, p in enumerate(pieces):
+        sel = np.flatnonzero(whole & (home == k))
+        if sel.size == 0:
+            continue
+        local = first[sel] - bounds[k]
+        s0 = int(local[0])
+        count = (p.size - s0) // n
+        view = np.lib.stride_tricks.as_strided(p[s0:], shape=(count, n),
+                                               strides=(n * p.strides[0], p.strides[0]),
+                                               writeable=False)
+        out[sel] = view[(local - s0) // n]
+    for i in np.flatnonzero(~whole).tolist():
+        a = int(first[i])
+        row, pos = out[i], 0
+        for k in range(int(home[i]), len(pieces)):
+            lo = max(a, int(bounds[k])) - int(bounds[k])
+            take = pieces[k][lo:lo + n - pos]
+            row[pos:pos + take.size] = take
+            pos += take.size
+            if pos == n:
+                break
+    return out
 
 
 def channel_decimation(sample_rate: float, bandwidth_hz: float, rate_factor: float = 2.5) -> int:
@@ -161,8 +204,10 @@ def _channel_mask(m: int, bin_hz: float, bandwidth_hz: float) -> np.ndarray:
     return mask
 
 
-#: largest window buffer (complex samples) kept for reuse between calls, per thread: 8 MB
-_REUSE_MAX = 1 << 20
+#: largest window buffer (complex samples) kept for reuse between calls, per thread: 16 MB
+_REUSE_MAX = 1 << 21
+#: windows transformed per batch come in multiples of this many rows
+_BATCH_ROWS = 8
 _reuse = threading.local()
 
 
@@ -250,25 +295,36 @@ def extract_channel(samples: np.ndarray | Sequence[np.ndarray], sample_rate: flo
         lead = guard * d
         guard_lo = guard
     nfft = m * d
-    # every window's input written straight into its row of one buffer (zero-padded outside
-    # the segment, the segment's ends faded), then transformed in place: one buffer of the
-    # segment's size, not a padded copy plus an FFT output (fresh pages cost as much as the
-    # transform here); the caller's samples are never copied twice or changed
+    # every window's input written straight into its row of a reused buffer (zero-padded
+    # outside the segment, the segment's ends faded), then transformed in place, a batch of
+    # windows at a time: the buffer stays bounded and warm (fresh pages cost as much as the
+    # transform here), and a window's result does not depend on its batch; the caller's
+    # samples are never copied twice or changed
     starts = np.arange(n_win) * hop * d - lead  # input index of each window's start
     taper = min(int(taper_s * sample_rate), n // 8)
     ramp = _taper_ramp(taper) if taper > 1 else None
-    buf = _window_buffer(n_win, nfft)
     dc64 = np.complex64(dc)
-    for row, a in zip(buf, starts.tolist()):
-        _fill_window(row, pieces, a, n, dc64, ramp)
-    spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
     shift = int(round(offset_hz * nfft / sample_rate))
     j = np.fft.fftfreq(m, 1.0 / m).astype(np.int64)   # output bins: 0..m/2-1, -m/2..-1
-    sel = spec[:, (shift + j) % nfft]
-    sel *= _channel_mask(m, sample_rate / nfft, float(bandwidth_hz))
-    y = scipy.fft.ifft(sel, axis=1, overwrite_x=True, workers=1)
+    take = (shift + j) % nfft
+    mask = _channel_mask(m, sample_rate / nfft, float(bandwidth_hz))
     # every window mixed from its own start: put them all on the phase of the first sample
     f_shift = shift * sample_rate / nfft
-    y *= (np.exp(-2j * np.pi * f_shift * starts / sample_rate) * (m / nfft))[:, None].astype(np.complex64)
-    y = y[:, guard_lo:guard_lo + hop].reshape(-1)
+    phase = (np.exp(-2j * np.pi * f_shift * starts / sample_rate) * (m / nfft)).astype(np.complex64)
+    out = np.empty((n_win, hop), dtype=np.complex64)
+    # whole SIMD groups of rows per batch: the FFT transforms several rows at once
+    batch = max(_BATCH_ROWS, _REUSE_MAX // nfft // _BATCH_ROWS * _BATCH_ROWS)
+    starts_l = starts.tolist()
+    for w0 in range(0, n_win, batch):
+        w1 = min(n_win, w0 + batch)
+        buf = _window_buffer(w1 - w0, nfft)
+        for row, a in zip(buf, starts_l[w0:w1]):
+            _fill_window(row, pieces, a, n, dc64, ramp)
+        spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
+        sel = spec[:, take]
+        sel *= mask
+        y = scipy.fft.ifft(sel, axis=1, overwrite_x=True, workers=1)
+        y *= phase[w0:w1, None]
+        out[w0:w1] = y[:, guard_lo:guard_lo + hop]
+    y = out.reshape(-1)
     return y[:out_n].astype(np.complex64, copy=False), sample_rate / d, d

@@ -461,7 +461,9 @@ def activity_from_mask(mask: np.ndarray, y: np.ndarray) -> Activity | None:
     levels = np.concatenate([[mask[0]], mask[change]]).astype(np.int8)
     on = y[mask]
     v = on.view(np.float32 if on.dtype == np.complex64 else np.float64).astype(np.float64)
-    on_power = float(np.dot(v, v) / on.size)
+    # not np.dot: a BLAS dot may run on threads, whose split of the sum depends on the core
+    # count (results must not) and whose spinning costs a live monitor its second core
+    on_power = float(np.einsum("i,i->", v, v) / on.size)
     return Activity(edges, levels, mask, on_power, 1, 1.0, 99.0)
 
 
