@@ -52,6 +52,36 @@ def test_extract_channel_from_pieces_with_dc_equals_the_whole_segment(fs, n):
     np.testing.assert_array_equal(x, keep)  # the caller's samples are never changed
 
 
+def test_extract_channel_gives_the_same_samples_for_any_window_batch(monkeypatch):
+    """A long segment is transformed a batch of windows at a time through a bounded buffer:
+    each window's output must not depend on the batch it came in (2.4 Msps, 0.5 s, a 40 kHz
+    channel: windows of ≈ 210k samples, one per batch down to all of them in one)."""
+    import keyguard.dsp.channelize as ch
+    rng = np.random.default_rng(11)
+    x = complex_noise(1_200_000, 0.01, rng)
+    pieces = [x[:300_001], x[300_001:777_777], x[777_777:]]
+    ref = extract_channel(pieces, 2.4e6, -31e3, 40e3, dc=0.003 + 0.001j)[0]
+    for reuse, rows in ((1, 1), (1 << 19, 3), (1 << 26, 8)):
+        monkeypatch.setattr(ch, "_REUSE_MAX", reuse)
+        monkeypatch.setattr(ch, "_BATCH_ROWS", rows)
+        y = extract_channel(pieces, 2.4e6, -31e3, 40e3, dc=0.003 + 0.001j)[0]
+        np.testing.assert_array_equal(y, ref)
+
+
+@pytest.mark.parametrize("max_frames", [None, 50])
+def test_frame_power_of_pieces_equals_the_concatenated_stretch(max_frames):
+    """Envelope frames are gathered from the history's blocks without joining them, frames
+    that straddle two blocks (or an empty one) included."""
+    rng = np.random.default_rng(12)
+    ts = TickSpectrum(1.024e6, 256, 4)
+    x = complex_noise(64 * 256 + 77, 0.01, rng)
+    cuts = [0, 100, 100, 5000, 5120, 9999, x.size]
+    pieces = [x[a:b] for a, b in zip(cuts, cuts[1:])]
+    whole = ts.frame_power(x, max_frames)
+    assert whole.shape == (64 if max_frames is None else 50, 256)
+    np.testing.assert_array_equal(ts.frame_power(pieces, max_frames), whole)
+
+
 def test_tick_spectrum_is_centred_and_measures_the_dc_offset():
     fs, n_fft = 250e3, 64
     x = np.full(64 * 4 * 10, 0.05 + 0.02j, dtype=np.complex64)  # a pure DC offset
