@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from keyguard.detect.fingerprint import median_vector
+from keyguard.detect.fingerprint import press_vector
 from keyguard.errors import EnrollmentError
 from keyguard.features.vector import FEATURE_NAMES
 from keyguard.state import State
@@ -52,14 +52,14 @@ def enroll_capture(state: State, capture: Any, identity: str, label: str | None 
             continue
         if last_t is None or b.t - last_t > PRESS_GAP_S:
             groups.append([])
-        groups[-1].append(b.features)
+        groups[-1].append(b)
         last_t = b.t_end
     if not groups:
         heard = ", ".join(f"{k} ({v})" for k, v in sorted(seen.items(), key=lambda kv: -kv[1])[:5])
         raise EnrollmentError(f"no burst of {identity} found", capture.path,
                               f"identities heard: {heard}" if heard else
                               "nothing decodable was heard; check the centre frequency")
-    vectors = [median_vector(g) for g in groups]
+    vectors = [press_vector(g, [b.features for b in g]) for g in groups]
     vectors = [v for v in vectors if v is not None and np.isfinite(v).any()]
     n = state.enroll(identity, label, FEATURE_NAMES, vectors, origin=capture.path,
                      receiver=receiver)

@@ -14,6 +14,7 @@ the comparison (and the evidence says so).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ import numpy as np
 from keyguard.detect.config import FingerprintConfig
 from keyguard.detect.observation import CaptureInfo
 from keyguard.features.vector import CLIPPED_FRACTION, FEATURE_NAMES, FINGERPRINT_FEATURES, \
-    SHAPE_FEATURES, FeatureVector, feature_index
+    OFF_CENTRE_FRACTION, SHAPE_FEATURES, FeatureVector, feature_index
 from keyguard.state import State
 
 #: Smallest spread (same units as the feature) a reference may have: measurement noise over the
@@ -42,6 +43,7 @@ _CFO = FINGERPRINT_FEATURES.index("cfo_ppm")
 _CLIP = FEATURE_NAMES.index("clip_fraction")
 _CHANNEL_BW = FEATURE_NAMES.index("channel_bw_hz")
 _SHAPE = {FINGERPRINT_FEATURES.index(n) for n in SHAPE_FEATURES}
+_SHAPE_FULL = feature_index(SHAPE_FEATURES)
 
 
 _TE = FINGERPRINT_FEATURES.index("te_us")
@@ -125,11 +127,35 @@ class Comparison:
 
 
 def press_fingerprint(press: Any) -> np.ndarray | None:
-    """A press's full feature vector: the median over its frames of each feature (NaN where no
-    frame measured it); None without features. Computed once per press."""
+    """A press's full feature vector (:func:`press_vector` of its frames' bursts); None without
+    features. Computed once per press."""
     if "_vector" not in press.notes:
-        press.notes["_vector"] = median_vector(press.features)
+        bursts = {id(b.features): b for b in press.bursts if b.features is not None}
+        press.notes["_vector"] = press_vector([bursts.get(id(f)) for f in press.features],
+                                              press.features)
     return press.notes["_vector"]
+
+
+def off_centre(burst: Any) -> bool:
+    """The burst's carrier sat off its channel filter's centre (``OFF_CENTRE_FRACTION``): its
+    edges and turn-on went through the filter's skirt."""
+    off = getattr(burst, "channel_offset_hz", None)
+    f = getattr(burst, "features", None)
+    if off is None or f is None:
+        return False
+    bw = f["channel_bw_hz"]
+    return bool(math.isfinite(bw) and bw > 0 and abs(off) > OFF_CENTRE_FRACTION * bw)
+
+
+def press_vector(bursts: list, vectors: list[FeatureVector]) -> np.ndarray | None:
+    """The median over one press's frames of each feature (NaN where no frame measured it),
+    ``bursts[i]`` (a BurstInfo, or None when unknown) being where ``vectors[i]`` was measured.
+    When most frames were measured off their channel's centre, the envelope-shape features are
+    left out (NaN): they describe the channel filter's skirt, not the transmitter."""
+    out = median_vector(vectors)
+    if out is not None and 2 * sum(b is not None and off_centre(b) for b in bursts) > len(vectors):
+        out[_SHAPE_FULL] = np.nan
+    return out
 
 
 def median_vector(vectors: list[FeatureVector]) -> np.ndarray | None:

@@ -92,7 +92,8 @@ class BurstInfo:
     snr_db, noise_db: levels (dB) as the front end measured them. on_fraction: fraction of the
     burst with carrier on (1 for CW or noise, ≈ 0.3–0.6 for OOK data). jammer_like: the front
     end flagged it as a long channel-holding transmission. features: the burst's RF fingerprint
-    (``keyguard.features.FeatureVector``) or None.
+    (``keyguard.features.FeatureVector``) or None. channel_offset_hz: the carrier's offset
+    from the centre of the channel filter the features were measured through (Hz), or None.
     """
 
     t: float
@@ -108,6 +109,7 @@ class BurstInfo:
     extra: dict = field(default_factory=dict)
     #: known only as a pulse train (Flipper .sub, rtl_433 .ook): no IQ, no RF features
     pulse_only: bool = False
+    channel_offset_hz: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -127,7 +129,9 @@ class BurstInfo:
                    snr_db=_opt(getattr(burst, "snr_db", None)),
                    noise_db=_opt(getattr(burst, "noise_db", None)),
                    on_fraction=_opt(getattr(burst, "duty_cycle", None)),
-                   jammer_like=bool(getattr(burst, "continuous", False)), features=features)
+                   jammer_like=bool(getattr(burst, "continuous", False)), features=features,
+                   channel_offset_hz=_opt(_difference(getattr(burst, "offset_hz", None),
+                                                      getattr(burst, "channel_offset_hz", None))))
 
     @classmethod
     def from_pulse_train(cls, pt: Any, features: Any = None) -> "BurstInfo":
@@ -143,6 +147,10 @@ class BurstInfo:
 
 def _opt(v: Any) -> float | None:
     return None if v is None else float(v)
+
+
+def _difference(a: Any, b: Any) -> float | None:
+    return None if a is None or b is None else float(a) - float(b)
 
 
 @dataclass

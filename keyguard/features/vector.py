@@ -81,6 +81,13 @@ SHAPE_FEATURES: tuple[str, ...] = ("rise_time_us", "fall_time_us", "droop_db", "
 #: a burst with more than this fraction of its channel samples at full scale is clipped
 CLIPPED_FRACTION = 0.001
 
+#: a burst whose carrier sits farther than this fraction of its channel filter's bandwidth from
+#: the filter's centre had its edges and turn-on shaped by the filter's skirt: its shape
+#: features are the filter's, not the transmitter's (a held press whose region took in a sensor
+#: that followed it, centred 17.8 kHz off in a 44 kHz channel, read a 52 µs rise against its
+#: usual 20 µs: benign soak seed 3023; centred presses sit within 0.07 of it)
+OFF_CENTRE_FRACTION = 0.25
+
 
 @dataclass(frozen=True)
 class FeatureVector:
