@@ -52,12 +52,13 @@ def burst_of(pkts: list[Packet], **kw) -> BurstInfo:
                      on_fraction=0.5, **kw)
 
 
-def feed(engine: DetectionEngine, packets: list[Packet], features=None) -> list:
-    """Each packet in its own burst (a dsp front end splits frames at the guard time)."""
+def feed(engine: DetectionEngine, packets: list[Packet], features=None, **burst) -> list:
+    """Each packet in its own burst (a dsp front end splits frames at the guard time);
+    ``burst``: more BurstInfo fields for every burst."""
     out = []
     for p in sorted(packets, key=lambda p: p.t):
         f = features(p) if callable(features) else features
-        out += engine.observe(burst_of([p], features=f), [p])
+        out += engine.observe(burst_of([p], features=f, **burst), [p])
     return out
 
 

@@ -254,6 +254,15 @@ def _through(rng, channel_bw, rise, chirp, cfo_ppm=10.0):
     return f
 
 
+def _owner_through(e, rng, channel_bw, rise, chirp):
+    """Three presses of the owner's fob, each measured through a ``channel_bw`` filter."""
+    out = []
+    for k in range(3):
+        out += feed(e, press(1.0 + 5.0 * k, 0x100 + k, frames=3),
+                    lambda p: _through(rng, channel_bw, rise, chirp))
+    return out
+
+
 @pytest.mark.parametrize("channel_bw, expect", [(43e3, []), (55e3, ["clone"])])
 def test_edges_measured_through_another_channel_filter_are_not_compared(channel_bw, expect):
     # benign soak seed 3053: the front end sized one press's channel 43 kHz (125 ksps) and the
@@ -261,10 +270,7 @@ def test_edges_measured_through_another_channel_filter_are_not_compared(channel_
     # -4.7 kHz against +0.9 kHz, and its later presses were called clones
     rng = np.random.default_rng(21)
     e = engine()
-    out = []
-    for k in range(3):
-        out += feed(e, press(1.0 + 5.0 * k, 0x100 + k, frames=3),
-                    lambda p: _through(rng, 55e3, 14.0, 900.0))
+    out = _owner_through(e, rng, 55e3, 14.0, 900.0)
     # the same edges, read through a narrower filter: not compared (carrier and timing are);
     # through the owner's own filter they are another radio's
     out += feed(e, press(30.0, 0x200, frames=3),
@@ -291,17 +297,11 @@ def test_edges_measured_off_the_channel_centre_are_not_compared(off_hz, expect):
     # 44 kHz channel was centred 17.8 kHz off the fob's carrier; through the filter's skirt its
     # rise time read 52 µs against 20 µs and its chirp -0.9 kHz against +5.3 kHz: a "clone".
     # Centred (2.2 kHz off, as every other press), the same edges are another radio's.
-    from detect_fakes import burst_of
-
     rng = np.random.default_rng(23)
     e = engine()
-    out = []
-    for k in range(3):
-        out += feed(e, press(1.0 + 5.0 * k, 0x100 + k, frames=3),
-                    lambda p: _through(rng, 44e3, 20.0, 5300.0))
-    for p in sorted(press(30.0, 0x200, frames=3), key=lambda p: p.t):
-        f = _through(rng, 44e3, 52.0, -900.0)
-        out += e.observe(burst_of([p], features=f, channel_offset_hz=off_hz), [p])
+    out = _owner_through(e, rng, 44e3, 20.0, 5300.0)
+    out += feed(e, press(30.0, 0x200, frames=3), lambda p: _through(rng, 44e3, 52.0, -900.0),
+                channel_offset_hz=off_hz)
     assert kinds(out + e.finish()) == expect
 
 
@@ -316,10 +316,10 @@ def test_enrolled_presses_measured_off_centre_leave_their_edges_out():
     cfo = FEATURE_NAMES.index("cfo_ppm")
     off = [SimpleNamespace(channel_offset_hz=17.8e3, features=v) for v in vecs]
     centred = [SimpleNamespace(channel_offset_hz=-2.2e3, features=v) for v in vecs]
-    assert np.isnan(press_vector(off, vecs)[rise]) and np.isfinite(press_vector(off, vecs)[cfo])
-    assert press_vector(centred, vecs)[rise] == pytest.approx(52.0, abs=2.0)
+    assert np.isnan(press_vector(off)[rise]) and np.isfinite(press_vector(off)[cfo])
+    assert press_vector(centred)[rise] == pytest.approx(52.0, abs=2.0)
     # one of three off centre: the median of the others stands
-    assert np.isfinite(press_vector(centred[:2] + off[2:], vecs)[rise])
+    assert np.isfinite(press_vector(centred[:2] + off[2:])[rise])
 
 
 def test_a_front_end_burst_tells_where_its_carrier_sat_in_its_channel():

@@ -59,7 +59,7 @@ def enroll_capture(state: State, capture: Any, identity: str, label: str | None 
         raise EnrollmentError(f"no burst of {identity} found", capture.path,
                               f"identities heard: {heard}" if heard else
                               "nothing decodable was heard; check the centre frequency")
-    vectors = [press_vector(g, [b.features for b in g]) for g in groups]
+    vectors = [press_vector(g) for g in groups]
     vectors = [v for v in vectors if v is not None and np.isfinite(v).any()]
     n = state.enroll(identity, label, FEATURE_NAMES, vectors, origin=capture.path,
                      receiver=receiver)

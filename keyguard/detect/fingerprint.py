@@ -127,12 +127,10 @@ class Comparison:
 
 
 def press_fingerprint(press: Any) -> np.ndarray | None:
-    """A press's full feature vector (:func:`press_vector` of its frames' bursts); None without
-    features. Computed once per press."""
+    """A press's full feature vector (:func:`press_vector` of the bursts its features came
+    from); None without features. Computed once per press."""
     if "_vector" not in press.notes:
-        bursts = {id(b.features): b for b in press.bursts if b.features is not None}
-        press.notes["_vector"] = press_vector([bursts.get(id(f)) for f in press.features],
-                                              press.features)
+        press.notes["_vector"] = press_vector(press.feature_bursts)
     return press.notes["_vector"]
 
 
@@ -147,13 +145,13 @@ def off_centre(burst: Any) -> bool:
     return bool(math.isfinite(bw) and bw > 0 and abs(off) > OFF_CENTRE_FRACTION * bw)
 
 
-def press_vector(bursts: list, vectors: list[FeatureVector]) -> np.ndarray | None:
-    """The median over one press's frames of each feature (NaN where no frame measured it),
-    ``bursts[i]`` (a BurstInfo, or None when unknown) being where ``vectors[i]`` was measured.
-    When most frames were measured off their channel's centre, the envelope-shape features are
-    left out (NaN): they describe the channel filter's skirt, not the transmitter."""
-    out = median_vector(vectors)
-    if out is not None and 2 * sum(b is not None and off_centre(b) for b in bursts) > len(vectors):
+def press_vector(bursts: list) -> np.ndarray | None:
+    """The median over one press's bursts (BurstInfo with features) of each feature (NaN where
+    no burst measured it). When most were measured off their channel's centre, the
+    envelope-shape features are left out (NaN): they describe the channel filter's skirt, not
+    the transmitter."""
+    out = median_vector([b.features for b in bursts])
+    if out is not None and 2 * sum(off_centre(b) for b in bursts) > len(bursts):
         out[_SHAPE_FULL] = np.nan
     return out
 

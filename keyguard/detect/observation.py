@@ -130,8 +130,8 @@ class BurstInfo:
                    noise_db=_opt(getattr(burst, "noise_db", None)),
                    on_fraction=_opt(getattr(burst, "duty_cycle", None)),
                    jammer_like=bool(getattr(burst, "continuous", False)), features=features,
-                   channel_offset_hz=_opt(_difference(getattr(burst, "offset_hz", None),
-                                                      getattr(burst, "channel_offset_hz", None))))
+                   channel_offset_hz=_difference(getattr(burst, "offset_hz", None),
+                                                 getattr(burst, "channel_offset_hz", None)))
 
     @classmethod
     def from_pulse_train(cls, pt: Any, features: Any = None) -> "BurstInfo":

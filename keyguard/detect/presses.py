@@ -52,6 +52,7 @@ class Press:
     rssis_db: list = field(default_factory=list)
     features: list = field(default_factory=list)  # FeatureVector per frame (when IQ was there)
     bursts: list = field(default_factory=list)    # BurstInfo per frame (for relay evidence)
+    feature_bursts: list = field(default_factory=list)  # the bursts ``features`` came from
     fixed_code: bool = False
     #: the decoded fields of its first frame (button, status bits...)
     fields: dict = field(default_factory=dict)
@@ -112,9 +113,10 @@ class Press:
         # sensor or another fob keyed right beside the frames, merged into one burst): its RF
         # fingerprint is not this transmitter's, and a reference learnt from it would make
         # every later press of the key a "clone"
-        self.features = [b.features for b in bursts if b.features is not None
-                         and sum(s[4] for s in self._slots if s[2] is b)
-                         >= FRAME_COVER * max(b.t_end - b.t, 1e-9)]
+        self.feature_bursts = [b for b in bursts if b.features is not None
+                               and sum(s[4] for s in self._slots if s[2] is b)
+                               >= FRAME_COVER * max(b.t_end - b.t, 1e-9)]
+        self.features = [b.features for b in self.feature_bursts]
 
     def where(self) -> dict[str, Any]:
         """Machine-readable position of the press for alert evidence."""
