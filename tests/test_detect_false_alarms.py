@@ -101,6 +101,21 @@ def test_a_press_collided_with_another_transmitter_is_not_judged(collided, expec
     assert kinds(out) == expect
 
 
+@pytest.mark.parametrize("start, expect", [(50.40, []), (51.0, ["clone"])])
+def test_a_neighbour_whose_first_frames_hid_under_the_press_collided_with_it(start, expect):
+    """Another fob pressed just before this press ends: its carrier fills the press's gaps and
+    its first frames are lost under it, so its first decoded frame comes right after the press
+    (a fresh benign soak read a double press's second half as Te 277 µs against 418)."""
+    rng = np.random.default_rng(5)
+    e = engine()
+    out = _owner(e, rng)
+    out += _late_frame(e, rng, 50.15, chirp=9000.0)
+    out += feed(e, [sensor_frame(start + 0.08 * i, 0x300 + i, FOB_F + 6e3) for i in range(3)],
+                sensor_features(71.0))
+    out += e.finish()
+    assert kinds(out) == expect
+
+
 def test_a_copy_on_the_press_carrier_decoded_otherwise_is_no_collision():
     """A relay's regenerated copy or a decoding of the same frames as another kind sits on the
     press's own carrier: not another oscillator, so the press is still judged."""
@@ -202,8 +217,8 @@ class _ClassifierByClipping:
         return out
 
 
-def _clipped(rng):
-    return fob_features(rng, rssi=2.0, clip_fraction=0.4)
+def _clipped(rng, **kw):
+    return fob_features(rng, rssi=2.0, clip_fraction=0.4, **kw)
 
 
 @pytest.mark.parametrize("p_relayed, expect", [(0.8, []), (0.95, ["relay"])])
@@ -214,6 +229,38 @@ def test_the_classifier_alone_makes_a_relay_only_when_sure(p_relayed, expect):
     e = engine(models={"burst": _ClassifierByClipping(p_relayed)})
     out = _owner(e, rng)
     out += feed(e, press(60.0, 0x300, frames=3), lambda p: _clipped(rng))
+    assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("te, expect", [(412.0, ["relay"]), (5200.0, []), (15600.0, [])])
+def test_the_classifier_does_not_judge_a_press_whose_pulses_were_not_cut_apart(te, expect):
+    # the owner's answer 25 dB over full scale: its carrier leak filled the gaps, the frames
+    # read a Te of 5,000–15,600 µs against the profile's 400, and the classifier, shown
+    # envelope features of nothing but clipping, said relayed (fresh benign soak 4000–4119)
+    rng = np.random.default_rng(31)
+    e = engine(models={"burst": _ClassifierByClipping(0.97)})
+    out = _owner(e, rng)
+    out += feed(e, press(60.0, 0x300, frames=3), lambda p: _clipped(rng, te=te))
+    assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("offset, expect", [(-3 * -15.6e3, []), (5 * -15.6e3, []),
+                                            (-3 * -15.6e3 + 20e3, ["relay"])])
+def test_a_clipping_product_of_a_stronger_burst_is_not_judged(offset, expect):
+    # the owner's answer beside the car hard-limits the receiver at F = −15.6 kHz from its
+    # centre; the product at −3F decodes as the same key (the answer itself, merged with a
+    # sensor, does not), and its edges and gaps read as a relay's amplifier noise and echo
+    centre = FOB_F
+    rng = np.random.default_rng(33)
+    e = engine()
+    _owner(e, rng)
+    e.begin_capture("b.cu8", center_freq_hz=centre)
+    out = e.observe(BurstInfo(t=60.0, t_end=60.32, freq_hz=centre - 15.6e3, rssi_db=2.0,
+                              on_fraction=0.3, features=fv(clip_fraction=0.23, te_us=6.0)), [])
+    echo = {"noise_excess_db": 9.0, "echo_ratio": 0.45}
+    out += feed(e, press(60.0, 0x300, frames=3, capture="b.cu8", freq=centre + offset,
+                         rssi=-6.6), lambda p: fv(**{**fob_features(rng, rssi=-6.6).as_dict(),
+                                                     **echo}))
     assert kinds(out + e.finish()) == expect
 
 

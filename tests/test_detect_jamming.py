@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from detect_fakes import BurstInfo, burst_of, engine, feed, keeloq, kinds, press
+from detect_fakes import BurstInfo, burst_of, engine, feed, fv, keeloq, kinds, press
+from test_detect_undecoded import StandInClassifier
 from keyguard.events import Packet
 
 
@@ -188,3 +189,19 @@ def test_images_of_a_strong_explained_burst_are_not_jamming():
     out = e.observe(image, [])            # the image happens to be reported first
     out += e.observe(burst_of(frames), frames)
     assert _finish(e, out) == []
+
+
+@pytest.mark.parametrize("dur, p_jammer, expect", [
+    (0.75, 0.72, []),             # a doorbell chopped by a passing fob's beat: not sure, short
+    (1.03, 0.87, []),             # a sensor chopped by a clipping doorbell's leak 75 kHz away
+    (0.75, 0.95, ["jamming"]),    # short, but the classifier is sure
+    (2.0, 0.72, ["jamming"]),     # long enough on its own
+])
+def test_a_short_episode_needs_a_confident_classifier(dur, p_jammer, expect):
+    # two transmitters overlapping in one channel beat; the chopped envelope reads a Te of
+    # 10–20 µs, decodes to nothing and looks somewhat like a pulsed jammer
+    model = StandInClassifier({15.0: {"jammer": p_jammer, "other": 1.0 - p_jammer}})
+    e = engine(models={"burst": model})
+    out = e.observe(BurstInfo(t=2.0, t_end=2.0 + dur, freq_hz=433.90e6, rssi_db=-20.0,
+                              on_fraction=0.4, features=fv(te_us=15.0)), [])
+    assert kinds(_finish(e, out)) == expect

@@ -209,3 +209,27 @@ def test_the_channel_filter_a_burst_was_measured_through_is_recorded():
     i = FEATURE_NAMES.index("channel_bw_hz")
     assert features_from_burst(SimpleNamespace(channel_bw_hz=43e3, **kw)).values[i] == 43e3
     assert np.isnan(features_from_burst(SimpleNamespace(**kw)).values[i])
+
+
+@pytest.mark.parametrize("centre_hz, bw_hz", [(-4.3e3, 96e3), (15.7e3, 40e3), (40.7e3, 120e3)])
+def test_a_clipped_carrier_is_measured_where_it_is_whatever_the_channel(centre_hz, bw_hz):
+    # a fob beside the receiver: I and Q clip apart, which adds a product at −3F (a tenth of
+    # the carrier's amplitude). In a channel wide enough to hold it, the phase steps used to
+    # average the two and read the carrier kHz towards it (−3.8 kHz in the 96 kHz channel)
+    from keyguard.dsp.channelize import extract_channel
+    fs, f0, te = 1.024e6, 15_700.0, 350e-6
+    rng = np.random.default_rng(1)
+    runs = []
+    for b in rng.integers(0, 2, 24):
+        runs += [(1, 3 * te if b else te), (0, te if b else 3 * te)]
+    env = np.concatenate([np.zeros(1000, np.float32)]
+                         + [np.full(int(round(d * fs)), v, np.float32) for v, d in runs]
+                         + [np.zeros(1000, np.float32)])
+    t = np.arange(env.size) / fs
+    x = 4.0 * env * np.exp(2j * np.pi * f0 * t + 0.3j) + 0.01 * (
+        rng.standard_normal(env.size) + 1j * rng.standard_normal(env.size))
+    x = (np.clip(x.real, -1, 1) + 1j * np.clip(x.imag, -1, 1)).astype(np.complex64)
+    y, rate, _ = extract_channel(x, fs, centre_hz, bw_hz)
+    f = burst_features(y, rate, channel_freq_hz=centre_hz).as_dict()
+    assert f["clip_fraction"] > 0.2
+    assert f["cfo_hz"] == pytest.approx(f0, abs=60.0)

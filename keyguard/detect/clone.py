@@ -31,6 +31,7 @@ and splatter in their fingerprint.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -43,7 +44,7 @@ from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
-from keyguard.features.vector import FEATURE_NAMES
+from keyguard.features.vector import CLIPPED_FRACTION, FEATURE_NAMES
 
 
 _NOISE = FEATURE_NAMES.index("noise_excess_db")
@@ -82,7 +83,8 @@ class CloneDetector(Detector):
     def collided(self, press: Press, ctx: DetectionContext) -> dict | None:
         """A burst of another transmitter (it decoded as another identity) on an adjacent
         channel inside the press or less than the press's inter-frame gap before it (the press's
-        first frames lost under it), or None. Undecoded bursts do not count: most are copies of
+        first frames lost under it) or after it (that transmitter's first frames lost under the
+        press, whose gaps its carrier filled), or None. Undecoded bursts do not count: most are copies of
         the press itself (receiver images, spurs) or its own frames that failed to decode."""
         if press.freq_hz is None:
             return None
@@ -92,13 +94,46 @@ class CloneDetector(Detector):
         own = {id(b) for b in press.bursts}
         for a, z, f, b, idents in self._recent:
             if not idents or press.identity in idents or id(b) in own or f is None \
-                    or a > press.abs_end or z < press.abs_t - gap:
+                    or a > press.abs_end + gap or z < press.abs_t - gap:
                 continue
             # on the press's very carrier it is the same transmission decoded another way (a
             # relay's regenerated copy), not another oscillator
             if same <= abs(f - press.freq_hz) <= lim:
                 return {"capture": ctx.capture.name if ctx.capture else None, "t": b.t,
                         "t_end": b.t_end, "freq_hz": f, "offset_hz": f - press.freq_hz}
+        return None
+
+    #: odd-order products of a carrier at F (Hz from the receiver's centre) that a receiver
+    #: clipping I and Q apart makes: −3F at a third of its amplitude, +5F at a fifth
+    CLIP_PRODUCT_ORDERS = (-3, 5)
+    #: how close (Hz) a press must sit to such a product to be taken for it
+    CLIP_PRODUCT_TOLERANCE_HZ = 5e3
+
+    def clipping_product(self, press: Press, ctx: DetectionContext) -> dict | None:
+        """A stronger, clipped burst over the press whose clipping product the press is, or None.
+
+        An 8-bit receiver 25 dB over full scale (a fob beside it) hard-limits the carrier; the
+        products come out keyed exactly like it and decode as the same key, while the fob's own
+        burst may not decode at all (a sensor's signal on top of it). The product's edges, gaps
+        and carrier are the receiver's distortion: relay rules read amplifier noise and delayed
+        copies into them (a fresh benign soak: the owner's answer beside the car)."""
+        centre = ctx.capture.center_freq_hz if ctx.capture is not None else None
+        if press.freq_hz is None or centre is None or press.rssi_db is None:
+            return None
+        own = {id(b) for b in press.bursts}
+        f_press = press.freq_hz - centre
+        for a, z, f, b, _ in self._recent:
+            if id(b) in own or f is None or a > press.abs_end or z < press.abs_t:
+                continue
+            if b.rssi_db is None or b.rssi_db < press.rssi_db + 3.0 or b.features is None:
+                continue
+            clip = b.features["clip_fraction"]
+            if not (math.isfinite(clip) and clip > CLIPPED_FRACTION):
+                continue
+            for k in self.CLIP_PRODUCT_ORDERS:
+                if abs(f_press - k * (f - centre)) <= self.CLIP_PRODUCT_TOLERANCE_HZ:
+                    return {"capture": ctx.capture.name, "t": b.t, "t_end": b.t_end,
+                            "freq_hz": f, "reason": "clipping_product", "order": k}
         return None
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
@@ -117,7 +152,7 @@ class CloneDetector(Detector):
             # fingerprint is not the transmitter's (RollJam's victims are judged by code)
             press.flags.add("jammed")
             return []
-        hit = self.collided(press, ctx)
+        hit = self.collided(press, ctx) or self.clipping_product(press, ctx)
         if hit is not None:
             # its fingerprint carries the other transmission's edges: neither judged nor learned
             press.flags.add("collided")

@@ -125,6 +125,17 @@ class JammingConfig:
     #: with a burst classifier loaded, an undecoded burst is jamming only if P(jammer) reaches
     #: this.
     jammer_probability: float = 0.5
+    #: ... and an episode shorter than ``short_episode_s`` (s) only if one of its bursts reaches
+    #: ``short_episode_probability``. Two transmitters overlapping in one channel beat: the
+    #: envelope of a doorbell with a passing fob's carrier 17 kHz away (or a weak sensor with a
+    #: clipping doorbell's leak 80 kHz away) is chopped at the beat, reads a Te of 10–20 µs and
+    #: decodes to nothing, and 0.65–1.03 s of it looked like a pulsed jammer to the classifier
+    #: (P 0.51–0.87; benign soaks 4000–4119 and 3000–3059, 4 false alarms): a doorbell's or a
+    #: sensor's repeats last up to about a second. Jammers hold the channel for seconds; their
+    #: bursts score ≥ 0.8, and their episodes are longer when a decoded segment does not split
+    #: them.
+    short_episode_s: float = 1.5
+    short_episode_probability: float = 0.9
     #: fob frames this far back (s) in the same capture give the fob channel and level for the
     #: offset and J/S evidence.
     fob_reference_s: float = 60.0

@@ -137,6 +137,7 @@ class _Episode:
     bursts: int = 0
     on_time_s: float = 0.0
     jammer_like: bool = False
+    p_jammer: float | None = None  # the burst classifier's highest P(jammer) (None: no model)
     rssi: list = field(default_factory=list)
     bandwidth: list = field(default_factory=list)
     freqs: list = field(default_factory=list)
@@ -204,7 +205,8 @@ class JammingDetector(Detector):
             # fobs' wake-up trains into long regular ones; only a carrier held on for seconds
             # is evidence of jamming there
             return []
-        if burst_explained(obs, cfg, burst_classes(b, ctx)):
+        classes = burst_classes(b, ctx)
+        if burst_explained(obs, cfg, classes):
             if b.rssi_db is not None:
                 self._explained.append((a, z, b.rssi_db, ctx.handle))
             while self._explained and ctx.now - self._explained[0][1] > 10.0:
@@ -225,6 +227,8 @@ class JammingDetector(Detector):
                           abs_end=cap.abs_t(b.t_end), freq_hz=b.freq_hz)
             self._episodes.append(ep)
         ep.add(b, cap)
+        if classes is not None and "jammer" in classes:
+            ep.p_jammer = max(ep.p_jammer or 0.0, float(classes["jammer"]))
         if ep.span is None and self._qualifies(ep, cfg):
             ep.span = ctx.jams.add(JamSpan(cap.name, ep.t, ep.t_end, ep.abs_t, ep.abs_end,
                                            ep.freq_hz, self._bw(ep), level_db=ep.level()))
@@ -255,7 +259,11 @@ class JammingDetector(Detector):
 
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
-        return (ep.abs_end - ep.abs_t >= cfg.min_duration_s and ep.duty() >= cfg.min_duty)
+        dur = ep.abs_end - ep.abs_t
+        if dur < cfg.short_episode_s and ep.p_jammer is not None and \
+                ep.p_jammer < cfg.short_episode_probability:
+            return False
+        return dur >= cfg.min_duration_s and ep.duty() >= cfg.min_duty
 
     @staticmethod
     def _bw(ep: _Episode) -> float | None:

@@ -65,6 +65,19 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
 
 
+def unsegmented(press: Press, ctx: DetectionContext) -> bool:
+    """The press's frames measured a base unit three or more times off its profile's: their
+    envelope was not cut into its pulses (a fob 25 dB over full scale whose carrier leak filled
+    the gaps: Te read 5,000–15,600 µs against 400), so every envelope feature, and the burst
+    classifier's verdict on them, describes the clipping, not the transmitter."""
+    te = ctx.profiles.facts(press.protocol).te_us if press.protocol else None
+    if not te or not press.features:
+        return False
+    vals = np.array([f["te_us"] for f in press.features], dtype=np.float64)
+    vals = vals[np.isfinite(vals)]
+    return bool(vals.size) and bool(np.all((vals >= 3.0 * te) | (vals <= te / 3.0)))
+
+
 def undecoded(obs: Observation) -> bool:
     """No packet of the burst names a transmitter (nothing, or only ``unknown`` frames)."""
     return not any(p.identity is not None and p.protocol != "unknown" for p in obs.packets)
@@ -244,6 +257,9 @@ class RelayDetector(Detector):
             score = max(score, rules.get("level_drop", 0.0))
         score = max(score, rules.get("noise_around", 0.0))
         classes = press_classes(press, ctx)
+        if classes is not None and unsegmented(press, ctx):
+            facts["unsegmented"] = True
+            classes = None
         # the classifier alone decides a decoded press from ``relay_press_probability`` on: a
         # fob close enough to clip the receiver splatters into its gaps and margins much as a
         # relay's amplifier does (benign soak: owner presses at 0.7–0.9)

@@ -852,11 +852,12 @@ class BurstDetector:
         self._closed = [r for r in self._closed if r.ticks and id(r) not in consumed]
         self._pass_summaries, self._pass_keyed = {}, []
         jobs = []  # (group, band-wide, what may stand behind it), in group order
+        # every group of this pass can stand behind every other, whichever is finished first:
+        # a loud keyed transmitter's splatter on both sides of it (two coincident regions that
+        # pair like 2-FSK lobes) sorts before it by frequency
+        self._recent.extend(self._summary_of(r) for g in groups for r in g if not r.wide)
         for g in groups:
             shadow = self._shadowed(g)
-            for r in g:
-                if not r.wide:  # a lifted band is nobody's neighbour or source of splatter
-                    self._recent.append(self._summary_of(r))
             if shadow:
                 self.stats["ghosts"] += 1
                 continue
@@ -1146,10 +1147,6 @@ class BurstDetector:
                                self.max_channel_bw_hz))
         a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
         b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
-        # the receiver's DC offset would sit in any channel near the centre as a steady
-        # carrier at 0 Hz: remove it first
-        y, rate, step = extract_channel(self._history_parts(a, b), self.sample_rate, centre, bw,
-                                        dc=base.dc)
         # noise: the floor around the channel, through the channel filter's noise bandwidth
         floor = base.floor / max(len(base.ticks), 1)
         in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
@@ -1158,6 +1155,17 @@ class BurstDetector:
         per_bin = max(per_bin, MIN_NOISE / self.n_bins)
         noise_ch = per_bin * self.n_bins * channel_noise_bandwidth(bw) / self.sample_rate
         band_noise = max(float(np.median(floor)) * self.n_bins, MIN_NOISE)
+        probe = int(self.LEAK_PROBE_S * self.sample_rate)
+        if (bw >= self.NO_FOB_CHANNEL_HZ and last - start + 1 >= self.steady_ticks
+                and b - a > 2 * probe
+                and self._leak_probe(group, others, a, a + probe, centre, bw, bandwidth,
+                                     noise_ch, band_noise, lobes)):
+            self._count("leaks")
+            return []
+        # the receiver's DC offset would sit in any channel near the centre as a steady
+        # carrier at 0 Hz: remove it first
+        y, rate, step = extract_channel(self._history_parts(a, b), self.sample_rate, centre, bw,
+                                        dc=base.dc)
         act = carrier_activity(y, rate, noise_ch)
         if act is None:
             self._count("empty")
@@ -1228,6 +1236,33 @@ class BurstDetector:
                 continue
             kept.append(burst)
         return kept
+
+    #: a channel this wide (Hz) is no fob's (a 2-FSK fob with a wide deviation needs ~100 kHz)
+    NO_FOB_CHANNEL_HZ = 150e3
+    #: a long group in such a channel is first measured over its first this many seconds
+    LEAK_PROBE_S = 0.25
+
+    def _leak_probe(self, group: list[_Region], others: list[tuple], a: int, b: int,
+                    centre: float, bw: float, bandwidth: float, noise_ch: float,
+                    band_noise: float, lobes) -> bool:
+        """True when the first ``LEAK_PROBE_S`` of a long wide group, finished alone, gives a
+        burst whose carrier sits in a stronger region's core: the group is that region's skirt
+        (a swept jammer's sweep, three regions wide, leaves one beside the centre band whose
+        own carrier is the centre's). Finishing its seconds of samples in full, two channels of
+        them at 2.4 Msps, only to drop them cost a live monitor 0.4 s of CPU at the sweep's
+        end. A probe that decides nothing leaves the group to the full path."""
+        y, rate, step = extract_channel(self._history_parts(a, b), self.sample_rate, centre, bw,
+                                        dc=group[0].dc)
+        act = carrier_activity(y, rate, noise_ch)
+        if act is None:
+            return False
+        packages = self._packages(act, rate)
+        if not packages:
+            return False
+        e0, e1 = packages[0]
+        burst = self._make_burst(y, rate, step, a, act, e0, e1, packages, 0, centre, bw,
+                                 bandwidth, noise_ch, band_noise, lobes, (None, None))
+        return burst is not None and self._neighbour_carrier(burst, group, others)
 
     #: a keyed signal on a steady line: its pulses stand this much over the line (dB)
     KEYED_OVER_LINE_DB = 5.0

@@ -27,9 +27,36 @@ class FrequencyFeatures:
     deviation: float = math.nan
 
 
+#: half-width (Hz) of the band around a first carrier estimate that the carrier is measured
+#: again in. A receiver clipping a strong carrier at F (I and Q saturate apart) adds a product
+#: at −3F, about a tenth of its amplitude; in a channel wide enough to hold both (a fob beside
+#: the receiver whose region took in splatter or a neighbour), the phase steps average the two
+#: and the carrier reads kHz towards the product (synthetic: −3.8 kHz at F = 15.7 kHz in a
+#: 96 kHz channel), which a fingerprint takes for another radio. A keyed fob's own spectrum is a
+#: few kHz wide (pulses of 100 µs or more).
+CARRIER_BAND_HZ = 15e3
+
+
+def _band_around(x: np.ndarray, fs: float, f0: float, half: float) -> np.ndarray:
+    """``x`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask)."""
+    spec = np.fft.fft(x.astype(np.complex128))
+    f = np.fft.fftfreq(x.size, 1.0 / fs)
+    spec[np.abs(f - f0) > half] = 0.0
+    return np.fft.ifft(spec)
+
+
+def _steady_carrier(x: np.ndarray, steady: np.ndarray, fs: float) -> float:
+    d = x[1:] * np.conj(x[:-1])
+    return float(np.angle(np.sum(d[steady]))) * fs / (2.0 * math.pi)
+
+
 def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
                   fs: float) -> FrequencyFeatures:
-    """Carrier, chirp and jitter of an OOK burst's pulses [rising, falling) (sample indices)."""
+    """Carrier, chirp and jitter of an OOK burst's pulses [rising, falling) (sample indices).
+
+    The carrier is measured over the steady part of the pulses, then again within
+    ``CARRIER_BAND_HZ`` of that first estimate when the IQ is wider than that band (clipping
+    products and neighbours elsewhere in the channel pull the first one)."""
     if rising.size == 0 or x.size < 3:
         return FrequencyFeatures()
     d = x[1:].astype(np.complex128) * np.conj(x[:-1].astype(np.complex128))
@@ -45,6 +72,8 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
         return FrequencyFeatures()
     to_hz = fs / (2.0 * math.pi)
     carrier = float(np.angle(np.sum(d[steady]))) * to_hz
+    if fs > 4.0 * CARRIER_BAND_HZ:
+        carrier = _steady_carrier(_band_around(x, fs, carrier, CARRIER_BAND_HZ), steady, fs)
     # jitter: per-sample frequency around each pulse's own mean (phase noise + receiver noise)
     f = np.angle(d[steady] * np.exp(-1j * carrier / to_hz)) * to_hz
     lb = lab[steady]
