@@ -160,3 +160,29 @@ def test_a_fob_in_its_own_channel_replaces_its_splatter_seen_through_a_wide_one(
     det3 = BurstDetector(1.024e6, 433.92e6)
     assert not det3._duplicate(_burst(0.0, 1.0, 44e3))
     assert det3._duplicate(_burst(5e3, 0.0, 44e3, stop=90_000))
+
+
+def test_a_leak_probe_drops_only_what_the_full_finish_would_drop(tmp_path, monkeypatch):
+    # A long group in a channel no fob needs is first finished over its first 0.25 s; when
+    # that gives a stronger region's carrier the group is dropped without finishing its
+    # seconds of samples (a swept jammer's skirt region cost a live monitor 0.4 s of CPU).
+    # Development seed 302 of rolljam_sample has such a group: the bursts must be the same
+    # as when every group is finished in full.
+    from keyguard.dsp.bursts import detect_bursts
+    from keyguard.io import open_capture
+    from keyguard.models.training import vary_scenario
+    from keyguard.sim.output import write_rendering
+    from keyguard.sim.scenario import load_scenario
+
+    rendering = vary_scenario(load_scenario("rolljam_sample"), 302).plan(302)
+    write_rendering(rendering, tmp_path, "cu8", overwrite=True)
+    path = next(tmp_path.glob("*.cu8"))
+    verdicts = []
+    probe = BurstDetector._leak_probe
+    monkeypatch.setattr(BurstDetector, "_leak_probe",
+                        lambda self, *a: verdicts.append(probe(self, *a)) or verdicts[-1])
+    probed = [(b.start, b.stop, b.offset_hz) for b in detect_bursts(open_capture(path))]
+    assert True in verdicts
+    monkeypatch.setattr(BurstDetector, "NO_FOB_CHANNEL_HZ", float("inf"))
+    full = [(b.start, b.stop, b.offset_hz) for b in detect_bursts(open_capture(path))]
+    assert probed == full

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft
 
 from keyguard.features.envelope import otsu_split, span_labels
 
@@ -39,10 +40,11 @@ CARRIER_BAND_HZ = 15e3
 
 def _band_around(x: np.ndarray, fs: float, f0: float, half: float) -> np.ndarray:
     """``x`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask)."""
-    spec = np.fft.fft(x.astype(np.complex128))
-    f = np.fft.fftfreq(x.size, 1.0 / fs)
+    n = scipy.fft.next_fast_len(x.size)  # a burst's length can be a large prime
+    spec = scipy.fft.fft(x.astype(np.complex128), n, workers=1)
+    f = np.fft.fftfreq(n, 1.0 / fs)
     spec[np.abs(f - f0) > half] = 0.0
-    return np.fft.ifft(spec)
+    return scipy.fft.ifft(spec, workers=1, overwrite_x=True)[:x.size]
 
 
 def _steady_carrier(x: np.ndarray, steady: np.ndarray, fs: float) -> float:
