@@ -332,3 +332,17 @@ def test_a_front_end_burst_tells_where_its_carrier_sat_in_its_channel():
     assert BurstInfo.from_burst(b).channel_offset_hz == pytest.approx(17.8e3)
     del b.channel_offset_hz  # not known: not judged
     assert BurstInfo.from_burst(b).channel_offset_hz is None
+
+
+@pytest.mark.parametrize("t_replay, expect", [(14.0, ["replay"]), (400.0, [])])
+def test_a_radio_7_ppm_off_the_remote_moments_later_is_another_radio(t_replay, expect):
+    # a replayer that reproduces the remote's timing and edges but brings its own synthesizer,
+    # 7 ppm off: within the 2.5 ppm floor for drift between days (one reference: 3.75 ppm
+    # spread, 1.9 spreads off), but seconds after the remote's own press in the same capture
+    # neither the fob nor the tuner moves by ppm (1 ppm floor: 4.7 spreads off)
+    rng = np.random.default_rng(41)
+    e = engine()
+    out = remote_presses(e, rng, 1)
+    pk = [ev1527(t_replay + 0.04 * r, 0xABCDE) for r in range(4)]
+    out += feed(e, pk, lambda p: fob_features(rng, cfo_ppm=-33.0, te=310.0, droop=0.3))
+    assert kinds(out + e.finish()) == expect

@@ -158,7 +158,7 @@ class CloneDetector(Detector):
             press.flags.add("collided")
             press.notes["collision"] = hit
             return []
-        cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
+        cmp = ctx.fingerprints.compare(press.identity, vec, press.capture, press.t)
         if cmp is not None:
             press.notes["fingerprint"] = cmp.evidence()
         noise = None

@@ -174,6 +174,13 @@ class FingerprintConfig:
     #: the CFO must differ by at least this much (ppm) to count towards a mismatch: fob crystals
     #: drift a few ppm with temperature and battery, RTL-SDR tuners drift too.
     cfo_floor_ppm: float = 2.5
+    #: ... but only this much (ppm) when every reference was heard by the same capture within
+    #: ``cfo_short_window_s`` of the press: over minutes neither the fob's crystal nor the
+    #: tuner moves by ppm, while a replayer's synthesizer sits 1.6–16 ppm off the remote
+    #: (development fixed-code replays). Clipped presses are measurable for this since the
+    #: carrier is measured again around its first estimate (a clipping product no longer pulls it).
+    cfo_short_floor_ppm: float = 1.0
+    cfo_short_window_s: float = 120.0
     #: envelope-shape features (rise/fall time, droop, turn-on chirp) of a press are compared
     #: only with references measured through a channel filter within this fraction of its own
     #: (``channel_bw_hz``): the front end sizes the filter, and with it the channel's sample

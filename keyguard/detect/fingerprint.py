@@ -235,9 +235,11 @@ class FingerprintMemory:
                 diffs.append(float(np.median(b)) - float(np.median(a)))
         return float(np.median(diffs)) if diffs else None
 
-    def compare(self, identity: str, full: np.ndarray, capture: CaptureInfo) -> Comparison | None:
+    def compare(self, identity: str, full: np.ndarray, capture: CaptureInfo,
+                t: float | None = None) -> Comparison | None:
         """Compare a press (full feature vector) with the identity's reference; None when the
-        reference is too small to judge."""
+        reference is too small to judge. ``t``: the press's time in ``capture`` (s), which lets
+        references from the same capture minutes before it use the short-time CFO floor."""
         refs = self.references(identity)
         if len(refs) < self.cfg.min_reference:
             return None
@@ -295,6 +297,11 @@ class FingerprintMemory:
             mad = 1.4826 * float(np.median(np.abs(col - med)))
             if name == "cfo_ppm":
                 floor = self.cfg.cfo_floor_ppm
+                recent = [r for r, ok in zip(refs, np.isfinite(m[:, j])) if ok]
+                if t is not None and recent and all(
+                        r.capture == capture.name and r.t is not None
+                        and abs(t - r.t) <= self.cfg.cfo_short_window_s for r in recent):
+                    floor = self.cfg.cfo_short_floor_ppm
             elif name in _RELATIVE:
                 floor = FEATURE_FLOORS[name] * abs(med)
             else:
