@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
 from keyguard.dsp.bursts import Burst, BurstDetector
-from keyguard.dsp.demod import demodulate, held_fob
+from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, demodulate, held_fob
 from keyguard.dsp.workers import ordered_map
 from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 from keyguard.features.extract import features_from_burst
@@ -370,7 +370,7 @@ DEMOD_SPAN_S = 1.0
 #: a channel this wide (Hz) is no fob's (a 2-FSK fob with a wide deviation needs ~100 kHz): a
 #: long burst in it is a swept or noise jammer or an amplifier's noise, of which only the first
 #: WIDE_DEMOD_SPAN_S (s) is demodulated; a fob keyed inside has a narrow burst of its own
-WIDE_CHANNEL_HZ = 150e3
+WIDE_CHANNEL_HZ = KEYED_MAX_CHANNEL_HZ
 WIDE_DEMOD_SPAN_S = 0.25
 
 

@@ -31,7 +31,6 @@ and splatter in their fingerprint.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -39,12 +38,12 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import press_classes
-from keyguard.detect.fingerprint import Comparison, learned_identity, press_fingerprint
+from keyguard.detect.fingerprint import Comparison, clipped, learned_identity, press_fingerprint
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
 from keyguard.events import Alert
-from keyguard.features.vector import CLIPPED_FRACTION, FEATURE_NAMES
+from keyguard.features.vector import FEATURE_NAMES
 
 
 _NOISE = FEATURE_NAMES.index("noise_excess_db")
@@ -127,8 +126,7 @@ class CloneDetector(Detector):
                 continue
             if b.rssi_db is None or b.rssi_db < press.rssi_db + 3.0 or b.features is None:
                 continue
-            clip = b.features["clip_fraction"]
-            if not (math.isfinite(clip) and clip > CLIPPED_FRACTION):
+            if not clipped(b.features.values):
                 continue
             for k in self.CLIP_PRODUCT_ORDERS:
                 if abs(f_press - k * (f - centre)) <= self.CLIP_PRODUCT_TOLERANCE_HZ:

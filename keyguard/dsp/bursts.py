@@ -76,7 +76,8 @@ import numpy as np
 from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
-from keyguard.dsp.demod import block_power, carrier_activity, fine_carrier, spectral_lobes
+from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, block_power, carrier_activity, fine_carrier, \
+    spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.dsp.workers import ordered_map
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
@@ -1237,8 +1238,8 @@ class BurstDetector:
             kept.append(burst)
         return kept
 
-    #: a channel this wide (Hz) is no fob's (a 2-FSK fob with a wide deviation needs ~100 kHz)
-    NO_FOB_CHANNEL_HZ = 150e3
+    #: a channel this wide (Hz) is no fob's
+    NO_FOB_CHANNEL_HZ = KEYED_MAX_CHANNEL_HZ
     #: a long group in such a channel is first measured over its first this many seconds
     LEAK_PROBE_S = 0.25
 

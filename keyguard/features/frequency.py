@@ -47,8 +47,13 @@ def _band_around(x: np.ndarray, fs: float, f0: float, half: float) -> np.ndarray
     return scipy.fft.ifft(spec, workers=1, overwrite_x=True)[:x.size]
 
 
-def _steady_carrier(x: np.ndarray, steady: np.ndarray, fs: float) -> float:
-    d = x[1:] * np.conj(x[:-1])
+def _phase_steps(x: np.ndarray) -> np.ndarray:
+    """``x[n+1]·conj(x[n])`` in double precision."""
+    return x[1:].astype(np.complex128) * np.conj(x[:-1].astype(np.complex128))
+
+
+def _carrier(d: np.ndarray, steady: np.ndarray, fs: float) -> float:
+    """Carrier (Hz) from phase steps ``d``: the angle of their sum over ``steady``."""
     return float(np.angle(np.sum(d[steady]))) * fs / (2.0 * math.pi)
 
 
@@ -61,7 +66,7 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     products and neighbours elsewhere in the channel pull the first one)."""
     if rising.size == 0 or x.size < 3:
         return FrequencyFeatures()
-    d = x[1:].astype(np.complex128) * np.conj(x[:-1].astype(np.complex128))
+    d = _phase_steps(x)
     n = d.size
     ln = falling - rising
     skip = np.maximum(np.round(fs * 10e-6), np.floor(0.2 * ln)).astype(np.intp)
@@ -73,9 +78,9 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     if not steady.any():
         return FrequencyFeatures()
     to_hz = fs / (2.0 * math.pi)
-    carrier = float(np.angle(np.sum(d[steady]))) * to_hz
+    carrier = _carrier(d, steady, fs)
     if fs > 4.0 * CARRIER_BAND_HZ:
-        carrier = _steady_carrier(_band_around(x, fs, carrier, CARRIER_BAND_HZ), steady, fs)
+        carrier = _carrier(_phase_steps(_band_around(x, fs, carrier, CARRIER_BAND_HZ)), steady, fs)
     # jitter: per-sample frequency around each pulse's own mean (phase noise + receiver noise)
     f = np.angle(d[steady] * np.exp(-1j * carrier / to_hz)) * to_hz
     lb = lab[steady]
