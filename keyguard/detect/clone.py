@@ -83,8 +83,9 @@ class CloneDetector(Detector):
         """A burst of another transmitter (it decoded as another identity) on an adjacent
         channel inside the press or less than the press's inter-frame gap before it (the press's
         first frames lost under it) or after it (that transmitter's first frames lost under the
-        press, whose gaps its carrier filled), or None. Undecoded bursts do not count: most are copies of
-        the press itself (receiver images, spurs) or its own frames that failed to decode."""
+        press, whose gaps its carrier filled), or None. Undecoded bursts do not count: most are
+        copies of the press itself (receiver images, spurs) or its own frames that failed to
+        decode."""
         if press.freq_hz is None:
             return None
         gap = ctx.profiles.press_gap_s(press.protocol)
