@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from keyguard.detect import BurstInfo, DetectConfig, DetectionEngine, order_captures
 from keyguard.dsp.bursts import Burst, BurstDetector
 from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, demodulate, held_fob
-from keyguard.dsp.workers import ordered_map
+from keyguard.dsp.workers import Ahead, ordered_map
 from keyguard.events import Alert, CaptureRecord, Packet, Summary, severity_rank
 from keyguard.features.extract import features_from_burst
 from keyguard.io import open_capture
@@ -268,14 +268,25 @@ class CaptureSession:
                                       **{"workers": self.workers, **scanner.options.burst_options})
         self.decoder = scanner.decoder()
         self.noise_db: float | None = None  # whole-band noise at the latest burst (dBFS)
+        # with a spare thread, a finished burst held behind an earlier one is measured while
+        # it waits (a jammer's long segments wait for the regions that began with it)
+        self._ahead = Ahead(self._measure) if self.workers > 1 else None
 
     def observe_block(self, block: SampleBlock) -> list[Observed]:
         if self.sample_offset:
             block = replace(block, start=block.start - self.sample_offset)
-        return self._observe(self.detector.process(block))
+        observed = self._observe(self.detector.process(block))
+        if self._ahead is not None:
+            held = self.detector.held()
+            self._ahead.keep(held)
+            self._ahead.submit(held)
+        return observed
 
     def observe_end(self) -> list[Observed]:
-        return self._observe(self.detector.flush())
+        observed = self._observe(self.detector.flush())
+        if self._ahead is not None:
+            self._ahead.keep(())
+        return observed
 
     def horizon_s(self) -> float:
         """Stream time (s) before which no burst is still to come from this session: the burst
@@ -292,22 +303,41 @@ class CaptureSession:
                 progress(block.samples.size - block.overlap)
         yield from self.observe_end()
 
+    def _shifted(self, b: Burst) -> Burst:
+        """``b`` on the stream's sample axis."""
+        off = self.sample_offset
+        if not off:
+            return b
+        return replace(b, start=b.start + off, stop=b.stop + off, iq_start=b.iq_start + off)
+
+    def _measure(self, b: Burst, ahead: bool = True) -> tuple[Burst, list, Any]:
+        """A detector's burst on the stream's axis, its pulse trains and (``ahead``: the
+        packets are not known yet) its features without a profile (demodulation and features
+        of one burst do not depend on another's)."""
+        b = self._shifted(b)
+        return b, _pulse_trains(b), features_from_burst(b, None) if ahead else None
+
     def _observe(self, bursts) -> list[Observed]:
-        if self.sample_offset:
-            off = self.sample_offset
-            bursts = [replace(b, start=b.start + off, stop=b.stop + off, iq_start=b.iq_start + off)
-                      for b in bursts]
         if not bursts:
             return []
+        # measured ahead, or now side by side; decoding (the decoder learns unknown
+        # protocols as it goes) stays in burst order
+        jobs = [self._ahead.take(b) if self._ahead is not None else None for b in bursts]
+        now = iter(ordered_map(lambda b: self._measure(b, ahead=False),
+                               [b for b, j in zip(bursts, jobs) if j is None], self.workers))
+        measured = [next(now) if j is None else j.result() for j in jobs]
+        bursts = [m[0] for m in measured]
         self.noise_db = bursts[-1].noise_db
-        # demodulation and features of one burst do not depend on another's: side by side;
-        # decoding (the decoder learns unknown protocols as it goes) stays in burst order
-        trains = ordered_map(_pulse_trains, bursts, self.workers)
-        packets = [[p for tr in ts for p in self.decoder.decode(tr, self.name, self.start_time)]
-                   for ts in trains]
+        packets = [[p for tr in m[1] for p in self.decoder.decode(tr, self.name, self.start_time)]
+                   for m in measured]
         profiles = [self._profile_of(ps) for ps in packets]
-        infos = ordered_map(lambda bp: BurstInfo.from_burst(bp[0], features_from_burst(*bp)),
-                            list(zip(bursts, profiles)), self.workers)
+        # features measured ahead had no profile: again for a burst that has one
+        redo = [i for i, (prof, m) in enumerate(zip(profiles, measured))
+                if prof is not None or m[2] is None]
+        again = dict(zip(redo, ordered_map(lambda i: features_from_burst(bursts[i], profiles[i]),
+                                           redo, self.workers)))
+        infos = [BurstInfo.from_burst(b, again.get(i, m[2]))
+                 for i, (b, m) in enumerate(zip(bursts, measured))]
         return [Observed(info, ps) for info, ps in zip(infos, packets)]
 
     def _profile_of(self, packets: list[Packet]):

@@ -186,3 +186,37 @@ def test_a_leak_probe_drops_only_what_the_full_finish_would_drop(tmp_path, monke
     monkeypatch.setattr(BurstDetector, "NO_FOB_CHANNEL_HZ", float("inf"))
     full = [(b.start, b.stop, b.offset_hz) for b in detect_bursts(open_capture(path))]
     assert probed == full
+
+
+def test_a_segment_after_a_cut_does_not_take_back_what_its_predecessor_finished():
+    """A region that began under a steady segment, in its bins, merging with the segment after
+    the cut: the merged region starts at the cut (the ticks before it were finished with the
+    predecessor). Elsewhere, or between two segments, the earlier start stands."""
+    from keyguard.dsp.bursts import _Region
+
+    def region(lo, hi, start, ticks, cut_bins=None):
+        r = _Region(lo, hi, start, 64, cont_before=cut_bins is not None)
+        r.cut_bins = cut_bins
+        power, floor = np.zeros(64), np.zeros(64)
+        power[lo:hi + 1] = 10.0
+        for t in range(start, start + ticks):
+            r.add(t, lo, hi, power, floor)
+        return r
+
+    # a by-product inside the predecessor's core [20, 40], begun 300 ticks before the cut
+    seg, inner = region(20, 40, 1000, 5, cut_bins=(20, 40)), region(24, 34, 700, 305)
+    inner.absorb(seg)
+    assert (inner.start, inner.ticks[0], len(inner.ticks)) == (1000, 1000, 5)
+    assert inner.cont_before and inner.cut_bins == (20, 40)
+    # the same from the segment's side
+    seg, inner = region(20, 40, 1000, 5, cut_bins=(20, 40)), region(24, 34, 700, 305)
+    seg.absorb(inner)
+    assert seg.start == 1000
+    # a region reaching outside the predecessor's bins keeps its start (not finished before)
+    seg, wide = region(20, 40, 1000, 5, cut_bins=(20, 40)), region(10, 44, 700, 305)
+    wide.absorb(seg)
+    assert wide.start == 700
+    # two segments after cuts: the earlier one's ticks were finished by nobody
+    seg, other = region(20, 40, 1000, 5, cut_bins=(20, 40)), region(22, 38, 600, 405, (22, 38))
+    other.absorb(seg)
+    assert other.start == 600

@@ -5,12 +5,13 @@ by-products and fob presses under it)."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
 from conftest import REPO
 from keyguard.dsp.bursts import BurstDetector
-from keyguard.dsp.workers import ordered_map
+from keyguard.dsp.workers import Ahead, ordered_map
 from keyguard.io import open_capture
 from keyguard.pipeline import ScanOptions, Scanner
 
@@ -67,3 +68,53 @@ def test_scan_with_threads_gives_byte_identical_records():
                 for r in sc.scan_paths([SAMPLE])]
 
     assert records(1) == records(2)
+
+
+def test_ahead_serves_submitted_items_and_forgets_the_rest():
+    calls = []
+
+    def job(x):
+        calls.append(x)
+        if x == "bad":
+            raise ValueError("bad item")
+        return x.upper()
+
+    ahead = Ahead(job)
+    a, b, c = "a", "b", "bad"
+    ahead.submit([a, b, c])
+    ahead.submit([a])  # already under way: not a second job
+    assert ahead.take(a).result() == "A"
+    assert ahead.take(a) is None  # taken once
+    assert ahead.take("never submitted") is None
+    with pytest.raises(ValueError, match="bad item"):
+        ahead.take(c).result()  # a job's exception comes out where its result is asked for
+    ahead.keep([])  # b is no longer wanted
+    assert ahead.take(b) is None
+    assert ahead.served == 2
+    assert calls.count("a") == 1
+
+
+def _stream_records(workers, offset):
+    """The bundled scene through a live session that restarted at ``offset`` samples, 64 k
+    samples a block; records and how many bursts were measured ahead."""
+    cap = open_capture(str(SAMPLE))
+    sc = Scanner(ScanOptions(workers=workers))
+    sess = sc.stream("live", cap.sample_rate, cap.center_freq)
+    if offset:
+        sess = sess.restarted(offset)
+    recs = []
+    for block in cap.blocks(1 << 16):
+        block = replace(block, start=block.start + offset)
+        recs += sess.process(block)
+    recs += sess.finish()
+    served = sess._ahead.served if sess._ahead is not None else 0
+    return [r.to_dict() for r in recs], served
+
+
+@pytest.mark.parametrize("offset", [0, 123_457])
+def test_bursts_measured_ahead_give_the_same_records(offset):
+    one, _ = _stream_records(1, offset)
+    two, served = _stream_records(2, offset)
+    assert served > 0  # bursts held behind the jammer were measured while they waited
+    assert len(one) > 5
+    assert one == two

@@ -177,7 +177,7 @@ class _Region:
 
     CORE_DB = 20.0
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
-                 "seeded", "cont_before", "cont_after", "dc", "steady", "wide")
+                 "seeded", "cont_before", "cont_after", "dc", "steady", "wide", "cut_bins")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
@@ -193,6 +193,7 @@ class _Region:
         self.dc = 0j  # the receiver's DC offset when the region began
         self.steady: bool | None = None  # not keyed over its onset (None: not judged yet)
         self.wide = False  # a band-wide rise (_track_wide)
+        self.cut_bins: tuple[int, int] | None = None  # a segment after a cut: its predecessor's core
 
     def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> bool:
         """Count bins lo..hi of tick t in; True when the core moved."""
@@ -228,6 +229,10 @@ class _Region:
 
     def absorb(self, other: "_Region") -> None:
         """Take over another region on the same channel (their cores came to overlap)."""
+        # a segment after a cut taking over a region that began under its predecessor
+        cut = next(((seg.start, seg.cut_bins) for seg, old in ((self, other), (other, self))
+                    if seg.cut_bins is not None and not old.cont_before and old.start < seg.start),
+                   None)
         n_sum = len(self.ticks) + len(other.ticks)
         self.start = min(self.start, other.start)
         self.last = max(self.last, other.last)
@@ -242,6 +247,16 @@ class _Region:
         self.cont_before |= other.cont_before
         self.cont_after |= other.cont_after
         self._update_core()
+        if cut is not None and cut[1][0] - 2 <= self.lo and self.hi <= cut[1][1] + 2:
+            # ... on the predecessor's channel: the predecessor's segments have finished those
+            # ticks already, so the merged region starts at the cut instead of finishing them
+            # a second time
+            kept = [t for t in self.ticks if t >= cut[0]]
+            scale = len(kept) / max(len(self.ticks), 1)
+            self.spec *= scale
+            self.floor *= scale
+            self.ticks = kept
+            self.start, self.cut_bins = cut
 
     def overlap(self, lo: int, hi: int, tol: int) -> int:
         """Bins shared by [lo, hi] and the core widened by ``tol`` (≤ 0: none)."""
@@ -834,6 +849,7 @@ class BurstDetector:
         nxt = _Region(r.lo, r.hi, t + 1, self.n_bins, cont_before=True)
         nxt.dc = r.dc
         nxt.steady = r.steady
+        nxt.cut_bins = (r.lo, r.hi)
         self._open.append(nxt)
         self._next_close = -math.inf
         self.stats["segments"] += 1
@@ -1428,6 +1444,12 @@ class BurstDetector:
         if self._wide is not None:
             t = min(t, self._wide.start)
         return t
+
+    def held(self) -> list[Burst]:
+        """Bursts finished but not released yet (an earlier one may still come), in no order.
+        They are final: what leaves later is one of these objects, unchanged, or nothing (a
+        longer copy of the same transmission may replace one)."""
+        return [e[2] for e in self._ready]
 
     def _release(self, final: bool) -> list[Burst]:
         keep_from = self._keep_from()
