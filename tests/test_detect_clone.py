@@ -202,11 +202,14 @@ def test_a_weaker_simultaneous_copy_on_another_carrier_does_not_stand_for_the_pr
     assert kinds(out) == expect
 
 
-@pytest.mark.parametrize("gap_noise_db,expect", [
-    (30.0, ["replay"]),   # a raw-IQ replayer transmits its recording's noise between the pulses
-    (6.0, []),            # the remote itself, with a little more noise than last time
+@pytest.mark.parametrize("gap_noise_db,gap_tone_db,expect", [
+    (30.0, 4.0, ["replay"]),  # a raw-IQ replayer transmits its recording's noise between pulses
+    (30.0, float("nan"), ["replay"]),
+    (6.0, 4.0, []),           # the remote itself, with a little more noise than last time
+    (24.0, 30.8, []),         # a neighbour's carrier keyed over the gaps (soak seed 4018)
 ])
-def test_fixed_code_on_a_transmitted_noise_floor_is_a_raw_replay(gap_noise_db, expect):
+def test_fixed_code_on_a_transmitted_noise_floor_is_a_raw_replay(gap_noise_db, gap_tone_db,
+                                                                   expect):
     # the replay carries the remote's own carrier offset and timing: only its gaps differ
     rng = np.random.default_rng(12)
     e = engine()
@@ -217,6 +220,7 @@ def test_fixed_code_on_a_transmitted_noise_floor_is_a_raw_replay(gap_noise_db, e
         from keyguard.features.vector import FEATURE_NAMES
         f = fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3)
         f.values[FEATURE_NAMES.index("noise_excess_db")] = gap_noise_db
+        f.values[FEATURE_NAMES.index("gap_tone_db")] = gap_tone_db
         return f
 
     out += feed(e, pk, replayed)

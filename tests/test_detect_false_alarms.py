@@ -347,3 +347,35 @@ def test_a_passive_entry_answer_is_loud_by_nature(passive_entry, expect):
 
     out += feed(e, _pressed(0), echoing)
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("te, p_relayed, expect", [
+    (400.0, 0.97, ["relay"]),      # cut into pulses: the classifier's 0.97 is enough
+    (3585.0, 0.97, []),            # not cut apart: not sure enough
+    (20.0, 0.97, []),
+    (15700.0, 0.998, ["relay"]),   # an AF relay's swamped copy: near certain
+])
+def test_an_undecoded_burst_whose_pulses_were_not_cut_apart_needs_a_surer_classifier(
+        te, p_relayed, expect):
+    # fresh benign soak seed 5099: the owner's press 2.5 m from the receiver, 50 % clipped,
+    # its carrier leak filling the gaps (on 90 % of the frame, Te read 3,585 µs), decoded to
+    # nothing and the classifier called it relayed (0.97); AF relays' copies as swamped read
+    # Te 15.7–16.5 ms and score 0.997 or more
+    e = engine(models={"burst": _ClassifierByClipping(p_relayed)})
+    b = BurstInfo(t=84.0, t_end=84.305, freq_hz=FOB_F, rssi_db=1.6, on_fraction=0.9,
+                  features=fv(te_us=te, on_fraction=0.9, clip_fraction=0.5))
+    out = e.observe(b, [])
+    assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("on, expect", [(0.5, ["clone"]), (0.97, [])])
+def test_a_leak_filled_press_is_not_compared_by_its_pulse_widths(on, expect):
+    # fresh benign soak seed 5105: the owner's press 2.5 m away clipped the receiver and its
+    # carrier leak filled the gaps (on 96-98 % of each frame); the widths cut from that
+    # envelope read Te 390 µs against the key's 398 and made a clone (4.6 spreads)
+    rng = np.random.default_rng(35)
+    e = engine()
+    out = _owner(e, rng)
+    out += feed(e, press(60.0, 0x300, frames=3),
+                lambda p: _clipped(rng, te=412.0 * 0.979, on_fraction=on))
+    assert kinds(out + e.finish()) == expect

@@ -205,3 +205,28 @@ def test_a_short_episode_needs_a_confident_classifier(dur, p_jammer, expect):
     out = e.observe(BurstInfo(t=2.0, t_end=2.0 + dur, freq_hz=433.90e6, rssi_db=-20.0,
                               on_fraction=0.4, features=fv(te_us=15.0)), [])
     assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("onset, clip, expect", [
+    (0.0, 0.27, []),                # starts with the clipped doorbell: its splatter
+    (0.05, 0.27, ["jamming"]),      # starts 50 ms later: not the doorbell's onset
+    (0.0, 0.0, ["jamming"]),        # the doorbell did not clip: it made no splatter
+])
+def test_a_short_episode_starting_with_a_clipped_transmission_is_its_splatter(onset, clip,
+                                                                              expect):
+    # development soak seed 3002: a doorbell clipping the receiver (decoded, +1.4 dBFS) and,
+    # from the same instant, a region 75 kHz away that took in its splatter and then a weak
+    # sensor: 1.03 s that decoded to nothing, P(jammer) 0.90
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({15.0: {"jammer": 0.92, "other": 0.08},
+                               300.0: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    splatter = BurstInfo(t=47.0 + onset, t_end=48.03, freq_hz=433.983e6, rssi_db=-6.1,
+                         on_fraction=0.4, features=fv(te_us=15.0))
+    frames = [ev1527(47.0 + 0.039 * i, 0xEF0D2, freq=433.908e6) for i in range(20)]
+    bell = BurstInfo(t=47.0, t_end=47.77, freq_hz=433.908e6, rssi_db=1.4, on_fraction=0.4,
+                     features=fv(te_us=300.0, clip_fraction=clip))
+    out = e.observe(splatter, [])  # the splatter's burst happens to come first
+    out += e.observe(bell, frames)
+    assert kinds(_finish(e, out)) == expect

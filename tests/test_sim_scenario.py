@@ -316,3 +316,27 @@ def test_a_relay_forwards_the_passive_entry_answer_and_the_owner_presses_buttons
     buttons = [e.params["button"] for e in day.truth if e.kind == "press"
                and e.source == "owner"]
     assert 0 in buttons and any(b != 0 for b in buttons)
+
+
+@pytest.mark.parametrize("code", [0xEF0D2, 0xEF0D3, 0xABCDE])  # last bit 0, 1, 0
+def test_a_doorbells_repeats_follow_each_other_as_an_ev1527_remotes_do(code):
+    # EV1527 frames repeat back to back: each frame's last bit keeps its own off run (1 or
+    # 3 units) before the next sync. A pause of 2 units there (the simulator before session 8)
+    # made every simulated doorbell undecodable, where rtl_433 and keyguard decode real ones.
+    from keyguard.protocols.engine import decode_pulse_train
+    from keyguard.pulse_train import PulseTrain
+
+    frames = Doorbell(name="db", code=code, repeats=6).frames(np.random.default_rng(0))
+    d, lv = [], []
+    for i, f in enumerate(frames):
+        if i:  # the pause between the previous frame's end and this one's start
+            gap = (f.t - frames[i - 1].t) * 1e6 - frames[i - 1].duration_us
+            d.append(gap)
+            lv.append(0)
+        d += list(f.durations_us)
+        lv += list(f.levels)
+    d.append(10_000.0)
+    lv.append(0)
+    packets = decode_pulse_train(PulseTrain(np.array(d), np.array(lv, np.int8)))
+    ids = [p.identity for p in packets if p.protocol == "ev1527"]
+    assert len(ids) >= 5 and set(ids) == {f"ev1527:{code >> 4:08X}"}

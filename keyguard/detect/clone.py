@@ -47,6 +47,7 @@ from keyguard.features.vector import FEATURE_NAMES
 
 
 _NOISE = FEATURE_NAMES.index("noise_excess_db")
+_GAP_TONE = FEATURE_NAMES.index("gap_tone_db")
 
 
 @dataclass
@@ -181,6 +182,8 @@ class CloneDetector(Detector):
         ref = ctx.fingerprints.history(press.identity, "noise_excess_db")
         if not np.isfinite(x) or ref.size == 0:
             return None
+        if float(vec[_GAP_TONE]) >= ctx.config.fingerprint.replay_gap_tone_max_db:
+            return None  # the gaps hold a carrier (a neighbour keyed over them), not noise
         med = float(np.median(ref))
         lim = ctx.config.fingerprint.replay_gap_noise_db
         if x - max(med, 0.0) < lim:

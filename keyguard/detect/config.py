@@ -122,6 +122,11 @@ class JammingConfig:
     #: an unexplained burst inside the span of an explained one at least this much (dB)
     #: stronger is its image or splatter, not a transmission of its own.
     artifact_margin_db: float = 15.0
+    #: a short episode that starts within ``splatter_onset_s`` (s) of a clipped, explained
+    #: transmission at least ``splatter_margin_db`` stronger is its splatter (a hard-limited
+    #: carrier's strongest product, at −3F, is 9.5 dB under it)
+    splatter_onset_s: float = 0.005
+    splatter_margin_db: float = 6.0
     #: with a burst classifier loaded, an undecoded burst is jamming only if P(jammer) reaches
     #: this.
     jammer_probability: float = 0.5
@@ -216,6 +221,12 @@ class FingerprintConfig:
     #: probabilities: the 42 undecoded frame-length bursts of no relay scored at most 0.09, 3 of
     #: 5 relayed ones ≥ 0.9; the margin is kept for devices the simulator does not have.
     relay_burst_probability: float = 0.9
+    #: ... and this when its envelope was not cut into pulses (``relay.unsegmented_burst``: a
+    #: receiver swamped 25 dB over full scale, the gaps filled by the carrier leak): its
+    #: features then describe the clipping. AF relays' copies that reach the receiver so
+    #: swamped scored 0.997–0.9998 (development and held-out seeds), the owner's answer 2.5 m
+    #: from it 0.97 (benign soak seed 5099).
+    relay_unsegmented_probability: float = 0.99
     relay_burst_min_s: float = 0.02
     relay_burst_max_s: float = 1.5
     #: undecoded relayed bursts this close together (s) are one relay episode (one alert); so
@@ -241,6 +252,11 @@ class FingerprintConfig:
     #: even when it carries the remote's own carrier offset and timing. Dev seeds 300–303:
     #: genuine presses −14 to +6 dB, raw-IQ replays 29–35 dB.
     replay_gap_noise_db: float = 15.0
+    #: ... as long as that floor is noise: a raw replay's gaps are white (their strongest line
+    #: 3.6–4.2 dB over the median spectrum, development raw replays at 30–35 dB of gap noise);
+    #: a neighbour keyed during the press fills them with its carrier, a line 30 dB up
+    #: (development soak seed 4018: a garden sensor 8.6 kHz from a doorbell's code)
+    replay_gap_tone_max_db: float = 15.0
 
 
 @dataclass(frozen=True)

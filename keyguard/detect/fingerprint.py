@@ -49,6 +49,13 @@ _SHAPE_FULL = feature_index(SHAPE_FEATURES)
 _TE = FINGERPRINT_FEATURES.index("te_us")
 _TE_FULL = FEATURE_NAMES.index("te_us")
 _JIT_FULL = FEATURE_NAMES.index("timing_jitter_us")
+_ON_FULL = FEATURE_NAMES.index("on_fraction")
+_DEV_FULL = FEATURE_NAMES.index("fsk_deviation_hz")
+
+#: an OOK frame keyed on for at least this fraction of its time is a fob beside the receiver
+#: whose carrier leak filled the gaps between its pulses (a keyed line code is off a third to
+#: two thirds of the time): the widths measured on that envelope are the leak's, not the clock's
+LEAK_ON_FRACTION = 0.9
 
 
 #: the protocol of frames no profile explains: their identities are learned on the fly
@@ -71,9 +78,12 @@ def learned_identity(press: Any) -> bool:
 
 def te_valid(full: np.ndarray) -> bool:
     """The base-unit estimate is a transmitter's clock, not noise: a plausible width (≥ 50 µs)
-    whose runs fit its multiples (jitter under 10 % of it)."""
+    whose runs fit its multiples (jitter under 10 % of it), measured on an OOK envelope whose
+    gaps were not filled by a carrier leak (``LEAK_ON_FRACTION``)."""
     te, jit = full[_TE_FULL], full[_JIT_FULL]
-    return bool(np.isfinite(te) and np.isfinite(jit) and te >= 50.0 and jit <= 0.1 * te)
+    leak = not np.isfinite(full[_DEV_FULL]) and full[_ON_FULL] >= LEAK_ON_FRACTION
+    return bool(np.isfinite(te) and np.isfinite(jit) and te >= 50.0 and jit <= 0.1 * te
+                and not leak)
 
 
 def clipped(full: np.ndarray) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import burst_classes
 from keyguard.detect.config import JammingConfig
+from keyguard.detect.fingerprint import clipped
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.observation import BurstInfo, CaptureInfo, Observation
 from keyguard.events import Alert, Packet
@@ -185,7 +186,8 @@ class JammingDetector(Detector):
         self._episodes: list[_Episode] = []   # open: bursts may still join
         self._done: list[_Episode] = []       # closed, qualified, waiting for their group
         self._fobs: deque[_FobHeard] = deque()
-        self._explained: deque = deque()       # (abs_t, abs_end, level dB, handle) of data bursts
+        # (abs_t, abs_end, level dB, handle, clipped) of data bursts
+        self._explained: deque = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         cfg = ctx.config.jamming
@@ -208,7 +210,8 @@ class JammingDetector(Detector):
         classes = burst_classes(b, ctx)
         if burst_explained(obs, cfg, classes):
             if b.rssi_db is not None:
-                self._explained.append((a, z, b.rssi_db, ctx.handle))
+                clip = b.features is not None and clipped(b.features.values)
+                self._explained.append((a, z, b.rssi_db, ctx.handle, clip))
             while self._explained and ctx.now - self._explained[0][1] > 10.0:
                 self._explained.popleft()
             return []
@@ -251,11 +254,22 @@ class JammingDetector(Detector):
                        cfg: JammingConfig) -> bool:
         if z <= a:
             return False
-        for a2, z2, lvl, h in self._explained:
+        for a2, z2, lvl, h, _ in self._explained:
             if h == handle and lvl - level >= cfg.artifact_margin_db:
                 if max(0.0, min(z, z2) - max(a, a2)) >= 0.8 * (z - a):
                     return True
         return False
+
+    def _splatter(self, ep: _Episode, level: float, cfg: JammingConfig) -> bool:
+        """A short episode that began with a clipped, explained transmission at least
+        ``splatter_margin_db`` stronger: that transmission's clipping splatter. The splatter's
+        region starts when its source does, and may take in a weak neighbour that follows (a
+        sensor beside a loud doorbell's products), so it can outlast the source."""
+        if ep.abs_end - ep.abs_t >= cfg.short_episode_s:
+            return False
+        return any(h == ep.handle and clip and lvl - level >= cfg.splatter_margin_db
+                   and abs(a2 - ep.abs_t) <= cfg.splatter_onset_s
+                   for a2, _, lvl, h, clip in self._explained)
 
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
@@ -290,7 +304,8 @@ class JammingDetector(Detector):
                 continue
             e.span.closed = True
             lvl = e.level()
-            if lvl is not None and self._artifact_span(e.abs_t, e.abs_end, lvl, e.handle, cfg):
+            if lvl is not None and (self._artifact_span(e.abs_t, e.abs_end, lvl, e.handle, cfg)
+                                    or self._splatter(e, lvl, cfg)):
                 e.span.kind = "artifact"  # an image of an explained transmission seen later
                 continue
             under = [f.rssi_db for f in self._fobs if f.handle == e.handle and f.rssi_db is not None

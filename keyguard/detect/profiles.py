@@ -100,6 +100,11 @@ class ProfileIndex:
     def facts(self, protocol: str) -> ProtocolFacts:
         return self._facts.get(protocol, ProtocolFacts())
 
+    def te_range_us(self) -> tuple[float, float] | None:
+        """Shortest and longest base unit (µs) of the known protocols (None: none known)."""
+        tes = [f.te_us for f in self._facts.values() if f.te_us]
+        return (min(tes), max(tes)) if tes else None
+
     def passive_entry_answer(self, protocol: str, fields: Mapping) -> bool | None:
         """Whether a frame of ``protocol`` with decoded ``fields`` answers a car's LF challenge
         (passive entry) rather than a button; None when its profile does not say."""

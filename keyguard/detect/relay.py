@@ -78,6 +78,17 @@ def unsegmented(press: Press, ctx: DetectionContext) -> bool:
     return bool(vals.size) and bool(np.all((vals >= 3.0 * te) | (vals <= te / 3.0)))
 
 
+def unsegmented_burst(b: BurstInfo, ctx: DetectionContext) -> bool:
+    """An undecoded burst whose envelope measured a base unit three or more times off every
+    known protocol's (beyond a third of the shortest or three times the longest): as for
+    :func:`unsegmented`, its envelope features describe a receiver swamped by a transmitter
+    beside it (the carrier leak filling the gaps: Te 3,600–16,500 µs), so the classifier's
+    verdict counts only when it is near certain (``relay_unsegmented_probability``)."""
+    te = float(b.features["te_us"])
+    known = ctx.profiles.te_range_us()
+    return known is not None and math.isfinite(te) and not known[0] / 3.0 < te < 3.0 * known[1]
+
+
 def undecoded(obs: Observation) -> bool:
     """No packet of the burst names a transmitter (nothing, or only ``unknown`` frames)."""
     return not any(p.identity is not None and p.protocol != "unknown" for p in obs.packets)
@@ -129,7 +140,8 @@ class RelayDetector(Detector):
             return []
         classes = burst_classes(b, ctx)
         p_rel = classes.get("relayed", 0.0)
-        if p_rel < cfg.relay_burst_probability:
+        if p_rel < (cfg.relay_unsegmented_probability if unsegmented_burst(b, ctx)
+                    else cfg.relay_burst_probability):
             return []
         self._episode = (z, rx)
         f = b.features

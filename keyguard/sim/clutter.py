@@ -174,7 +174,10 @@ class Doorbell(_Clutter):
 
     def frames(self, rng):
         code = self.code if self.code is not None else int(rng_for(self.name, "code").integers(1 << 24))
-        return repeat_frames(pwm_frame(_bits(code, 24), self.te_us), self.repeats, 2 * self.te_us)
+        bits = _bits(code, 24)
+        # frames follow each other with no pause: the gap is the last bit's own off run
+        return repeat_frames(pwm_frame(bits, self.te_us), self.repeats,
+                             (1.0 if bits[-1] else 3.0) * self.te_us)
 
 
 @dataclass
