@@ -65,6 +65,12 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
 
 
+def _te_far_off(te_us: np.ndarray, lo_us: float, hi_us: float) -> np.ndarray:
+    """Measured base units (µs) three or more times off the range [lo_us, hi_us]: an envelope
+    not cut into its pulses (NaN: never)."""
+    return (te_us >= 3.0 * hi_us) | (te_us <= lo_us / 3.0)
+
+
 def unsegmented(press: Press, ctx: DetectionContext) -> bool:
     """The press's frames measured a base unit three or more times off its profile's: their
     envelope was not cut into its pulses (a fob 25 dB over full scale whose carrier leak filled
@@ -75,7 +81,7 @@ def unsegmented(press: Press, ctx: DetectionContext) -> bool:
         return False
     vals = np.array([f["te_us"] for f in press.features], dtype=np.float64)
     vals = vals[np.isfinite(vals)]
-    return bool(vals.size) and bool(np.all((vals >= 3.0 * te) | (vals <= te / 3.0)))
+    return bool(vals.size) and bool(np.all(_te_far_off(vals, te, te)))
 
 
 def unsegmented_burst(b: BurstInfo, ctx: DetectionContext) -> bool:
@@ -84,9 +90,8 @@ def unsegmented_burst(b: BurstInfo, ctx: DetectionContext) -> bool:
     :func:`unsegmented`, its envelope features describe a receiver swamped by a transmitter
     beside it (the carrier leak filling the gaps: Te 3,600–16,500 µs), so the classifier's
     verdict counts only when it is near certain (``relay_unsegmented_probability``)."""
-    te = float(b.features["te_us"])
     known = ctx.profiles.te_range_us()
-    return known is not None and math.isfinite(te) and not known[0] / 3.0 < te < 3.0 * known[1]
+    return known is not None and bool(_te_far_off(np.float64(b.features["te_us"]), *known))
 
 
 def undecoded(obs: Observation) -> bool:

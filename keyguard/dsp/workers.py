@@ -17,17 +17,16 @@ from typing import Callable, Iterable, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-_pools: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+_pools: dict[tuple[str, int], concurrent.futures.ThreadPoolExecutor] = {}
 _lock = threading.Lock()
 
 
-def _pool(workers: int) -> concurrent.futures.ThreadPoolExecutor:
+def _pool(workers: int, role: str = "worker") -> concurrent.futures.ThreadPoolExecutor:
     with _lock:
-        pool = _pools.get(workers)
+        pool = _pools.get((role, workers))
         if pool is None:
-            pool = _pools[workers] = concurrent.futures.ThreadPoolExecutor(
-                max_workers=max(1, workers), thread_name_prefix="keyguard-worker"
-                if workers > 0 else "keyguard-ahead")
+            pool = _pools[role, workers] = concurrent.futures.ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix=f"keyguard-{role}")
         return pool
 
 
@@ -75,7 +74,7 @@ class Ahead:
 
 
 def _background() -> concurrent.futures.ThreadPoolExecutor:
-    return _pool(-1)  # one thread of its own, apart from the block's workers
+    return _pool(1, "ahead")  # one thread of its own, apart from the block's workers
 
 
 @atexit.register
