@@ -295,12 +295,13 @@ def test_a_base_unit_three_times_off_is_a_failed_measurement_not_another_clock(t
     assert kinds(out + e.finish()) == expect
 
 
-@pytest.mark.parametrize("off_hz, expect", [(17.8e3, []), (2.2e3, ["clone"])])
+@pytest.mark.parametrize("off_hz, expect", [(17.8e3, []), (6.6e3, []), (2.2e3, ["clone"])])
 def test_edges_measured_off_the_channel_centre_are_not_compared(off_hz, expect):
     # benign soak seed 3023: a held press's region took in a sensor that followed it, so its
     # 44 kHz channel was centred 17.8 kHz off the fob's carrier; through the filter's skirt its
     # rise time read 52 µs against 20 µs and its chirp -0.9 kHz against +5.3 kHz: a "clone".
-    # Centred (2.2 kHz off, as every other press), the same edges are another radio's.
+    # Fresh soak seed 6094: 0.15 of the channel off (6.6 kHz here) pulled a doorbell's chirp by
+    # 4.9 kHz. Centred (2.2 kHz off, as every other press), the same edges are another radio's.
     rng = np.random.default_rng(23)
     e = engine()
     out = _owner_through(e, rng, 44e3, 20.0, 5300.0)
@@ -349,4 +350,39 @@ def test_a_radio_7_ppm_off_the_remote_moments_later_is_another_radio(t_replay, e
     out = remote_presses(e, rng, 1)
     pk = [ev1527(t_replay + 0.04 * r, 0xABCDE) for r in range(4)]
     out += feed(e, pk, lambda p: fob_features(rng, cfo_ppm=-33.0, te=310.0, droop=0.3))
+    assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("snr_db, expect", [(-5.0, []), (25.0, ["clone"])])
+def test_edges_measured_below_10_db_snr_are_not_compared(snr_db, expect):
+    # fresh soak seed 6016: a doorbell's second ring in a 30 dB fade decoded at -5 dB SNR; its
+    # envelope, cut into noise pulses, read rise 6.7 µs and chirp 2.2 kHz against 11.2 µs and
+    # 6.2 kHz. Carrier and timing still compare; at 25 dB the same edges are another radio's.
+    rng = np.random.default_rng(25)
+    e = engine()
+    out = owner_presses(e, rng, n=3, snr_db=25.0)
+    out += feed(e, press(30.0, 0x200, frames=3),
+                lambda p: fob_features(rng, rise=30.0, snr_db=snr_db))
+    assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("f, clip_fraction, expect", [(40.1e3, 0.33, []), (40.1e3, 0.0, ["replay"]),
+                                                      (3.1e3, 0.4, ["replay"])])
+def test_a_clipped_press_is_not_compared_with_its_own_clipping_product(f, clip_fraction, expect):
+    # fresh soak seed 7071: a doorbell 9 dB over full scale at +40.1 kHz; its first ring merged
+    # with a sensor and did not decode, its -3F clipping product at -118.5 kHz did and became
+    # the reference (CFO -267 ppm). The next ring, clipped, sat 239 spreads of CFO from it.
+    # 3.1 kHz from the centre, "-3F" lies inside the press's own 56 kHz channel: a carrier
+    # there is another radio (development seed 418: a replayer 29 ppm off a gate remote).
+    centre = 433.92e6
+    rng = np.random.default_rng(26)
+    e = DetectionEngine(profiles=PROFILES)
+    e.begin_capture("a.cu8", center_freq_hz=centre)
+    ring = lambda t, off: [ev1527(t + 0.04 * r, 0xEF0D2, freq=centre + off)  # noqa: E731
+                           for r in range(4)]
+    out = feed(e, ring(47.0, -3 * f + 1.7e3),
+               lambda p: fob_features(rng, cfo_ppm=-266.7, te=290.0))
+    out += feed(e, ring(88.5, f),
+                lambda p: fob_features(rng, cfo_ppm=92.4, te=290.0, clip_fraction=clip_fraction,
+                                       channel_bw_hz=56e3))
     assert kinds(out + e.finish()) == expect

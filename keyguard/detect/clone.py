@@ -38,7 +38,8 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import press_classes
-from keyguard.detect.fingerprint import Comparison, clipped, learned_identity, press_fingerprint
+from keyguard.detect.fingerprint import Comparison, clipped, clipping_product_order, \
+    learned_identity, press_fingerprint
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
@@ -104,12 +105,6 @@ class CloneDetector(Detector):
                         "t_end": b.t_end, "freq_hz": f, "offset_hz": f - press.freq_hz}
         return None
 
-    #: odd-order products of a carrier at F (Hz from the receiver's centre) that a receiver
-    #: clipping I and Q apart makes: −3F at a third of its amplitude, +5F at a fifth
-    CLIP_PRODUCT_ORDERS = (-3, 5)
-    #: how close (Hz) a press must sit to such a product to be taken for it
-    CLIP_PRODUCT_TOLERANCE_HZ = 5e3
-
     def clipping_product(self, press: Press, ctx: DetectionContext) -> dict | None:
         """A stronger, clipped burst over the press whose clipping product the press is, or None.
 
@@ -130,10 +125,10 @@ class CloneDetector(Detector):
                 continue
             if not clipped(b.features.values):
                 continue
-            for k in self.CLIP_PRODUCT_ORDERS:
-                if abs(f_press - k * (f - centre)) <= self.CLIP_PRODUCT_TOLERANCE_HZ:
-                    return {"capture": ctx.capture.name, "t": b.t, "t_end": b.t_end,
-                            "freq_hz": f, "reason": "clipping_product", "order": k}
+            k = clipping_product_order(f_press, f - centre)
+            if k is not None:
+                return {"capture": ctx.capture.name, "t": b.t, "t_end": b.t_end,
+                        "freq_hz": f, "reason": "clipping_product", "order": k}
         return None
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
@@ -158,7 +153,8 @@ class CloneDetector(Detector):
             press.flags.add("collided")
             press.notes["collision"] = hit
             return []
-        cmp = ctx.fingerprints.compare(press.identity, vec, press.capture, press.t)
+        cmp = ctx.fingerprints.compare(press.identity, vec, press.capture, press.t,
+                                       press.freq_hz)
         if cmp is not None:
             press.notes["fingerprint"] = cmp.evidence()
         noise = None

@@ -192,6 +192,11 @@ class FingerprintConfig:
     #: rate, from each burst's bandwidth, and one fob's edges read 14 µs through a 55 kHz filter
     #: at 250 ksps and 24 µs through a 43 kHz one at 125 ksps (benign soak seed 3053).
     shape_channel_tolerance: float = 0.1
+    #: ... and only when both were measured at this SNR (dB) or more: the feature floors hold
+    #: from 10 to 35 dB, and below that the envelope is cut into noise pulses (a doorbell's ring
+    #: in a 30 dB fade decoded at −5 dB SNR, the matched filters' work, while its envelope gave
+    #: 3,349 "pulses" of 12 µs and a chirp 5.7 spreads off its first ring: fresh soak seed 6016)
+    shape_min_snr_db: float = 10.0
     #: how many reference fingerprints to keep per identity (oldest dropped; enrolled ones kept).
     max_reference: int = 64
     #: from this many reference presses on, a one-class model of the identity (HODOR-style,

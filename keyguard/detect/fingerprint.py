@@ -51,6 +51,22 @@ _TE_FULL = FEATURE_NAMES.index("te_us")
 _JIT_FULL = FEATURE_NAMES.index("timing_jitter_us")
 _ON_FULL = FEATURE_NAMES.index("on_fraction")
 _DEV_FULL = FEATURE_NAMES.index("fsk_deviation_hz")
+_SNR_FULL = FEATURE_NAMES.index("snr_db")
+
+#: odd-order products of a carrier at F (Hz from the receiver's centre) that a receiver
+#: clipping I and Q apart makes: −3F at a third of its amplitude, +5F at a fifth
+CLIP_PRODUCT_ORDERS = (-3, 5)
+#: how close (Hz) a carrier must sit to such a product to be taken for it
+CLIP_PRODUCT_TOLERANCE_HZ = 5e3
+
+
+def clipping_product_order(offset_hz: float, strong_offset_hz: float) -> int | None:
+    """The order k of the clipping product k·F of a carrier at ``strong_offset_hz`` (F, Hz from
+    the receiver's centre) that a carrier at ``offset_hz`` sits on, or None."""
+    for k in CLIP_PRODUCT_ORDERS:
+        if abs(offset_hz - k * strong_offset_hz) <= CLIP_PRODUCT_TOLERANCE_HZ:
+            return k
+    return None
 
 #: an OOK frame keyed on for at least this fraction of its time is a fob beside the receiver
 #: whose carrier leak filled the gaps between its pulses (a keyed line code is off a third to
@@ -105,6 +121,7 @@ class RefEntry:
     source: str          # "seen" or "enrolled"
     capture: str | None
     t: float | None
+    freq_hz: float | None = None  # the press's carrier (Hz) when heard in this run
 
 
 @dataclass
@@ -201,11 +218,13 @@ class FingerprintMemory:
         return refs
 
     def add(self, identity: str, full: np.ndarray, capture: CaptureInfo, handle: int,
-            t: float) -> None:
-        """Remember a genuine press's fingerprint (full feature vector) and persist it."""
+            t: float, freq_hz: float | None = None) -> None:
+        """Remember a genuine press's fingerprint (full feature vector; its carrier ``freq_hz``,
+        Hz, when known) and persist it."""
         refs = self.references(identity)
         refs.append(RefEntry(full[_FP_IDX].copy(), full.copy(),
-                             receiver_key(capture.receiver, capture.name), "seen", capture.name, t))
+                             receiver_key(capture.receiver, capture.name), "seen", capture.name, t,
+                             freq_hz))
         seen = [i for i, r in enumerate(refs) if r.source == "seen"]
         if len(seen) > self.cfg.max_reference:
             del refs[seen[0]]
@@ -230,7 +249,7 @@ class FingerprintMemory:
         vec = press_fingerprint(press)
         if vec is None:
             return False
-        self.add(press.identity, vec, press.capture, press.handle, press.t)
+        self.add(press.identity, vec, press.capture, press.handle, press.t, press.freq_hz)
         return True
 
     def _cfo_offset(self, identity: str, rx_from: str, rx_to: str) -> float | None:
@@ -246,20 +265,27 @@ class FingerprintMemory:
         return float(np.median(diffs)) if diffs else None
 
     def compare(self, identity: str, full: np.ndarray, capture: CaptureInfo,
-                t: float | None = None) -> Comparison | None:
+                t: float | None = None, freq_hz: float | None = None) -> Comparison | None:
         """Compare a press (full feature vector) with the identity's reference; None when the
         reference is too small to judge. ``t``: the press's time in ``capture`` (s), which lets
-        references from the same capture minutes before it use the short-time CFO floor."""
+        references from the same capture minutes before it use the short-time CFO floor.
+        ``freq_hz``: the press's carrier (Hz), which lets a clipped press leave out references
+        that were its own clipping products."""
         refs = self.references(identity)
+        press_clipped = clipped(full)
+        if press_clipped:
+            refs = self._without_own_products(refs, capture, freq_hz, full[_CHANNEL_BW])
         if len(refs) < self.cfg.min_reference:
             return None
         x = full[_FP_IDX].copy()
         # a clipped press: only its carrier and timing are the transmitter's
-        press_clipped = clipped(full)
         if press_clipped:
             x[list(_SHAPE)] = np.nan
         if not te_valid(full):
             x[_TE] = np.nan
+        min_snr = self.cfg.shape_min_snr_db
+        if full[_SNR_FULL] < min_snr:
+            x[list(_SHAPE)] = np.nan
         rx = receiver_key(capture.receiver, capture.name)
         m = np.vstack([r.vector for r in refs]).copy()
         # clipped references say nothing about the envelope's shape either
@@ -267,6 +293,9 @@ class FingerprintMemory:
         if ref_clipped.any():
             m[np.ix_(ref_clipped, sorted(_SHAPE))] = np.nan
         m[[not te_valid(r.full) for r in refs], _TE] = np.nan
+        weak = np.array([r.full[_SNR_FULL] < min_snr for r in refs])
+        if weak.any():
+            m[np.ix_(weak, sorted(_SHAPE))] = np.nan
         # edges and chirp are shaped by the channel filter they were measured through
         bw = full[_CHANNEL_BW]
         if np.isfinite(bw) and bw > 0:
@@ -337,6 +366,31 @@ class FingerprintMemory:
                           references=len(refs), enrolled=sum(r.source == "enrolled" for r in refs),
                           cfo_calibration=calib, cfo_shift_ppm=shift, values=values,
                           model_score=model_score, clipped=press_clipped)
+
+    @staticmethod
+    def _without_own_products(refs: list[RefEntry], capture: CaptureInfo,
+                              freq_hz: float | None, channel_bw_hz: float) -> list[RefEntry]:
+        """The references, less those heard in this capture on a clipping product of the
+        press's carrier: when the clipped transmitter's own burst merged with a neighbour and
+        did not decode, its product did and became the reference (a doorbell 9 dB over full
+        scale, its −3F product 239 spreads of CFO from the doorbell's next ring: fresh soak
+        seed 7071). Only products outside the press's own channel (``channel_bw_hz``) count:
+        one inside it would have been part of the press's burst, and near the receiver's
+        centre every carrier a few kHz away sits "on" a product (a replayer 29 ppm off a gate
+        remote, development seed 418)."""
+        centre = capture.center_freq_hz
+        if freq_hz is None or centre is None:
+            return refs
+        f = freq_hz - centre
+        bw = channel_bw_hz if np.isfinite(channel_bw_hz) else 0.0
+
+        def own_product(r: RefEntry) -> bool:
+            if r.freq_hz is None or r.capture != capture.name:
+                return False
+            k = clipping_product_order(r.freq_hz - centre, f)
+            return k is not None and abs((k - 1) * f) > bw
+
+        return [r for r in refs if not own_product(r)]
 
     def _model_score(self, identity: str, rx: str, m: np.ndarray, x: np.ndarray) -> float | None:
         """The one-class model's decision (> 0 inside) for fingerprint ``x``, the model fitted on
