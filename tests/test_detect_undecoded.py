@@ -325,3 +325,26 @@ def test_an_undecoded_replay_then_the_kept_code_decoded_from_another_radio_is_ro
     assert kinds(out) == ["jamming", "rolljam", "rolljam"]
     assert out[2].evidence["reason"] == "foreign_radio_after_earlier_rolljam_replay"
     assert out[2].evidence["first_replay"]["t"] == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("te, clip, heard, expect", [
+    (557.0, 0.35, 3, []),         # clipped, P 0.976, no rule, at the key's usual level: the owner
+    (557.0, 0.35, 1, ["relay"]),  # ... but this receiver never heard the key's level before
+    (557.0, 0.0, 3, ["relay"]),   # the same verdict on an unclipped press
+    (558.0, 0.35, 3, ["relay"]),  # clipped, P 0.9998: an AF relay's copy
+])
+def test_a_clipped_answer_at_the_usual_level_needs_a_near_certain_classifier(te, clip, heard,
+                                                                             expect):
+    # benign soak seed 4028: the owner's passive-entry answer 25 dB over full scale (+2 dBFS
+    # against his presses' -8.6 to -4.7), its fingerprint the key's own, no relay rule firing;
+    # the classifier said relayed at 0.976
+    verdicts = {557.0: {"relayed": 0.976, "genuine": 0.024},
+                558.0: {"relayed": 0.9998, "genuine": 0.0002}}
+    e = engine(models={"burst": StandInClassifier(verdicts)})
+    out = []
+    for k in range(heard):
+        out += feed(e, press(0.2 + 5 * k, 0x1111 + k, frames=3),
+                    fv(cfo_ppm=-42.8, te_us=411.0, rssi_db=-8.0 + 1.5 * k))
+    out += feed(e, press(30.0, 0x1200, frames=3),
+                fv(cfo_ppm=-42.8, te_us=te, clip_fraction=clip, on_fraction=0.48, rssi_db=2.0))
+    assert kinds(out + e.finish()) == expect

@@ -232,6 +232,12 @@ class FingerprintConfig:
     #: swamped scored 0.997–0.9998 (development and held-out seeds), the owner's answer 2.5 m
     #: from it 0.97 (benign soak seed 5099).
     relay_unsegmented_probability: float = 0.99
+    #: ... and this for a clipped press with its key's fingerprint, within
+    #: ``relay_level_drop_db`` of the levels this receiver heard the key at (at least
+    #: ``relay_level_min_reference`` presses), that no relay rule supports: at 25 dB over full
+    #: scale the receiver's output says little of who sent it (development AF relays scored
+    #: 0.13–0.999, the owner's answer beside the car 0.976 on benign soak seed 4028)
+    relay_clipped_probability: float = 0.99
     relay_burst_min_s: float = 0.02
     relay_burst_max_s: float = 1.5
     #: undecoded relayed bursts this close together (s) are one relay episode (one alert); so

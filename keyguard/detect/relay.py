@@ -279,8 +279,19 @@ class RelayDetector(Detector):
             classes = None
         # the classifier alone decides a decoded press from ``relay_press_probability`` on: a
         # fob close enough to clip the receiver splatters into its gaps and margins much as a
-        # relay's amplifier does (benign soak: owner presses at 0.7–0.9)
-        if classes is not None and classes.get("relayed", 0.0) >= cfg.relay_press_probability:
+        # relay's amplifier does (benign soak: owner presses at 0.7–0.9). A clipped press with
+        # the key's own fingerprint at a level this receiver has heard it at, that no rule
+        # speaks against, is the owner's as far as the receiver can tell: near certainty then
+        # (``relay_clipped_probability``)
+        p_min = cfg.relay_press_probability
+        usual_level = (level is not None and hist.size >= cfg.relay_level_min_reference
+                       and float(np.min(hist)) - cfg.relay_level_drop_db <= level
+                       <= float(np.max(hist)) + cfg.relay_level_drop_db)
+        if vec is not None and clipped(vec) and usual_level and fp is not None \
+                and not fp["mismatch"] and max(rules.values(), default=0.0) < 0.5:
+            p_min = max(p_min, cfg.relay_clipped_probability)
+            facts["clipped_at_usual_level"] = True
+        if classes is not None and classes.get("relayed", 0.0) >= p_min:
             score = max(score, classes["relayed"])
         press.notes["relay_score"] = score
         if score < cfg.relay_score:
@@ -293,7 +304,7 @@ class RelayDetector(Detector):
         if last is not None and press.abs_t - last <= cfg.relay_episode_gap_s:
             return []
         why = [k for k, v in sorted(rules.items(), key=lambda kv: -kv[1]) if v > 0]
-        if classes is not None and classes.get("relayed", 0.0) >= cfg.relay_press_probability:
+        if classes is not None and classes.get("relayed", 0.0) >= p_min:
             why.insert(0, "classifier")
         reasons = {"level_drop": "far weaker than this fob has ever been heard",
                    "noise_around": "a relay amplifier's noise rose around the frame",
