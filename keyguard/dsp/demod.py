@@ -264,11 +264,20 @@ def smoothing_lengths(rate: float, n: int, max_s: float = MAX_SMOOTHING_S) -> np
 
 def hysteresis_levels(a: np.ndarray, low: float, high: float, initial: int = 0) -> np.ndarray:
     """0/1 per sample: 1 from a sample ≥ ``high`` until the next ≤ ``low`` (int8)."""
+    starts, values = _hysteresis_runs(a, low, high, initial)
+    return np.repeat(values, np.diff(np.append(starts, a.size)))
+
+
+def _hysteresis_runs(a: np.ndarray, low: float, high: float,
+                     initial: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hysteresis_levels` as runs: (first sample of each run, its level (int8)). Runs
+    are never empty; two neighbours have the same level only where the first run is the
+    ``initial`` one."""
     off = a <= low
     defined = off | (a >= high)
     pos = np.flatnonzero(defined)
     if pos.size == 0:
-        return np.full(a.size, initial, dtype=np.int8)
+        return np.zeros(1, dtype=np.intp), np.full(1, initial, dtype=np.int8)
     # a sample's level is that of the last decisive sample at or before it (≤ low wins over
     # ≥ high): runs start where the decisive samples' level changes, and np.repeat lays them
     # out (no per-sample index arrays)
@@ -278,7 +287,20 @@ def hysteresis_levels(a: np.ndarray, low: float, high: float, initial: int = 0) 
     values = level[np.concatenate([[0], change])].astype(np.int8)
     if pos[0] != 0:
         values = np.concatenate([np.array([initial], dtype=np.int8), values])
-    return np.repeat(values, np.diff(np.append(starts, a.size)))
+    return starts, values
+
+
+def hysteresis_edges(a: np.ndarray, low: float, high: float,
+                     mid: float) -> tuple[np.ndarray, np.ndarray]:
+    """``edges_from_levels(hysteresis_levels(a, low, high), a, mid)`` without the per-sample
+    levels in between (the same edges and levels): the level changes come straight from the
+    runs, which saves four passes over the samples for every decision."""
+    if a.size == 0:
+        return edges_from_levels(np.zeros(0, dtype=np.int8), a, mid)
+    starts, values = _hysteresis_runs(a, low, high)
+    differs = np.flatnonzero(values[1:] != values[:-1]) + 1
+    return _edges_at_changes(starts[differs], np.concatenate([values[:1], values[differs]]),
+                             a, mid, a.size)
 
 
 def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np.ndarray, np.ndarray]:
@@ -288,8 +310,15 @@ def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np
     interpolation), which is the unbiased edge for an integrated rectangular pulse. The first
     edge is 0 and the last is ``len(a)``.
     """
-    n = levels.size
     change = np.flatnonzero(levels[1:] != levels[:-1]) + 1
+    run_levels = np.concatenate([[levels[0]], levels[change]]) if levels.size else np.zeros(0, np.int8)
+    return _edges_at_changes(change, run_levels, a, mid, levels.size)
+
+
+def _edges_at_changes(change: np.ndarray, run_levels: np.ndarray, a: np.ndarray, mid: float,
+                      n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`edges_from_levels` from the level changes (sample indices) and run levels of
+    ``n`` samples."""
     above = a >= mid
     cross = np.flatnonzero(above[1:] != above[:-1]) + 1
     if change.size and cross.size:
@@ -305,7 +334,6 @@ def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np
     else:
         pos = change.astype(np.float64)
     edges = np.concatenate([[0.0], pos, [float(n)]])
-    run_levels = np.concatenate([[levels[0]], levels[change]]) if n else np.zeros(0, np.int8)
     return edges, run_levels.astype(np.int8)
 
 
@@ -438,8 +466,7 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
         mid = math.sqrt(noise_amp * sp.high)
         sp = Split(mid, sp.eta, 2 * mid - sp.high, sp.high, sp.low_std)
     h = HYSTERESIS * (sp.high - sp.low)
-    lv = hysteresis_levels(env, sp.mid - h, sp.mid + h)
-    edges, levels = edges_from_levels(lv, env, sp.mid)
+    edges, levels = hysteresis_edges(env, sp.mid - h, sp.mid + h, sp.mid)
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
     mask = _mask_from_runs(edges, levels, y.size)
     if not mask.any():
@@ -599,6 +626,22 @@ def _averaged_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     return float(f - rate if f >= rate / 2 else f)
 
 
+def _lag_products(y: np.ndarray, mag: np.ndarray, pairs: np.ndarray, lag: int):
+    """Σ y[k+lag]·conj(y[k]) and Σ |y[k+lag]|·|y[k]| over the k where ``pairs`` is set
+    (``mag`` = |y|). All pairs (a carrier on throughout: a jammer, an FSK frame) are taken
+    as shifted views, not gathered; the magnitudes are not computed again for every lag."""
+    if pairs.all():
+        a, b = y[lag:], y[:-lag]
+        ma, mb = mag[lag:], mag[:-lag]
+    else:
+        a, b = y[lag:][pairs], y[:-lag][pairs]
+        ma, mb = mag[lag:][pairs], mag[:-lag][pairs]
+    # written as one expression on purpose: numpy multiplies into the conjugate's temporary
+    # when it is large (≥ 256 kB), and that in-place loop rounds some products differently
+    # from a product into a new array, so the same expression keeps the same values
+    return np.sum(a * np.conj(b)), np.sum(ma * mb)
+
+
 def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     """Carrier offset (Hz from the channel centre) of a keyed carrier.
 
@@ -610,21 +653,19 @@ def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     the cost stays bounded (a few ms) whatever the length.
     """
     both = mask[1:] & mask[:-1]
-    if both.sum() >= 64:
-        a1, b1 = y[1:][both], y[:-1][both]
-        p1 = np.sum(a1 * np.conj(b1))
-        norm = np.sum(np.abs(a1) * np.abs(b1))
+    if np.count_nonzero(both) >= 64:
+        mag = np.abs(y)  # once: every lag's norm takes its pairs from it
+        p1, norm = _lag_products(y, mag, both, 1)
         if norm > 0 and abs(p1) >= 0.97 * norm:  # a strong carrier (≳ 15 dB in the channel)
             f = float(np.angle(p1)) * rate / (2 * np.pi)
             # longer lags refine it while the phase stays coherent over them (phase noise
             # and chirps decorrelate it: then a longer lag would only add a wrap error)
             for lag in (4, 16, 32):
                 both_l = mask[lag:] & mask[:-lag]
-                if both_l.sum() < 64:
+                if np.count_nonzero(both_l) < 64:
                     break
-                a, b = y[lag:][both_l], y[:-lag][both_l]
-                pl = np.sum(a * np.conj(b))
-                if abs(pl) < 0.8 * np.sum(np.abs(a) * np.abs(b)):
+                pl, norm_l = _lag_products(y, mag, both_l, lag)
+                if abs(pl) < 0.8 * norm_l:
                     break
                 resid = float(np.angle(pl * np.exp(-2j * np.pi * f * lag / rate)))
                 f += resid * rate / (2 * np.pi * lag)
@@ -674,8 +715,7 @@ def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decis
     if not sp.high > sp.low:
         return None
     h = HYSTERESIS * (sp.high - sp.low)
-    lv = hysteresis_levels(out, sp.mid - h, sp.mid + h)
-    edges, levels = edges_from_levels(lv, out, sp.mid)
+    edges, levels = hysteresis_edges(out, sp.mid - h, sp.mid + h, sp.mid)
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
     margins = run_margins(edges, out, levels, sp)
     noise = output_noise_std(out, length)
