@@ -218,8 +218,11 @@ def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     t = a - lo
     t *= 1.0 / width
     q = t.astype(np.intp)
-    np.minimum(q, bins - 1, out=q)
-    h = np.bincount(q, minlength=bins).astype(np.float64)
+    # the maximum (and nothing else: t ≤ bins within rounding) lands past the last bin; it is
+    # moved there after counting, not by clipping every sample's bin
+    h = np.bincount(q, minlength=bins + 1)
+    h[bins - 1] = h[bins - 1:].sum()
+    h = h[:bins].astype(np.float64)
     # the 96-bin statistics below run as few numpy calls as they can (their fixed cost is
     # most of the time on short inputs): array methods, in-place steps, Python floats for
     # scalars; every value is computed by the same operations as the textbook form
