@@ -273,6 +273,16 @@ def test_lag_products_equal_the_gathered_sums():
         p, norm = _lag_products(y, np.abs(y), pairs, lag)
         assert p == want_p and norm == want_norm
 
+
+def test_power64_equals_the_parts_squared_in_float64():
+    from keyguard.dsp.demod import power64
+    rng = np.random.default_rng(16)
+    for n in (0, 1, 7, 4096, 70001):
+        z = rng.standard_normal(2 * n) + 1j * rng.standard_normal(2 * n)
+        for y in (z[:n].astype(np.complex64), z.astype(np.complex64)[::2], z[:n]):
+            want = y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
+            assert power64(y).tobytes() == want.tobytes()
+
 def test_output_noise_std_subsamples_the_same_differences():
     from keyguard.dsp.demod import output_noise_std
     rng = np.random.default_rng(13)

@@ -77,7 +77,7 @@ from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
 from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, block_power, carrier_activity, fine_carrier, \
-    spectral_lobes
+    power64, spectral_lobes
 from keyguard.dsp.heap import hold_freed_memory
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.dsp.workers import ordered_map
@@ -1371,7 +1371,7 @@ class BurstDetector:
         if not mask.any():
             return None
         on = seg[mask]
-        on_power = float(np.mean(on.real.astype(np.float64) ** 2 + on.imag.astype(np.float64) ** 2))
+        on_power = float(np.mean(power64(on)))
         signal_power = max(on_power - noise_ch, 1e-3 * noise_ch)
         duty = float(mask.mean())
         tones = spectral_lobes(on, rate) if on.size >= 64 and duty >= 0.7 else None

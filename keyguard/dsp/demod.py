@@ -425,6 +425,17 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
 
 # ------------------------------------------------------------------------------------------
 # carrier activity (both modulations)
+def power64(y: np.ndarray) -> np.ndarray:
+    """|y|² of complex samples in float64: re² + im², each part converted to float64 first
+    (exactly), so the values are those of ``y.real.astype(float64) ** 2 + ...``. A contiguous
+    complex64 array is converted in one pass over its float view and squared in place."""
+    if y.dtype != np.complex64 or not y.flags.c_contiguous:
+        return y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
+    v = y.view(np.float32).astype(np.float64)
+    np.multiply(v, v, out=v)
+    return np.add(v[0::2], v[1::2])
+
+
 @dataclass
 class Activity:
     """Carrier on/off runs of a channel signal (edges in channel samples)."""
@@ -448,7 +459,7 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     """
     if y.size < 8:
         return None
-    p = (y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2)
+    p = power64(y)
     lengths = smoothing_lengths(rate, y.size)
     lengths = lengths[lengths >= 2] if (lengths >= 2).any() else lengths
     integ = Integrator(p)
