@@ -196,7 +196,7 @@ def _otsu_reference(a: np.ndarray, bins: int = 96) -> tuple[float, ...]:
 
 
 def test_otsu_split_equals_the_definition_bit_for_bit():
-    from keyguard.dsp.demod import otsu_split
+    from keyguard.dsp.demod import otsu_eta, otsu_split
     rng = np.random.default_rng(11)
     for t in range(600):
         n = int(rng.integers(1, 5000))
@@ -208,6 +208,7 @@ def test_otsu_split_equals_the_definition_bit_for_bit():
         sp = otsu_split(a)
         # exact equality: the length search compares these η values, so they must not move
         assert (sp.threshold, sp.eta, sp.low, sp.high, sp.low_std) == _otsu_reference(a)
+        assert otsu_eta(a) == sp.eta  # what the smoothing search compares
 
 
 def _hysteresis_reference(a: np.ndarray, low: float, high: float, initial: int) -> np.ndarray:

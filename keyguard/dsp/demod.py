@@ -212,6 +212,25 @@ def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     lo, hi = float(a.min()), float(a.max())
     if not hi > lo:
         return Split(lo, 0.0, lo, hi, 0.0)
+    width, h, c, w0, m0, m1, k, eta = _otsu(a, lo, hi, bins)
+    m0k = float(m0[k])
+    e = c[:k + 1] - m0k
+    e *= e
+    e *= h[:k + 1]
+    low_std = math.sqrt(max(float(e.sum()) / float(w0[k]), 0.0))
+    return Split(lo + (k + 1) * width, eta, m0k, float(m1[k]), low_std)
+
+
+def otsu_eta(a: np.ndarray, bins: int = 96) -> float:
+    """η of :func:`otsu_split` alone (what the smoothing search compares), without the rest
+    of the split's statistics."""
+    lo, hi = float(a.min()), float(a.max())
+    return _otsu(a, lo, hi, bins)[-1] if hi > lo else 0.0
+
+
+def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
+    """Otsu's histogram statistics of ``a`` (min ``lo`` < max ``hi``): (bin width, counts,
+    bin centres, cumulative counts, class means below / above each split, best split k, η)."""
     width = (hi - lo) / bins
     # the bin of every sample, with in-place steps (this runs some 400 times per second of
     # capture): the same values as ((a − lo) · (1 / width)) truncated
@@ -250,12 +269,7 @@ def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     e *= h
     var = float(e.sum()) / total
     eta = float(between[k]) / (total * total) / var if var > 0 else 0.0
-    m0k = float(m0[k])
-    e = c[:k + 1] - m0k
-    e *= e
-    e *= h[:k + 1]
-    low_std = math.sqrt(max(float(e.sum()) / float(w0[k]), 0.0))
-    return Split(lo + (k + 1) * width, eta, m0k, float(m1[k]), low_std)
+    return width, h, c, w0, m0, m1, k, eta
 
 
 def smoothing_lengths(rate: float, n: int, max_s: float = MAX_SMOOTHING_S) -> np.ndarray:
@@ -386,7 +400,7 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
         idx = idx[:: max(1, idx.size // 4096)]
     else:  # every s-th sample: a slice, which the integrators read as strided views
         idx = slice(0, n, max(1, n // 4096))
-    scores: dict[int, Split] = {}
+    scores: dict[int, float] = {}  # η by length index
     if lengths.size == 1:  # nothing to choose between: no scoring pass
         length = int(lengths[0])
         out = make(length, None)
@@ -395,8 +409,8 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
 
     def score(i: int) -> float:
         if i not in scores:
-            scores[i] = otsu_split(make(int(lengths[i]), idx))
-        return scores[i].eta
+            scores[i] = otsu_eta(make(int(lengths[i]), idx))
+        return scores[i]
 
     coarse = list(range(0, lengths.size, 2))
     if coarse[-1] != lengths.size - 1:
@@ -407,7 +421,7 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
     if score(coarse[0]) >= 0.985:
         coarse = coarse[:2]  # already two clean levels: longer integration only smears edges
     for i in coarse:
-        if score(i) > scores[best].eta:
+        if score(i) > scores[best]:
             best, falls = i, 0
         elif i != best:
             falls += 1
@@ -416,7 +430,7 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
     for i in (best - 1, best + 1):
         if 0 <= i < lengths.size:
             score(i)
-    best = max(scores, key=lambda i: scores[i].eta)
+    best = max(scores, key=scores.get)
     length = int(lengths[best])
     out = make(length, None)
     sel = out if mask is None else out[mask]
