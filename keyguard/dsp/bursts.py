@@ -404,6 +404,7 @@ class BurstDetector:
         self._rise_start: int | None = None  # first tick of the band-wide rise going on
         self._last_rise = -1
         self._next_close = -math.inf        # no open region can close before this tick
+        self._next_cap = -math.inf          # ... nor reach steady_burst_s before this one
         self._closed: list[_Region] = []
         self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
         # within one finishing pass: region summaries, and envelope verdicts (_keyed_over)
@@ -831,7 +832,13 @@ class BurstDetector:
         ``steady_burst_s``, so that finishing it costs a bounded amount at a time and its
         start does not hold back the bursts after it (they leave in start order): a jammer's
         alert comes within a second of its end, and a line that outlives it is no wall."""
-        if not self._open or t < min(r.start for r in self._open) + self.steady_ticks - 1:
+        # called for every active tick: the earliest start of an open region only grows (new
+        # regions and segments start now, merged ones keep the earlier start), so the last
+        # bound computed stays a valid one until it is reached
+        if not self._open or t < self._next_cap:
+            return
+        self._next_cap = min(r.start for r in self._open) + self.steady_ticks - 1
+        if t < self._next_cap:
             return
         for r in list(self._open):
             length = t - r.start + 1
