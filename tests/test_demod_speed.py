@@ -284,6 +284,20 @@ def test_power64_equals_the_parts_squared_in_float64():
             want = y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
             assert power64(y).tobytes() == want.tobytes()
 
+
+def test_median_equals_numpy_median():
+    from keyguard.dsp.demod import median
+    rng = np.random.default_rng(17)
+    for t in range(300):
+        n = int(rng.integers(1, 3000))
+        a = np.abs(rng.standard_normal(n)).astype([np.float64, np.float32][t % 2])
+        if t % 3 == 0:
+            a = np.round(a, 1)  # ties
+        if t % 11 == 0:
+            a[int(rng.integers(0, n))] = np.nan
+        want, got = float(np.median(a)), median(a)
+        assert got == want or (np.isnan(got) and np.isnan(want))
+
 def test_output_noise_std_subsamples_the_same_differences():
     from keyguard.dsp.demod import output_noise_std
     rng = np.random.default_rng(13)

@@ -751,6 +751,22 @@ def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decis
     return Decision(edges, levels, margins, length, min(snr, 99.0), eta=sp.eta)
 
 
+def median(a: np.ndarray) -> float:
+    """``float(np.median(a))`` of a 1-D float array, by the same partition (the middle
+    element(s) and the last, which holds a NaN if there is one) and the same mean of the two
+    middle values, without np.median's generic axis handling (a fifth to half of its time on
+    the 10⁴–10⁵ samples of a burst)."""
+    n = a.size
+    if n == 0:
+        return float(np.median(a))  # numpy's warning and NaN
+    k = n // 2
+    if n % 2:
+        x = np.partition(a, (k, n - 1))
+        return float(x[n - 1] if np.isnan(x[n - 1]) else x[k])
+    x = np.partition(a, (k - 1, k, n - 1))
+    return float(x[n - 1] if np.isnan(x[n - 1]) else (x[k - 1] + x[k]) / 2)
+
+
 def output_noise_std(out: np.ndarray, length: int) -> float:
     """Noise standard deviation of a detector output integrated over ``length`` samples.
 
@@ -768,7 +784,7 @@ def output_noise_std(out: np.ndarray, length: int) -> float:
     step = max(1, m // 32768)
     # every step-th difference only (the same ones as subsampling all m of them)
     d = out[lag::step][: -(-m // step)] - out[:m:step]
-    return float(1.4826 * np.median(np.abs(d)) / math.sqrt(2.0))
+    return float(1.4826 * median(np.abs(d)) / math.sqrt(2.0))
 
 
 def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray,
@@ -1484,7 +1500,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     if off.sum() >= 64:
         y_off = y[off]
         p_off = y_off.real ** 2 + y_off.imag ** 2
-        noise = max(noise, float(np.median(p_off)) / math.log(2))
+        noise = max(noise, float(median(p_off)) / math.log(2))
     rssi = getattr(burst, "rssi_db", None)
     dec, f = demodulate_ook(y, rate, act, known, noise,
                             saturated=rssi is not None and rssi >= SATURATED_DBFS)
