@@ -196,7 +196,7 @@ def _otsu_reference(a: np.ndarray, bins: int = 96) -> tuple[float, ...]:
 
 
 def test_otsu_split_equals_the_definition_bit_for_bit():
-    from keyguard.dsp.demod import otsu_split
+    from keyguard.dsp.demod import otsu_eta, otsu_split
     rng = np.random.default_rng(11)
     for t in range(600):
         n = int(rng.integers(1, 5000))
@@ -208,6 +208,7 @@ def test_otsu_split_equals_the_definition_bit_for_bit():
         sp = otsu_split(a)
         # exact equality: the length search compares these η values, so they must not move
         assert (sp.threshold, sp.eta, sp.low, sp.high, sp.low_std) == _otsu_reference(a)
+        assert otsu_eta(a) == sp.eta  # what the smoothing search compares
 
 
 def _hysteresis_reference(a: np.ndarray, low: float, high: float, initial: int) -> np.ndarray:
@@ -222,22 +223,80 @@ def _hysteresis_reference(a: np.ndarray, low: float, high: float, initial: int) 
     return out
 
 
-def test_hysteresis_levels_equal_the_sample_loop():
-    from keyguard.dsp.demod import hysteresis_levels
-    rng = np.random.default_rng(12)
+def _hysteresis_cases(seed: int, min_n: int):
+    """(t, samples, low, high): random walks with crossed and never-reached thresholds."""
+    rng = np.random.default_rng(seed)
     for t in range(300):
-        n = int(rng.integers(1, 400))
+        n = int(rng.integers(min_n, 400))
         a = np.cumsum(rng.standard_normal(n)) * 0.3 + rng.standard_normal(n)
         low, high = sorted(rng.standard_normal(2))
         if t % 5 == 0:
             low, high = high, low  # crossed thresholds: "≤ low" wins
         if t % 7 == 0:
             low, high = -1e9, 1e9  # nothing decisive: all initial
+        yield t, a, low, high
+
+
+def test_hysteresis_levels_equal_the_sample_loop():
+    from keyguard.dsp.demod import hysteresis_levels
+    for t, a, low, high in _hysteresis_cases(12, 1):
         initial = int(t % 2)
         got = hysteresis_levels(a, low, high, initial)
         assert got.dtype == np.int8
         assert np.array_equal(got, _hysteresis_reference(a, low, high, initial))
 
+
+def test_hysteresis_edges_equal_levels_then_edges():
+    from keyguard.dsp.demod import edges_from_levels, hysteresis_edges, hysteresis_levels
+    for _, a, low, high in _hysteresis_cases(14, 0):
+        mid = 0.5 * (low + high)
+        want = edges_from_levels(hysteresis_levels(a, low, high), a, mid)
+        got = hysteresis_edges(a, low, high, mid)
+        assert got[0].tobytes() == want[0].tobytes()
+        assert got[1].dtype == want[1].dtype and np.array_equal(got[1], want[1])
+
+
+def test_lag_products_equal_the_gathered_sums():
+    from keyguard.dsp.demod import _lag_products
+    rng = np.random.default_rng(15)
+    for t in range(200):
+        n = int(rng.integers(40, 3000)) if t % 5 else int(rng.integers(33000, 70000))
+        y = ((rng.standard_normal(n + 8) + 1j * rng.standard_normal(n + 8))
+             * np.exp(0.3j * np.arange(n + 8))).astype(np.complex64)
+        y = y[t % 8:][:n]  # any alignment, as a burst's slice of its channel has
+        mask = rng.random(n) > [0.3, -1.0, 0.9][t % 3]
+        lag = [1, 4, 16, 32][t % 4]
+        pairs = mask[lag:] & mask[:-lag]
+        a, b = y[lag:][pairs], y[:-lag][pairs]
+        # the reference outside the assert: pytest's rewriting would hold the temporaries
+        # (and numpy then multiplies into a new array, which rounds some products apart)
+        want_p, want_norm = np.sum(a * np.conj(b)), np.sum(np.abs(a) * np.abs(b))
+        p, norm = _lag_products(y, np.abs(y), pairs, lag)
+        assert p == want_p and norm == want_norm
+
+
+def test_power64_equals_the_parts_squared_in_float64():
+    from keyguard.dsp.demod import power64
+    rng = np.random.default_rng(16)
+    for n in (0, 1, 7, 4096, 70001):
+        z = rng.standard_normal(2 * n) + 1j * rng.standard_normal(2 * n)
+        for y in (z[:n].astype(np.complex64), z.astype(np.complex64)[::2], z[:n]):
+            want = y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
+            assert power64(y).tobytes() == want.tobytes()
+
+
+def test_median_equals_numpy_median():
+    from keyguard.dsp.demod import median
+    rng = np.random.default_rng(17)
+    for t in range(300):
+        n = int(rng.integers(1, 3000))
+        a = np.abs(rng.standard_normal(n)).astype([np.float64, np.float32][t % 2])
+        if t % 3 == 0:
+            a = np.round(a, 1)  # ties
+        if t % 11 == 0:
+            a[int(rng.integers(0, n))] = np.nan
+        want, got = float(np.median(a)), median(a)
+        assert got == want or (np.isnan(got) and np.isnan(want))
 
 def test_output_noise_std_subsamples_the_same_differences():
     from keyguard.dsp.demod import output_noise_std

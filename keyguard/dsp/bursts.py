@@ -77,7 +77,8 @@ from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
 from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, block_power, carrier_activity, fine_carrier, \
-    spectral_lobes
+    power64, spectral_lobes
+from keyguard.dsp.heap import hold_freed_memory
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.dsp.workers import ordered_map
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
@@ -330,6 +331,9 @@ class BurstDetector:
                  min_snr_db: float | None = None, workers: int = 1):
         if sample_rate <= 0:
             raise ValueError("sample_rate must be positive")
+        # every block and burst allocates and frees arrays of megabytes: keep freed memory for
+        # the next one instead of faulting fresh pages in (see keyguard.dsp.heap)
+        hold_freed_memory()
         self.sample_rate = float(sample_rate)
         self.center_freq = center_freq
         n_fft = fft_size_for(self.sample_rate, bin_hz)
@@ -400,6 +404,7 @@ class BurstDetector:
         self._rise_start: int | None = None  # first tick of the band-wide rise going on
         self._last_rise = -1
         self._next_close = -math.inf        # no open region can close before this tick
+        self._next_cap = -math.inf          # ... nor reach steady_burst_s before this one
         self._closed: list[_Region] = []
         self._recent: list[tuple] = []     # finished regions still able to shadow a weak one
         # within one finishing pass: region summaries, and envelope verdicts (_keyed_over)
@@ -827,7 +832,13 @@ class BurstDetector:
         ``steady_burst_s``, so that finishing it costs a bounded amount at a time and its
         start does not hold back the bursts after it (they leave in start order): a jammer's
         alert comes within a second of its end, and a line that outlives it is no wall."""
-        if not self._open or t < min(r.start for r in self._open) + self.steady_ticks - 1:
+        # called for every active tick: the earliest start of an open region only grows (new
+        # regions and segments start now, merged ones keep the earlier start), so the last
+        # bound computed stays a valid one until it is reached
+        if not self._open or t < self._next_cap:
+            return
+        self._next_cap = min(r.start for r in self._open) + self.steady_ticks - 1
+        if t < self._next_cap:
             return
         for r in list(self._open):
             length = t - r.start + 1
@@ -1367,7 +1378,7 @@ class BurstDetector:
         if not mask.any():
             return None
         on = seg[mask]
-        on_power = float(np.mean(on.real.astype(np.float64) ** 2 + on.imag.astype(np.float64) ** 2))
+        on_power = float(np.mean(power64(on)))
         signal_power = max(on_power - noise_ch, 1e-3 * noise_ch)
         duty = float(mask.mean())
         tones = spectral_lobes(on, rate) if on.size >= 64 and duty >= 0.7 else None

@@ -212,14 +212,36 @@ def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     lo, hi = float(a.min()), float(a.max())
     if not hi > lo:
         return Split(lo, 0.0, lo, hi, 0.0)
+    width, h, c, w0, m0, m1, k, eta = _otsu(a, lo, hi, bins)
+    m0k = float(m0[k])
+    e = c[:k + 1] - m0k
+    e *= e
+    e *= h[:k + 1]
+    low_std = math.sqrt(max(float(e.sum()) / float(w0[k]), 0.0))
+    return Split(lo + (k + 1) * width, eta, m0k, float(m1[k]), low_std)
+
+
+def otsu_eta(a: np.ndarray, bins: int = 96) -> float:
+    """η of :func:`otsu_split` alone (what the smoothing search compares), without the rest
+    of the split's statistics."""
+    lo, hi = float(a.min()), float(a.max())
+    return _otsu(a, lo, hi, bins)[-1] if hi > lo else 0.0
+
+
+def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
+    """Otsu's histogram statistics of ``a`` (min ``lo`` < max ``hi``): (bin width, counts,
+    bin centres, cumulative counts, class means below / above each split, best split k, η)."""
     width = (hi - lo) / bins
     # the bin of every sample, with in-place steps (this runs some 400 times per second of
     # capture): the same values as ((a − lo) · (1 / width)) truncated
     t = a - lo
     t *= 1.0 / width
     q = t.astype(np.intp)
-    np.minimum(q, bins - 1, out=q)
-    h = np.bincount(q, minlength=bins).astype(np.float64)
+    # the maximum (and nothing else: t ≤ bins within rounding) lands past the last bin; it is
+    # moved there after counting, not by clipping every sample's bin
+    h = np.bincount(q, minlength=bins + 1)
+    h[bins - 1] = h[bins - 1:].sum()
+    h = h[:bins].astype(np.float64)
     # the 96-bin statistics below run as few numpy calls as they can (their fixed cost is
     # most of the time on short inputs): array methods, in-place steps, Python floats for
     # scalars; every value is computed by the same operations as the textbook form
@@ -247,12 +269,7 @@ def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     e *= h
     var = float(e.sum()) / total
     eta = float(between[k]) / (total * total) / var if var > 0 else 0.0
-    m0k = float(m0[k])
-    e = c[:k + 1] - m0k
-    e *= e
-    e *= h[:k + 1]
-    low_std = math.sqrt(max(float(e.sum()) / float(w0[k]), 0.0))
-    return Split(lo + (k + 1) * width, eta, m0k, float(m1[k]), low_std)
+    return width, h, c, w0, m0, m1, k, eta
 
 
 def smoothing_lengths(rate: float, n: int, max_s: float = MAX_SMOOTHING_S) -> np.ndarray:
@@ -264,11 +281,20 @@ def smoothing_lengths(rate: float, n: int, max_s: float = MAX_SMOOTHING_S) -> np
 
 def hysteresis_levels(a: np.ndarray, low: float, high: float, initial: int = 0) -> np.ndarray:
     """0/1 per sample: 1 from a sample ≥ ``high`` until the next ≤ ``low`` (int8)."""
+    starts, values = _hysteresis_runs(a, low, high, initial)
+    return np.repeat(values, np.diff(np.append(starts, a.size)))
+
+
+def _hysteresis_runs(a: np.ndarray, low: float, high: float,
+                     initial: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hysteresis_levels` as runs: (first sample of each run, its level (int8)). Runs
+    are never empty; two neighbours have the same level only where the first run is the
+    ``initial`` one."""
     off = a <= low
     defined = off | (a >= high)
     pos = np.flatnonzero(defined)
     if pos.size == 0:
-        return np.full(a.size, initial, dtype=np.int8)
+        return np.zeros(1, dtype=np.intp), np.full(1, initial, dtype=np.int8)
     # a sample's level is that of the last decisive sample at or before it (≤ low wins over
     # ≥ high): runs start where the decisive samples' level changes, and np.repeat lays them
     # out (no per-sample index arrays)
@@ -278,7 +304,20 @@ def hysteresis_levels(a: np.ndarray, low: float, high: float, initial: int = 0) 
     values = level[np.concatenate([[0], change])].astype(np.int8)
     if pos[0] != 0:
         values = np.concatenate([np.array([initial], dtype=np.int8), values])
-    return np.repeat(values, np.diff(np.append(starts, a.size)))
+    return starts, values
+
+
+def hysteresis_edges(a: np.ndarray, low: float, high: float,
+                     mid: float) -> tuple[np.ndarray, np.ndarray]:
+    """``edges_from_levels(hysteresis_levels(a, low, high), a, mid)`` without the per-sample
+    levels in between (the same edges and levels): the level changes come straight from the
+    runs, which saves four passes over the samples for every decision."""
+    if a.size == 0:
+        return edges_from_levels(np.zeros(0, dtype=np.int8), a, mid)
+    starts, values = _hysteresis_runs(a, low, high)
+    differs = np.flatnonzero(values[1:] != values[:-1]) + 1
+    return _edges_at_changes(starts[differs], np.concatenate([values[:1], values[differs]]),
+                             a, mid, a.size)
 
 
 def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np.ndarray, np.ndarray]:
@@ -288,8 +327,15 @@ def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np
     interpolation), which is the unbiased edge for an integrated rectangular pulse. The first
     edge is 0 and the last is ``len(a)``.
     """
-    n = levels.size
     change = np.flatnonzero(levels[1:] != levels[:-1]) + 1
+    run_levels = np.concatenate([[levels[0]], levels[change]]) if levels.size else np.zeros(0, np.int8)
+    return _edges_at_changes(change, run_levels, a, mid, levels.size)
+
+
+def _edges_at_changes(change: np.ndarray, run_levels: np.ndarray, a: np.ndarray, mid: float,
+                      n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`edges_from_levels` from the level changes (sample indices) and run levels of
+    ``n`` samples."""
     above = a >= mid
     cross = np.flatnonzero(above[1:] != above[:-1]) + 1
     if change.size and cross.size:
@@ -305,7 +351,6 @@ def edges_from_levels(levels: np.ndarray, a: np.ndarray, mid: float) -> tuple[np
     else:
         pos = change.astype(np.float64)
     edges = np.concatenate([[0.0], pos, [float(n)]])
-    run_levels = np.concatenate([[levels[0]], levels[change]]) if n else np.zeros(0, np.int8)
     return edges, run_levels.astype(np.int8)
 
 
@@ -355,7 +400,7 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
         idx = idx[:: max(1, idx.size // 4096)]
     else:  # every s-th sample: a slice, which the integrators read as strided views
         idx = slice(0, n, max(1, n // 4096))
-    scores: dict[int, Split] = {}
+    scores: dict[int, float] = {}  # η by length index
     if lengths.size == 1:  # nothing to choose between: no scoring pass
         length = int(lengths[0])
         out = make(length, None)
@@ -364,8 +409,8 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
 
     def score(i: int) -> float:
         if i not in scores:
-            scores[i] = otsu_split(make(int(lengths[i]), idx))
-        return scores[i].eta
+            scores[i] = otsu_eta(make(int(lengths[i]), idx))
+        return scores[i]
 
     coarse = list(range(0, lengths.size, 2))
     if coarse[-1] != lengths.size - 1:
@@ -376,7 +421,7 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
     if score(coarse[0]) >= 0.985:
         coarse = coarse[:2]  # already two clean levels: longer integration only smears edges
     for i in coarse:
-        if score(i) > scores[best].eta:
+        if score(i) > scores[best]:
             best, falls = i, 0
         elif i != best:
             falls += 1
@@ -385,7 +430,7 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
     for i in (best - 1, best + 1):
         if 0 <= i < lengths.size:
             score(i)
-    best = max(scores, key=lambda i: scores[i].eta)
+    best = max(scores, key=scores.get)
     length = int(lengths[best])
     out = make(length, None)
     sel = out if mask is None else out[mask]
@@ -394,6 +439,17 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
 
 # ------------------------------------------------------------------------------------------
 # carrier activity (both modulations)
+def power64(y: np.ndarray) -> np.ndarray:
+    """|y|² of complex samples in float64: re² + im², each part converted to float64 first
+    (exactly), so the values are those of ``y.real.astype(float64) ** 2 + ...``. A contiguous
+    complex64 array is converted in one pass over its float view and squared in place."""
+    if y.dtype != np.complex64 or not y.flags.c_contiguous:
+        return y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2
+    v = y.view(np.float32).astype(np.float64)
+    np.multiply(v, v, out=v)
+    return np.add(v[0::2], v[1::2])
+
+
 @dataclass
 class Activity:
     """Carrier on/off runs of a channel signal (edges in channel samples)."""
@@ -417,7 +473,7 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     """
     if y.size < 8:
         return None
-    p = (y.real.astype(np.float64) ** 2 + y.imag.astype(np.float64) ** 2)
+    p = power64(y)
     lengths = smoothing_lengths(rate, y.size)
     lengths = lengths[lengths >= 2] if (lengths >= 2).any() else lengths
     integ = Integrator(p)
@@ -438,8 +494,7 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
         mid = math.sqrt(noise_amp * sp.high)
         sp = Split(mid, sp.eta, 2 * mid - sp.high, sp.high, sp.low_std)
     h = HYSTERESIS * (sp.high - sp.low)
-    lv = hysteresis_levels(env, sp.mid - h, sp.mid + h)
-    edges, levels = edges_from_levels(lv, env, sp.mid)
+    edges, levels = hysteresis_edges(env, sp.mid - h, sp.mid + h, sp.mid)
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
     mask = _mask_from_runs(edges, levels, y.size)
     if not mask.any():
@@ -599,6 +654,22 @@ def _averaged_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     return float(f - rate if f >= rate / 2 else f)
 
 
+def _lag_products(y: np.ndarray, mag: np.ndarray, pairs: np.ndarray, lag: int):
+    """Σ y[k+lag]·conj(y[k]) and Σ |y[k+lag]|·|y[k]| over the k where ``pairs`` is set
+    (``mag`` = |y|). All pairs (a carrier on throughout: a jammer, an FSK frame) are taken
+    as shifted views, not gathered; the magnitudes are not computed again for every lag."""
+    if pairs.all():
+        a, b = y[lag:], y[:-lag]
+        ma, mb = mag[lag:], mag[:-lag]
+    else:
+        a, b = y[lag:][pairs], y[:-lag][pairs]
+        ma, mb = mag[lag:][pairs], mag[:-lag][pairs]
+    # written as one expression on purpose: numpy multiplies into the conjugate's temporary
+    # when it is large (≥ 256 kB), and that in-place loop rounds some products differently
+    # from a product into a new array, so the same expression keeps the same values
+    return np.sum(a * np.conj(b)), np.sum(ma * mb)
+
+
 def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     """Carrier offset (Hz from the channel centre) of a keyed carrier.
 
@@ -610,21 +681,19 @@ def fine_carrier(y: np.ndarray, mask: np.ndarray, rate: float) -> float:
     the cost stays bounded (a few ms) whatever the length.
     """
     both = mask[1:] & mask[:-1]
-    if both.sum() >= 64:
-        a1, b1 = y[1:][both], y[:-1][both]
-        p1 = np.sum(a1 * np.conj(b1))
-        norm = np.sum(np.abs(a1) * np.abs(b1))
+    if np.count_nonzero(both) >= 64:
+        mag = np.abs(y)  # once: every lag's norm takes its pairs from it
+        p1, norm = _lag_products(y, mag, both, 1)
         if norm > 0 and abs(p1) >= 0.97 * norm:  # a strong carrier (≳ 15 dB in the channel)
             f = float(np.angle(p1)) * rate / (2 * np.pi)
             # longer lags refine it while the phase stays coherent over them (phase noise
             # and chirps decorrelate it: then a longer lag would only add a wrap error)
             for lag in (4, 16, 32):
                 both_l = mask[lag:] & mask[:-lag]
-                if both_l.sum() < 64:
+                if np.count_nonzero(both_l) < 64:
                     break
-                a, b = y[lag:][both_l], y[:-lag][both_l]
-                pl = np.sum(a * np.conj(b))
-                if abs(pl) < 0.8 * np.sum(np.abs(a) * np.abs(b)):
+                pl, norm_l = _lag_products(y, mag, both_l, lag)
+                if abs(pl) < 0.8 * norm_l:
                     break
                 resid = float(np.angle(pl * np.exp(-2j * np.pi * f * lag / rate)))
                 f += resid * rate / (2 * np.pi * lag)
@@ -674,13 +743,28 @@ def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decis
     if not sp.high > sp.low:
         return None
     h = HYSTERESIS * (sp.high - sp.low)
-    lv = hysteresis_levels(out, sp.mid - h, sp.mid + h)
-    edges, levels = edges_from_levels(lv, out, sp.mid)
+    edges, levels = hysteresis_edges(out, sp.mid - h, sp.mid + h, sp.mid)
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
     margins = run_margins(edges, out, levels, sp)
     noise = output_noise_std(out, length)
     snr = 20 * math.log10((sp.high - sp.low) / noise) if noise > 0 else 99.0
     return Decision(edges, levels, margins, length, min(snr, 99.0), eta=sp.eta)
+
+
+def median(a: np.ndarray) -> float:
+    """``float(np.median(a))`` of a 1-D float array, by the same partition (the middle
+    element(s) and the last, which holds a NaN if there is one) and the same mean of the two
+    middle values, without np.median's generic axis handling (a fifth to half of its time on
+    the 10⁴–10⁵ samples of a burst)."""
+    n = a.size
+    if n == 0:
+        return float(np.median(a))  # numpy's warning and NaN
+    k = n // 2
+    if n % 2:
+        x = np.partition(a, (k, n - 1))
+        return float(x[n - 1] if np.isnan(x[n - 1]) else x[k])
+    x = np.partition(a, (k - 1, k, n - 1))
+    return float(x[n - 1] if np.isnan(x[n - 1]) else (x[k - 1] + x[k]) / 2)
 
 
 def output_noise_std(out: np.ndarray, length: int) -> float:
@@ -700,7 +784,7 @@ def output_noise_std(out: np.ndarray, length: int) -> float:
     step = max(1, m // 32768)
     # every step-th difference only (the same ones as subsampling all m of them)
     d = out[lag::step][: -(-m // step)] - out[:m:step]
-    return float(1.4826 * np.median(np.abs(d)) / math.sqrt(2.0))
+    return float(1.4826 * median(np.abs(d)) / math.sqrt(2.0))
 
 
 def refine_ook_edges(z: np.ndarray, edges: np.ndarray, levels: np.ndarray,
@@ -1416,7 +1500,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     if off.sum() >= 64:
         y_off = y[off]
         p_off = y_off.real ** 2 + y_off.imag ** 2
-        noise = max(noise, float(np.median(p_off)) / math.log(2))
+        noise = max(noise, float(median(p_off)) / math.log(2))
     rssi = getattr(burst, "rssi_db", None)
     dec, f = demodulate_ook(y, rate, act, known, noise,
                             saturated=rssi is not None and rssi >= SATURATED_DBFS)

@@ -205,7 +205,8 @@ class RawIQReader:
         count = max(0, min(int(count), self.num_samples - start))
         bps = self.sample_format.bytes_per_sample
         nbytes = count * bps
-        buf = bytearray(nbytes)
+        # not a bytearray: that would be zeroed first, and every byte is read over anyway
+        buf = np.empty(nbytes, dtype=np.uint8)
         if nbytes:
             if self._fd is None:
                 try:
@@ -216,7 +217,7 @@ class RawIQReader:
             if got != nbytes:
                 raise CaptureError(f"file shrank while reading (read {got} of {nbytes} bytes at "
                                    f"sample {start})", self.path)
-        return np.frombuffer(buf, dtype=self.sample_format.dtype)
+        return buf.view(self.sample_format.dtype)
 
     def read(self, start: int, count: int) -> np.ndarray:
         """Samples [start, start+count) as complex64 (fewer at the end of the data)."""
