@@ -136,6 +136,8 @@ import json, os, sys, time
 t0 = time.perf_counter()
 from keyguard.io import open_capture
 from keyguard.dsp import FrontEnd
+from keyguard.dsp.heap import hold_freed_memory
+hold_freed_memory()  # as the keyguard command does at start
 t1 = time.perf_counter()
 c1 = time.process_time()
 cap = open_capture(sys.argv[1])
@@ -153,6 +155,8 @@ _IMPORT_ONLY = r"""
 import sys
 from keyguard.io import open_capture
 from keyguard.dsp import FrontEnd
+from keyguard.dsp.heap import hold_freed_memory
+hold_freed_memory()
 cap = open_capture(sys.argv[1])
 """
 

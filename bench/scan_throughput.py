@@ -54,6 +54,8 @@ def peak_rss_mb():
 
 t0 = time.perf_counter()
 from keyguard.io import open_capture
+from keyguard.dsp.heap import hold_freed_memory
+hold_freed_memory()  # as the keyguard command does at start
 if mode == "decode":
     from keyguard.protocols.engine import decode_capture
 else:

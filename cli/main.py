@@ -11,6 +11,7 @@ import sys
 import click
 
 from keyguard import __version__
+from keyguard.dsp.heap import hold_freed_memory
 from keyguard.errors import InputError, KeyguardError, SourceError
 
 
@@ -50,6 +51,9 @@ _register()
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the process exit status."""
+    # the front end allocates and frees arrays of megabytes per block and burst: keep freed
+    # memory for the next one (a process-wide setting, so the command sets it, not the library)
+    hold_freed_memory()
     try:
         rv = keyguard.main(args=argv, prog_name="keyguard", standalone_mode=False)
     except click.exceptions.Abort:

@@ -1,4 +1,5 @@
-"""The front end's allocator setting (keyguard.dsp.heap): set by the detector on glibc."""
+"""The front end's allocator setting (keyguard.dsp.heap): set by the ``keyguard`` command on
+glibc, never by the library on its own (it is a process-wide setting)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import sys
 
 import pytest
 
+import keyguard.dsp.heap as heap
+from cli.main import main
 from keyguard.dsp import BurstDetector
-from keyguard.dsp.heap import hold_freed_memory
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
                     reason="glibc's mallopt only")
-def test_a_detector_holds_freed_memory_on_glibc():
+def test_the_command_holds_freed_memory_and_the_library_does_not(monkeypatch):
+    monkeypatch.setattr(heap, "_held", False)
     BurstDetector(250e3)
-    assert hold_freed_memory()  # set already: a second call changes nothing and says so
+    assert heap._held is False
+    assert main(["--help"]) == 0
+    assert heap._held is True
+    assert heap.hold_freed_memory()  # set already: a second call changes nothing and says so

@@ -78,7 +78,6 @@ from scipy import special
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
 from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, block_power, carrier_activity, fine_carrier, \
     power64, spectral_lobes
-from keyguard.dsp.heap import hold_freed_memory
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.dsp.workers import ordered_map
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
@@ -331,9 +330,6 @@ class BurstDetector:
                  min_snr_db: float | None = None, workers: int = 1):
         if sample_rate <= 0:
             raise ValueError("sample_rate must be positive")
-        # every block and burst allocates and frees arrays of megabytes: keep freed memory for
-        # the next one instead of faulting fresh pages in (see keyguard.dsp.heap)
-        hold_freed_memory()
         self.sample_rate = float(sample_rate)
         self.center_freq = center_freq
         n_fft = fft_size_for(self.sample_rate, bin_hz)

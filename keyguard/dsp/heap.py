@@ -11,7 +11,9 @@ table raised the threshold early and so halved the faults of every block after i
 microseconds each: more than the arithmetic on those pages.
 
 :func:`hold_freed_memory` fixes both thresholds, so freed memory stays in the process for the
-next block or burst. Memory stays bounded: it is reused, not leaked, and at most
+next block or burst. It changes the allocator of the whole process, so the library does not
+call it by itself: the ``keyguard`` command does at start, and a program that streams
+captures through the front end may (the benchmarks do, as the command). Memory stays bounded: it is reused, not leaked, and at most
 ``TRIM_THRESHOLD`` of it is held beyond what the front end last used. Elsewhere (another C
 library, another system) nothing changes.
 """
