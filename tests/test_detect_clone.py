@@ -386,3 +386,22 @@ def test_a_clipped_press_is_not_compared_with_its_own_clipping_product(f, clip_f
                 lambda p: fob_features(rng, cfo_ppm=92.4, te=290.0, clip_fraction=clip_fraction,
                                        channel_bw_hz=56e3))
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("overhang_s, expect", [(0.081, []), (0.0, ["clone"])])
+def test_a_burst_running_on_past_its_press_gives_no_fingerprint(overhang_s, expect):
+    # fresh benign soak seed 8021: a passer-by's fob keyed during the owner's last frame,
+    # 11.7 kHz away; the one burst ran on 81 ms after the owner's last frame, read Te 205 µs
+    # for 412 and pulled the carrier 7 ppm: a "clone". Ending with the frames, the same
+    # measurements are another radio's.
+    from detect_fakes import BurstInfo
+
+    rng = np.random.default_rng(27)
+    e = engine()
+    out = owner_presses(e, rng, n=3)
+    pk = press(30.0, 0x200, frames=3)
+    merged = BurstInfo(t=pk[0].t, t_end=pk[-1].t_end + overhang_s, freq_hz=pk[0].freq_hz,
+                       rssi_db=pk[0].rssi_db, on_fraction=0.5,
+                       features=fob_features(rng, cfo_ppm=17.0, te=205.0))
+    out += e.observe(merged, pk)
+    assert kinds(out + e.finish()) == expect

@@ -348,3 +348,15 @@ def test_a_clipped_answer_at_the_usual_level_needs_a_near_certain_classifier(te,
     out += feed(e, press(30.0, 0x1200, frames=3),
                 fv(cfo_ppm=-42.8, te_us=te, clip_fraction=clip, on_fraction=0.48, rssi_db=2.0))
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("frames_freq, expect", [(433.92e6, []), (433.99e6, ["relay"])])
+def test_an_undecoded_burst_holding_a_decoded_press_is_that_press(frames_freq, expect):
+    # fresh benign soak seed 8028: a sensor began 0.16 s before the owner's answer beside the
+    # car; their region (the answer's carrier, 0.64 s) decoded nothing and scored P(relayed)
+    # 0.96, while the answer's frames decoded in bursts of their own inside it. Frames on
+    # another carrier inside it leave it a relay's unreadable answer.
+    e = engine(models={"burst": StandInClassifier(RELAYED)})
+    out = e.observe(_undecoded(83.84, 0.0, dur=0.64, te=555.0, freq=433.92e6), [])
+    out += feed(e, press(84.0, 0x1111, frames=3, freq=frames_freq), OWNER)
+    assert kinds(out + e.finish()) == expect
