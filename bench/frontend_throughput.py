@@ -161,7 +161,7 @@ cap = open_capture(sys.argv[1])
 """
 
 
-def count_instructions(cmd: list[str], env: dict | None = None) -> int:
+def count_instructions(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> int:
     """Instructions a command executes (valgrind callgrind, whole process, children not
     followed); raises RuntimeError when valgrind is missing or the command fails."""
     if not shutil.which("valgrind"):
@@ -169,7 +169,7 @@ def count_instructions(cmd: list[str], env: dict | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kg_cg_") as tmp:
         out = subprocess.run(["valgrind", "--tool=callgrind",
                               f"--callgrind-out-file={tmp}/callgrind.out"] + cmd,
-                             env=env, capture_output=True, text=True)
+                             env=env, capture_output=True, text=True, cwd=cwd)
     if out.returncode != 0:
         raise RuntimeError(f"callgrind run of {cmd[0]} failed:\n{out.stderr[-2000:]}")
     for line in out.stderr.splitlines():
@@ -181,8 +181,8 @@ def count_instructions(cmd: list[str], env: dict | None = None) -> int:
 def instructions(path: Path, repo: Path = REPO) -> tuple[int, int]:
     """(keyguard front-end instructions, imports and start-up excluded; rtl_433 instructions)."""
     env = child_env(repo)
-    whole = count_instructions([sys.executable, "-c", _CHILD, str(path)], env)
-    start = count_instructions([sys.executable, "-c", _IMPORT_ONLY, str(path)], env)
+    whole = count_instructions([sys.executable, "-c", _CHILD, str(path)], env, repo)
+    start = count_instructions([sys.executable, "-c", _IMPORT_ONLY, str(path)], env, repo)
     rtl = count_instructions(["rtl_433", "-r", str(path), "-F", "json"])
     return whole - start, rtl
 
@@ -201,8 +201,10 @@ def child_env(repo: Path = REPO) -> dict:
 def run_child(script: str, args: list[str], repo: Path = REPO) -> dict:
     """Run a keyguard child script pinned to one core; its JSON line plus its whole wall time."""
     t = time.perf_counter()
+    # run in repo: ``python -c`` puts the working directory before PYTHONPATH on sys.path, so
+    # from inside another checkout the child would import that one
     out = subprocess.run(pin() + [sys.executable, "-c", script] + args, env=child_env(repo),
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, cwd=repo)
     wall = time.perf_counter() - t
     if out.returncode != 0:
         raise RuntimeError(f"keyguard child {args} failed:\n{out.stderr[-2000:]}")
