@@ -320,15 +320,16 @@ class RelayDetector(Detector):
         # fob close enough to clip the receiver splatters into its gaps and margins much as a
         # relay's amplifier does (benign soak: owner presses at 0.7–0.9). A clipped press with
         # the key's own fingerprint at a level this receiver has heard it at, that no rule
-        # speaks against, is the owner's as far as the receiver can tell: near certainty then
-        # (``relay_clipped_probability``)
+        # speaks against, is the owner's as far as the receiver can tell: the classifier alone
+        # does not decide it unless ``relay_clipped_probability`` is set
         p_min = cfg.relay_press_probability
         usual_level = (level is not None and hist.size >= cfg.relay_level_min_reference
                        and float(np.min(hist)) - cfg.relay_level_drop_db <= level
                        <= float(np.max(hist)) + cfg.relay_level_drop_db)
         if vec is not None and clipped(vec) and usual_level and fp is not None \
                 and not fp["mismatch"] and max(rules.values(), default=0.0) < 0.5:
-            p_min = max(p_min, cfg.relay_clipped_probability)
+            p_min = (math.inf if cfg.relay_clipped_probability >= 1.0
+                     else max(p_min, cfg.relay_clipped_probability))
             facts["clipped_at_usual_level"] = True
         if classes is not None and classes.get("relayed", 0.0) >= p_min:
             score = max(score, classes["relayed"])
