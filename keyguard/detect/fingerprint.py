@@ -278,24 +278,20 @@ class FingerprintMemory:
         if len(refs) < self.cfg.min_reference:
             return None
         x = full[_FP_IDX].copy()
-        # a clipped press: only its carrier and timing are the transmitter's
-        if press_clipped:
+        # a clipped press, or one under ``shape_min_snr_db``: only its carrier and timing are
+        # the transmitter's
+        min_snr = self.cfg.shape_min_snr_db
+        if press_clipped or full[_SNR_FULL] < min_snr:
             x[list(_SHAPE)] = np.nan
         if not te_valid(full):
             x[_TE] = np.nan
-        min_snr = self.cfg.shape_min_snr_db
-        if full[_SNR_FULL] < min_snr:
-            x[list(_SHAPE)] = np.nan
         rx = receiver_key(capture.receiver, capture.name)
         m = np.vstack([r.vector for r in refs]).copy()
-        # clipped references say nothing about the envelope's shape either
-        ref_clipped = np.array([clipped(r.full) for r in refs])
-        if ref_clipped.any():
-            m[np.ix_(ref_clipped, sorted(_SHAPE))] = np.nan
+        # clipped or weak references say nothing about the envelope's shape either
+        no_shape = np.array([clipped(r.full) or r.full[_SNR_FULL] < min_snr for r in refs])
+        if no_shape.any():
+            m[np.ix_(no_shape, sorted(_SHAPE))] = np.nan
         m[[not te_valid(r.full) for r in refs], _TE] = np.nan
-        weak = np.array([r.full[_SNR_FULL] < min_snr for r in refs])
-        if weak.any():
-            m[np.ix_(weak, sorted(_SHAPE))] = np.nan
         # edges and chirp are shaped by the channel filter they were measured through
         bw = full[_CHANNEL_BW]
         if np.isfinite(bw) and bw > 0:

@@ -246,12 +246,16 @@ class RelayDetector(Detector):
         if vec is not None and math.isfinite(vec[_IX["rssi_db"]]):
             level = float(vec[_IX["rssi_db"]])
         hist = mem.history(press.identity, "rssi_db")
+        # heard at a level this receiver has heard the key at (from enough presses)
+        usual_level = False
         if level is not None and hist.size >= cfg.relay_level_min_reference:
-            drop = float(np.min(hist)) - level
-            rise = level - float(np.max(hist))
+            weakest, strongest = float(np.min(hist)), float(np.max(hist))
+            drop = weakest - level
+            rise = level - strongest
+            usual_level = max(drop, rise) <= cfg.relay_level_drop_db
             facts["level_db"] = level
-            facts["weakest_reference_db"] = float(np.min(hist))
-            facts["strongest_reference_db"] = float(np.max(hist))
+            facts["weakest_reference_db"] = weakest
+            facts["strongest_reference_db"] = strongest
             rules["level_drop"] = _ramp(drop, cfg.relay_level_drop_db,
                                         cfg.relay_level_drop_db + 10.0)
             # a relay station by the car re-radiates far louder than the fob ever was: not
@@ -323,9 +327,6 @@ class RelayDetector(Detector):
         # speaks against, is the owner's as far as the receiver can tell: the classifier alone
         # does not decide it unless ``relay_clipped_probability`` is set
         p_min = cfg.relay_press_probability
-        usual_level = (level is not None and hist.size >= cfg.relay_level_min_reference
-                       and float(np.min(hist)) - cfg.relay_level_drop_db <= level
-                       <= float(np.max(hist)) + cfg.relay_level_drop_db)
         if vec is not None and clipped(vec) and usual_level and fp is not None \
                 and not fp["mismatch"] and max(rules.values(), default=0.0) < 0.5:
             p_min = (math.inf if cfg.relay_clipped_probability >= 1.0
