@@ -21,7 +21,7 @@ def edge_echo(env: np.ndarray, edges: np.ndarray, fs: float, max_lag_us: float =
     autocorrelation of the averaged edge's derivative is searched past its main lobe (where it
     first falls below 0.05) for the largest magnitude: a delayed copy adds or removes a second
     step there, a clean edge leaves nothing."""
-    e = env.astype(np.float64)
+    e = np.asarray(env, dtype=np.float64)  # read only: no copy
     if edges.size == 0 or e.size < 8:
         return math.nan, math.nan
     kmax = int(max(3, min(round(fs * max_lag_us * 1e-6), 256)))

@@ -56,7 +56,9 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
     out = dict.fromkeys(FEATURE_NAMES, math.nan)
     if x.size < 8:
         return _vector(out)
-    p_inst = x.real.astype(np.float64) ** 2 + x.imag.astype(np.float64) ** 2
+    iq2 = x.view(np.float32).astype(np.float64)  # I, Q interleaved
+    iq2 *= iq2
+    p_inst = iq2[0::2] + iq2[1::2]
     env = np.sqrt(p_inst)
     seg = segment(env, fs)
     n = x.size
@@ -64,18 +66,21 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
         return _vector(out)
     lo, hi = int(seg.rising[0]), int(seg.falling[-1])
     out["duration_ms"] = (hi - lo) / fs * 1e3
-    out["clip_fraction"] = float(np.mean((np.abs(x.real) >= 0.99) | (np.abs(x.imag) >= 0.99)))
+    rail = np.abs(x.view(np.float32)) >= 0.99  # I, Q interleaved
+    out["clip_fraction"] = np.count_nonzero(rail[0::2] | rail[1::2]) / n
 
     # noise outside the frame (the IQ's margins), else the front end's figure
     margin = max(2, int(round(fs * 20e-6)))
     before, after = p_inst[:max(0, lo - margin)], p_inst[min(n, hi + margin):]
     outside = np.concatenate([before, after])
-    p_out = float(np.mean(outside)) if outside.size >= 16 else noise_power
-    _margin_levels(out, before, after, noise_power)
+    p_margins = float(np.mean(outside)) if outside.size >= 16 else None
+    p_out = p_margins if p_margins is not None else noise_power
+    _margin_levels(out, before, after, p_margins, noise_power)
 
     on_mask = interior_mask(n, seg.rising, seg.falling, trim=0.15)
     p_on = float(np.mean(p_inst[on_mask])) if on_mask.any() else math.nan
-    frame_on = span_labels(n, seg.rising, seg.falling) >= 0
+    pulse_of = span_labels(n, seg.rising, seg.falling)
+    frame_on = pulse_of >= 0
     out["on_fraction"] = float(np.mean(frame_on[lo:hi])) if hi > lo else math.nan
     out["rssi_db"] = rssi_db if rssi_db is not None else _db(p_on)
     out["snr_db"] = snr_db if snr_db is not None else (
@@ -112,9 +117,8 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
         slope = np.polyfit(centres, ldb, 1)[0]
         out["droop_db"] = float(-slope * (centres[-1] - centres[0]))
     if on_mask.any():
-        lab = span_labels(n, seg.rising, seg.falling)
-        sel = on_mask & (lab >= 0)
-        rel = env[sel] / levels[lab[sel]]
+        sel = on_mask & frame_on
+        rel = env[sel] / levels[pulse_of[sel]]
         out["on_level_cv"] = float(np.std(rel) / max(float(np.mean(rel)), 1e-12))
 
     gaps_mask = np.zeros(n, bool)
@@ -166,15 +170,14 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
     return _vector(out)
 
 
-def _margin_levels(out: dict, before: np.ndarray, after: np.ndarray,
+def _margin_levels(out: dict, before: np.ndarray, after: np.ndarray, p_margins: float | None,
                    noise_power: float | None) -> None:
     """``floor_rise_db`` and ``margin_balance_db`` from the burst's noise margins (|x|² before
-    and after the frame)."""
-    outside = np.concatenate([before, after])
-    if outside.size >= 16 and noise_power and noise_power > 0:
+    and after the frame; ``p_margins`` their mean over both, None for fewer than 16)."""
+    if p_margins is not None and noise_power and noise_power > 0:
         # the front end's floor is a minimum over seconds: noise switched on around this
         # frame (a relay's amplifier) shows as margins above it, a quiet channel does not
-        out["floor_rise_db"] = _db(float(np.mean(outside)) / noise_power)
+        out["floor_rise_db"] = _db(p_margins / noise_power)
     if before.size >= 8 and after.size >= 8:
         out["margin_balance_db"] = _db(float(np.mean(before)) / max(float(np.mean(after)), 1e-30))
 

@@ -7,6 +7,7 @@ weights by power and ignores the random phase a keyed oscillator starts each pul
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -42,19 +43,33 @@ def _band_around(x: np.ndarray, fs: float, f0: float, half: float) -> np.ndarray
     """``x`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask)."""
     n = scipy.fft.next_fast_len(x.size)  # a burst's length can be a large prime
     spec = scipy.fft.fft(x.astype(np.complex128), n, workers=1)
-    f = np.fft.fftfreq(n, 1.0 / fs)
-    spec[np.abs(f - f0) > half] = 0.0
+    spec[np.abs(_fft_freqs(n, float(fs)) - f0) > half] = 0.0
     return scipy.fft.ifft(spec, workers=1, overwrite_x=True)[:x.size]
+
+
+@functools.lru_cache(maxsize=8)  # bursts' FFT lengths repeat (next_fast_len rounds them up)
+def _fft_freqs(n: int, fs: float) -> np.ndarray:
+    f = np.fft.fftfreq(n, 1.0 / fs)
+    f.flags.writeable = False
+    return f
 
 
 def _phase_steps(x: np.ndarray) -> np.ndarray:
     """``x[n+1]·conj(x[n])`` in double precision."""
-    return x[1:].astype(np.complex128) * np.conj(x[:-1].astype(np.complex128))
+    x = x.astype(np.complex128)
+    return x[1:] * np.conj(x[:-1])
 
 
 def _carrier(d: np.ndarray, steady: np.ndarray, fs: float) -> float:
     """Carrier (Hz) from phase steps ``d``: the angle of their sum over ``steady``."""
     return float(np.angle(np.sum(d[steady]))) * fs / (2.0 * math.pi)
+
+
+def _carrier_at(x: np.ndarray, steps: np.ndarray, fs: float) -> float:
+    """As ``_carrier(_phase_steps(x), steady, fs)`` with ``steps = flatnonzero(steady)``: only
+    the steps that are summed are formed."""
+    x = x.astype(np.complex128, copy=False)
+    return float(np.angle(np.sum(x[steps + 1] * np.conj(x[steps])))) * fs / (2.0 * math.pi)
 
 
 def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
@@ -80,7 +95,8 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     to_hz = fs / (2.0 * math.pi)
     carrier = _carrier(d, steady, fs)
     if fs > 4.0 * CARRIER_BAND_HZ:
-        carrier = _carrier(_phase_steps(_band_around(x, fs, carrier, CARRIER_BAND_HZ)), steady, fs)
+        carrier = _carrier_at(_band_around(x, fs, carrier, CARRIER_BAND_HZ),
+                              np.flatnonzero(steady), fs)
     # jitter: per-sample frequency around each pulse's own mean (phase noise + receiver noise)
     f = np.angle(d[steady] * np.exp(-1j * carrier / to_hz)) * to_hz
     lb = lab[steady]

@@ -108,6 +108,7 @@ def load_burst_model(path: str | Path | None = None) -> Any:
     if not isinstance(model, BurstClassifier):
         raise ModelError(f"holds a {type(model).__name__}, not a burst classifier", path,
                          "give a model written by `keyguard train`")
+    model.prepare()  # part of loading: the first burst (a live alert) does not wait for it
     return model
 
 
