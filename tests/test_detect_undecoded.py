@@ -361,3 +361,23 @@ def test_an_undecoded_burst_holding_a_decoded_press_is_that_press(frames_freq, e
     out = e.observe(_undecoded(83.84, 0.0, dur=0.64, te=555.0, freq=433.92e6), [])
     out += feed(e, press(84.0, 0x1111, frames=3, freq=frames_freq), OWNER)
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("frame_te, undecoded_freq, expect", [
+    (411.0, 433.92e6, []),                           # the owner's frame: the copy is his
+    (411.0, 433.99e6, ["undecoded_relayed_burst"]),  # another carrier: not a copy of it
+    (555.0, 433.92e6, ["undecoded_relayed_burst"]),  # the frame itself looks relayed (AF relay)
+])
+def test_an_undecoded_copy_starting_inside_a_decoded_frame_is_judged_with_it(frame_te,
+                                                                            undecoded_freq,
+                                                                            expect):
+    # fresh benign soak seed 12065: the owner's clipped answer beside the receiver came through
+    # a wide and a narrow region on one carrier; the wide one's first frame began 5 ms late,
+    # framed only as unknown, and scored P(relayed) 0.93 while the narrow one decoded, genuine
+    e = engine(models={"burst": StandInClassifier(RELAYED)})
+    frames = press(31.0, 0x1111, frames=3)
+    out = feed(e, frames[:1], fv(cfo_ppm=-42.8, on_fraction=0.48, te_us=frame_te))
+    out += e.observe(_undecoded(31.005, 0.0, dur=0.09, te=555.0, freq=undecoded_freq), [])
+    out += feed(e, frames[1:], fv(cfo_ppm=-42.8, on_fraction=0.48, te_us=frame_te))
+    reasons = [a.evidence.get("reason") for a in out + e.finish() if a.kind == "relay"]
+    assert [r for r in reasons if r == "undecoded_relayed_burst"] == expect

@@ -42,6 +42,7 @@ RollJam) are left alone.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 
@@ -114,6 +115,8 @@ class RelayDetector(Detector):
         # undecoded relayed bursts waiting for the stream to pass their end: (alert, timeline
         # start, end, carrier Hz, the episode before it)
         self._pending: list[tuple[Alert, float, float, float | None, tuple | None]] = []
+        # recent decoded frames: (timeline start, end, carrier Hz, P(relayed) or None)
+        self._frames: deque[tuple[float, float, float, float | None]] = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         """A frame-length burst nothing decoded, outside jamming, that the classifier calls
@@ -131,13 +134,18 @@ class RelayDetector(Detector):
             if known is not None and b.freq_hz is not None:
                 self._last_frame = (z, b.freq_hz, known.protocol)
                 self._drop_holding(a, b.freq_hz, ctx)
+                classes = burst_classes(b, ctx) if model is not None else None
+                self._frames.append((a, z, b.freq_hz,
+                                     None if classes is None else classes.get("relayed", 0.0)))
             return []
+        while self._frames and self._frames[0][1] < a - 1.0:
+            self._frames.popleft()
         if b.features is None or model is None:
             return []
         cfg = ctx.config.fingerprint
         if not cfg.relay_burst_min_s <= b.duration_s <= cfg.relay_burst_max_s:
             return []
-        if self.frame_of_press(b, a, ctx):
+        if self.frame_of_press(b, a, ctx) or self.copy_of_frame(b, a, ctx):
             return []
         rx = receiver_key(cap.receiver, cap.name)
         if self._episode is not None and self._episode[1] == rx \
@@ -213,6 +221,22 @@ class RelayDetector(Detector):
         # from a little overlap (the front end's burst edges) to the press's inter-frame gap
         return (abs(b.freq_hz - freq) <= ctx.config.press.rejoin_freq_hz
                 and -0.05 <= a - end <= ctx.profiles.press_gap_s(protocol))
+
+    def copy_of_frame(self, b: BurstInfo, a: float, ctx: DetectionContext) -> bool:
+        """The undecoded burst (timeline start ``a``) starts inside a decoded frame on its
+        carrier (within ``press.rejoin_freq_hz``) that the classifier does not call relayed:
+        the same transmission seen through a second region of the front end, cut short so that
+        it did not decode (the owner's clipped answer beside the receiver came through a wide
+        and a narrow region; the wide one's first frame began 5 ms late, framed as unknown, and
+        scored P(relayed) 0.93: fresh benign soak seed 12065). The decoded frame speaks for
+        it. An AF relay's copy beside a decoded frame that itself looks relayed is still
+        judged alone."""
+        if b.freq_hz is None:
+            return False
+        cfg = ctx.config
+        return any(s <= a <= e and abs(b.freq_hz - f) <= cfg.press.rejoin_freq_hz
+                   and p is not None and p < cfg.fingerprint.relay_burst_probability
+                   for s, e, f, p in self._frames)
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
