@@ -381,3 +381,23 @@ def test_an_undecoded_copy_starting_inside_a_decoded_frame_is_judged_with_it(fra
     out += feed(e, frames[1:], fv(cfo_ppm=-42.8, on_fraction=0.48, te_us=frame_te))
     reasons = [a.evidence.get("reason") for a in out + e.finish() if a.kind == "relay"]
     assert [r for r in reasons if r == "undecoded_relayed_burst"] == expect
+
+
+@pytest.mark.parametrize("frame_te, gap_s, expect", [
+    (411.0, 0.015, []),                           # the owner's third frame decoded: his press
+    (555.0, 0.015, ["undecoded_relayed_burst"]),  # that frame itself looks relayed
+    (411.0, 0.6, ["undecoded_relayed_burst"]),    # too late to be a frame of the same press
+])
+def test_undecoded_frames_before_a_decoded_frame_of_their_press_are_judged_with_it(
+        frame_te, gap_s, expect):
+    # fresh benign soak seed 13008: the owner's clipped answer beside the receiver; its first
+    # two frames did not decode and scored P(relayed) 0.98 and 0.97, the third decoded, genuine
+    e = engine(models={"burst": StandInClassifier(RELAYED)})
+    out = []
+    for t in (84.0, 84.107):
+        out += e.observe(_undecoded(t, 0.0, dur=0.092, te=555.0, freq=433.92e6), [])
+        out += e.advance_to(t + 0.092)
+    out += feed(e, press(84.107 + 0.092 + gap_s, 0x1111, frames=1),
+                fv(cfo_ppm=-42.8, on_fraction=0.48, te_us=frame_te))
+    reasons = [a.evidence.get("reason") for a in out + e.finish() if a.kind == "relay"]
+    assert [r for r in reasons if r == "undecoded_relayed_burst"] == expect

@@ -295,3 +295,31 @@ def test_a_clipping_doorbells_splatter_is_not_a_transmitter_of_its_own():
     found = bursts_of(x, fs, block=1 << 16)
     assert len(found) == 1
     assert found[0].offset_hz == pytest.approx(f0, abs=1e3)
+
+
+
+def test_a_strong_fob_is_not_the_ghost_of_a_weak_pair_that_sorts_before_it():
+    # Fresh benign soak seed 13011: the owner's fob beside the receiver, 20 kHz below its
+    # centre, came with two clipping products 35 dB weaker at −140 and −108 kHz that started
+    # and ended in the same ticks and paired like 2-FSK lobes. They sort first (lower bins);
+    # the fob, 35 dB over them, was dropped as their "ghost", and only the products were
+    # finished (one decoded, its carrier 214 ppm off: a clone alarm). Regions as the detector
+    # grows them, grouped as it groups a pass.
+    from keyguard.dsp.bursts import _Region
+
+    det = BurstDetector(1.024e6, CENTER)
+
+    def region(f_hz: float, power: float) -> _Region:
+        k = det.n_bins // 2 + int(round(f_hz / det.bin_hz))
+        r = _Region(k - 1, k + 1, 100, det.n_bins)
+        row = np.zeros(det.n_bins)
+        row[k - 1:k + 2] = power * np.array([0.3, 1.0, 0.3])
+        for t in range(100, 130):
+            r.add(t, k - 1, k + 1, row, np.zeros(det.n_bins))
+        return r
+
+    pair = [region(-140e3, 1.2e-6), region(-108e3, 2.4e-6)]
+    fob = region(-20e3, 4.2e-3)
+    det._closed = pair + [fob]
+    groups, _ = det._group(pair + [fob])
+    assert [[r is fob for r in g] for g in groups] == [[True]]

@@ -121,10 +121,14 @@ class ProfileIndex:
             self._gap_cache[protocol] = g
         return g
 
+    def max_frame_gap_s(self) -> float:
+        """The longest silence (s) between two frames of one press of any known protocol (or
+        of an unknown one)."""
+        return max([self.press_gap_s(n) for n in self._facts] + [self.press_gap_s("")])
+
     def max_press_gap_s(self) -> float:
         """The longest press gap (s) of any known protocol, bridging included."""
-        gaps = [self.press_gap_s(n) for n in self._facts] + [self.press_gap_s("")]
-        return max(max(gaps), self.press.rejoin_gap_s)
+        return max(self.max_frame_gap_s(), self.press.rejoin_gap_s)
 
     def is_fixed(self, pkt: Packet) -> bool:
         """True for fixed-code transmissions: the profile says so, or the decoder gave an

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -100,6 +101,19 @@ def undecoded(obs: Observation) -> bool:
     return not any(p.identity is not None and p.protocol != "unknown" for p in obs.packets)
 
 
+@dataclass
+class _Waiting:
+    """An undecoded relayed burst's alert, waiting for the frames that could speak for it."""
+
+    alert: Alert
+    start: float                # timeline start of the burst (s)
+    end: float                  # and its end
+    freq_hz: float | None
+    before: tuple | None        # the relay episode before this one began
+    last_end: float             # end of the episode's latest undecoded burst
+    episode_start: bool = True  # the current episode began with this alert
+
+
 class RelayDetector(Detector):
     kinds = ("relay",)
 
@@ -112,9 +126,8 @@ class RelayDetector(Detector):
         # the latest decoded frame: (timeline end, carrier Hz, protocol); an undecoded burst
         # right after it on its carrier is one of its press's frames that failed to decode
         self._last_frame: tuple[float, float, str] | None = None
-        # undecoded relayed bursts waiting for the stream to pass their end: (alert, timeline
-        # start, end, carrier Hz, the episode before it)
-        self._pending: list[tuple[Alert, float, float, float | None, tuple | None]] = []
+        # undecoded relayed bursts waiting until no decoded frame can still speak for them
+        self._pending: list[_Waiting] = []
         # recent decoded frames: (timeline start, end, carrier Hz, P(relayed) or None)
         self._frames: deque[tuple[float, float, float, float | None]] = deque()
 
@@ -133,10 +146,10 @@ class RelayDetector(Detector):
                           and p.protocol != "unknown"), None)
             if known is not None and b.freq_hz is not None:
                 self._last_frame = (z, b.freq_hz, known.protocol)
-                self._drop_holding(a, b.freq_hz, ctx)
                 classes = burst_classes(b, ctx) if model is not None else None
-                self._frames.append((a, z, b.freq_hz,
-                                     None if classes is None else classes.get("relayed", 0.0)))
+                p_rel = None if classes is None else classes.get("relayed", 0.0)
+                self._drop_frames_of(a, b.freq_hz, known.protocol, p_rel, ctx)
+                self._frames.append((a, z, b.freq_hz, p_rel))
             return []
         while self._frames and self._frames[0][1] < a - 1.0:
             self._frames.popleft()
@@ -151,6 +164,9 @@ class RelayDetector(Detector):
         if self._episode is not None and self._episode[1] == rx \
                 and a - self._episode[0] <= cfg.relay_episode_gap_s:
             self._episode = (max(z, self._episode[0]), rx)
+            for w in self._pending:
+                if w.episode_start:  # the episode's alert is still waiting: it waits longer
+                    w.last_end = max(w.last_end, z)
             return []
         # under a jammer the features are the jammer's: RollJam's business, not relay evidence
         if heard_through_jamming(a, z, b.rssi_db, ctx):
@@ -175,40 +191,55 @@ class RelayDetector(Detector):
               "decoded": False}
         alert = make_alert("relay", cap, b.t, b.t_end, "critical", min(0.95, p_rel), summary,
                            None, ev)
-        self._pending.append((alert, a, z, b.freq_hz, episode))
+        for w in self._pending:
+            w.episode_start = False
+        self._pending.append(_Waiting(alert, a, z, b.freq_hz, episode, z))
         return []
 
-    def _drop_holding(self, a: float, freq_hz: float, ctx: DetectionContext) -> None:
-        """Forget the waiting undecoded bursts that hold a decoded frame starting at timeline
-        ``a`` on their carrier (within ``press.rejoin_freq_hz``): such a burst is that press's
-        own energy in a region that took in a neighbour (the owner's answer beside the car
-        merged with a sensor that began 0.16 s before it: P(relayed) 0.96, fresh benign soak
-        seed 8028), judged with its press, not alone."""
+    def _drop_frames_of(self, a: float, freq_hz: float, protocol: str, p_relayed: float | None,
+                        ctx: DetectionContext) -> None:
+        """Forget the waiting undecoded bursts that a decoded frame (timeline start ``a``, on
+        their carrier within ``press.rejoin_freq_hz``) speaks for:
+
+        * a burst that holds the frame's start is that press's own energy in a region that took
+          in a neighbour (the owner's answer beside the car merged with a sensor that began
+          0.16 s before it: P(relayed) 0.96, fresh benign soak seed 8028);
+        * undecoded bursts that end within the protocol's inter-frame gap before it are frames
+          of its press that failed to decode, when the decoded frame itself does not look
+          relayed (P(relayed) under ``relay_burst_probability``): the owner's clipped answer
+          beside the receiver, whose first two frames did not decode and scored P(relayed)
+          0.98 and 0.97 while the third decoded, genuine (fresh benign soak seed 13008).
+
+        Both are judged with their press, not alone."""
+        cfg = ctx.config
+        genuine = p_relayed is not None and p_relayed < cfg.fingerprint.relay_burst_probability
+        gap = ctx.profiles.press_gap_s(protocol)
         keep = []
-        for item in self._pending:
-            _, s, e, f, before = item
-            if f is not None and s <= a <= e and abs(f - freq_hz) <= ctx.config.press.rejoin_freq_hz:
-                if self._episode is not None and self._episode[0] == e:
-                    self._episode = before
+        for w in self._pending:
+            near = w.freq_hz is not None and abs(w.freq_hz - freq_hz) <= cfg.press.rejoin_freq_hz
+            if near and (w.start <= a <= w.end
+                         or (genuine and -0.05 <= a - w.last_end <= gap)):
+                if w.episode_start:
+                    self._episode = w.before
                 continue
-            keep.append(item)
+            keep.append(w)
         self._pending = keep
 
-    def _release(self, upto: float) -> list[Alert]:
-        """The waiting alerts whose bursts end before timeline time ``upto`` (every burst that
-        starts inside them has been seen)."""
-        out = [p[0] for p in self._pending if p[2] < upto]
-        self._pending = [p for p in self._pending if p[2] >= upto]
+    def _release(self, upto: float, hold_s: float) -> list[Alert]:
+        """The waiting alerts whose episodes ended more than ``hold_s`` before timeline time
+        ``upto`` (every burst that could speak for them has been seen)."""
+        out = [w.alert for w in self._pending if w.last_end + hold_s < upto]
+        self._pending = [w for w in self._pending if w.last_end + hold_s >= upto]
         return out
 
     def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
-        return self._release(now)
+        return self._release(now, ctx.profiles.max_frame_gap_s())
 
     def end_capture(self, ctx: DetectionContext) -> list[Alert]:
-        return self._release(math.inf)
+        return self._release(math.inf, 0.0)
 
     def flush(self, ctx: DetectionContext) -> list[Alert]:
-        return self._release(math.inf)
+        return self._release(math.inf, 0.0)
 
     def frame_of_press(self, b: BurstInfo, a: float, ctx: DetectionContext) -> bool:
         """The undecoded burst (timeline start ``a``) follows a decoded frame on its carrier

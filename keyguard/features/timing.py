@@ -30,7 +30,7 @@ def te_estimate(widths_us: np.ndarray) -> tuple[float, float]:
     kw, ww = k[use], w[use]
     te = float(np.sum(kw * ww) / np.sum(kw * kw))
     resid = ww - kw * te
-    return te, float(np.sqrt(np.mean(resid * resid)))
+    return te, math.sqrt(float((resid * resid).sum() / resid.size))
 
 
 def run_widths_us(rise: np.ndarray, fall: np.ndarray, fs: float) -> np.ndarray:
