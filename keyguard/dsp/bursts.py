@@ -77,7 +77,7 @@ from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
 from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, block_power, carrier_activity, fine_carrier, \
-    power64, spectral_lobes
+    median, power64, spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.dsp.workers import ordered_map
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
@@ -528,7 +528,7 @@ class BurstDetector:
         n_rows = min(n_chunks * c, last_tick - self._floor_chunk * c)
         rows = self._rows[:n_rows]
         floors = np.maximum(all_floors.astype(np.float32), np.float32(1e-30))
-        self._band_noise = float(np.median(floors[-1])) * self.n_bins
+        self._band_noise = median(floors[-1]) * self.n_bins
         self._batch_dc = self._track_dc(rows, floors, self._dc_ticks[:n_rows])
         self._detect(rows, floors, self._row_first)
         self._rows = self._rows[n_rows:]
@@ -607,7 +607,8 @@ class BurstDetector:
             sub_row = runs_row[i]
             row = rows_list[sub_row]
             t = first_tick + row
-            self._close_stale(t)
+            if t >= self._next_close:  # (its early exit, without the call: once per tick)
+                self._close_stale(t)
             floor_row = floors64[row // c]
             cs_row = seed_cs[sub_row]
             power_row = power_any[sub_row]
@@ -616,7 +617,8 @@ class BurstDetector:
             while j < n_runs and runs_row[j] == sub_row:
                 self._attach(t, runs_lo[j], runs_hi[j], cs_row, power_row, floor_row, stat_row)
                 j += 1
-            self._cap(t)
+            if self._open and t >= self._next_cap:  # (as for _close_stale)
+                self._cap(t)
             i = j
         self._close_stale(first_tick + n - 1)
         if wide is not None:
@@ -708,12 +710,15 @@ class BurstDetector:
         cores come to overlap are one transmitter and merge.
         """
         tol = 2
-        # the common case: one region around the run and no other near it
-        near = [r for r in self._open if r.lo - tol <= hi and lo <= r.hi + tol]
+        # the common case: one region around the run and no other near it (a lone open
+        # region is taken as it is: unless it is near, the test below fails as well)
+        near = self._open if len(self._open) == 1 else \
+            [r for r in self._open if r.lo - tol <= hi and lo <= r.hi + tol]
         if len(near) == 1:
             r = near[0]
             if r.lo - tol <= lo and hi <= r.hi + tol:
-                r.seeded |= bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
+                if not r.seeded:
+                    r.seeded = bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
                 r.add(t, lo, hi, power, floor)
                 return
         todo = [(lo, hi)]
@@ -1179,11 +1184,11 @@ class BurstDetector:
         # noise: the floor around the channel, through the channel filter's noise bandwidth
         floor = base.floor / max(len(base.ticks), 1)
         in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
-        per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else float(np.median(floor))
+        per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else median(floor)
         # a file of digital silence has no noise at all; −90 dBFS keeps levels finite
         per_bin = max(per_bin, MIN_NOISE / self.n_bins)
         noise_ch = per_bin * self.n_bins * channel_noise_bandwidth(bw) / self.sample_rate
-        band_noise = max(float(np.median(floor)) * self.n_bins, MIN_NOISE)
+        band_noise = max(median(floor) * self.n_bins, MIN_NOISE)
         probe = int(self.LEAK_PROBE_S * self.sample_rate)
         if (bw >= self.NO_FOB_CHANNEL_HZ and last - start + 1 >= self.steady_ticks
                 and b - a > 2 * probe
@@ -1211,7 +1216,7 @@ class BurstDetector:
             chans = [(y, rate, step, centre, bw, False)]
             occ_ex = ex[occ_lo:occ_hi + 1]
             if (not self.channel_bw_hz and bandwidth >= 3 * self.min_channel_bw_hz
-                    and ex[kp] >= 2 * float(np.median(occ_ex))):
+                    and ex[kp] >= 2 * median(occ_ex)):
                 f_line = float(self._bin_freq[kp])
                 chans.append(extract_channel(self._history_parts(a, b), self.sample_rate, f_line,
                                              self.min_channel_bw_hz, dc=base.dc)
