@@ -66,6 +66,7 @@ channel filter, which is what the demodulator sees before it integrates; the two
 from __future__ import annotations
 
 import collections
+import functools
 import heapq
 import math
 import threading
@@ -278,14 +279,21 @@ def _ema(x: np.ndarray, alpha: float, state: complex) -> np.ndarray:
 
     Closed form per piece of ≤ 2048 values (the weights (1−α)^−k stay well within range)."""
     out = np.empty(x.size, dtype=np.complex128)
-    beta = 1.0 - alpha
     for a in range(0, x.size, 2048):
         piece = x[a:a + 2048]
-        k = np.arange(piece.size)
-        grow = beta ** -(k + 1.0)
+        grow = _ema_weights(alpha, piece.size)
         out[a:a + piece.size] = (state + alpha * np.cumsum(piece * grow)) / grow
         state = complex(out[a + piece.size - 1])
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _ema_weights(alpha: float, size: int) -> np.ndarray:
+    """(1−α)^−(k+1) for k = 0 … size−1 (read-only): :func:`_ema`'s weights, the same for every
+    batch of ticks of a capture (a power per value cost more than the average itself)."""
+    grow = (1.0 - alpha) ** -(np.arange(size) + 1.0)
+    grow.flags.writeable = False
+    return grow
 
 
 def _summary(r: _Region) -> tuple:

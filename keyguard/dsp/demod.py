@@ -1103,8 +1103,17 @@ def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float,
     n = (i1 - i0).astype(np.float64)
     # cumsum: z's running sum with a leading 0 when the caller has it (the integrator's)
     cz = np.concatenate([[0], np.cumsum(z, dtype=np.complex128)]) if cumsum is None else cumsum
-    zr, zi = z.real.astype(np.float64, copy=False), z.imag.astype(np.float64, copy=False)
-    cp = np.concatenate([[0.0], np.cumsum(zr ** 2 + zi ** 2)])
+    # |z|² in float64 (re² + im², as the parts squared and added) and its running sum with a
+    # leading 0, written in place: a complex128 z through its float view, one pass per step
+    if z.dtype == np.complex128 and z.flags.c_contiguous:
+        sq = z.view(np.float64) * z.view(np.float64)
+        p = np.add(sq[0::2], sq[1::2])
+    else:
+        zr, zi = z.real.astype(np.float64, copy=False), z.imag.astype(np.float64, copy=False)
+        p = zr ** 2 + zi ** 2
+    cp = np.empty(p.size + 1)
+    cp[0] = 0.0
+    np.cumsum(p, out=cp[1:])
     sig = (cp[i1] - cp[i0]) / n - noise_power
     coh = np.abs((cz[i1] - cz[i0]) / n) ** 2 - noise_power / n
     use = sig > 0

@@ -168,6 +168,6 @@ class NoiseFloor:
                     self._groups_next = (self._groups_next + 1) % n_keep
                     self._n_groups = min(self._n_groups + 1, n_keep)
                 self._tail_min = None
-                self._groups_min = (np.min(self._groups[:self._n_groups], axis=0)
+                self._groups_min = (np.minimum.reduce(self._groups[:self._n_groups], axis=0)
                                     if self._n_groups else None)
         return np.concatenate(out) if len(out) > 1 else out[0]
