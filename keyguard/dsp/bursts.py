@@ -215,14 +215,37 @@ class _Region:
     def _update_core(self) -> bool:
         n = max(len(self.ticks), 1)
         ex = (self.spec[self.reach_lo:self.reach_hi + 1] - self.floor[self.reach_lo:self.reach_hi + 1]) / n
+        # the core: the strongest bin and the bins on either side down to CORE_DB under it,
+        # walked over a list (a few dozen bins: numpy's calls cost more than the walk)
+        values = ex.tolist()
+        total = sum(values)
+        if total != total:  # a NaN (or inf − inf) somewhere: numpy's argmax and comparisons
+            return self._set_core(*self._core_of(ex))
+        peak = max(values)
+        k = values.index(peak)
+        a = b = k
+        if peak > 0:  # else nothing above the floor yet (a run of extension cells only)
+            thr = peak * 10 ** (-self.CORE_DB / 10)
+            while a > 0 and not values[a - 1] < thr:
+                a -= 1
+            while b < len(values) - 1 and not values[b + 1] < thr:
+                b += 1
+        return self._set_core(a, b)
+
+    def _core_of(self, ex: np.ndarray) -> tuple[int, int]:
+        """The core's first and last bin in ``ex`` by numpy (``ex`` may hold NaN)."""
         k = int(np.argmax(ex))
-        if ex[k] <= 0:  # nothing above the floor yet (a run of extension cells only)
+        if ex[k] <= 0:
             below = np.flatnonzero(np.arange(ex.size) != k)
         else:
             below = np.flatnonzero(ex < ex[k] * 10 ** (-self.CORE_DB / 10))
         i = int(np.searchsorted(below, k))
         a = int(below[i - 1]) + 1 if i > 0 else 0
         b = int(below[i]) - 1 if i < below.size else ex.size - 1
+        return a, b
+
+    def _set_core(self, a: int, b: int) -> bool:
+        """Core = bins a..b of the reach; True when it moved."""
         lo, hi = self.reach_lo + a, self.reach_lo + b
         moved = (lo, hi) != (self.lo, self.hi)
         self.lo, self.hi = lo, hi
