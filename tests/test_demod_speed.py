@@ -306,3 +306,58 @@ def test_output_noise_std_subsamples_the_same_differences():
         d = out[lag:] - out[:-lag]
         d = d[:: max(1, d.size // 32768)]
         assert output_noise_std(out, lag) == float(1.4826 * np.median(np.abs(d)) / math.sqrt(2.0))
+
+
+def test_mask_from_runs_equals_the_marks():
+    # ordered runs are laid out with np.repeat; the result is the per-sample flag the +1/−1
+    # marks and their running sum give (unordered edges keep that definition)
+    from keyguard.dsp.demod import _mask_from_runs
+    rng = np.random.default_rng(31)
+    for t in range(400):
+        n = int(rng.integers(1, 5000))
+        k = int(rng.integers(2, 80))
+        edges = np.sort(rng.uniform(-3, n + 3, k)) if t % 4 else rng.uniform(-3, n + 3, k)
+        if t % 2:
+            edges[0], edges[-1] = 0.0, float(n)
+        levels = rng.integers(0, 2, k - 1).astype(np.int8)
+        idx = np.clip(np.round(edges).astype(int), 0, n)
+        mark = np.zeros(n + 1, dtype=np.int32)
+        on = levels == 1
+        np.add.at(mark, idx[:-1][on], 1)
+        np.add.at(mark, idx[1:][on], -1)
+        want = np.cumsum(mark[:-1]) > 0
+        got = _mask_from_runs(edges, levels, n)
+        assert got.dtype == bool and np.array_equal(got, want)
+
+
+def test_phase_coherence_power_sum_equals_the_parts_squared():
+    # |z|² of a complex128 z comes from its float view: the same sums as re² + im²
+    from keyguard.dsp.demod import activity_from_mask, phase_coherence
+    rng = np.random.default_rng(32)
+    for t in range(60):
+        n = int(rng.integers(200, 20000))
+        on = (np.arange(n) // int(rng.integers(20, 300))) % 2 == 0
+        y = ((on * 0.3 + 0.05 * (rng.standard_normal(n) + 1j * rng.standard_normal(n)))
+             * np.exp(0.001j * np.arange(n) ** 1.5)).astype(np.complex64)
+        z = y * np.exp(-0.2j * np.arange(n))  # complex128, as demodulate_ook mixes it
+        act = activity_from_mask(on, y)
+        zr, zi = z.real.astype(np.float64), z.imag.astype(np.float64)
+        edges, levels = act.edges, act.levels
+        runs = np.flatnonzero(levels == 1)
+        a, b = edges[runs], edges[runs + 1]
+        q = 0.25 * (b - a)
+        i0, i1 = np.ceil(a + q).astype(np.int64), np.floor(b - q).astype(np.int64)
+        keep = i1 - i0 >= 4
+        i0, i1 = i0[keep], i1[keep]
+        m = (i1 - i0).astype(np.float64)
+        cz = np.concatenate([[0], np.cumsum(z, dtype=np.complex128)])
+        cp = np.concatenate([[0.0], np.cumsum(zr ** 2 + zi ** 2)])
+        sig = (cp[i1] - cp[i0]) / m - 0.01
+        coh = np.abs((cz[i1] - cz[i0]) / m) ** 2 - 0.01 / m
+        use = sig > 0
+        want = float(np.sum(m[use] * coh[use]) / float(np.sum(m[use] * sig[use])))
+        assert phase_coherence(z, act, 0.01) == want
+        # a strided z takes the parts' path: the same value as its contiguous copy
+        act2 = activity_from_mask(on[::2], y[::2])
+        assert phase_coherence(z[::2], act2, 0.01) == \
+            phase_coherence(np.ascontiguousarray(z[::2]), act2, 0.01)

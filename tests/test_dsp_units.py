@@ -241,3 +241,97 @@ def test_extract_channel_windows_built_in_place_equal_the_padded_definition():
         results.append((y, y.copy()))
     for y, kept in results:
         assert np.array_equal(y, kept)
+
+
+def test_channel_bins_equal_the_gathered_bins():
+    # extract_channel copies the channel's bins as slices: the same values, in the same (FFT)
+    # order, as the gather spec[:, (shift + j) % nfft], wraps past either end included
+    from keyguard.dsp.channelize import _channel_bins
+    rng = np.random.default_rng(41)
+    for t in range(300):
+        m = int(rng.integers(1, 3000))
+        nfft = m * int(rng.integers(1, 4))
+        rows = int(rng.integers(1, 4))
+        spec = (rng.standard_normal((rows, nfft)) + 1j * rng.standard_normal((rows, nfft))
+                ).astype(np.complex64)
+        shift = int(rng.integers(-nfft // 2, nfft // 2 + 1))
+        j = np.fft.fftfreq(m, 1.0 / m).astype(np.int64)
+        want = spec[:, (shift + j) % nfft]
+        got = _channel_bins(spec, shift, m)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+
+
+def test_tick_power_sums_each_ticks_frames_in_order():
+    # a tick's frames are added one after the other: np.add.reduce over the frame axis, bit
+    # for bit, for any number of frames per tick
+    import scipy.fft
+    rng = np.random.default_rng(42)
+    for n_fft, frames in [(64, 8), (256, 4), (128, 1), (32, 3)]:
+        ts = TickSpectrum(250e3, n_fft, frames)
+        x = ((rng.standard_normal(ts.tick_len * 37) + 1j * rng.standard_normal(ts.tick_len * 37))
+             * 0.1).astype(np.complex64)
+        got = ts.push(x)
+        buf = (x.reshape(-1, n_fft) * ts._window).astype(np.complex64)
+        spec = scipy.fft.fft(buf, axis=1, workers=1)
+        sq = spec.view(np.float32) ** 2
+        acc = np.add.reduce(sq.reshape(-1, frames, 2 * n_fft), axis=1)
+        want = np.add(acc[:, 0::2], acc[:, 1::2]) * ts._scale
+        assert got.tobytes() == want.tobytes()
+
+
+def test_region_core_equals_the_numpy_definition():
+    # the core (strongest bin and its neighbours within CORE_DB) is found by a walk over a
+    # list: the same bins as argmax and the first bins below the threshold on either side
+    from keyguard.dsp.bursts import _Region
+    rng = np.random.default_rng(43)
+    for t in range(3000):
+        lo = int(rng.integers(0, 60))
+        hi = int(rng.integers(lo, 64))
+        r = _Region(lo, hi, 0, 64)
+        r.spec = rng.standard_normal(64) ** 2 * 10.0 ** rng.integers(-3, 3, 64)
+        r.floor = rng.random(64) * (3 if t % 3 else 0.1)
+        if t % 13 == 0:
+            r.spec[rng.integers(0, 64)] = np.nan
+        if t % 19 == 0:
+            r.spec[:] = r.floor  # nothing above the floor
+        if t % 23 == 0:
+            r.spec[lo:hi + 1] = r.spec[lo]  # ties
+        r.ticks = [0, 1, 2]
+        ex = (r.spec[lo:hi + 1] - r.floor[lo:hi + 1]) / 3
+        k = int(np.argmax(ex))
+        below = (np.flatnonzero(np.arange(ex.size) != k) if ex[k] <= 0
+                 else np.flatnonzero(ex < ex[k] * 10 ** (-_Region.CORE_DB / 10)))
+        i = int(np.searchsorted(below, k))
+        a = int(below[i - 1]) + 1 if i > 0 else 0
+        b = int(below[i]) - 1 if i < below.size else ex.size - 1
+        r._update_core()
+        assert (r.lo, r.hi) == (lo + a, lo + b)
+
+
+def test_noise_floor_group_ring_equals_the_list_of_groups():
+    # the window's group minima live in a ring: the floors are those of the minimum over a
+    # list of the last groups, whatever the batch sizes
+    rng = np.random.default_rng(44)
+    g = NoiseFloor.GROUP
+    for window, warmup in [(g, 3), (4 * g, 5), (7 * g, 1)]:
+        nf = NoiseFloor(8, 4, 16, window, warmup)
+        means = rng.gamma(4.0, 1.0, (23 * g + 5, 8))
+        got, pos = [], 0
+        while pos < means.shape[0]:
+            step = int(rng.integers(1, 3 * g))
+            nf.push_many(means[pos:pos + step])
+            pos += step
+            got.append(nf.ready_array())
+        got.append(nf.ready_array(final=True))
+        got = np.concatenate(got)
+        # the definition: chunk k's floor is the minimum over the window's whole groups before
+        # its own and its own group up to k (the warm-up chunks take the last warm-up floor)
+        n_keep = nf.window_chunks // g - 1
+        want = []
+        for k in range(means.shape[0]):
+            kk = max(k, nf.warmup_chunks - 1)
+            g0 = max(0, (kk // g - n_keep) * g)
+            span = means[g0:kk + 1]
+            m = span.shape[0]
+            want.append(span.min(axis=0) / nf._bias[min(m, nf._bias.size - 1)])
+        assert np.array_equal(got, np.array(want))

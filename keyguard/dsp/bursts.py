@@ -66,6 +66,7 @@ channel filter, which is what the demodulator sees before it integrates; the two
 from __future__ import annotations
 
 import collections
+import functools
 import heapq
 import math
 import threading
@@ -77,7 +78,7 @@ from scipy import special
 
 from keyguard.dsp.channelize import TickSpectrum, channel_noise_bandwidth, extract_channel, fft_size_for
 from keyguard.dsp.demod import KEYED_MAX_CHANNEL_HZ, block_power, carrier_activity, fine_carrier, \
-    power64, spectral_lobes
+    median, power64, spectral_lobes
 from keyguard.dsp.noise import NoiseFloor
 from keyguard.dsp.workers import ordered_map
 from keyguard.io.capture import DEFAULT_BLOCK, Capture, SampleBlock
@@ -214,14 +215,37 @@ class _Region:
     def _update_core(self) -> bool:
         n = max(len(self.ticks), 1)
         ex = (self.spec[self.reach_lo:self.reach_hi + 1] - self.floor[self.reach_lo:self.reach_hi + 1]) / n
+        # the core: the strongest bin and the bins on either side down to CORE_DB under it,
+        # walked over a list (a few dozen bins: numpy's calls cost more than the walk)
+        values = ex.tolist()
+        total = sum(values)
+        if total != total:  # a NaN (or inf − inf) somewhere: numpy's argmax and comparisons
+            return self._set_core(*self._core_of(ex))
+        peak = max(values)
+        k = values.index(peak)
+        a = b = k
+        if peak > 0:  # else nothing above the floor yet (a run of extension cells only)
+            thr = peak * 10 ** (-self.CORE_DB / 10)
+            while a > 0 and not values[a - 1] < thr:
+                a -= 1
+            while b < len(values) - 1 and not values[b + 1] < thr:
+                b += 1
+        return self._set_core(a, b)
+
+    def _core_of(self, ex: np.ndarray) -> tuple[int, int]:
+        """The core's first and last bin in ``ex`` by numpy (``ex`` may hold NaN)."""
         k = int(np.argmax(ex))
-        if ex[k] <= 0:  # nothing above the floor yet (a run of extension cells only)
+        if ex[k] <= 0:
             below = np.flatnonzero(np.arange(ex.size) != k)
         else:
             below = np.flatnonzero(ex < ex[k] * 10 ** (-self.CORE_DB / 10))
         i = int(np.searchsorted(below, k))
         a = int(below[i - 1]) + 1 if i > 0 else 0
         b = int(below[i]) - 1 if i < below.size else ex.size - 1
+        return a, b
+
+    def _set_core(self, a: int, b: int) -> bool:
+        """Core = bins a..b of the reach; True when it moved."""
         lo, hi = self.reach_lo + a, self.reach_lo + b
         moved = (lo, hi) != (self.lo, self.hi)
         self.lo, self.hi = lo, hi
@@ -278,14 +302,21 @@ def _ema(x: np.ndarray, alpha: float, state: complex) -> np.ndarray:
 
     Closed form per piece of ≤ 2048 values (the weights (1−α)^−k stay well within range)."""
     out = np.empty(x.size, dtype=np.complex128)
-    beta = 1.0 - alpha
     for a in range(0, x.size, 2048):
         piece = x[a:a + 2048]
-        k = np.arange(piece.size)
-        grow = beta ** -(k + 1.0)
+        grow = _ema_weights(alpha, piece.size)
         out[a:a + piece.size] = (state + alpha * np.cumsum(piece * grow)) / grow
         state = complex(out[a + piece.size - 1])
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _ema_weights(alpha: float, size: int) -> np.ndarray:
+    """(1−α)^−(k+1) for k = 0 … size−1 (read-only): :func:`_ema`'s weights, the same for every
+    batch of ticks of a capture (a power per value cost more than the average itself)."""
+    grow = (1.0 - alpha) ** -(np.arange(size) + 1.0)
+    grow.flags.writeable = False
+    return grow
 
 
 def _summary(r: _Region) -> tuple:
@@ -528,7 +559,7 @@ class BurstDetector:
         n_rows = min(n_chunks * c, last_tick - self._floor_chunk * c)
         rows = self._rows[:n_rows]
         floors = np.maximum(all_floors.astype(np.float32), np.float32(1e-30))
-        self._band_noise = float(np.median(floors[-1])) * self.n_bins
+        self._band_noise = median(floors[-1]) * self.n_bins
         self._batch_dc = self._track_dc(rows, floors, self._dc_ticks[:n_rows])
         self._detect(rows, floors, self._row_first)
         self._rows = self._rows[n_rows:]
@@ -607,7 +638,8 @@ class BurstDetector:
             sub_row = runs_row[i]
             row = rows_list[sub_row]
             t = first_tick + row
-            self._close_stale(t)
+            if t >= self._next_close:  # (its early exit, without the call: once per tick)
+                self._close_stale(t)
             floor_row = floors64[row // c]
             cs_row = seed_cs[sub_row]
             power_row = power_any[sub_row]
@@ -616,7 +648,8 @@ class BurstDetector:
             while j < n_runs and runs_row[j] == sub_row:
                 self._attach(t, runs_lo[j], runs_hi[j], cs_row, power_row, floor_row, stat_row)
                 j += 1
-            self._cap(t)
+            if self._open and t >= self._next_cap:  # (as for _close_stale)
+                self._cap(t)
             i = j
         self._close_stale(first_tick + n - 1)
         if wide is not None:
@@ -708,12 +741,15 @@ class BurstDetector:
         cores come to overlap are one transmitter and merge.
         """
         tol = 2
-        # the common case: one region around the run and no other near it
-        near = [r for r in self._open if r.lo - tol <= hi and lo <= r.hi + tol]
+        # the common case: one region around the run and no other near it (a lone open
+        # region is taken as it is: unless it is near, the test below fails as well)
+        near = self._open if len(self._open) == 1 else \
+            [r for r in self._open if r.lo - tol <= hi and lo <= r.hi + tol]
         if len(near) == 1:
             r = near[0]
             if r.lo - tol <= lo and hi <= r.hi + tol:
-                r.seeded |= bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
+                if not r.seeded:
+                    r.seeded = bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
                 r.add(t, lo, hi, power, floor)
                 return
         todo = [(lo, hi)]
@@ -1179,11 +1215,11 @@ class BurstDetector:
         # noise: the floor around the channel, through the channel filter's noise bandwidth
         floor = base.floor / max(len(base.ticks), 1)
         in_ch = np.abs(self._bin_freq - centre) <= 0.5 * bw
-        per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else float(np.median(floor))
+        per_bin = float(np.mean(floor[in_ch])) if in_ch.any() else median(floor)
         # a file of digital silence has no noise at all; −90 dBFS keeps levels finite
         per_bin = max(per_bin, MIN_NOISE / self.n_bins)
         noise_ch = per_bin * self.n_bins * channel_noise_bandwidth(bw) / self.sample_rate
-        band_noise = max(float(np.median(floor)) * self.n_bins, MIN_NOISE)
+        band_noise = max(median(floor) * self.n_bins, MIN_NOISE)
         probe = int(self.LEAK_PROBE_S * self.sample_rate)
         if (bw >= self.NO_FOB_CHANNEL_HZ and last - start + 1 >= self.steady_ticks
                 and b - a > 2 * probe
@@ -1211,7 +1247,7 @@ class BurstDetector:
             chans = [(y, rate, step, centre, bw, False)]
             occ_ex = ex[occ_lo:occ_hi + 1]
             if (not self.channel_bw_hz and bandwidth >= 3 * self.min_channel_bw_hz
-                    and ex[kp] >= 2 * float(np.median(occ_ex))):
+                    and ex[kp] >= 2 * median(occ_ex)):
                 f_line = float(self._bin_freq[kp])
                 chans.append(extract_channel(self._history_parts(a, b), self.sample_rate, f_line,
                                              self.min_channel_bw_hz, dc=base.dc)

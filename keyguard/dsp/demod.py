@@ -209,7 +209,7 @@ def _bin_centres(bins: int) -> np.ndarray:
 
 def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     """Otsu's two-class split of ``a`` from a histogram (O(n))."""
-    lo, hi = float(a.min()), float(a.max())
+    lo, hi = _extremes(a)
     if not hi > lo:
         return Split(lo, 0.0, lo, hi, 0.0)
     width, h, c, w0, m0, m1, k, eta = _otsu(a, lo, hi, bins)
@@ -224,8 +224,14 @@ def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
 def otsu_eta(a: np.ndarray, bins: int = 96) -> float:
     """η of :func:`otsu_split` alone (what the smoothing search compares), without the rest
     of the split's statistics."""
-    lo, hi = float(a.min()), float(a.max())
+    lo, hi = _extremes(a)
     return _otsu(a, lo, hi, bins)[-1] if hi > lo else 0.0
+
+
+def _extremes(a: np.ndarray) -> tuple[float, float]:
+    """(min, max) of ``a`` by the reductions ``a.min()`` and ``a.max()`` run, without their
+    Python wrappers (the smoothing search asks for them some 500 times per minute of capture)."""
+    return float(np.minimum.reduce(a)), float(np.maximum.reduce(a))
 
 
 def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
@@ -274,9 +280,17 @@ def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
 
 def smoothing_lengths(rate: float, n: int, max_s: float = MAX_SMOOTHING_S) -> np.ndarray:
     """Candidate integration lengths (samples): 1, then ×1.4 steps up to ``max_s`` and n/6."""
-    top = max(1, min(int(round(max_s * rate)), n // 6))
+    return _lengths_up_to(max(1, min(int(round(max_s * rate)), n // 6)))
+
+
+@functools.lru_cache(maxsize=64)
+def _lengths_up_to(top: int) -> np.ndarray:
+    """1, then ×1.4 steps up to ``top`` samples (read-only: every burst of a rate shares the
+    same few, and building them took as long as scoring one length)."""
     k = int(math.floor(math.log(top) / math.log(SMOOTHING_STEP))) + 1 if top > 1 else 1
-    return np.unique(np.round(SMOOTHING_STEP ** np.arange(k)).astype(int))
+    lengths = np.unique(np.round(SMOOTHING_STEP ** np.arange(k)).astype(int))
+    lengths.flags.writeable = False
+    return lengths
 
 
 def hysteresis_levels(a: np.ndarray, low: float, high: float, initial: int = 0) -> np.ndarray:
@@ -291,20 +305,32 @@ def _hysteresis_runs(a: np.ndarray, low: float, high: float,
     are never empty; two neighbours have the same level only where the first run is the
     ``initial`` one."""
     off = a <= low
-    defined = off | (a >= high)
-    pos = np.flatnonzero(defined)
-    if pos.size == 0:
+    on = a >= high
+    if not low < high:
+        on &= ~off  # ≤ low wins over ≥ high
+    # a sample's level is that of the last decisive sample at or before it: the level changes
+    # where a run of decisive samples of the other level starts. Only the first sample of
+    # each run of on (off) samples can be one, so those few are merged in order and kept
+    # where their level differs from the one before (no per-sample index arrays)
+    rise, fall = _run_starts(on), _run_starts(off)
+    if rise.size + fall.size == 0:
         return np.zeros(1, dtype=np.intp), np.full(1, initial, dtype=np.int8)
-    # a sample's level is that of the last decisive sample at or before it (≤ low wins over
-    # ≥ high): runs start where the decisive samples' level changes, and np.repeat lays them
-    # out (no per-sample index arrays)
-    level = ~off[pos]
-    change = np.flatnonzero(level[1:] != level[:-1]) + 1
-    starts = np.concatenate([[0], pos[change]]) if pos[0] == 0 else np.concatenate([[0, pos[0]], pos[change]])
-    values = level[np.concatenate([[0], change])].astype(np.int8)
-    if pos[0] != 0:
+    pos = np.concatenate([rise, fall])
+    level = np.concatenate([np.ones(rise.size, np.int8), np.zeros(fall.size, np.int8)])
+    order = np.argsort(pos, kind="stable")
+    pos, level = pos[order], level[order]
+    keep = np.concatenate([[0], np.flatnonzero(level[1:] != level[:-1]) + 1])
+    starts, values = pos[keep], level[keep]
+    if starts[0] != 0:
+        starts = np.concatenate([[0], starts])
         values = np.concatenate([np.array([initial], dtype=np.int8), values])
     return starts, values
+
+
+def _run_starts(x: np.ndarray) -> np.ndarray:
+    """Index of the first element of every run of True in the bool array ``x``."""
+    starts = np.flatnonzero(x[1:] > x[:-1]) + 1
+    return np.concatenate([[0], starts]) if x.size and x[0] else starts
 
 
 def hysteresis_edges(a: np.ndarray, low: float, high: float,
@@ -539,7 +565,15 @@ def bridge_gaps(act: Activity, min_off: float) -> Activity:
 
 
 def _mask_from_runs(edges: np.ndarray, levels: np.ndarray, n: int) -> np.ndarray:
+    """Carrier-on flag per sample (``n`` samples) of runs with these edges and levels."""
     idx = np.clip(np.round(edges).astype(int), 0, n)
+    lengths = np.diff(idx)
+    if idx.size and not (lengths.size and lengths.min() < 0):
+        # ordered edges (as every decision gives them): the runs laid out end to end, a
+        # third of the cost of the marks below
+        mask = np.zeros(n, dtype=bool)
+        mask[idx[0]:idx[-1]] = np.repeat(levels == 1, lengths)
+        return mask
     mark = np.zeros(n + 1, dtype=np.int32)
     on = levels == 1
     np.add.at(mark, idx[:-1][on], 1)
@@ -1069,8 +1103,17 @@ def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float,
     n = (i1 - i0).astype(np.float64)
     # cumsum: z's running sum with a leading 0 when the caller has it (the integrator's)
     cz = np.concatenate([[0], np.cumsum(z, dtype=np.complex128)]) if cumsum is None else cumsum
-    zr, zi = z.real.astype(np.float64, copy=False), z.imag.astype(np.float64, copy=False)
-    cp = np.concatenate([[0.0], np.cumsum(zr ** 2 + zi ** 2)])
+    # |z|² in float64 (re² + im², as the parts squared and added) and its running sum with a
+    # leading 0, written in place: a complex128 z through its float view, one pass per step
+    if z.dtype == np.complex128 and z.flags.c_contiguous:
+        sq = z.view(np.float64) * z.view(np.float64)
+        p = np.add(sq[0::2], sq[1::2])
+    else:
+        zr, zi = z.real.astype(np.float64, copy=False), z.imag.astype(np.float64, copy=False)
+        p = zr ** 2 + zi ** 2
+    cp = np.empty(p.size + 1)
+    cp[0] = 0.0
+    np.cumsum(p, out=cp[1:])
     sig = (cp[i1] - cp[i0]) / n - noise_power
     coh = np.abs((cz[i1] - cz[i0]) / n) ** 2 - noise_power / n
     use = sig > 0

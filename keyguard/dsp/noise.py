@@ -83,8 +83,13 @@ class NoiseFloor:
         self._bias = min_gamma_mean_table(shape, m_max)
         self._pending = np.zeros((0, self.n_bins))  # chunk means pushed, floors not given yet
         self._first_pending = 0                     # chunk index of _pending[0]
-        self._groups: list[np.ndarray] = []          # minima of full groups, oldest first
-        self._groups_min: np.ndarray | None = None   # minimum over _groups
+        # minima of the last full groups (at most the window's groups before the current one),
+        # in the rows of a ring: their minimum is taken over an array, not a list of rows
+        # (which numpy would copy into one first, at every group's end)
+        self._groups = np.zeros((max(1, self.window_chunks // g - 1), self.n_bins))
+        self._n_groups = 0                           # full groups held (≤ rows of _groups)
+        self._groups_next = 0                        # row the next full group goes to
+        self._groups_min: np.ndarray | None = None   # minimum over the held groups
         self._tail_min: np.ndarray | None = None     # minimum over the current group's chunks so far
         self._count = 0
         self._next_floor = 0
@@ -151,15 +156,18 @@ class NoiseFloor:
                 np.minimum(run, self._tail_min, out=run)
             self._tail_min = run[-1].copy()
             # chunks in each floor's window: the kept groups and its own group up to it
-            m = len(self._groups) * g + (np.arange(k0, seg_end) % g) + 1
+            m = self._n_groups * g + (np.arange(k0, seg_end) % g) + 1
             low = run if self._groups_min is None else np.minimum(run, self._groups_min)
             out.append(low / self._bias[np.minimum(m, self._bias.size - 1)][:, None])
             self._pending = self._pending[seg_end - k0:]
             self._first_pending = seg_end
             if seg_end % g == 0:  # the group is complete: it joins the window's groups
-                self._groups.append(self._tail_min)
+                # (in the oldest one's row once the window is full; a minimum has no order)
+                if n_keep > 0:
+                    self._groups[self._groups_next] = self._tail_min
+                    self._groups_next = (self._groups_next + 1) % n_keep
+                    self._n_groups = min(self._n_groups + 1, n_keep)
                 self._tail_min = None
-                if len(self._groups) > n_keep:
-                    del self._groups[: len(self._groups) - n_keep]
-                self._groups_min = np.min(self._groups, axis=0) if self._groups else None
+                self._groups_min = (np.minimum.reduce(self._groups[:self._n_groups], axis=0)
+                                    if self._n_groups else None)
         return np.concatenate(out) if len(out) > 1 else out[0]

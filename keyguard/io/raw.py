@@ -84,10 +84,11 @@ class SampleFormat:
         array of its own (the burst detector keeps such blocks without copying them)."""
         out = np.empty(components.size // 2, dtype=np.complex64)
         x = out.view(np.float32)
+        # the exact cast first, then float32 steps in place: the same values as one subtract
+        # with a float32 loop, which casts through numpy's buffers in chunks (a fifth slower)
+        x[...] = components
         if self.zero:
-            np.subtract(components, np.float32(self.zero), out=x, dtype=np.float32)
-        else:
-            x[...] = components
+            x -= np.float32(self.zero)
         x /= np.float32(self.full_scale)
         return out
 
