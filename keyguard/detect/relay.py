@@ -35,7 +35,9 @@ Each rule gives a score in 0..1. One rule alone does not make a relay, except a 
 the fob's own fingerprint and an amplifier's noise band around the frame; the press score is the
 larger of that and the classifier's probability once that reaches ``relay_press_probability``.
 An undecoded burst right after a decoded frame on its carrier is a frame of that press that
-failed to decode (judged with the press, not alone). Presses already reported (replays,
+failed to decode (judged with the press, not alone); so are undecoded bursts just before a
+decoded frame, and copies starting inside one, when that decoded frame does not itself look
+relayed (an undecoded burst's alert waits for them). Presses already reported (replays,
 RollJam) are left alone.
 """
 
