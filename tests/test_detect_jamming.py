@@ -230,3 +230,27 @@ def test_a_short_episode_starting_with_a_clipped_transmission_is_its_splatter(on
     out = e.observe(splatter, [])  # the splatter's burst happens to come first
     out += e.observe(bell, frames)
     assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("dur, freq, expect", [
+    (0.758, 433.9449e6, []),             # the ring again: same carrier, same length
+    (0.900, 433.9449e6, ["jamming"]),    # another length
+    (0.758, 433.9549e6, ["jamming"]),    # another carrier
+])
+def test_an_undecoded_repeat_of_a_decoded_ring_is_that_device(dur, freq, expect):
+    # fresh benign soak seed 19004: the doorbell's first ring decoded (47.000–47.758 s); its
+    # second (88.500–89.258 s) merged with a strong sensor starting 20 ms later in one region,
+    # decoded to nothing and scored as a pulsed jammer
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({15.0: {"jammer": 0.95, "other": 0.05},
+                               300.0: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    frames = [ev1527(47.0 + 0.039 * i, 0xEF0D2, freq=433.9444e6) for i in range(19)]
+    ring = BurstInfo(t=47.0, t_end=47.758, freq_hz=433.9444e6, rssi_db=-3.6, on_fraction=0.4,
+                     features=fv(te_us=300.0))
+    out = e.observe(ring, frames)
+    merged = BurstInfo(t=88.5, t_end=88.5 + dur, freq_hz=freq, rssi_db=1.3, on_fraction=0.54,
+                       features=fv(te_us=15.0))
+    out += e.observe(merged, [])
+    assert kinds(_finish(e, out)) == expect

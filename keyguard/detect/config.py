@@ -122,6 +122,16 @@ class JammingConfig:
     #: an unexplained burst inside the span of an explained one at least this much (dB)
     #: stronger is its image or splatter, not a transmission of its own.
     artifact_margin_db: float = 15.0
+    #: an undecoded burst on the carrier (within ``repeat_freq_hz``) of a transmission that
+    #: decoded in the last ``repeat_window_s`` seconds, and as long as it (within
+    #: ``repeat_duration_s``, or ``repeat_duration_fraction`` of it), is that transmitter again:
+    #: a doorbell's second ring that merged with a sensor and did not decode (benign soak seed
+    #: 19004: 0.758006 s against its first ring's 0.758003 s, 0.5 kHz apart). A jammer does
+    #: not copy a device's ring to the millisecond.
+    repeat_freq_hz: float = 3e3
+    repeat_duration_s: float = 0.01
+    repeat_duration_fraction: float = 0.02
+    repeat_window_s: float = 600.0
     #: a short episode that starts within ``splatter_onset_s`` (s) of a clipped, explained
     #: transmission at least ``splatter_margin_db`` stronger is its splatter (a hard-limited
     #: carrier's strongest product, at −3F, is 9.5 dB under it)

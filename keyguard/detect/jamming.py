@@ -188,6 +188,8 @@ class JammingDetector(Detector):
         self._fobs: deque[_FobHeard] = deque()
         # (abs_t, abs_end, level dB, handle, clipped) of data bursts
         self._explained: deque = deque()
+        # (abs_t, carrier Hz, duration s, handle) of bursts that decoded
+        self._decoded: deque = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         cfg = ctx.config.jamming
@@ -201,6 +203,10 @@ class JammingDetector(Detector):
         if b is None:
             return []
         a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        if b.freq_hz is not None and any(packet_explains(p, cfg) for p in obs.packets):
+            self._decoded.append((a, b.freq_hz, b.duration_s, ctx.handle))
+        while self._decoded and a - self._decoded[0][0] > cfg.repeat_window_s:
+            self._decoded.popleft()
         if b.pulse_only and (b.on_fraction is None or b.on_fraction < cfg.pulse_only_on
                              or b.duration_s < cfg.pulse_only_min_s):
             # a pulse capture (no IQ): its slicer turns the noise floor into random pulses and
@@ -215,7 +221,7 @@ class JammingDetector(Detector):
             while self._explained and ctx.now - self._explained[0][1] > 10.0:
                 self._explained.popleft()
             return []
-        if self._artifact(b, a, z, ctx.handle, cfg):
+        if self._artifact(b, a, z, ctx.handle, cfg) or self._repeat(b, a, ctx.handle, cfg):
             return []
         ep = None
         for e in self._episodes:
@@ -241,6 +247,20 @@ class JammingDetector(Detector):
             ep.span.freq_hz, ep.span.bandwidth_hz = ep.freq_hz, self._bw(ep)
             ep.span.level_db = ep.level()
         return []
+
+    def _repeat(self, b: BurstInfo, a: float, handle: int, cfg: JammingConfig) -> bool:
+        """The burst repeats a transmission that decoded earlier on this receiver: the same
+        carrier (within ``repeat_freq_hz``) and the same length (within ``repeat_duration_s``
+        or ``repeat_duration_fraction``). A device with a fixed pattern (a doorbell's ring)
+        that merged with a neighbour this time and did not decode, not a jammer."""
+        # a steady carrier (the front end's continuous flag: a jammer, or a segment of one cut
+        # at a fixed length) is never a device's pattern
+        if b.freq_hz is None or not b.duration_s > 0 or b.jammer_like:
+            return False
+        return any(h == handle and t0 < a and abs(f - b.freq_hz) <= cfg.repeat_freq_hz
+                   and abs(d - b.duration_s) <= max(cfg.repeat_duration_s,
+                                                    cfg.repeat_duration_fraction * d)
+                   for t0, f, d, h in self._decoded)
 
     def _artifact(self, b: BurstInfo, a: float, z: float, handle: int,
                   cfg: JammingConfig) -> bool:
