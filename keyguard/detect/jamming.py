@@ -194,8 +194,9 @@ class JammingDetector(Detector):
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         cfg = ctx.config.jamming
         cap = ctx.capture
-        for p in obs.packets:
-            if p.identity is not None and packet_explains(p, cfg):
+        decoded = [p for p in obs.packets if packet_explains(p, cfg)]
+        for p in decoded:
+            if p.identity is not None:
                 self._fobs.append(_FobHeard(cap.abs_t(p.t), p.freq_hz, p.rssi_db, ctx.handle))
         while self._fobs and ctx.now - self._fobs[0].abs_t > 2 * cfg.fob_reference_s:
             self._fobs.popleft()
@@ -203,7 +204,7 @@ class JammingDetector(Detector):
         if b is None:
             return []
         a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
-        if b.freq_hz is not None and any(packet_explains(p, cfg) for p in obs.packets):
+        if b.freq_hz is not None and decoded:
             self._decoded.append((a, b.freq_hz, b.duration_s, ctx.handle))
         while self._decoded and a - self._decoded[0][0] > cfg.repeat_window_s:
             self._decoded.popleft()

@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -103,6 +104,16 @@ def undecoded(obs: Observation) -> bool:
     return not any(p.identity is not None and p.protocol != "unknown" for p in obs.packets)
 
 
+class _Frame(NamedTuple):
+    """A decoded frame as the undecoded-burst rule remembers it."""
+
+    start: float    # timeline (s)
+    end: float
+    freq_hz: float
+    protocol: str
+    genuine: bool   # the classifier gave it P(relayed) under ``relay_burst_probability``
+
+
 @dataclass
 class _Waiting:
     """An undecoded relayed burst's alert, waiting for the frames that could speak for it."""
@@ -125,13 +136,11 @@ class RelayDetector(Detector):
         # identity -> timeline end of its latest press judged relayed: presses of one key
         # within ``relay_episode_gap_s`` of it are the same relay episode (one alert)
         self._press_episode: dict[str, float] = {}
-        # the latest decoded frame: (timeline end, carrier Hz, protocol); an undecoded burst
-        # right after it on its carrier is one of its press's frames that failed to decode
-        self._last_frame: tuple[float, float, str] | None = None
         # undecoded relayed bursts waiting until no decoded frame can still speak for them
         self._pending: list[_Waiting] = []
-        # recent decoded frames: (timeline start, end, carrier Hz, P(relayed) or None)
-        self._frames: deque[tuple[float, float, float, float | None]] = deque()
+        # decoded frames of the last second, latest last: undecoded bursts on their carrier
+        # just before, inside or just after one may be that press's own
+        self._frames: deque[_Frame] = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         """A frame-length burst nothing decoded, outside jamming, that the classifier calls
@@ -147,13 +156,14 @@ class RelayDetector(Detector):
             known = next((p for p in obs.packets if p.identity is not None
                           and p.protocol != "unknown"), None)
             if known is not None and b.freq_hz is not None:
-                self._last_frame = (z, b.freq_hz, known.protocol)
                 classes = burst_classes(b, ctx) if model is not None else None
-                p_rel = None if classes is None else classes.get("relayed", 0.0)
-                self._drop_frames_of(a, b.freq_hz, known.protocol, p_rel, ctx)
-                self._frames.append((a, z, b.freq_hz, p_rel))
+                genuine = classes is not None and (classes.get("relayed", 0.0)
+                                                   < ctx.config.fingerprint.relay_burst_probability)
+                frame = _Frame(a, z, b.freq_hz, known.protocol, genuine)
+                self._drop_frames_of(frame, ctx)
+                self._frames.append(frame)
             return []
-        while self._frames and self._frames[0][1] < a - 1.0:
+        while self._frames and self._frames[0].end < a - 1.0:
             self._frames.popleft()
         if b.features is None or model is None:
             return []
@@ -198,10 +208,9 @@ class RelayDetector(Detector):
         self._pending.append(_Waiting(alert, a, z, b.freq_hz, episode, z))
         return []
 
-    def _drop_frames_of(self, a: float, freq_hz: float, protocol: str, p_relayed: float | None,
-                        ctx: DetectionContext) -> None:
-        """Forget the waiting undecoded bursts that a decoded frame (timeline start ``a``, on
-        their carrier within ``press.rejoin_freq_hz``) speaks for:
+    def _drop_frames_of(self, frame: "_Frame", ctx: DetectionContext) -> None:
+        """Forget the waiting undecoded bursts that a decoded frame (on their carrier within
+        ``press.rejoin_freq_hz``) speaks for:
 
         * a burst that holds the frame's start is that press's own energy in a region that took
           in a neighbour (the owner's answer beside the car merged with a sensor that began
@@ -213,14 +222,13 @@ class RelayDetector(Detector):
           0.98 and 0.97 while the third decoded, genuine (fresh benign soak seed 13008).
 
         Both are judged with their press, not alone."""
-        cfg = ctx.config
-        genuine = p_relayed is not None and p_relayed < cfg.fingerprint.relay_burst_probability
-        gap = ctx.profiles.press_gap_s(protocol)
+        tol = ctx.config.press.rejoin_freq_hz
+        a, gap = frame.start, ctx.profiles.press_gap_s(frame.protocol)
         keep = []
         for w in self._pending:
-            near = w.freq_hz is not None and abs(w.freq_hz - freq_hz) <= cfg.press.rejoin_freq_hz
+            near = w.freq_hz is not None and abs(w.freq_hz - frame.freq_hz) <= tol
             if near and (w.start <= a <= w.end
-                         or (genuine and -0.05 <= a - w.last_end <= gap)):
+                         or (frame.genuine and -0.05 <= a - w.last_end <= gap)):
                 if w.episode_start:
                     self._episode = w.before
                 continue
@@ -248,12 +256,12 @@ class RelayDetector(Detector):
         (within ``press.rejoin_freq_hz``) by no more than that protocol's inter-frame gap: a
         frame of the same press that failed to decode (a held button's clipped repeat). It is
         judged with its press (the press rule), not alone as a relay's unreadable answer."""
-        if self._last_frame is None or b.freq_hz is None:
+        if not self._frames or b.freq_hz is None:
             return False
-        end, freq, protocol = self._last_frame
+        last = self._frames[-1]
         # from a little overlap (the front end's burst edges) to the press's inter-frame gap
-        return (abs(b.freq_hz - freq) <= ctx.config.press.rejoin_freq_hz
-                and -0.05 <= a - end <= ctx.profiles.press_gap_s(protocol))
+        return (abs(b.freq_hz - last.freq_hz) <= ctx.config.press.rejoin_freq_hz
+                and -0.05 <= a - last.end <= ctx.profiles.press_gap_s(last.protocol))
 
     def copy_of_frame(self, b: BurstInfo, a: float, ctx: DetectionContext) -> bool:
         """The undecoded burst (timeline start ``a``) starts inside a decoded frame on its
@@ -266,10 +274,9 @@ class RelayDetector(Detector):
         judged alone."""
         if b.freq_hz is None:
             return False
-        cfg = ctx.config
-        return any(s <= a <= e and abs(b.freq_hz - f) <= cfg.press.rejoin_freq_hz
-                   and p is not None and p < cfg.fingerprint.relay_burst_probability
-                   for s, e, f, p in self._frames)
+        tol = ctx.config.press.rejoin_freq_hz
+        return any(f.genuine and f.start <= a <= f.end and abs(b.freq_hz - f.freq_hz) <= tol
+                   for f in self._frames)
 
     def observe_press(self, press: Press, ctx: DetectionContext) -> list[Alert]:
         # relays attack passive-entry keys (rolling codes); a fixed-code remote has no LF side
