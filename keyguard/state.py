@@ -397,20 +397,38 @@ class State:
 
     def fingerprints(self, identity: str, names: Sequence[str], *, include_this_run: bool = False,
                      limit: int = 1000) -> list[FingerprintRecord]:
-        """Fingerprints of ``identity`` stored with the same feature names, enrolled first."""
-        fid = feature_set_id(names)
+        """Fingerprints of ``identity`` stored with the same feature names, enrolled first.
+
+        Vectors stored with an earlier feature set whose names are a prefix of ``names`` (the
+        vector only grows at its end) come back too, NaN in the features they lack: an enrolled
+        fob stays enrolled when a feature is added."""
+        sets = self._prefix_sets(names)
         cond = "1" if include_this_run else (
             f"(f.source = 'enrolled' OR f.capture_id IS NULL OR {self._not_this_run()})")
+        marks = ",".join("?" * len(sets))
         q = ("SELECT f.identity, f.source, f.label, coalesce(c.name, f.origin), "
              "coalesce(f.receiver, c.receiver), f.t, "
              "f.abs_t, f.vector "
              "FROM fingerprints f LEFT JOIN captures c ON c.id = f.capture_id "
-             f"WHERE f.identity = ? AND f.feature_set = ? AND {cond} "
+             f"WHERE f.identity = ? AND f.feature_set IN ({marks}) AND {cond} "
              "ORDER BY f.source = 'seen', f.abs_t DESC, f.id DESC LIMIT ?")
         out = []
-        for ident, src, label, cap, rx, t, at, blob in self._db.execute(q, (identity, fid, limit)):
-            out.append(FingerprintRecord(ident, src, label, cap, rx, t, at, tuple(names),
-                                         np.frombuffer(blob, dtype="<f8").astype(np.float64)))
+        for ident, src, label, cap, rx, t, at, blob in self._db.execute(
+                q, (identity, *sets, limit)):
+            v = np.frombuffer(blob, dtype="<f8").astype(np.float64)
+            if v.size < len(names):
+                v = np.concatenate([v, np.full(len(names) - v.size, np.nan)])
+            out.append(FingerprintRecord(ident, src, label, cap, rx, t, at, tuple(names), v))
+        return out
+
+    def _prefix_sets(self, names: Sequence[str]) -> list[str]:
+        """Ids of the stored feature sets whose names are ``names`` or a prefix of them."""
+        want = list(names)
+        out = [feature_set_id(names)]
+        for fid, stored in self._db.execute("SELECT id, names FROM feature_sets"):
+            have = json.loads(stored)
+            if fid != out[0] and 0 < len(have) < len(want) and want[:len(have)] == have:
+                out.append(fid)
         return out
 
     def enrolled_identities(self) -> list[tuple[str, str | None, int]]:

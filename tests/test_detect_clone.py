@@ -231,6 +231,78 @@ def test_fixed_code_on_a_transmitted_noise_floor_is_a_raw_replay(gap_noise_db, g
         assert out[0].evidence["gap_noise"]["noise_excess_db"] > 25.0
 
 
+@pytest.mark.parametrize("remote_z,replay_z,frames,extinction_db,expect", [
+    (1.0, 8.0, 4, 18.0, ["replay"]),  # a CC1101 regenerating the bits: its phase runs on
+    (1.0, 1.0, 4, 18.0, []),          # the remote again: every pulse at a random phase
+    (1.0, 8.0, 2, 18.0, []),          # two frames are too few to tell
+    (1.0, 8.0, 4, 6.0, []),           # a carrier in the gaps is in the pulses too
+    (80.0, 80.0, 4, 18.0, []),        # a PLL remote is phase-continuous itself
+])
+def test_fixed_code_with_its_phase_running_from_pulse_to_pulse_is_a_regenerated_replay(
+        remote_z, replay_z, frames, extinction_db, expect):
+    # the replayer matched the remote's carrier and timing; its synthesizer runs between pulses
+    rng = np.random.default_rng(13)
+    e = engine()
+
+    def remote(p):
+        z = remote_z * rng.exponential() if remote_z < 10 else remote_z * rng.uniform(0.8, 1.2)
+        return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3, pulse_phase_z=z,
+                            extinction_db=25.0)
+
+    out = []
+    for k in range(3):
+        out += feed(e, [ev1527(1.0 + 8 * k + 0.04 * r, 0xABCDE) for r in range(4)], remote)
+
+    def replayed(p):
+        z = replay_z * (rng.exponential() if replay_z < 2 else rng.uniform(0.7, 1.3))
+        return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3, pulse_phase_z=z,
+                            extinction_db=extinction_db)
+
+    out += feed(e, [ev1527(60.0 + 0.04 * r, 0xABCDE) for r in range(frames)], replayed)
+    out += e.finish()
+    assert kinds(out) == expect
+    if expect:
+        ev = out[0].evidence
+        assert ev["method"] == "phase_continuity"
+        assert ev["phase_continuity"]["frames"] == frames
+        assert ev["phase_continuity"]["p_value"] < 1e-3
+        assert ev["phase_continuity"]["reference_pulse_phase_z"] < 3.0
+
+
+@pytest.mark.parametrize("remote_line,replay_line,spread_hz,expect", [
+    (1.0, 15.0, 200.0, ["replay"]),  # a HackRF's LO leakage, at one frequency in every frame
+    (1.0, 3.0, 200.0, []),           # the remote again
+    (1.0, 15.0, 8000.0, []),         # peaks at scattered frequencies: no steady line
+    (9.0, 11.0, 200.0, []),          # a remote with a line of its own (the real Hyundai's)
+])
+def test_fixed_code_with_a_steady_line_through_its_gaps_is_a_raw_replay(
+        remote_line, replay_line, spread_hz, expect):
+    rng = np.random.default_rng(14)
+    e = engine()
+
+    def remote(p):
+        return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3,
+                            gap_line_db=remote_line + rng.normal(0, 1.0),
+                            gap_line_hz=rng.uniform(-20e3, 20e3) if remote_line < 5 else 4.2e3)
+
+    out = []
+    for k in range(3):
+        out += feed(e, [ev1527(1.0 + 8 * k + 0.04 * r, 0xABCDE) for r in range(4)], remote)
+
+    def replayed(p):
+        return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3,
+                            gap_line_db=replay_line + rng.normal(0, 1.0),
+                            gap_line_hz=-7.4e3 + rng.uniform(-spread_hz, spread_hz))
+
+    out += feed(e, [ev1527(60.0 + 0.04 * r, 0xABCDE) for r in range(4)], replayed)
+    out += e.finish()
+    assert kinds(out) == expect
+    if expect:
+        ev = out[0].evidence
+        assert ev["method"] == "gap_line"
+        assert ev["gap_line"]["frames"] == 4 and abs(ev["gap_line"]["gap_line_hz"] + 7.4e3) < 300
+
+
 def test_a_press_merged_with_another_transmission_is_no_reference():
     """The owner's first press came in one burst with something else keyed right after it
     (0.8 s, its three frames fill a third): that burst's fingerprint is not the fob's. Learnt

@@ -233,3 +233,55 @@ def test_a_clipped_carrier_is_measured_where_it_is_whatever_the_channel(centre_h
     f = burst_features(y, rate, channel_freq_hz=centre_hz).as_dict()
     assert f["clip_fraction"] > 0.2
     assert f["cfo_hz"] == pytest.approx(f0, abs=60.0)
+
+
+def keyed_oscillator_burst(seed, **kw):
+    """``ook_burst`` with every pulse turned by its own random phase, as a fob's oscillator
+    switched by the data starts each pulse afresh."""
+    y = ook_burst(seed, **kw)
+    rng = np.random.default_rng(seed + 1000)
+    on = np.abs(y) > 0.15
+    pulse = np.cumsum(np.diff(np.concatenate([[0], on.astype(int)])) == 1)
+    turn = np.exp(1j * rng.uniform(0, 2 * np.pi, pulse.max() + 1))
+    return (y * turn[pulse]).astype(np.complex64)
+
+
+@pytest.mark.parametrize("snr_db", [25.0, 10.0])
+def test_pulse_phase_continuity_tells_a_synthesizer_from_a_keyed_oscillator(snr_db):
+    # 78 pulses: a synthesizer's phase runs on (n·R² ≈ n); random starting phases give n·R²
+    # with mean 1 and an exponential tail
+    running = [feats(ook_burst(s, snr_db=snr_db))["pulse_phase_z"] for s in range(10)]
+    keyed = [feats(keyed_oscillator_burst(s, snr_db=snr_db))["pulse_phase_z"] for s in range(40)]
+    assert min(running) > 60.0
+    assert 0.6 < float(np.mean(keyed)) < 1.5 and max(keyed) < 6.0
+
+
+def test_pulse_phase_continuity_needs_pulses_and_keying():
+    fs = FS
+    n = np.arange(int(0.02 * fs))
+    tone = (0.3 * np.exp(2j * np.pi * 5e3 * n / fs)).astype(np.complex64)
+    assert math.isnan(feats(tone)["pulse_phase_z"])  # no gaps, no pulses to compare
+    few = PulseTrain.from_signed_us([400.0, -800.0] * 5)  # 5 pulses: 4 steps
+    x = render_pulse_train(few, fs, lead_s=0.002, tail_s=0.002)
+    assert math.isnan(feats((0.3 * x).astype(np.complex64))["pulse_phase_z"])
+
+
+def test_a_steady_line_through_the_gaps_is_found_at_its_offset():
+    # a raw-IQ replayer tuned 6 kHz off the remote leaks its LO through every gap, 35 dB
+    # under the pulses; the remote's own frame carries nothing steady off its carrier
+    carrier = 12.0 * F0 * 1e-6
+    n = np.arange(ook_burst(3).size)
+    leak = (0.3 * 10 ** (-35 / 20)) * np.exp(2j * np.pi * (carrier + 6e3) * n / FS)
+    clean = [feats(ook_burst(s)) for s in range(10)]
+    leaky = [feats((ook_burst(s) + leak).astype(np.complex64)) for s in range(10)]
+    # noise alone: the strongest of thousands of bins over the strongest of a dozen
+    assert max(f["gap_line_db"] for f in clean) < 7.0
+    assert len({round(f["gap_line_hz"], -3) for f in clean}) >= 5  # scattered
+    assert min(f["gap_line_db"] for f in leaky) > 17.0
+    assert all(abs(f["gap_line_hz"] - 6e3) < 100.0 for f in leaky)
+    # the same line where the receiver's centre sits is the receiver's DC, not a leak: only
+    # its sidebands from the gating remain
+    at_dc = [feats((ook_burst(s) + leak).astype(np.complex64), receiver_dc_hz=carrier + 6e3)
+             for s in range(10)]
+    assert all(abs(f["gap_line_hz"] - 6e3) > 900.0 for f in at_dc)
+    assert all(a["gap_line_db"] < b["gap_line_db"] - 8.0 for a, b in zip(at_dc, leaky))

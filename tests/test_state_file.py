@@ -136,6 +136,30 @@ def test_enrolled_fingerprints_are_kept_and_listed(tmp_path):
         assert np.allclose(sorted(r.vector[0] for r in got), sorted(v[0] for v in vecs))
         # another feature set is never mixed in
         assert st.fingerprints("keeloq:0D36C681", FEATURE_NAMES[:-1]) == []
+        assert st.fingerprints("keeloq:0D36C681", ("other",) + FEATURE_NAMES) == []
+
+
+def test_fingerprints_of_an_earlier_feature_set_come_back_padded(tmp_path):
+    # a feature appended to the vector must not unenroll the owner's fob: vectors stored with a
+    # prefix of today's names read back with NaN in the features they lack
+    p = tmp_path / "s.db"
+    old = FEATURE_NAMES[:-2]
+    rng = np.random.default_rng(1)
+    v_old = rng.normal(size=len(old))
+    v_new = rng.normal(size=len(FEATURE_NAMES))
+    with State(p) as st:
+        st.enroll("pt2262:00005F0C", "gate", old, [v_old])
+        st.enroll("pt2262:00005F0C", "gate", FEATURE_NAMES, [v_new])
+        st.enroll("pt2262:00005F0C", "gate", ("x",) + old, [np.zeros(len(old) + 1)])
+    with State(p) as st:
+        got = st.fingerprints("pt2262:00005F0C", FEATURE_NAMES)
+        assert len(got) == 2 and all(r.vector.size == len(FEATURE_NAMES) for r in got)
+        padded = [r.vector for r in got if np.isnan(r.vector[-1])]
+        assert len(padded) == 1
+        assert np.array_equal(padded[0][:len(old)], v_old) and np.isnan(padded[0][len(old):]).all()
+        assert any(np.array_equal(r.vector, v_new) for r in got)
+        # the earlier set itself does not see the later, longer vectors
+        assert [r.vector.size for r in st.fingerprints("pt2262:00005F0C", old)] == [len(old)]
 
 
 def test_two_writers_share_one_file(tmp_path):

@@ -35,6 +35,7 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import press_classes
@@ -49,6 +50,10 @@ from keyguard.features.vector import FEATURE_NAMES
 
 _NOISE = FEATURE_NAMES.index("noise_excess_db")
 _GAP_TONE = FEATURE_NAMES.index("gap_tone_db")
+_PHASE_Z = FEATURE_NAMES.index("pulse_phase_z")
+_EXTINCTION = FEATURE_NAMES.index("extinction_db")
+_GAP_LINE = FEATURE_NAMES.index("gap_line_db")
+_GAP_LINE_HZ = FEATURE_NAMES.index("gap_line_hz")
 
 
 @dataclass
@@ -56,8 +61,28 @@ class _Mismatch:
     press: Press
     cmp: Comparison
     classes: dict | None
-    #: set when the press matched but its gaps carry a transmitted noise floor (raw-IQ replay)
-    gap_noise: dict | None = None
+    #: (method, evidence) when the press matched but a rule says a replayer sent it: its gaps
+    #: carry a transmitted noise floor or a LO line (raw-IQ replay), or its carrier phase runs
+    #: on from pulse to pulse (a synthesizer)
+    rule: tuple[str, dict] | None = None
+
+
+_RULE_SUMMARY = {
+    "gap_noise": lambda ident, d: (
+        f"The fixed code of {ident} came with a noise floor transmitted between its pulses "
+        f"({d['noise_excess_db']:.0f} dB over the noise, the remote's own "
+        f"{d['reference_noise_excess_db']:.0f} dB): a raw recording of it was replayed."),
+    "gap_line": lambda ident, d: (
+        f"The fixed code of {ident} came with a steady line through its gaps "
+        f"{d['gap_line_hz'] / 1e3:+.1f} kHz from its carrier ({d['gap_line_db']:.0f} dB over "
+        f"the carrier's residue, the remote's own {d['reference_gap_line_db']:.0f} dB): a "
+        "raw-IQ replayer's LO leakage."),
+    "phase_continuity": lambda ident, d: (
+        f"The fixed code of {ident} came with its carrier phase running on from pulse to pulse "
+        f"(Rayleigh statistic {d['pulse_phase_z']:.1f} per frame over {d['frames']} frames, "
+        f"the remote's own {d['reference_pulse_phase_z']:.1f}), where the remote's oscillator "
+        "starts every pulse afresh: a replayer whose synthesizer runs throughout sent it."),
+}
 
 
 class CloneDetector(Detector):
@@ -157,17 +182,83 @@ class CloneDetector(Detector):
                                        press.freq_hz)
         if cmp is not None:
             press.notes["fingerprint"] = cmp.evidence()
-        noise = None
+        rule = None
         if cmp is not None and not cmp.mismatch and press.fixed_code:
-            noise = self.gap_noise(press, vec, ctx)
-        if cmp is None or not (cmp.mismatch or noise is not None):
+            rule = self.replayer_trace(press, vec, ctx)
+        if cmp is None or not (cmp.mismatch or rule is not None):
             return []  # the engine adds unflagged presses to the reference
         press.flags.add("foreign")
         if press.flags & {"old", "rolljam"}:
             return []  # already reported (replay / RollJam), with this comparison as evidence
         self._pending.setdefault(press.identity, []).append(
-            _Mismatch(press, cmp, press_classes(press, ctx), noise))
+            _Mismatch(press, cmp, press_classes(press, ctx), rule))
         return []
+
+    def replayer_trace(self, press: Press, vec, ctx: DetectionContext) -> tuple[str, dict] | None:
+        """(method, evidence) of the first rule that finds a replayer's trace on a fixed-code
+        press with its remote's fingerprint, else None."""
+        for method, rule in (("gap_noise", lambda: self.gap_noise(press, vec, ctx)),
+                             ("gap_line", lambda: self.gap_line(press, ctx)),
+                             ("phase_continuity", lambda: self.phase_continuity(press, vec, ctx))):
+            detail = rule()
+            if detail is not None:
+                return method, detail
+        return None
+
+    @staticmethod
+    def gap_line(press: Press, ctx: DetectionContext) -> dict | None:
+        """A steady line through the press's gaps kHz from its carrier, at one frequency in
+        every frame and far over what its identity's references carry there (a raw-IQ
+        replayer's LO leakage), else None."""
+        cfg = ctx.config.fingerprint
+        # one row per burst, with the frames it holds (a raw replay's recording may come as
+        # one burst: its spectrum then spans every frame)
+        rows = np.array([(b.features.values[_GAP_LINE], b.features.values[_GAP_LINE_HZ],
+                          press.frames_in(b)) for b in press.feature_bursts],
+                        dtype=np.float64).reshape(-1, 3)
+        rows = rows[np.isfinite(rows).all(axis=1)]
+        if rows[:, 2].sum() < cfg.replay_phase_min_frames:
+            return None
+        line = float(np.median(rows[:, 0]))
+        ref = ctx.fingerprints.history(press.identity, "gap_line_db")
+        if ref.size == 0 or line < cfg.replay_gap_line_db \
+                or line - float(np.median(ref)) < cfg.replay_gap_line_margin_db:
+            return None
+        at = float(np.median(rows[:, 1]))
+        steady = np.abs(rows[:, 1] - at) <= cfg.replay_gap_line_spread_hz
+        if np.count_nonzero(~steady) > 1:
+            return None  # lines at scattered frequencies: noise peaks or a passing neighbour
+        return {"gap_line_db": line, "gap_line_hz": at, "frames": int(rows[:, 2].sum()),
+                "reference_gap_line_db": float(np.median(ref)), "references": int(ref.size)}
+
+    @staticmethod
+    def phase_continuity(press: Press, vec, ctx: DetectionContext) -> dict | None:
+        """The press's pulse-to-pulse phase continuity (Rayleigh test over its frames) when
+        random starting phases explain it with less than ``replay_phase_p_max`` chance and
+        its identity's reference presses are a keyed oscillator's, else None."""
+        cfg = ctx.config.fingerprint
+        # per burst n·R² (exponential for random phases, whatever its number of pulses), and
+        # the frames it holds
+        rows = np.array([(b.features.values[_PHASE_Z], press.frames_in(b))
+                         for b in press.feature_bursts], dtype=np.float64).reshape(-1, 2)
+        rows = rows[np.isfinite(rows[:, 0])]
+        if rows[:, 1].sum() < cfg.replay_phase_min_frames:
+            return None
+        z = rows[:, 0]
+        if not float(vec[_EXTINCTION]) >= cfg.replay_phase_min_extinction_db:
+            # whatever fills the gaps (a neighbour's carrier) is in the pulses too, and a
+            # steady carrier is continuous itself: at amplitude a of the pulses' it adds about
+            # a² to each step's resultant, 0.1 at 10 dB down (n·R² up by ≈ 0.25 for 25 pulses)
+            return None
+        ref = ctx.fingerprints.history(press.identity, "pulse_phase_z")
+        if ref.size == 0 or float(np.median(ref)) > cfg.replay_phase_ref_max:
+            return None
+        # P(Gamma(K, 1) > sum): the chance that K frames of random phases read this much
+        p = float(special.gammaincc(z.size, float(z.sum())))
+        if p >= cfg.replay_phase_p_max:
+            return None
+        return {"pulse_phase_z": float(z.mean()), "frames": int(rows[:, 1].sum()), "p_value": p,
+                "reference_pulse_phase_z": float(np.median(ref)), "references": int(ref.size)}
 
     @staticmethod
     def gap_noise(press: Press, vec, ctx: DetectionContext) -> dict | None:
@@ -233,15 +324,11 @@ class CloneDetector(Detector):
         top = max(m.cmp.z, key=m.cmp.z.get)
         conf = min(0.97, 0.55 + 0.06 * m.cmp.max_z)
         raw = m.classes is not None and max(m.classes, key=m.classes.get) == "raw_replay"
-        if m.gap_noise is not None:
-            ev = dict(CloneDetector._evidence(m), method="gap_noise",
-                      gap_noise=m.gap_noise)
-            summary = (f"The fixed code of {p.identity} came with a noise floor transmitted "
-                       f"between its pulses ({m.gap_noise['noise_excess_db']:.0f} dB over the "
-                       f"noise, the remote's own {m.gap_noise['reference_noise_excess_db']:.0f} "
-                       "dB): a raw recording of it was replayed.")
-            return make_alert("replay", p.capture, p.t, p.t_end, "high", 0.85, summary,
-                              p.identity, ev)
+        if m.rule is not None:
+            method, detail = m.rule
+            ev = dict(CloneDetector._evidence(m), method=method, **{method: detail})
+            return make_alert("replay", p.capture, p.t, p.t_end, "high", 0.85,
+                              _RULE_SUMMARY[method](p.identity, detail), p.identity, ev)
         if p.fixed_code or raw:
             what = "fixed code" if p.fixed_code else "code"
             summary = (f"The {what} of {p.identity} came from a radio whose fingerprint does not "

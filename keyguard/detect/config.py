@@ -279,6 +279,35 @@ class FingerprintConfig:
     #: a neighbour keyed during the press fills them with its carrier, a line 30 dB up
     #: (development soak seed 4018: a garden sensor 8.6 kHz from a doorbell's code)
     replay_gap_tone_max_db: float = 15.0
+    #: a fixed-code press whose carrier phase carries over from pulse to pulse was sent by a
+    #: synthesizer that runs between pulses (a CC1101 or Flipper regenerating the recorded
+    #: bits), where the remote's keyed oscillator starts each pulse at a random phase. Judged
+    #: by the Rayleigh test over the press's frames: the sum of their ``pulse_phase_z`` is
+    #: Gamma(K)-distributed for K frames of random phases; below this chance it is a replay.
+    #: Development seeds 300–335: 36 genuine remote presses at most 2.1 per frame on average
+    #: (p ≥ 0.03), regenerated replays 3.9–17.
+    replay_phase_p_max: float = 1e-3
+    #: ... with at least this many frames measured
+    replay_phase_min_frames: int = 3
+    #: ... and only for an identity whose reference presses read a median ``pulse_phase_z`` at
+    #: most this: a keyed oscillator (a PLL remote is phase-continuous itself)
+    replay_phase_ref_max: float = 3.0
+    #: ... and only when the press's gaps are this much (dB, ``extinction_db``) below its
+    #: pulses: whatever fills them is in the pulses as well and pulls their phase (the
+    #: development replays read 17–19 dB through the receiver's filters)
+    replay_phase_min_extinction_db: float = 10.0
+    #: a fixed-code press whose gaps carry a steady line kHz from its carrier (``gap_line_db``,
+    #: median over ≥ ``replay_phase_min_frames`` frames) at least this much (dB) over the
+    #: carrier's own residue there, and ``replay_gap_line_margin_db`` over its identity's
+    #: reference presses, at one frequency in every frame (within ``replay_gap_line_spread_hz``
+    #: of their median, all frames but one), was sent by a raw-IQ replayer: a HackRF tuned near
+    #: the remote transmits its LO leakage through the gaps. Development seeds 300–335: remote
+    #: presses at most 4.1 dB, raw-IQ replays 8.7–23 dB (10 of 12 with framed pulses); the
+    #: real Hyundai remote carries a line of its own 4.2 kHz up at 7–11 dB, which its
+    #: references share
+    replay_gap_line_db: float = 8.0
+    replay_gap_line_margin_db: float = 6.0
+    replay_gap_line_spread_hz: float = 1000.0
 
 
 @dataclass(frozen=True)

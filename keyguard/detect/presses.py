@@ -90,6 +90,10 @@ class Press:
             self.integrity_ok = True
         self._refresh()
 
+    def frames_in(self, burst: BurstInfo) -> int:
+        """How many of the press's frames came inside ``burst``."""
+        return sum(1 for s in self._slots if s[2] is burst)
+
     def merged(self) -> bool:
         """Every frame of the press came inside a burst it fills less than ``FRAME_COVER``
         of (merged with another transmission): the carriers held are those bursts' estimates,

@@ -18,7 +18,7 @@ import numpy as np
 from keyguard.features.echo import edge_echo
 from keyguard.features.envelope import edge_times, interior_mask, moments, segment, span_labels
 from keyguard.features.frequency import FrequencyFeatures, fsk_frequency, ook_frequency
-from keyguard.features.spectral import gap_tone_db, spectral_features
+from keyguard.features.spectral import gap_line, gap_tone_db, spectral_features
 from keyguard.features.timing import run_widths_us, te_estimate
 from keyguard.features.vector import FEATURE_NAMES, FeatureVector, feature_index
 
@@ -37,7 +37,8 @@ _CHANNEL_BW = int(feature_index(["channel_bw_hz"])[0])
 def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None = None,
                    channel_freq_hz: float | None = None, nominal_freq_hz: float | None = None,
                    te_us: float | None = None, noise_power: float | None = None,
-                   snr_db: float | None = None, rssi_db: float | None = None) -> FeatureVector:
+                   snr_db: float | None = None, rssi_db: float | None = None,
+                   receiver_dc_hz: float | None = None) -> FeatureVector:
     """Features of one burst.
 
     iq: complex baseband of the burst, carrier near 0 Hz (full scale ±1). sample_rate: Hz.
@@ -48,6 +49,8 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
     te_us: the profile's short width (µs) for ``te_error``. noise_power: mean |x|² of the noise
     outside the burst in this IQ's band, when the front end measured it. snr_db / rssi_db: the
     front end's levels (dB), used as given so the features agree with the packets.
+    receiver_dc_hz: where the receiver's centre (its DC offset's line) sits in the IQ's
+    baseband (Hz), when known.
     """
     x = np.ascontiguousarray(iq, dtype=np.complex64)
     fs = float(sample_rate)
@@ -133,6 +136,9 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
             if p_out and p_out > 0:
                 out["noise_excess_db"] = _db(p_gap / p_out)
             out["gap_tone_db"] = gap_tone_db(x[gaps_mask], fs)
+            if math.isfinite(ff.carrier):
+                out["gap_line_db"], out["gap_line_hz"] = gap_line(
+                    x[lo:hi], gaps_mask[lo:hi], fs, ff.carrier, receiver_dc_hz)
 
     # timing
     if is_fsk and rise50 is not None:
@@ -208,6 +214,7 @@ def _frequency_out(out: dict, ff: FrequencyFeatures, channel_freq_hz: float | No
                    nominal_freq_hz: float | None) -> None:
     out["chirp_hz"] = ff.chirp
     out["freq_jitter_hz"] = ff.jitter
+    out["pulse_phase_z"] = ff.phase_z
     if not math.isfinite(ff.carrier):
         return
     carrier = ff.carrier + (channel_freq_hz or 0.0)
@@ -250,7 +257,8 @@ def features_from_burst(burst: Any, profile: Any = None) -> FeatureVector:
     noise = None if noise_db is None else 10.0 ** (float(noise_db) / 10.0)
     vec = burst_features(iq, fs, modulation=mod, channel_freq_hz=chan, nominal_freq_hz=nominal,
                          te_us=te, noise_power=noise, snr_db=getattr(burst, "snr_db", None),
-                         rssi_db=getattr(burst, "rssi_db", None))
+                         rssi_db=getattr(burst, "rssi_db", None),
+                         receiver_dc_hz=-float(burst.channel_offset_hz))
     values = vec.values.copy()
     if full_ms is not None:  # the burst's duration, not the measured span's
         values[_DURATION] = full_ms

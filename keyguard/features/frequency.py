@@ -21,12 +21,19 @@ from keyguard.features.envelope import otsu_split, span_labels
 class FrequencyFeatures:
     """Hz: ``carrier`` residual offset of the burst within its IQ; ``chirp`` turn-on pull;
     ``jitter`` std of the instantaneous frequency inside pulses; ``deviation`` FSK half
-    separation (NaN for OOK)."""
+    separation (NaN for OOK); ``phase_z`` the pulse-to-pulse phase continuity of an OOK burst
+    (:func:`pulse_phase_z`; NaN for FSK or too few pulses)."""
 
     carrier: float = math.nan
     chirp: float = math.nan
     jitter: float = math.nan
     deviation: float = math.nan
+    phase_z: float = math.nan
+
+
+#: fewest pulse-to-pulse phase steps for ``phase_z``: with fewer, one chance alignment of random
+#: phases already reads as continuity
+MIN_PHASE_STEPS = 8
 
 
 #: half-width (Hz) of the band around a first carrier estimate that the carrier is measured
@@ -43,12 +50,13 @@ def _band_around(x: np.ndarray, fs: float, f0: float, half: float) -> np.ndarray
     """``x`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask)."""
     n = scipy.fft.next_fast_len(x.size)  # a burst's length can be a large prime
     spec = scipy.fft.fft(x.astype(np.complex128), n, workers=1)
-    spec[np.abs(_fft_freqs(n, float(fs)) - f0) > half] = 0.0
+    spec[np.abs(fft_freqs(n, float(fs)) - f0) > half] = 0.0
     return scipy.fft.ifft(spec, workers=1, overwrite_x=True)[:x.size]
 
 
 @functools.lru_cache(maxsize=8)  # bursts' FFT lengths repeat (next_fast_len rounds them up)
-def _fft_freqs(n: int, fs: float) -> np.ndarray:
+def fft_freqs(n: int, fs: float) -> np.ndarray:
+    """``np.fft.fftfreq(n, 1 / fs)`` (Hz), cached and read-only."""
     f = np.fft.fftfreq(n, 1.0 / fs)
     f.flags.writeable = False
     return f
@@ -111,7 +119,38 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     chirp = math.nan
     if (clab >= 0).any():
         chirp = float(np.angle(np.sum(d[clab >= 0]) * np.exp(-1j * carrier / to_hz))) * to_hz
-    return FrequencyFeatures(carrier=carrier, chirp=chirp, jitter=jitter)
+    return FrequencyFeatures(carrier=carrier, chirp=chirp, jitter=jitter,
+                             phase_z=pulse_phase_z(x, lab, rising.size, carrier / fs))
+
+
+def pulse_phase_z(x: np.ndarray, labels: np.ndarray, pulses: int, carrier_cycles: float) -> float:
+    """Rayleigh statistic n·R² of the carrier phase's steps from each pulse to the next.
+
+    x: the burst's IQ; labels: per sample, the pulse whose steady part it belongs to (−1
+    outside); carrier_cycles: the carrier in cycles per sample. Each pulse's phasor is the sum
+    of its steady samples turned back by the carrier; R is the mean resultant length of the n
+    unit steps between consecutive phasors. A keyed oscillator (a fob's SAW or crystal
+    oscillator switched by the data) starts every pulse at a random phase: the steps are
+    uniform and n·R² has mean 1 (exponential tail: P(> z) = e^−z). A synthesizer that keeps
+    running between pulses (a CC1101 or Flipper regenerating recorded bits, a PLL transmitter)
+    carries the phase over: the steps cluster and n·R² grows with n. NaN with fewer than
+    ``MIN_PHASE_STEPS`` steps.
+    """
+    idx = np.flatnonzero(labels[: x.size] >= 0)
+    if idx.size == 0 or pulses < MIN_PHASE_STEPS + 1:
+        return math.nan
+    lab = labels[idx]
+    y = x[idx].astype(np.complex128) * np.exp(-2j * math.pi * carrier_cycles * idx)
+    u = np.bincount(lab, weights=y.real, minlength=pulses) \
+        + 1j * np.bincount(lab, weights=y.imag, minlength=pulses)
+    u = u[np.abs(u) > 0]
+    steps = u[1:] * np.conj(u[:-1])
+    steps = steps / np.abs(steps)
+    n = steps.size
+    if n < MIN_PHASE_STEPS:
+        return math.nan
+    r = abs(complex(steps.sum())) / n
+    return float(n * r * r)
 
 
 def fsk_frequency(x: np.ndarray, lo: int, hi: int, fs: float

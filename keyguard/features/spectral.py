@@ -15,6 +15,8 @@ import numpy as np
 import scipy.fft
 from scipy import signal
 
+from keyguard.features.frequency import fft_freqs
+
 
 @dataclass
 class SpectralFeatures:
@@ -118,3 +120,43 @@ def gap_tone_db(gaps: np.ndarray, fs: float) -> float:
     _f, p = psd(gaps, fs, nfft=256)
     p = np.maximum(p, 1e-30)
     return float(10 * np.log10(np.max(p) / np.median(p)))
+
+
+#: a line this close (Hz) to the carrier or to the receiver's own DC is theirs, not a leak
+GAP_LINE_GUARD_HZ = 1000.0
+#: the carrier's own residue in the gaps is read within this many Hz of it
+GAP_LINE_CARRIER_HZ = 300.0
+
+
+def gap_line(x: np.ndarray, gaps: np.ndarray, fs: float, carrier_hz: float,
+             dc_hz: float | None = None) -> tuple[float, float]:
+    """The strongest steady line in a burst's gaps away from its carrier: (its power over the
+    carrier's own residue in the gaps, dB; its offset from the carrier, Hz).
+
+    x: the frame's IQ; gaps: mask of its gap samples; carrier_hz and dc_hz (the receiver's
+    centre, whose DC offset leaves a line of its own) in the IQ's baseband. One spectrum of the
+    whole frame with everything but the gaps zeroed: a line that runs through every gap keeps
+    its phase from gap to gap and gathers in one bin (tens of Hz wide), while noise spreads
+    over all of them. Lines within ``GAP_LINE_GUARD_HZ`` of the carrier or the DC are left out;
+    the carrier's residue is the strongest bin within ``GAP_LINE_CARRIER_HZ`` of it. A remote's
+    oscillator, switched off, leaves at most its own carrier there; a raw-IQ replayer (a
+    HackRF) tuned near, not on, the remote transmits its LO leakage through the gaps, a steady
+    line kHz from the carrier, while the recorded remote's own residue lies under the
+    recording's noise. NaN without gaps or when the band holds no bin for either."""
+    if x.size < 64 or np.count_nonzero(gaps) < 64:
+        return math.nan, math.nan
+    y = np.where(gaps, x, 0).astype(np.complex64)
+    n = scipy.fft.next_fast_len(x.size)
+    p = np.abs(scipy.fft.fft(y, n, workers=1)) ** 2
+    f = fft_freqs(n, float(fs)) - carrier_hz
+    near = np.abs(f) <= GAP_LINE_CARRIER_HZ
+    away = (np.abs(f) >= GAP_LINE_GUARD_HZ) & (np.abs(f) <= 0.4 * fs)
+    if dc_hz is not None:
+        away &= np.abs(f + carrier_hz - dc_hz) >= GAP_LINE_GUARD_HZ
+    if not near.any() or not away.any():
+        return math.nan, math.nan
+    i = int(np.argmax(np.where(away, p, -1.0)))
+    ref = float(p[near].max())
+    if ref <= 0:
+        return math.nan, math.nan
+    return float(10 * np.log10(max(float(p[i]), 1e-30) / ref)), float(f[i])

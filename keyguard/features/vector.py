@@ -59,9 +59,18 @@ FEATURES: dict[str, str] = {
                      "through (Hz; it also sets the channel's sample rate): edges and turn-on "
                      "chirp are shaped by it, so they compare only between similar filters; "
                      "NaN when unknown",
+    "pulse_phase_z": "Rayleigh statistic n·R² of the carrier phase's steps from pulse to pulse "
+                     "(R: mean resultant length of the n steps): ≈ 1 for a keyed oscillator "
+                     "that starts each pulse at a random phase (a fob), ≫ 1 for a synthesizer "
+                     "that runs between pulses (a regenerating replayer); NaN for FSK or fewer "
+                     "than 9 pulses",
+    "gap_line_db": "strongest steady line in the gaps ≥ 1 kHz from the carrier and the "
+                   "receiver's DC, over the carrier's own residue there (dB; one spectrum of "
+                   "the frame with the pulses zeroed): a raw-IQ replayer's LO leakage",
+    "gap_line_hz": "that line's offset from the carrier (Hz)",
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
-FEATURE_SET_VERSION = 3
+FEATURE_SET_VERSION = 4
 _INDEX = {n: i for i, n in enumerate(FEATURE_NAMES)}
 
 #: features that describe the transmitter rather than the channel or the receiver, and that
