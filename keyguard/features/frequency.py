@@ -120,29 +120,36 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     if (clab >= 0).any():
         chirp = float(np.angle(np.sum(d[clab >= 0]) * np.exp(-1j * carrier / to_hz))) * to_hz
     return FrequencyFeatures(carrier=carrier, chirp=chirp, jitter=jitter,
-                             phase_z=pulse_phase_z(x, lab, rising.size, carrier / fs))
+                             phase_z=pulse_phase_z(x, lab, s0, carrier / fs))
 
 
-def pulse_phase_z(x: np.ndarray, labels: np.ndarray, pulses: int, carrier_cycles: float) -> float:
+def pulse_phase_z(x: np.ndarray, labels: np.ndarray, starts: np.ndarray,
+                  carrier_cycles: float) -> float:
     """Rayleigh statistic n·R² of the carrier phase's steps from each pulse to the next.
 
     x: the burst's IQ; labels: per sample, the pulse whose steady part it belongs to (−1
-    outside); carrier_cycles: the carrier in cycles per sample. Each pulse's phasor is the sum
-    of its steady samples turned back by the carrier; R is the mean resultant length of the n
-    unit steps between consecutive phasors. A keyed oscillator (a fob's SAW or crystal
-    oscillator switched by the data) starts every pulse at a random phase: the steps are
-    uniform and n·R² has mean 1 (exponential tail: P(> z) = e^−z). A synthesizer that keeps
-    running between pulses (a CC1101 or Flipper regenerating recorded bits, a PLL transmitter)
-    carries the phase over: the steps cluster and n·R² grows with n. NaN with fewer than
-    ``MIN_PHASE_STEPS`` steps.
+    outside); starts: each pulse's first steady sample; carrier_cycles: the carrier in cycles
+    per sample. Each pulse's phasor is the sum of its steady samples turned back by the
+    carrier; R is the mean resultant length of the n unit steps between consecutive phasors.
+    A keyed oscillator (a fob's SAW or crystal oscillator switched by the data) starts every
+    pulse at a random phase: the steps are uniform and n·R² has mean 1 (exponential tail:
+    P(> z) = e^−z). A synthesizer that keeps running between pulses (a CC1101 or Flipper
+    regenerating recorded bits, a PLL transmitter) carries the phase over: the steps cluster
+    and n·R² grows with n. NaN with fewer than ``MIN_PHASE_STEPS`` steps.
     """
+    pulses = starts.size
     idx = np.flatnonzero(labels[: x.size] >= 0)
     if idx.size == 0 or pulses < MIN_PHASE_STEPS + 1:
         return math.nan
     lab = labels[idx]
-    y = x[idx].astype(np.complex128) * np.exp(-2j * math.pi * carrier_cycles * idx)
+    # e^(−iωn) = e^(−iω·start) · e^(−iω·(n − start)): one short table for the offsets inside
+    # a pulse instead of an exponential per sample
+    off = idx - starts[lab]
+    turn = np.exp(-2j * math.pi * carrier_cycles * np.arange(int(off.max()) + 1))
+    y = x[idx] * turn[off]
     u = np.bincount(lab, weights=y.real, minlength=pulses) \
         + 1j * np.bincount(lab, weights=y.imag, minlength=pulses)
+    u *= np.exp(-2j * math.pi * carrier_cycles * starts)
     u = u[np.abs(u) > 0]
     steps = u[1:] * np.conj(u[:-1])
     steps = steps / np.abs(steps)

@@ -15,7 +15,6 @@ import numpy as np
 import scipy.fft
 from scipy import signal
 
-from keyguard.features.frequency import fft_freqs
 
 
 @dataclass
@@ -137,7 +136,8 @@ def gap_line(x: np.ndarray, gaps: np.ndarray, fs: float, carrier_hz: float,
     centre, whose DC offset leaves a line of its own) in the IQ's baseband. One spectrum of the
     whole frame with everything but the gaps zeroed: a line that runs through every gap keeps
     its phase from gap to gap and gathers in one bin (tens of Hz wide), while noise spreads
-    over all of them. Lines within ``GAP_LINE_GUARD_HZ`` of the carrier or the DC are left out;
+    over all of them. The search covers the channel filter's passband (within 0.4·fs of the
+    IQ's centre); lines within ``GAP_LINE_GUARD_HZ`` of the carrier or the DC are left out;
     the carrier's residue is the strongest bin within ``GAP_LINE_CARRIER_HZ`` of it. A remote's
     oscillator, switched off, leaves at most its own carrier there; a raw-IQ replayer (a
     HackRF) tuned near, not on, the remote transmits its LO leakage through the gaps, a steady
@@ -145,18 +145,28 @@ def gap_line(x: np.ndarray, gaps: np.ndarray, fs: float, carrier_hz: float,
     recording's noise. NaN without gaps or when the band holds no bin for either."""
     if x.size < 64 or np.count_nonzero(gaps) < 64:
         return math.nan, math.nan
-    y = np.where(gaps, x, 0).astype(np.complex64)
     n = scipy.fft.next_fast_len(x.size)
-    p = np.abs(scipy.fft.fft(y, n, workers=1)) ** 2
-    f = fft_freqs(n, float(fs)) - carrier_hz
-    near = np.abs(f) <= GAP_LINE_CARRIER_HZ
-    away = (np.abs(f) >= GAP_LINE_GUARD_HZ) & (np.abs(f) <= 0.4 * fs)
-    if dc_hz is not None:
-        away &= np.abs(f + carrier_hz - dc_hz) >= GAP_LINE_GUARD_HZ
-    if not near.any() or not away.any():
-        return math.nan, math.nan
-    i = int(np.argmax(np.where(away, p, -1.0)))
+    y = np.zeros(n, np.complex64)
+    np.copyto(y[: x.size], x, where=gaps)
+    spec = scipy.fft.fft(y, workers=1, overwrite_x=True)
+    p = spec.real * spec.real + spec.imag * spec.imag
+    df = fs / n
+
+    def bins(centre_hz: float, half_hz: float) -> np.ndarray:
+        k = round(centre_hz / df)
+        h = int(half_hz / df)
+        return np.arange(k - h, k + h + 1) % n
+
+    near = bins(carrier_hz, GAP_LINE_CARRIER_HZ)
     ref = float(p[near].max())
-    if ref <= 0:
+    # the band the channel filter passes (within 0.4 fs of the IQ's centre) but the guards
+    edge = int(math.ceil(0.4 * n))
+    p[edge: n - edge + 1] = -1.0
+    p[bins(carrier_hz, GAP_LINE_GUARD_HZ)] = -1.0
+    if dc_hz is not None:
+        p[bins(dc_hz, GAP_LINE_GUARD_HZ)] = -1.0
+    i = int(np.argmax(p))
+    if ref <= 0 or p[i] < 0:
         return math.nan, math.nan
-    return float(10 * np.log10(max(float(p[i]), 1e-30) / ref)), float(f[i])
+    f = (i if i < (n + 1) // 2 else i - n) * df
+    return float(10 * np.log10(max(float(p[i]), 1e-30) / ref)), float(f - carrier_hz)
