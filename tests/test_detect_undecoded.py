@@ -386,7 +386,11 @@ def test_an_undecoded_copy_starting_inside_a_decoded_frame_is_judged_with_it(fra
 @pytest.mark.parametrize("frame_te, gap_s, expect", [
     (411.0, 0.015, []),                           # the owner's third frame decoded: his press
     (555.0, 0.015, ["undecoded_relayed_burst"]),  # that frame itself looks relayed
-    (411.0, 0.6, ["undecoded_relayed_burst"]),    # too late to be a frame of the same press
+    # fresh benign soak seed 21021: the owner's undecoded press (a sensor beating in its
+    # channel), his next press 0.31 s after it decoded, genuine: he pressed again
+    (411.0, 0.31, []),
+    (411.0, 0.95, []),
+    (411.0, 1.2, ["undecoded_relayed_burst"]),    # too late to be the owner pressing again
 ])
 def test_undecoded_frames_before_a_decoded_frame_of_their_press_are_judged_with_it(
         frame_te, gap_s, expect):

@@ -254,6 +254,15 @@ class FingerprintConfig:
     #: undecoded relayed bursts this close together (s) are one relay episode (one alert); so
     #: are relayed presses of one key (a double press forwarded in one go).
     relay_episode_gap_s: float = 2.0
+    #: an undecoded relayed burst followed within this many seconds (after its episode's last
+    #: burst; at least the protocol's inter-frame gap) by a decoded frame on its carrier that
+    #: does not look relayed is the owner's own press that failed to decode, pressed again: in
+    #: a relay attack the fob is far from the car and nobody presses it there (fresh benign
+    #: soak seed 21021: the owner's press beat with a sensor 4 kHz away in its channel and did
+    #: not decode, P(relayed) 0.998; his next press 0.31 s later decoded, genuine). Undecoded
+    #: relay alerts wait this long. Development relays 310–325 (48 runs) and held-out seeds
+    #: 900–905: every alert the same as with the inter-frame gap alone
+    relay_owner_follow_s: float = 1.0
     #: a press of a key's own fingerprint this far (dB) below the weakest press of it heard by
     #: the same receiver raises a relay alert on that alone (LF-only relay: the key answered
     #: from afar), from ``relay_level_alone_min_reference`` such presses on. Calibrated on

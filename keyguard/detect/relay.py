@@ -223,7 +223,9 @@ class RelayDetector(Detector):
 
         Both are judged with their press, not alone."""
         tol = ctx.config.press.rejoin_freq_hz
-        a, gap = frame.start, ctx.profiles.press_gap_s(frame.protocol)
+        a = frame.start
+        gap = max(ctx.profiles.press_gap_s(frame.protocol),
+                  ctx.config.fingerprint.relay_owner_follow_s)
         keep = []
         for w in self._pending:
             near = w.freq_hz is not None and abs(w.freq_hz - frame.freq_hz) <= tol
@@ -243,7 +245,8 @@ class RelayDetector(Detector):
         return out
 
     def advance(self, now: float, ctx: DetectionContext) -> list[Alert]:
-        return self._release(now, ctx.profiles.max_frame_gap_s())
+        return self._release(now, max(ctx.profiles.max_frame_gap_s(),
+                                      ctx.config.fingerprint.relay_owner_follow_s))
 
     def end_capture(self, ctx: DetectionContext) -> list[Alert]:
         return self._release(math.inf, 0.0)
