@@ -269,21 +269,23 @@ def test_fixed_code_with_its_phase_running_from_pulse_to_pulse_is_a_regenerated_
         assert ev["phase_continuity"]["reference_pulse_phase_z"] < 3.0
 
 
-@pytest.mark.parametrize("remote_line,replay_line,spread_hz,expect", [
-    (1.0, 15.0, 200.0, ["replay"]),  # a HackRF's LO leakage, at one frequency in every frame
-    (1.0, 3.0, 200.0, []),           # the remote again
-    (1.0, 15.0, 8000.0, []),         # peaks at scattered frequencies: no steady line
-    (9.0, 11.0, 200.0, []),          # a remote with a line of its own (the real Hyundai's)
+@pytest.mark.parametrize("remote_line,replay_line,spread_hz,sharpness,expect", [
+    (1.0, 15.0, 200.0, 0.8, ["replay"]),  # a HackRF's LO leakage, at one frequency throughout
+    (1.0, 3.0, 200.0, 0.8, []),           # the remote again
+    (1.0, 15.0, 8000.0, 0.8, []),         # peaks at scattered frequencies: no steady line
+    (9.0, 11.0, 200.0, 0.8, []),          # a remote with a line of its own (the real Hyundai's)
+    (1.0, 11.5, 200.0, 0.14, []),         # a neighbour keyed across the gaps (soak seed 4018)
 ])
 def test_fixed_code_with_a_steady_line_through_its_gaps_is_a_raw_replay(
-        remote_line, replay_line, spread_hz, expect):
+        remote_line, replay_line, spread_hz, sharpness, expect):
     rng = np.random.default_rng(14)
     e = engine()
 
     def remote(p):
         return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3,
                             gap_line_db=remote_line + rng.normal(0, 1.0),
-                            gap_line_hz=rng.uniform(-20e3, 20e3) if remote_line < 5 else 4.2e3)
+                            gap_line_hz=rng.uniform(-20e3, 20e3) if remote_line < 5 else 4.2e3,
+                            gap_line_sharpness=0.2 if remote_line < 5 else 0.7)
 
     out = []
     for k in range(3):
@@ -292,7 +294,8 @@ def test_fixed_code_with_a_steady_line_through_its_gaps_is_a_raw_replay(
     def replayed(p):
         return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3,
                             gap_line_db=replay_line + rng.normal(0, 1.0),
-                            gap_line_hz=-7.4e3 + rng.uniform(-spread_hz, spread_hz))
+                            gap_line_hz=-7.4e3 + rng.uniform(-spread_hz, spread_hz),
+                            gap_line_sharpness=sharpness + rng.normal(0, 0.02))
 
     out += feed(e, [ev1527(60.0 + 0.04 * r, 0xABCDE) for r in range(4)], replayed)
     out += e.finish()

@@ -279,6 +279,9 @@ def test_a_steady_line_through_the_gaps_is_found_at_its_offset():
     assert len({round(f["gap_line_hz"], -3) for f in clean}) >= 5  # scattered
     assert min(f["gap_line_db"] for f in leaky) > 17.0
     assert all(abs(f["gap_line_hz"] - 6e3) < 100.0 for f in leaky)
+    # a steady carrier stays within tens of Hz; a noise peak does not
+    assert min(f["gap_line_sharpness"] for f in leaky) > 0.6
+    assert max(f["gap_line_sharpness"] for f in clean) < 0.45
     # the same line where the receiver's centre sits is the receiver's DC, not a leak: only
     # its sidebands from the gating remain
     at_dc = [feats((ook_burst(s) + leak).astype(np.complex64), receiver_dc_hz=carrier + 6e3)

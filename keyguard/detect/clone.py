@@ -54,6 +54,7 @@ _PHASE_Z = FEATURE_NAMES.index("pulse_phase_z")
 _EXTINCTION = FEATURE_NAMES.index("extinction_db")
 _GAP_LINE = FEATURE_NAMES.index("gap_line_db")
 _GAP_LINE_HZ = FEATURE_NAMES.index("gap_line_hz")
+_GAP_LINE_SHARP = FEATURE_NAMES.index("gap_line_sharpness")
 
 
 @dataclass
@@ -214,11 +215,13 @@ class CloneDetector(Detector):
         # one row per burst, with the frames it holds (a raw replay's recording may come as
         # one burst: its spectrum then spans every frame)
         rows = np.array([(b.features.values[_GAP_LINE], b.features.values[_GAP_LINE_HZ],
-                          press.frames_in(b)) for b in press.feature_bursts],
-                        dtype=np.float64).reshape(-1, 3)
+                          b.features.values[_GAP_LINE_SHARP], press.frames_in(b))
+                         for b in press.feature_bursts], dtype=np.float64).reshape(-1, 4)
         rows = rows[np.isfinite(rows).all(axis=1)]
-        if rows[:, 2].sum() < cfg.replay_phase_min_frames:
+        if rows[:, 3].sum() < cfg.replay_phase_min_frames:
             return None
+        if float(np.median(rows[:, 2])) < cfg.replay_gap_line_sharpness:
+            return None  # spread: a neighbour keyed across the gaps, not a steady carrier
         line = float(np.median(rows[:, 0]))
         ref = ctx.fingerprints.history(press.identity, "gap_line_db")
         if ref.size == 0 or line < cfg.replay_gap_line_db \
@@ -228,7 +231,8 @@ class CloneDetector(Detector):
         steady = np.abs(rows[:, 1] - at) <= cfg.replay_gap_line_spread_hz
         if np.count_nonzero(~steady) > 1:
             return None  # lines at scattered frequencies: noise peaks or a passing neighbour
-        return {"gap_line_db": line, "gap_line_hz": at, "frames": int(rows[:, 2].sum()),
+        return {"gap_line_db": line, "gap_line_hz": at, "frames": int(rows[:, 3].sum()),
+                "sharpness": float(np.median(rows[:, 2])),
                 "reference_gap_line_db": float(np.median(ref)), "references": int(ref.size)}
 
     @staticmethod

@@ -317,6 +317,11 @@ class FingerprintConfig:
     replay_gap_line_db: float = 8.0
     replay_gap_line_margin_db: float = 6.0
     replay_gap_line_spread_hz: float = 1000.0
+    #: ... and a sharp line (``gap_line_sharpness``, median over the frames, at least this): a
+    #: steady carrier, where a neighbour keyed across the gaps spreads (development soak seed
+    #: 4018: a garden sensor 8 kHz from a doorbell, 11.5 dB over its residue, sharpness 0.14;
+    #: noise peaks on development remote presses ≤ 0.28; development HackRF replays 0.60–0.84)
+    replay_gap_line_sharpness: float = 0.45
 
 
 @dataclass(frozen=True)

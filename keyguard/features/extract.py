@@ -137,7 +137,7 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
                 out["noise_excess_db"] = _db(p_gap / p_out)
             out["gap_tone_db"] = gap_tone_db(x[gaps_mask], fs)
             if math.isfinite(ff.carrier):
-                out["gap_line_db"], out["gap_line_hz"] = gap_line(
+                out["gap_line_db"], out["gap_line_hz"], out["gap_line_sharpness"] = gap_line(
                     x[lo:hi], gaps_mask[lo:hi], fs, ff.carrier, receiver_dc_hz)
 
     # timing

@@ -68,6 +68,9 @@ FEATURES: dict[str, str] = {
                    "receiver's DC, over the carrier's own residue there (dB; one spectrum of "
                    "the frame with the pulses zeroed): a raw-IQ replayer's LO leakage",
     "gap_line_hz": "that line's offset from the carrier (Hz)",
+    "gap_line_sharpness": "share of the power within 300 Hz of that line that lies within 30 "
+                          "Hz: a steady carrier ≈ 0.6–0.85, a neighbour keyed across the gaps "
+                          "or a noise peak ≈ 0.1–0.3",
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
 FEATURE_SET_VERSION = 4
