@@ -361,3 +361,44 @@ def test_phase_coherence_power_sum_equals_the_parts_squared():
         act2 = activity_from_mask(on[::2], y[::2])
         assert phase_coherence(z[::2], act2, 0.01) == \
             phase_coherence(np.ascontiguousarray(z[::2]), act2, 0.01)
+
+
+def test_median_from_a_bracket_equals_the_whole_partition_bit_for_bit(monkeypatch):
+    """Arrays long enough for the bracket (≥ 2048 values): random, tied, sorted (the
+    strided sample then is no random one), half zeros (±0.0), NaN, float32, outliers and two
+    clusters; every answer is the partition of the whole array's, bit for bit (and numpy's
+    median by value)."""
+    from keyguard.dsp import demod
+    from keyguard.dsp.demod import _median_in_bracket, median
+
+    def whole(a):
+        with monkeypatch.context() as m:
+            m.setattr(demod, "_BRACKET_MIN", 1 << 62)
+            return median(a)
+
+    rng = np.random.default_rng(23)
+    hits = 0
+    for t in range(600):
+        n = int(rng.integers(2048, 30000))
+        a = rng.exponential(size=n)
+        kind = t % 8
+        if kind == 1:
+            a = np.round(a, 1)
+        elif kind == 2:
+            a = np.sort(a)
+        elif kind == 3:
+            a[int(rng.integers(0, n))] = np.nan
+        elif kind == 4:
+            a[: n // 2 + int(rng.integers(-2, 3))] = 0.0
+            a[: n // 4] = -0.0
+        elif kind == 5:
+            a = a.astype(np.float32)
+        elif kind == 6:
+            a = np.abs(rng.standard_normal(n)) * np.where(np.arange(n) % 97 == 0, 1e6, 1.0)
+        elif kind == 7:
+            a = np.concatenate([rng.exponential(size=n // 2), 5 + rng.exponential(size=n - n // 2)])
+        got = median(a)
+        assert np.float64(got).tobytes() == np.float64(whole(a)).tobytes()
+        assert got == np.median(a) or (np.isnan(got) and np.isnan(np.median(a)))
+        hits += _median_in_bracket(a, n // 2, n % 2 == 1) is not None
+    assert hits > 300  # the bracket itself answered most of them

@@ -794,11 +794,56 @@ def median(a: np.ndarray) -> float:
     if n == 0:
         return float(np.median(a))  # numpy's warning and NaN
     k = n // 2
+    if n >= _BRACKET_MIN:
+        got = _median_in_bracket(a, k, n % 2 == 1)
+        if got is not None:
+            return got
     if n % 2:
         x = np.partition(a, (k, n - 1))
         return float(x[n - 1] if np.isnan(x[n - 1]) else x[k])
     x = np.partition(a, (k - 1, k, n - 1))
     return float(x[n - 1] if np.isnan(x[n - 1]) else (x[k - 1] + x[k]) / 2)
+
+
+#: :func:`median` of this many values or more first looks for the middle ones in a bracket
+_BRACKET_MIN = 2048
+#: about this many values (every s-th one) of the array place the bracket
+_BRACKET_SAMPLE = 512
+
+
+def _median_in_bracket(a: np.ndarray, k: int, odd: bool) -> float | None:
+    """:func:`median` from the values near the middle only, or None to leave it to the
+    partition of the whole array.
+
+    The middle value(s) of ``a`` are its order statistics k (and k − 1): values of ``a``
+    that do not depend on how they are found. A bracket [lo, hi] around them comes from a
+    sample (its middle ± 1.5 √m + 4 ranks, ≈ 3 standard deviations of a sample rank, a
+    ninth of the values); counting the values below lo tells which of the values inside
+    are the middle ones, and only those (compressed out) are partitioned: half the time
+    of partitioning a burst's 10⁴ values, whose introselect is slow on them.
+    None when the bracket misses the middle, a NaN is among the values (NaN compares false
+    both ways, so it lands inside), or a middle value is a zero (−0.0 and 0.0 are equal:
+    which one a partition leaves at k is its own choice, so the caller's partition
+    decides)."""
+    n = a.size
+    s = a[:: max(1, n // _BRACKET_SAMPLE)]
+    m = s.size
+    j = (k * m) // n
+    r = int(1.5 * math.isqrt(m)) + 4
+    jl, jh = max(0, j - r), min(m - 1, j + r)
+    s = np.partition(s, (jl, jh))
+    lo, hi = s[jl], s[jh]
+    below = a < lo
+    n_lo = int(np.count_nonzero(below))
+    inside = a.compress(~(below | (a > hi)))  # compress: faster than a boolean index
+    first = k - n_lo - (0 if odd else 1)       # the lower middle's place among them
+    if first < 0 or k - n_lo >= inside.size or np.isnan(inside).any():
+        return None
+    x = np.partition(inside, k - n_lo if odd else (first, k - n_lo))
+    if x[first] == 0 or x[k - n_lo] == 0:
+        return None
+    # the same scalars and the same mean of the two as the whole partition's
+    return float(x[k - n_lo] if odd else (x[first] + x[k - n_lo]) / 2)
 
 
 def output_noise_std(out: np.ndarray, length: int) -> float:
