@@ -232,7 +232,7 @@ def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     e = c[:k + 1] - m0k
     e *= e
     e *= h[:k + 1]
-    low_std = math.sqrt(max(float(e.sum()) / float(w0[k]), 0.0))
+    low_std = math.sqrt(max(float(np.add.reduce(e)) / float(w0[k]), 0.0))
     return Split(lo + (k + 1) * width, eta, m0k, float(m1[k]), low_std)
 
 
@@ -260,8 +260,8 @@ def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
     q = t.astype(np.intp)
     # the maximum (and nothing else: t ≤ bins within rounding) lands past the last bin; it is
     # moved there after counting, not by clipping every sample's bin
-    h = np.bincount(q, minlength=bins + 1)
-    h[bins - 1] = h[bins - 1:].sum()
+    h = np.bincount(q, minlength=bins + 1)  # bins + 1 counts: q ≤ bins
+    h[bins - 1] += h[bins]  # (integers: the same count as summing the two)
     h = h[:bins].astype(np.float64)
     # the 96-bin statistics below run as few numpy calls as they can (their fixed cost is
     # most of the time on short inputs): array methods, in-place steps, Python floats for
@@ -288,7 +288,9 @@ def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
     e = c - mean
     e *= e
     e *= h
-    var = float(e.sum()) / total
+    # np.add.reduce is what ndarray.sum runs (the same pairwise sum), without its Python
+    # wrapper: this runs for every smoothing length scored
+    var = float(np.add.reduce(e)) / total
     eta = float(between[k]) / (total * total) / var if var > 0 else 0.0
     return width, h, c, w0, m0, m1, k, eta
 
