@@ -422,3 +422,44 @@ def test_median_from_a_bracket_equals_the_whole_partition_bit_for_bit(monkeypatc
         assert got == np.median(a) or (np.isnan(got) and np.isnan(np.median(a)))
         hits += _median_in_bracket(a, n // 2, n % 2 == 1) is not None
     assert hits > 300  # the bracket itself answered most of them
+
+
+def test_fsk_tones_mixed_once_give_the_same_envelopes_and_decisions():
+    """The FSK tone test and the FSK demodulator share each tone's mixed samples and running
+    sum (``mixers``): envelopes, tone verdicts and the decision are those of mixing afresh,
+    bit for bit, in either order of use."""
+    from keyguard.dsp.demod import (activity_from_mask, demodulate_fsk, steady_beside_keyed,
+                                    tone_envelope)
+    rng = np.random.default_rng(31)
+    rate = 250e3
+    for t in range(6):
+        bits = rng.integers(0, 2, 120)
+        chip = int(rate * 250e-6)
+        f = np.repeat(np.where(bits == 1, 20e3, -20e3), chip) + 3e3 * t
+        n = f.size + 4000
+        y = np.zeros(n, dtype=np.complex64)
+        y[2000:2000 + f.size] = 0.3 * np.exp(2j * np.pi * np.cumsum(f) / rate)
+        y += ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) * 0.02).astype(np.complex64)
+        mask = np.zeros(n, dtype=bool)
+        mask[2000:2000 + f.size] = True
+        act = activity_from_mask(mask, y)
+        f_space, f_mark = -20e3 + 3e3 * t, 20e3 + 3e3 * t
+        sep = f_mark - f_space
+        ref = demodulate_fsk(y, rate, act, f_space, f_mark)
+        ref_env = [tone_envelope(y, rate, f_, sep) for f_ in (f_mark, f_space)]
+        ref_verdict = steady_beside_keyed(y, rate, mask, f_mark, f_space, 1e-4)
+        for first_fsk in (True, False):
+            mixers: dict = {}
+            if first_fsk:
+                got = demodulate_fsk(y, rate, act, f_space, f_mark, mixers)
+            verdict = steady_beside_keyed(y, rate, mask, f_mark, f_space, 1e-4, None, mixers)
+            env = [tone_envelope(y, rate, f_, sep, mixers) for f_ in (f_mark, f_space)]
+            if not first_fsk:
+                got = demodulate_fsk(y, rate, act, f_space, f_mark, mixers)
+            assert set(mixers) == {f_mark, f_space}
+            assert verdict == ref_verdict
+            assert all(a.tobytes() == b.tobytes() for a, b in zip(env, ref_env))
+            assert (got.edges.tobytes(), got.levels.tobytes(), got.margins.tobytes(),
+                    got.smoothing, got.decision_snr_db) == \
+                (ref.edges.tobytes(), ref.levels.tobytes(), ref.margins.tobytes(),
+                 ref.smoothing, ref.decision_snr_db)

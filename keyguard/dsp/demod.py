@@ -1309,15 +1309,27 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
     return dec, f
 
 
+def mixed(y: np.ndarray, rate: float, f: float, mixers: dict | None = None) -> Integrator:
+    """The :class:`Integrator` of ``y`` with a tone at ``f`` (Hz) moved to 0 Hz
+    (``y · carrier_phasor(f)``). ``mixers``: a dict kept for one ``y`` (a burst's channel
+    samples): each tone is then mixed, and its running sum taken, once, whoever asks for it
+    (the FSK tone test and the FSK demodulator both integrate the same two tones)."""
+    if mixers is not None and f in mixers:
+        return mixers[f]
+    integ = Integrator(y * carrier_phasor(f, rate, y.size))
+    if mixers is not None:
+        mixers[f] = integ
+    return integ
+
+
 def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: float,
-                   f_mark: float) -> Decision | None:
-    """2-FSK: correlate with both tones over L, mark where the mark tone is stronger."""
-    zm = y * carrier_phasor(f_mark, rate, y.size)
-    zs = y * carrier_phasor(f_space, rate, y.size)
+                   f_mark: float, mixers: dict | None = None) -> Decision | None:
+    """2-FSK: correlate with both tones over L, mark where the mark tone is stronger.
+    ``mixers``: see :func:`mixed`."""
     lengths = smoothing_lengths(rate, y.size)
     # an integration longer than a tone period's beat with the other tone is needed to null it;
     # all lengths still compete on η
-    im, is_ = Integrator(zm), Integrator(zs)
+    im, is_ = mixed(y, rate, f_mark, mixers), mixed(y, rate, f_space, mixers)
     return _decide(lambda m, i: np.abs(im.average(m, i)) - np.abs(is_.average(m, i)),
                    lengths, activity.mask, y.size)
 
@@ -1330,12 +1342,12 @@ def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: floa
 FSK_SWITCH_DB = 10.0
 
 
-def tone_envelope(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.ndarray:
+def tone_envelope(y: np.ndarray, rate: float, f: float, sep_hz: float,
+                  mixers: dict | None = None) -> np.ndarray:
     """Power of the tone at ``f`` (Hz from the channel centre) over time: shifted to 0 Hz and
     averaged over a whole number of periods of its beat with a tone ``sep_hz`` away (a null
-    of the moving average sits on the other tone)."""
-    z = y * carrier_phasor(f, rate, y.size)
-    a = moving_average(z, tone_envelope_length(rate, sep_hz))
+    of the moving average sits on the other tone). ``mixers``: see :func:`mixed`."""
+    a = mixed(y, rate, f, mixers).average(tone_envelope_length(rate, sep_hz))
     return a.real ** 2 + a.imag ** 2
 
 
@@ -1348,7 +1360,7 @@ def tone_envelope_length(rate: float, sep_hz: float) -> int:
 
 def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
                         f_other: float, noise_power: float,
-                        envelopes: dict | None = None) -> bool:
+                        envelopes: dict | None = None, mixers: dict | None = None) -> bool:
     """Whether a second spectral lobe at ``f_other`` is a steady carrier beside an OOK signal
     at ``f_keyed`` rather than 2-FSK's other tone (Hz from the channel centre).
 
@@ -1361,7 +1373,7 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     two. True when the other tone stays over 4 × ``noise_power`` while the keyed one is on
     and rises by less than ``FSK_SWITCH_DB`` when it goes off. ``envelopes``: a dict kept
     between the calls for the two orders of the same pair of tones (each envelope is then
-    computed once).
+    computed once). ``mixers``: see :func:`mixed`.
     """
     if mask.sum() < 16:
         return False
@@ -1370,7 +1382,7 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     for f in (f_keyed, f_other):
         if (f, sep) not in cache:
             # carrier-on samples only: between FSK frames both tones are off, no evidence
-            cache[(f, sep)] = tone_envelope(y, rate, f, sep)[mask]
+            cache[(f, sep)] = tone_envelope(y, rate, f, sep, mixers)[mask]
     pa, pb = cache[(f_keyed, sep)], cache[(f_other, sep)]
     amp = np.sqrt(pa)
     sp = otsu_split(amp)
@@ -1547,14 +1559,16 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     if mod == "FSK" and tones is None:
         tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
     ook_carrier = None
+    mixers: dict = {}  # the tones of y mixed to 0 Hz, for the tone test and the FSK decision
     if mod == "FSK" and modulation is None and tones.two_lobes:
         envelopes: dict = {}
         for keyed, other in ((tones.peak_hz, tones.second_hz), (tones.second_hz, tones.peak_hz)):
-            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise, envelopes):
+            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise, envelopes, mixers):
                 # not 2-FSK but OOK beside a steady carrier: take the carrier out, measure
                 # the keyed signal's activity with the carrier's beat nulled, demodulate OOK
                 sep = abs(other - keyed)
                 y = cancel_tone(y, rate, other, sep)
+                mixers.clear()  # they mixed the samples before the carrier was taken out
                 act = carrier_activity(tone_band(y, rate, keyed, sep), rate, noise)
                 if act is None:
                     return []
@@ -1577,7 +1591,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
             f_space, f_mark = tones.peak_hz - fsk_min_sep_hz / 2, tones.peak_hz + fsk_min_sep_hz / 2
         # bridge carrier dips shorter than 1 ms: inside an FSK frame they are noise
         act_f = bridge_gaps(act, 1e-3 * rate)
-        dec = demodulate_fsk(y, rate, act_f, f_space, f_mark)
+        dec = demodulate_fsk(y, rate, act_f, f_space, f_mark, mixers)
         if dec is None:
             return []
         centre = 0.5 * (f_space + f_mark)
