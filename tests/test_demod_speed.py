@@ -463,3 +463,18 @@ def test_fsk_tones_mixed_once_give_the_same_envelopes_and_decisions():
                     got.smoothing, got.decision_snr_db) == \
                 (ref.edges.tobytes(), ref.levels.tobytes(), ref.margins.tobytes(),
                  ref.smoothing, ref.decision_snr_db)
+
+
+def test_activity_from_mask_without_power_is_the_same_activity():
+    from keyguard.dsp.demod import activity_from_mask
+    rng = np.random.default_rng(41)
+    for n in (2, 50, 3001):
+        y = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+        mask = rng.random(n) > 0.4
+        mask[0] = True
+        full, lean = activity_from_mask(mask, y), activity_from_mask(mask, y, power=False)
+        assert np.isnan(lean.on_power) and full.on_power > 0
+        assert full.edges.tobytes() == lean.edges.tobytes()
+        assert full.levels.tobytes() == lean.levels.tobytes()
+        assert (full.mask is lean.mask and full.smoothing == lean.smoothing
+                and full.eta == lean.eta and full.contrast_db == lean.contrast_db)

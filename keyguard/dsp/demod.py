@@ -550,13 +550,18 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     return bridge_gaps(act, min_off_s * rate) if min_off_s > 0 else act
 
 
-def activity_from_mask(mask: np.ndarray, y: np.ndarray) -> Activity | None:
-    """An :class:`Activity` from a known carrier-on mask (as measured by the burst detector)."""
+def activity_from_mask(mask: np.ndarray, y: np.ndarray, *, power: bool = True) -> Activity | None:
+    """An :class:`Activity` from a known carrier-on mask (as measured by the burst detector).
+
+    power: measure ``on_power`` (a gather of the on samples and a sum over them); without it
+    ``on_power`` is NaN — for the demodulator, which never reads it."""
     if mask.size != y.size or not mask.any():
         return None
     change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
     edges = np.concatenate([[0.0], change.astype(np.float64), [float(mask.size)]])
     levels = np.concatenate([[mask[0]], mask[change]]).astype(np.int8)
+    if not power:
+        return Activity(edges, levels, mask, math.nan, 1, 1.0, 99.0)
     on = y[mask]
     v = on.view(np.float32 if on.dtype == np.complex64 else np.float64).astype(np.float64)
     # not np.dot: a BLAS dot may run on threads, whose split of the sum depends on the core
@@ -1541,7 +1546,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     if modulation is not None and modulation.upper() not in ("OOK", "FSK"):
         raise ValueError(f"unknown modulation {modulation!r}: use 'OOK', 'FSK' or None")
     mask = getattr(burst, "on_mask", None)
-    act = activity_from_mask(mask, y) if mask is not None else None
+    act = activity_from_mask(mask, y, power=False) if mask is not None else None
     tones = None
     if act is not None:
         # the burst detector already measured the carrier activity and the spectrum
