@@ -478,3 +478,72 @@ def test_activity_from_mask_without_power_is_the_same_activity():
         assert full.levels.tobytes() == lean.levels.tobytes()
         assert (full.mask is lean.mask and full.smoothing == lean.smoothing
                 and full.eta == lean.eta and full.contrast_db == lean.contrast_db)
+
+
+def _best_smoothing_reference(make, lengths, n, mask=None):
+    """The smoothing search as first written: every score from a fresh output, the winner's
+    output and split computed again from scratch."""
+    from keyguard.dsp.demod import otsu_eta, otsu_split
+    if mask is not None:
+        idx = np.flatnonzero(mask)
+        idx = idx[:: max(1, idx.size // 4096)]
+    else:
+        idx = slice(0, n, max(1, n // 4096))
+    scores = {}
+    if lengths.size == 1:
+        length = int(lengths[0])
+        out = make(length, None)
+        sel = out if mask is None else out[mask]
+        return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
+
+    def score(i):
+        if i not in scores:
+            scores[i] = otsu_eta(make(int(lengths[i]), idx))
+        return scores[i]
+
+    coarse = list(range(0, lengths.size, 2))
+    if coarse[-1] != lengths.size - 1:
+        coarse.append(lengths.size - 1)
+    best, falls = coarse[0], 0
+    if score(coarse[0]) >= 0.985:
+        coarse = coarse[:2]
+    for i in coarse:
+        if score(i) > scores[best]:
+            best, falls = i, 0
+        elif i != best:
+            falls += 1
+            if falls >= 1:
+                break
+    for i in (best - 1, best + 1):
+        if 0 <= i < lengths.size:
+            score(i)
+    best = max(scores, key=scores.get)
+    length = int(lengths[best])
+    out = make(length, None)
+    sel = out if mask is None else out[mask]
+    return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
+
+
+def test_smoothing_search_keeps_the_winner_it_scored_on_every_sample():
+    """Under 8192 samples the search scores every sample and keeps the winner's output and
+    statistics: the same length, output and split as computing them again, bit for bit (and
+    above that, where it does compute them again, too)."""
+    from keyguard.dsp.demod import best_smoothing, smoothing_lengths
+    rng = np.random.default_rng(43)
+    for t in range(60):
+        n = int(rng.integers(30, 8192)) if t % 4 else int(rng.integers(8192, 20000))
+        keyed = np.repeat(rng.integers(0, 2, n // 20 + 1), 20)[:n].astype(float)
+        snr = [0.05, 0.3, 1.0, 3.0][t % 4]
+        z = keyed * np.exp(0.01j * np.arange(n)) + snr * (rng.standard_normal(n)
+                                                          + 1j * rng.standard_normal(n))
+        if t % 7 == 0:
+            z[:] = 0.5  # flat: η 0 everywhere
+        lengths = smoothing_lengths(125e3, n)
+        for x in (z, np.abs(z) ** 2):
+            integ = Integrator(x)
+            make = lambda m, i: np.abs(integ.average(m, i))  # noqa: E731
+            got = best_smoothing(make, lengths, n)
+            want = _best_smoothing_reference(make, lengths, n)
+            assert got[0] == want[0]
+            assert got[1].tobytes() == want[1].tobytes()
+            assert got[2] == want[2] or (np.isnan(got[2].eta) and np.isnan(want[2].eta))

@@ -224,10 +224,17 @@ def _bin_centres(bins: int) -> np.ndarray:
 
 def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     """Otsu's two-class split of ``a`` from a histogram (O(n))."""
-    lo, hi = _extremes(a)
+    return _split(a, _extremes(a), bins)
+
+
+def _split(a: np.ndarray, extremes: tuple[float, float], bins: int,
+           stats: tuple | None = None) -> Split:
+    """:func:`otsu_split` of ``a`` from its (min, max) and, when they are at hand already,
+    its :func:`_otsu` statistics."""
+    lo, hi = extremes
     if not hi > lo:
         return Split(lo, 0.0, lo, hi, 0.0)
-    width, h, c, w0, m0, m1, k, eta = _otsu(a, lo, hi, bins)
+    width, h, c, w0, m0, m1, k, eta = stats if stats is not None else _otsu(a, lo, hi, bins)
     m0k = float(m0[k])
     e = c[:k + 1] - m0k
     e *= e
@@ -449,10 +456,22 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
         out = make(length, None)
         sel = out if mask is None else out[mask]
         return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
+    # under 8192 samples the scores look at every one: the slice of all samples gives the
+    # integrators' full output (the same values), so the winner's output and its Otsu
+    # statistics are kept from its score instead of being computed a second time
+    whole = mask is None and idx.step == 1
+    kept: dict[int, tuple] = {}  # length index → (output, (min, max), _otsu statistics)
 
     def score(i: int) -> float:
         if i not in scores:
-            scores[i] = otsu_eta(make(int(lengths[i]), idx))
+            out = make(int(lengths[i]), idx)
+            if whole:
+                lo, hi = _extremes(out)
+                stats = _otsu(out, lo, hi, 96) if hi > lo else None
+                kept[i] = (out, (lo, hi), stats)
+                scores[i] = stats[-1] if stats is not None else 0.0
+            else:
+                scores[i] = otsu_eta(out)
         return scores[i]
 
     coarse = list(range(0, lengths.size, 2))
@@ -475,6 +494,9 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
             score(i)
     best = max(scores, key=scores.get)
     length = int(lengths[best])
+    if whole:
+        out, extremes, stats = kept[best]
+        return length, out, _split(out, extremes, 96, stats)
     out = make(length, None)
     sel = out if mask is None else out[mask]
     return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
