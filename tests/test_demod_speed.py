@@ -32,12 +32,32 @@ def test_integrator_fast_paths_equal_the_definition(n):
             integ = Integrator(x)
             full = _reference_average(x, length, np.arange(n))
             assert np.array_equal(integ.average(length), full)
-            for step in (1, 3, 64):
-                sl = slice(0, n, step)
-                assert np.array_equal(integ.average(length, sl),
-                                      _reference_average(x, length, np.arange(n)[sl]))
+            for start in (0, 1, 5):
+                for step in (1, 2, 3, 64):
+                    sl = slice(start, n, step)
+                    got = integ.average(length, sl)
+                    want = _reference_average(x, length, np.arange(n)[sl])
+                    assert got.tobytes() == want.tobytes()
+            assert integ.average(length).tobytes() == full.tobytes()
             idx = np.sort(rng.integers(0, n, 5))
             assert np.array_equal(integ.average(length, idx), _reference_average(x, length, idx))
+
+
+def test_integrator_clipped_windows_with_signed_zeros_and_a_given_running_sum():
+    """The clipped windows at both ends leave out the subtraction of the leading 0: bit for
+    bit the definition's values, for samples that are −0.0 (digital silence times a mixer)
+    and for a running sum handed in, whose leading value is then subtracted as it is."""
+    x = np.zeros(300, dtype=np.complex128)
+    x[::3] = complex(-0.0, -0.0)
+    x[150:] = np.exp(1j * np.arange(150))
+    for length in (2, 7, 40):
+        want = _reference_average(x, length, np.arange(300))
+        assert Integrator(x).average(length).tobytes() == want.tobytes()
+        c = np.concatenate([[complex(-0.0, 0.0)], np.cumsum(x)])
+        got = Integrator(x, cumsum=c).average(length, slice(1, 300, 3))
+        lo = np.clip(np.arange(1, 300, 3) - length // 2, 0, 300)
+        hi = np.clip(np.arange(1, 300, 3) - length // 2 + length, 0, 300)
+        assert got.tobytes() == ((c[hi] - c[lo]) / (hi - lo)).tobytes()
 
 
 def test_carrier_phasor_is_the_mixer():
@@ -361,3 +381,169 @@ def test_phase_coherence_power_sum_equals_the_parts_squared():
         act2 = activity_from_mask(on[::2], y[::2])
         assert phase_coherence(z[::2], act2, 0.01) == \
             phase_coherence(np.ascontiguousarray(z[::2]), act2, 0.01)
+
+
+def test_median_from_a_bracket_equals_the_whole_partition_bit_for_bit(monkeypatch):
+    """Arrays long enough for the bracket (≥ 2048 values): random, tied, sorted (the
+    strided sample then is no random one), half zeros (±0.0), NaN, float32, outliers and two
+    clusters; every answer is the partition of the whole array's, bit for bit (and numpy's
+    median by value)."""
+    from keyguard.dsp import demod
+    from keyguard.dsp.demod import _median_in_bracket, median
+
+    def whole(a):
+        with monkeypatch.context() as m:
+            m.setattr(demod, "_BRACKET_MIN", 1 << 62)
+            return median(a)
+
+    rng = np.random.default_rng(23)
+    hits = 0
+    for t in range(600):
+        n = int(rng.integers(2048, 30000))
+        a = rng.exponential(size=n)
+        kind = t % 8
+        if kind == 1:
+            a = np.round(a, 1)
+        elif kind == 2:
+            a = np.sort(a)
+        elif kind == 3:
+            a[int(rng.integers(0, n))] = np.nan
+        elif kind == 4:
+            a[: n // 2 + int(rng.integers(-2, 3))] = 0.0
+            a[: n // 4] = -0.0
+        elif kind == 5:
+            a = a.astype(np.float32)
+        elif kind == 6:
+            a = np.abs(rng.standard_normal(n)) * np.where(np.arange(n) % 97 == 0, 1e6, 1.0)
+        elif kind == 7:
+            a = np.concatenate([rng.exponential(size=n // 2), 5 + rng.exponential(size=n - n // 2)])
+        got = median(a)
+        assert np.float64(got).tobytes() == np.float64(whole(a)).tobytes()
+        assert got == np.median(a) or (np.isnan(got) and np.isnan(np.median(a)))
+        hits += _median_in_bracket(a, n // 2, n % 2 == 1) is not None
+    assert hits > 300  # the bracket itself answered most of them
+
+
+def test_fsk_tones_mixed_once_give_the_same_envelopes_and_decisions():
+    """The FSK tone test and the FSK demodulator share each tone's mixed samples and running
+    sum (``mixers``): envelopes, tone verdicts and the decision are those of mixing afresh,
+    bit for bit, in either order of use."""
+    from keyguard.dsp.demod import (activity_from_mask, demodulate_fsk, steady_beside_keyed,
+                                    tone_envelope)
+    rng = np.random.default_rng(31)
+    rate = 250e3
+    for t in range(6):
+        bits = rng.integers(0, 2, 120)
+        chip = int(rate * 250e-6)
+        f = np.repeat(np.where(bits == 1, 20e3, -20e3), chip) + 3e3 * t
+        n = f.size + 4000
+        y = np.zeros(n, dtype=np.complex64)
+        y[2000:2000 + f.size] = 0.3 * np.exp(2j * np.pi * np.cumsum(f) / rate)
+        y += ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) * 0.02).astype(np.complex64)
+        mask = np.zeros(n, dtype=bool)
+        mask[2000:2000 + f.size] = True
+        act = activity_from_mask(mask, y)
+        f_space, f_mark = -20e3 + 3e3 * t, 20e3 + 3e3 * t
+        sep = f_mark - f_space
+        ref = demodulate_fsk(y, rate, act, f_space, f_mark)
+        ref_env = [tone_envelope(y, rate, f_, sep) for f_ in (f_mark, f_space)]
+        ref_verdict = steady_beside_keyed(y, rate, mask, f_mark, f_space, 1e-4)
+        for first_fsk in (True, False):
+            mixers: dict = {}
+            if first_fsk:
+                got = demodulate_fsk(y, rate, act, f_space, f_mark, mixers)
+            verdict = steady_beside_keyed(y, rate, mask, f_mark, f_space, 1e-4, None, mixers)
+            env = [tone_envelope(y, rate, f_, sep, mixers) for f_ in (f_mark, f_space)]
+            if not first_fsk:
+                got = demodulate_fsk(y, rate, act, f_space, f_mark, mixers)
+            assert set(mixers) == {f_mark, f_space}
+            assert verdict == ref_verdict
+            assert all(a.tobytes() == b.tobytes() for a, b in zip(env, ref_env))
+            assert (got.edges.tobytes(), got.levels.tobytes(), got.margins.tobytes(),
+                    got.smoothing, got.decision_snr_db) == \
+                (ref.edges.tobytes(), ref.levels.tobytes(), ref.margins.tobytes(),
+                 ref.smoothing, ref.decision_snr_db)
+
+
+def test_activity_from_mask_without_power_is_the_same_activity():
+    from keyguard.dsp.demod import activity_from_mask
+    rng = np.random.default_rng(41)
+    for n in (2, 50, 3001):
+        y = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+        mask = rng.random(n) > 0.4
+        mask[0] = True
+        full, lean = activity_from_mask(mask, y), activity_from_mask(mask, y, power=False)
+        assert np.isnan(lean.on_power) and full.on_power > 0
+        assert full.edges.tobytes() == lean.edges.tobytes()
+        assert full.levels.tobytes() == lean.levels.tobytes()
+        assert (full.mask is lean.mask and full.smoothing == lean.smoothing
+                and full.eta == lean.eta and full.contrast_db == lean.contrast_db)
+
+
+def _best_smoothing_reference(make, lengths, n, mask=None):
+    """The smoothing search as first written: every score from a fresh output, the winner's
+    output and split computed again from scratch."""
+    from keyguard.dsp.demod import otsu_eta, otsu_split
+    if mask is not None:
+        idx = np.flatnonzero(mask)
+        idx = idx[:: max(1, idx.size // 4096)]
+    else:
+        idx = slice(0, n, max(1, n // 4096))
+    scores = {}
+    if lengths.size == 1:
+        length = int(lengths[0])
+        out = make(length, None)
+        sel = out if mask is None else out[mask]
+        return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
+
+    def score(i):
+        if i not in scores:
+            scores[i] = otsu_eta(make(int(lengths[i]), idx))
+        return scores[i]
+
+    coarse = list(range(0, lengths.size, 2))
+    if coarse[-1] != lengths.size - 1:
+        coarse.append(lengths.size - 1)
+    best, falls = coarse[0], 0
+    if score(coarse[0]) >= 0.985:
+        coarse = coarse[:2]
+    for i in coarse:
+        if score(i) > scores[best]:
+            best, falls = i, 0
+        elif i != best:
+            falls += 1
+            if falls >= 1:
+                break
+    for i in (best - 1, best + 1):
+        if 0 <= i < lengths.size:
+            score(i)
+    best = max(scores, key=scores.get)
+    length = int(lengths[best])
+    out = make(length, None)
+    sel = out if mask is None else out[mask]
+    return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
+
+
+def test_smoothing_search_keeps_the_winner_it_scored_on_every_sample():
+    """Under 8192 samples the search scores every sample and keeps the winner's output and
+    statistics: the same length, output and split as computing them again, bit for bit (and
+    above that, where it does compute them again, too)."""
+    from keyguard.dsp.demod import best_smoothing, smoothing_lengths
+    rng = np.random.default_rng(43)
+    for t in range(60):
+        n = int(rng.integers(30, 8192)) if t % 4 else int(rng.integers(8192, 20000))
+        keyed = np.repeat(rng.integers(0, 2, n // 20 + 1), 20)[:n].astype(float)
+        snr = [0.05, 0.3, 1.0, 3.0][t % 4]
+        z = keyed * np.exp(0.01j * np.arange(n)) + snr * (rng.standard_normal(n)
+                                                          + 1j * rng.standard_normal(n))
+        if t % 7 == 0:
+            z[:] = 0.5  # flat: η 0 everywhere
+        lengths = smoothing_lengths(125e3, n)
+        for x in (z, np.abs(z) ** 2):
+            integ = Integrator(x)
+            make = lambda m, i: np.abs(integ.average(m, i))  # noqa: E731
+            got = best_smoothing(make, lengths, n)
+            want = _best_smoothing_reference(make, lengths, n)
+            assert got[0] == want[0]
+            assert got[1].tobytes() == want[1].tobytes()
+            assert got[2] == want[2] or (np.isnan(got[2].eta) and np.isnan(want[2].eta))

@@ -129,9 +129,7 @@ class Integrator:
             out = np.empty(n, dtype=c.dtype)
             np.subtract(c[length:], c[:n + 1 - length], out=out[h:n + 1 - length + h])
             self._scale(out[h:n + 1 - length + h], length)
-            ends = np.concatenate([np.arange(h), np.arange(n + 1 - length + h, n)])
-            if ends.size:
-                out[ends] = self._average_at(ends, length, h)
+            self._clipped(out, 0, 1, h, n + 1 - length + h, n, length, h)
             return out
         if isinstance(idx, slice):
             return self._average_strided(idx, length, h)
@@ -155,14 +153,31 @@ class Integrator:
         out = np.empty(size, dtype=c.dtype)
         np.subtract(c[a + length:b + length + 1:step], c[a:b + 1:step], out=out[j0:j1 + 1])
         self._scale(out[j0:j1 + 1], length)
-        if j0 > 0 or j1 < size - 1:
-            # the few clipped windows at both ends in one go (this runs for every length
-            # tried: its fixed cost counts as much as the samples)
-            k = np.concatenate([np.arange(j0), np.arange(j1 + 1, size)])
-            ends = self._average_at(start + step * k, length, h)
-            out[:j0] = ends[:j0]
-            out[j1 + 1:] = ends[j0:]
+        self._clipped(out, start, step, j0, j1 + 1, size, length, h)
         return out
+
+    def _clipped(self, out: np.ndarray, start: int, step: int, j0: int, j1: int, size: int,
+                 length: int, h: int) -> None:
+        """Write the clipped windows at both ends into ``out``: out[j] is the average centred
+        on sample start + j·step, whose window starts before the signal for j < j0 and ends
+        after it for j1 ≤ j < size (full windows in between).
+
+        Each is :meth:`_average_at`'s (c[hi] − c[lo]) / (hi − lo), with the clipped bound
+        known beforehand: lo = 0 at the start, where c[0] is an exact 0 and c[hi] − 0 is
+        c[hi] bit for bit, so the difference is left out; hi = n at the end. So the same
+        divisions of the same values, in a third of the numpy calls (this runs for every
+        length tried: its fixed cost counts as much as the samples)."""
+        c = self._c
+        if j0 > 0:
+            hi = np.arange(start - h + length, start - h + length + j0 * step, step)
+            head = c[0]
+            if head == 0 and not np.signbit(head.real) and not np.signbit(head.imag):
+                np.divide(c[hi], hi, out=out[:j0])
+            else:  # a running sum handed in without its exact leading 0
+                np.divide(c[hi] - head, hi, out=out[:j0])
+        if j1 < size:
+            lo = np.arange(start + j1 * step - h, start + size * step - h, step)[:size - j1]
+            np.divide(c[self.n] - c[lo], self.n - lo, out=out[j1:])
 
     @staticmethod
     def _scale(v: np.ndarray, length: int) -> None:
@@ -209,15 +224,22 @@ def _bin_centres(bins: int) -> np.ndarray:
 
 def otsu_split(a: np.ndarray, bins: int = 96) -> Split:
     """Otsu's two-class split of ``a`` from a histogram (O(n))."""
-    lo, hi = _extremes(a)
+    return _split(a, _extremes(a), bins)
+
+
+def _split(a: np.ndarray, extremes: tuple[float, float], bins: int,
+           stats: tuple | None = None) -> Split:
+    """:func:`otsu_split` of ``a`` from its (min, max) and, when they are at hand already,
+    its :func:`_otsu` statistics."""
+    lo, hi = extremes
     if not hi > lo:
         return Split(lo, 0.0, lo, hi, 0.0)
-    width, h, c, w0, m0, m1, k, eta = _otsu(a, lo, hi, bins)
+    width, h, c, w0, m0, m1, k, eta = stats if stats is not None else _otsu(a, lo, hi, bins)
     m0k = float(m0[k])
     e = c[:k + 1] - m0k
     e *= e
     e *= h[:k + 1]
-    low_std = math.sqrt(max(float(e.sum()) / float(w0[k]), 0.0))
+    low_std = math.sqrt(max(float(np.add.reduce(e)) / float(w0[k]), 0.0))
     return Split(lo + (k + 1) * width, eta, m0k, float(m1[k]), low_std)
 
 
@@ -245,8 +267,8 @@ def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
     q = t.astype(np.intp)
     # the maximum (and nothing else: t ≤ bins within rounding) lands past the last bin; it is
     # moved there after counting, not by clipping every sample's bin
-    h = np.bincount(q, minlength=bins + 1)
-    h[bins - 1] = h[bins - 1:].sum()
+    h = np.bincount(q, minlength=bins + 1)  # bins + 1 counts: q ≤ bins
+    h[bins - 1] += h[bins]  # (integers: the same count as summing the two)
     h = h[:bins].astype(np.float64)
     # the 96-bin statistics below run as few numpy calls as they can (their fixed cost is
     # most of the time on short inputs): array methods, in-place steps, Python floats for
@@ -273,7 +295,9 @@ def _otsu(a: np.ndarray, lo: float, hi: float, bins: int):
     e = c - mean
     e *= e
     e *= h
-    var = float(e.sum()) / total
+    # np.add.reduce is what ndarray.sum runs (the same pairwise sum), without its Python
+    # wrapper: this runs for every smoothing length scored
+    var = float(np.add.reduce(e)) / total
     eta = float(between[k]) / (total * total) / var if var > 0 else 0.0
     return width, h, c, w0, m0, m1, k, eta
 
@@ -432,10 +456,22 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
         out = make(length, None)
         sel = out if mask is None else out[mask]
         return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
+    # under 8192 samples the scores look at every one: the slice of all samples gives the
+    # integrators' full output (the same values), so the winner's output and its Otsu
+    # statistics are kept from its score instead of being computed a second time
+    whole = mask is None and idx.step == 1
+    kept: dict[int, tuple] = {}  # length index → (output, (min, max), _otsu statistics)
 
     def score(i: int) -> float:
         if i not in scores:
-            scores[i] = otsu_eta(make(int(lengths[i]), idx))
+            out = make(int(lengths[i]), idx)
+            if whole:
+                lo, hi = _extremes(out)
+                stats = _otsu(out, lo, hi, 96) if hi > lo else None
+                kept[i] = (out, (lo, hi), stats)
+                scores[i] = stats[-1] if stats is not None else 0.0
+            else:
+                scores[i] = otsu_eta(out)
         return scores[i]
 
     coarse = list(range(0, lengths.size, 2))
@@ -458,6 +494,9 @@ def best_smoothing(make: "callable", lengths: np.ndarray, n: int,
             score(i)
     best = max(scores, key=scores.get)
     length = int(lengths[best])
+    if whole:
+        out, extremes, stats = kept[best]
+        return length, out, _split(out, extremes, 96, stats)
     out = make(length, None)
     sel = out if mask is None else out[mask]
     return length, out, otsu_split(sel[:: max(1, sel.size // 32768)])
@@ -533,13 +572,18 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     return bridge_gaps(act, min_off_s * rate) if min_off_s > 0 else act
 
 
-def activity_from_mask(mask: np.ndarray, y: np.ndarray) -> Activity | None:
-    """An :class:`Activity` from a known carrier-on mask (as measured by the burst detector)."""
+def activity_from_mask(mask: np.ndarray, y: np.ndarray, *, power: bool = True) -> Activity | None:
+    """An :class:`Activity` from a known carrier-on mask (as measured by the burst detector).
+
+    power: measure ``on_power`` (a gather of the on samples and a sum over them); without it
+    ``on_power`` is NaN — for the demodulator, which never reads it."""
     if mask.size != y.size or not mask.any():
         return None
     change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
     edges = np.concatenate([[0.0], change.astype(np.float64), [float(mask.size)]])
     levels = np.concatenate([[mask[0]], mask[change]]).astype(np.int8)
+    if not power:
+        return Activity(edges, levels, mask, math.nan, 1, 1.0, 99.0)
     on = y[mask]
     v = on.view(np.float32 if on.dtype == np.complex64 else np.float64).astype(np.float64)
     # not np.dot: a BLAS dot may run on threads, whose split of the sum depends on the core
@@ -794,11 +838,56 @@ def median(a: np.ndarray) -> float:
     if n == 0:
         return float(np.median(a))  # numpy's warning and NaN
     k = n // 2
+    if n >= _BRACKET_MIN:
+        got = _median_in_bracket(a, k, n % 2 == 1)
+        if got is not None:
+            return got
     if n % 2:
         x = np.partition(a, (k, n - 1))
         return float(x[n - 1] if np.isnan(x[n - 1]) else x[k])
     x = np.partition(a, (k - 1, k, n - 1))
     return float(x[n - 1] if np.isnan(x[n - 1]) else (x[k - 1] + x[k]) / 2)
+
+
+#: :func:`median` of this many values or more first looks for the middle ones in a bracket
+_BRACKET_MIN = 2048
+#: about this many values (every s-th one) of the array place the bracket
+_BRACKET_SAMPLE = 512
+
+
+def _median_in_bracket(a: np.ndarray, k: int, odd: bool) -> float | None:
+    """:func:`median` from the values near the middle only, or None to leave it to the
+    partition of the whole array.
+
+    The middle value(s) of ``a`` are its order statistics k (and k − 1): values of ``a``
+    that do not depend on how they are found. A bracket [lo, hi] around them comes from a
+    sample (its middle ± 1.5 √m + 4 ranks, ≈ 3 standard deviations of a sample rank, a
+    ninth of the values); counting the values below lo tells which of the values inside
+    are the middle ones, and only those (compressed out) are partitioned: half the time
+    of partitioning a burst's 10⁴ values, whose introselect is slow on them.
+    None when the bracket misses the middle, a NaN is among the values (NaN compares false
+    both ways, so it lands inside), or a middle value is a zero (−0.0 and 0.0 are equal:
+    which one a partition leaves at k is its own choice, so the caller's partition
+    decides)."""
+    n = a.size
+    s = a[:: max(1, n // _BRACKET_SAMPLE)]
+    m = s.size
+    j = (k * m) // n
+    r = int(1.5 * math.isqrt(m)) + 4
+    jl, jh = max(0, j - r), min(m - 1, j + r)
+    s = np.partition(s, (jl, jh))
+    lo, hi = s[jl], s[jh]
+    below = a < lo
+    n_lo = int(np.count_nonzero(below))
+    inside = a.compress(~(below | (a > hi)))  # compress: faster than a boolean index
+    first = k - n_lo - (0 if odd else 1)       # the lower middle's place among them
+    if first < 0 or k - n_lo >= inside.size or np.isnan(inside).any():
+        return None
+    x = np.partition(inside, k - n_lo if odd else (first, k - n_lo))
+    if x[first] == 0 or x[k - n_lo] == 0:
+        return None
+    # the same scalars and the same mean of the two as the whole partition's
+    return float(x[k - n_lo] if odd else (x[first] + x[k - n_lo]) / 2)
 
 
 def output_noise_std(out: np.ndarray, length: int) -> float:
@@ -1247,15 +1336,27 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
     return dec, f
 
 
+def mixed(y: np.ndarray, rate: float, f: float, mixers: dict | None = None) -> Integrator:
+    """The :class:`Integrator` of ``y`` with a tone at ``f`` (Hz) moved to 0 Hz
+    (``y · carrier_phasor(f)``). ``mixers``: a dict kept for one ``y`` (a burst's channel
+    samples): each tone is then mixed, and its running sum taken, once, whoever asks for it
+    (the FSK tone test and the FSK demodulator both integrate the same two tones)."""
+    if mixers is not None and f in mixers:
+        return mixers[f]
+    integ = Integrator(y * carrier_phasor(f, rate, y.size))
+    if mixers is not None:
+        mixers[f] = integ
+    return integ
+
+
 def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: float,
-                   f_mark: float) -> Decision | None:
-    """2-FSK: correlate with both tones over L, mark where the mark tone is stronger."""
-    zm = y * carrier_phasor(f_mark, rate, y.size)
-    zs = y * carrier_phasor(f_space, rate, y.size)
+                   f_mark: float, mixers: dict | None = None) -> Decision | None:
+    """2-FSK: correlate with both tones over L, mark where the mark tone is stronger.
+    ``mixers``: see :func:`mixed`."""
     lengths = smoothing_lengths(rate, y.size)
     # an integration longer than a tone period's beat with the other tone is needed to null it;
     # all lengths still compete on η
-    im, is_ = Integrator(zm), Integrator(zs)
+    im, is_ = mixed(y, rate, f_mark, mixers), mixed(y, rate, f_space, mixers)
     return _decide(lambda m, i: np.abs(im.average(m, i)) - np.abs(is_.average(m, i)),
                    lengths, activity.mask, y.size)
 
@@ -1268,12 +1369,12 @@ def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: floa
 FSK_SWITCH_DB = 10.0
 
 
-def tone_envelope(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.ndarray:
+def tone_envelope(y: np.ndarray, rate: float, f: float, sep_hz: float,
+                  mixers: dict | None = None) -> np.ndarray:
     """Power of the tone at ``f`` (Hz from the channel centre) over time: shifted to 0 Hz and
     averaged over a whole number of periods of its beat with a tone ``sep_hz`` away (a null
-    of the moving average sits on the other tone)."""
-    z = y * carrier_phasor(f, rate, y.size)
-    a = moving_average(z, tone_envelope_length(rate, sep_hz))
+    of the moving average sits on the other tone). ``mixers``: see :func:`mixed`."""
+    a = mixed(y, rate, f, mixers).average(tone_envelope_length(rate, sep_hz))
     return a.real ** 2 + a.imag ** 2
 
 
@@ -1286,7 +1387,7 @@ def tone_envelope_length(rate: float, sep_hz: float) -> int:
 
 def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
                         f_other: float, noise_power: float,
-                        envelopes: dict | None = None) -> bool:
+                        envelopes: dict | None = None, mixers: dict | None = None) -> bool:
     """Whether a second spectral lobe at ``f_other`` is a steady carrier beside an OOK signal
     at ``f_keyed`` rather than 2-FSK's other tone (Hz from the channel centre).
 
@@ -1299,7 +1400,7 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     two. True when the other tone stays over 4 × ``noise_power`` while the keyed one is on
     and rises by less than ``FSK_SWITCH_DB`` when it goes off. ``envelopes``: a dict kept
     between the calls for the two orders of the same pair of tones (each envelope is then
-    computed once).
+    computed once). ``mixers``: see :func:`mixed`.
     """
     if mask.sum() < 16:
         return False
@@ -1308,7 +1409,7 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     for f in (f_keyed, f_other):
         if (f, sep) not in cache:
             # carrier-on samples only: between FSK frames both tones are off, no evidence
-            cache[(f, sep)] = tone_envelope(y, rate, f, sep)[mask]
+            cache[(f, sep)] = tone_envelope(y, rate, f, sep, mixers)[mask]
     pa, pb = cache[(f_keyed, sep)], cache[(f_other, sep)]
     amp = np.sqrt(pa)
     sp = otsu_split(amp)
@@ -1467,7 +1568,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     if modulation is not None and modulation.upper() not in ("OOK", "FSK"):
         raise ValueError(f"unknown modulation {modulation!r}: use 'OOK', 'FSK' or None")
     mask = getattr(burst, "on_mask", None)
-    act = activity_from_mask(mask, y) if mask is not None else None
+    act = activity_from_mask(mask, y, power=False) if mask is not None else None
     tones = None
     if act is not None:
         # the burst detector already measured the carrier activity and the spectrum
@@ -1485,14 +1586,16 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     if mod == "FSK" and tones is None:
         tones = spectral_lobes(y[act.mask], rate, min_sep_hz=fsk_min_sep_hz)
     ook_carrier = None
+    mixers: dict = {}  # the tones of y mixed to 0 Hz, for the tone test and the FSK decision
     if mod == "FSK" and modulation is None and tones.two_lobes:
         envelopes: dict = {}
         for keyed, other in ((tones.peak_hz, tones.second_hz), (tones.second_hz, tones.peak_hz)):
-            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise, envelopes):
+            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise, envelopes, mixers):
                 # not 2-FSK but OOK beside a steady carrier: take the carrier out, measure
                 # the keyed signal's activity with the carrier's beat nulled, demodulate OOK
                 sep = abs(other - keyed)
                 y = cancel_tone(y, rate, other, sep)
+                mixers.clear()  # they mixed the samples before the carrier was taken out
                 act = carrier_activity(tone_band(y, rate, keyed, sep), rate, noise)
                 if act is None:
                     return []
@@ -1515,7 +1618,7 @@ def demodulate(burst: "Burst", modulation: str | None = None,
             f_space, f_mark = tones.peak_hz - fsk_min_sep_hz / 2, tones.peak_hz + fsk_min_sep_hz / 2
         # bridge carrier dips shorter than 1 ms: inside an FSK frame they are noise
         act_f = bridge_gaps(act, 1e-3 * rate)
-        dec = demodulate_fsk(y, rate, act_f, f_space, f_mark)
+        dec = demodulate_fsk(y, rate, act_f, f_space, f_mark, mixers)
         if dec is None:
             return []
         centre = 0.5 * (f_space + f_mark)
