@@ -480,3 +480,23 @@ def test_a_burst_running_on_past_its_press_gives_no_fingerprint(overhang_s, expe
                        features=fob_features(rng, cfo_ppm=17.0, te=205.0))
     out += e.observe(merged, pk)
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("te_error, expect", [
+    (24.0 / 412.0 - 1.0, []),  # the merged burst's base unit is no clock: left out
+    (float("nan"), ["clone"]),  # without the profile's width nothing tells it apart
+])
+def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error, expect):
+    # fresh benign soak seed 26013: the owner's press; frames 2 and 3 came in one burst with a
+    # parked car's 18 ms transmission between them, which read Te 24 µs; the median with
+    # frame 1's 407 µs, 215 µs, was another radio's clock
+    from detect_fakes import burst_of
+    rng = np.random.default_rng(15)
+    e = engine()
+    out = owner_presses(e, rng)
+    pk = press(60.0, 0x950, frames=3)
+    out += e.observe(burst_of(pk[:1], features=fob_features(rng)), pk[:1])
+    merged = fob_features(rng, te=24.0, te_error=te_error)
+    out += e.observe(burst_of(pk[1:], features=merged), pk[1:])
+    out += e.finish()
+    assert kinds(out) == expect

@@ -49,6 +49,10 @@ _SHAPE_FULL = feature_index(SHAPE_FEATURES)
 _TE = FINGERPRINT_FEATURES.index("te_us")
 _TE_FULL = FEATURE_NAMES.index("te_us")
 _JIT_FULL = FEATURE_NAMES.index("timing_jitter_us")
+_TE_ERR_FULL = FEATURE_NAMES.index("te_error")
+#: a burst whose base unit reads under a third of its profile's short width (``te_error``
+#: below this) measured no clock: a frame that decoded with the profile was not sent that fast
+TE_FAILED_ERROR = -2.0 / 3.0
 _ON_FULL = FEATURE_NAMES.index("on_fraction")
 _DEV_FULL = FEATURE_NAMES.index("fsk_deviation_hz")
 _SNR_FULL = FEATURE_NAMES.index("snr_db")
@@ -176,11 +180,26 @@ def press_vector(bursts: list) -> np.ndarray | None:
     """The median over one press's bursts (BurstInfo with features) of each feature (NaN where
     no burst measured it). When most were measured off their channel's centre, the
     envelope-shape features are left out (NaN): they describe the channel filter's skirt, not
-    the transmitter."""
-    out = median_vector([b.features for b in bursts])
+    the transmitter. A burst's base unit under a third of its profile's (``TE_FAILED_ERROR``)
+    is a failed measurement and is not part of the median: two frames merged with a
+    neighbour's short burst between them read Te 24 µs for a KeeLoq key's 407, and the median
+    with the press's clean frame, 215 µs, made the owner's press a clone (fresh benign soak
+    seed 26013)."""
+    vectors = [b.features for b in bursts]
+    if any(v is not None and v.values[_TE_ERR_FULL] < TE_FAILED_ERROR for v in vectors):
+        vectors = [_without_te(v) if v.values[_TE_ERR_FULL] < TE_FAILED_ERROR else v
+                   for v in vectors]
+    out = median_vector(vectors)
     if out is not None and 2 * sum(off_centre(b) for b in bursts) > len(bursts):
         out[_SHAPE_FULL] = np.nan
     return out
+
+
+def _without_te(v: FeatureVector) -> FeatureVector:
+    """``v`` with its base unit (and the jitter around it) not measured."""
+    vals = v.values.copy()
+    vals[[_TE_FULL, _JIT_FULL, _TE_ERR_FULL]] = np.nan
+    return FeatureVector(vals)
 
 
 def median_vector(vectors: list[FeatureVector]) -> np.ndarray | None:
