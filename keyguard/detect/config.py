@@ -294,7 +294,8 @@ class FingerprintConfig:
     #: by the Rayleigh test over the press's frames: the sum of their ``pulse_phase_z`` is
     #: Gamma(K)-distributed for K frames of random phases; below this chance it is a replay.
     #: Development seeds 300–335: 36 genuine remote presses at most 2.1 per frame on average
-    #: (p ≥ 0.03), regenerated replays 3.9–17.
+    #: (p ≥ 0.03), regenerated replays 3.9–17. A long burst's ``pulse_phase_z`` is a median
+    #: over blocks of 24 steps, which the Gamma tail over-states (conservative).
     replay_phase_p_max: float = 1e-3
     #: ... with at least this many frames measured
     replay_phase_min_frames: int = 3

@@ -62,8 +62,9 @@ FEATURES: dict[str, str] = {
     "pulse_phase_z": "Rayleigh statistic n·R² of the carrier phase's steps from pulse to pulse "
                      "(R: mean resultant length of the n steps): ≈ 1 for a keyed oscillator "
                      "that starts each pulse at a random phase (a fob), ≫ 1 for a synthesizer "
-                     "that runs between pulses (a regenerating replayer); NaN for FSK or fewer "
-                     "than 9 pulses",
+                     "that runs between pulses (a regenerating replayer); the median over "
+                     "blocks of 24 steps for a burst of 48 or more; NaN for FSK or fewer than "
+                     "9 pulses",
     "gap_line_db": "strongest steady line in the gaps ≥ 1 kHz from the carrier and the "
                    "receiver's DC, over the carrier's own residue there (dB; one spectrum of "
                    "the frame with the pulses zeroed): a raw-IQ replayer's LO leakage",
