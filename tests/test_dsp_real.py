@@ -127,13 +127,14 @@ def _phase_z(path: Path) -> list[float]:
 def test_real_remotes_show_whether_their_oscillator_is_keyed_or_runs_on(shared_captures):
     # the generic (PT2262-style) gate remote switches its oscillator with the data: each pulse
     # starts at a random phase, n·R² ≈ 1; the Valeo car fob and the Cardin S466 keep a PLL
-    # running, and their phase carries over from pulse to pulse
+    # running, and their phase carries over from pulse to pulse (n·R² over blocks of 24 steps:
+    # 23 and 15, where 24 is a block's most)
     keyed = [z for f in ("gfile003.cu8", "gfile004.cu8")
              for z in _phase_z(shared_captures / ROOT / "generic_remote/01" / f)]
     assert len(keyed) == 10 and float(np.mean(keyed)) < 1.5 and max(keyed) < 4.0
     for name in ("valeo/01/gfile002.cu8", "cardin/01/S466-TX2_02.cu8"):
         (z,) = _phase_z(shared_captures / ROOT / name)
-        assert z > 50.0, name
+        assert z > 10.0, name
 
 
 def _gap_lines(path: Path) -> list[tuple[float, float]]:
