@@ -80,7 +80,7 @@ _RULE_SUMMARY = {
         "raw-IQ replayer's LO leakage."),
     "phase_continuity": lambda ident, d: (
         f"The fixed code of {ident} came with its carrier phase running on from pulse to pulse "
-        f"(Rayleigh statistic {d['pulse_phase_z']:.1f} per frame over {d['frames']} frames, "
+        f"(Rayleigh statistic {d['pulse_phase_z']:.1f} per burst over {d['frames']} frames, "
         f"the remote's own {d['reference_pulse_phase_z']:.1f}), where the remote's oscillator "
         "starts every pulse afresh: a replayer whose synthesizer runs throughout sent it."),
 }
@@ -218,7 +218,7 @@ class CloneDetector(Detector):
                           b.features.values[_GAP_LINE_SHARP], press.frames_in(b))
                          for b in press.feature_bursts], dtype=np.float64).reshape(-1, 4)
         rows = rows[np.isfinite(rows).all(axis=1)]
-        if rows[:, 3].sum() < cfg.replay_phase_min_frames:
+        if rows[:, 3].sum() < cfg.replay_trace_min_frames:
             return None
         if float(np.median(rows[:, 2])) < cfg.replay_gap_line_sharpness:
             return None  # spread: a neighbour keyed across the gaps, not a steady carrier
@@ -246,7 +246,7 @@ class CloneDetector(Detector):
         rows = np.array([(b.features.values[_PHASE_Z], press.frames_in(b))
                          for b in press.feature_bursts], dtype=np.float64).reshape(-1, 2)
         rows = rows[np.isfinite(rows[:, 0])]
-        if rows[:, 1].sum() < cfg.replay_phase_min_frames:
+        if rows[:, 1].sum() < cfg.replay_trace_min_frames:
             return None
         z = rows[:, 0]
         if not float(vec[_EXTINCTION]) >= cfg.replay_phase_min_extinction_db:
@@ -261,7 +261,8 @@ class CloneDetector(Detector):
         p = float(special.gammaincc(z.size, float(z.sum())))
         if p >= cfg.replay_phase_p_max:
             return None
-        return {"pulse_phase_z": float(z.mean()), "frames": int(rows[:, 1].sum()), "p_value": p,
+        return {"pulse_phase_z": float(z.mean()), "bursts": int(z.size),
+                "frames": int(rows[:, 1].sum()), "p_value": p,
                 "reference_pulse_phase_z": float(np.median(ref)), "references": int(ref.size)}
 
     @staticmethod

@@ -297,8 +297,9 @@ class FingerprintConfig:
     #: (p ≥ 0.03), regenerated replays 3.9–17. A long burst's ``pulse_phase_z`` is a median
     #: over blocks of 24 steps, which the Gamma tail over-states (conservative).
     replay_phase_p_max: float = 1e-3
-    #: ... with at least this many frames measured
-    replay_phase_min_frames: int = 3
+    #: ... with at least this many of the press's frames measured (this rule and the LO-line
+    #: rule below)
+    replay_trace_min_frames: int = 3
     #: ... and only for an identity whose reference presses read a median ``pulse_phase_z`` at
     #: most this: a keyed oscillator (a PLL remote is phase-continuous itself)
     replay_phase_ref_max: float = 3.0
@@ -307,7 +308,7 @@ class FingerprintConfig:
     #: development replays read 17–19 dB through the receiver's filters)
     replay_phase_min_extinction_db: float = 10.0
     #: a fixed-code press whose gaps carry a steady line kHz from its carrier (``gap_line_db``,
-    #: median over ≥ ``replay_phase_min_frames`` frames) at least this much (dB) over the
+    #: median over ≥ ``replay_trace_min_frames`` frames) at least this much (dB) over the
     #: carrier's own residue there, and ``replay_gap_line_margin_db`` over its identity's
     #: reference presses, at one frequency in every frame (within ``replay_gap_line_spread_hz``
     #: of their median, all frames but one), was sent by a raw-IQ replayer: a HackRF tuned near
