@@ -86,6 +86,17 @@ _RULE_SUMMARY = {
 }
 
 
+def _burst_rows(press: Press, columns: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The given features of each of the press's feature bursts that measured them all (one
+    row per burst), and how many of the press's frames each holds: a raw replay's recording
+    may come as one burst, whose measurement then spans every frame."""
+    rows = np.array([[b.features.values[c] for c in columns] + [press.frames_in(b)]
+                     for b in press.feature_bursts], dtype=np.float64)
+    rows = rows.reshape(-1, len(columns) + 1)
+    rows = rows[np.isfinite(rows[:, :-1]).all(axis=1)]
+    return rows[:, :-1], rows[:, -1]
+
+
 class CloneDetector(Detector):
     kinds = ("clone", "replay", "rollback")
 
@@ -212,13 +223,8 @@ class CloneDetector(Detector):
         every frame and far over what its identity's references carry there (a raw-IQ
         replayer's LO leakage), else None."""
         cfg = ctx.config.fingerprint
-        # one row per burst, with the frames it holds (a raw replay's recording may come as
-        # one burst: its spectrum then spans every frame)
-        rows = np.array([(b.features.values[_GAP_LINE], b.features.values[_GAP_LINE_HZ],
-                          b.features.values[_GAP_LINE_SHARP], press.frames_in(b))
-                         for b in press.feature_bursts], dtype=np.float64).reshape(-1, 4)
-        rows = rows[np.isfinite(rows).all(axis=1)]
-        if rows[:, 3].sum() < cfg.replay_trace_min_frames:
+        rows, frames = _burst_rows(press, (_GAP_LINE, _GAP_LINE_HZ, _GAP_LINE_SHARP))
+        if frames.sum() < cfg.replay_trace_min_frames:
             return None
         if float(np.median(rows[:, 2])) < cfg.replay_gap_line_sharpness:
             return None  # spread: a neighbour keyed across the gaps, not a steady carrier
@@ -231,7 +237,7 @@ class CloneDetector(Detector):
         steady = np.abs(rows[:, 1] - at) <= cfg.replay_gap_line_spread_hz
         if np.count_nonzero(~steady) > 1:
             return None  # lines at scattered frequencies: noise peaks or a passing neighbour
-        return {"gap_line_db": line, "gap_line_hz": at, "frames": int(rows[:, 3].sum()),
+        return {"gap_line_db": line, "gap_line_hz": at, "frames": int(frames.sum()),
                 "sharpness": float(np.median(rows[:, 2])),
                 "reference_gap_line_db": float(np.median(ref)), "references": int(ref.size)}
 
@@ -241,12 +247,9 @@ class CloneDetector(Detector):
         random starting phases explain it with less than ``replay_phase_p_max`` chance and
         its identity's reference presses are a keyed oscillator's, else None."""
         cfg = ctx.config.fingerprint
-        # per burst n·R² (exponential for random phases, whatever its number of pulses), and
-        # the frames it holds
-        rows = np.array([(b.features.values[_PHASE_Z], press.frames_in(b))
-                         for b in press.feature_bursts], dtype=np.float64).reshape(-1, 2)
-        rows = rows[np.isfinite(rows[:, 0])]
-        if rows[:, 1].sum() < cfg.replay_trace_min_frames:
+        # per burst n·R² (exponential for random phases, whatever its number of pulses)
+        rows, frames = _burst_rows(press, (_PHASE_Z,))
+        if frames.sum() < cfg.replay_trace_min_frames:
             return None
         z = rows[:, 0]
         if not float(vec[_EXTINCTION]) >= cfg.replay_phase_min_extinction_db:
@@ -262,7 +265,7 @@ class CloneDetector(Detector):
         if p >= cfg.replay_phase_p_max:
             return None
         return {"pulse_phase_z": float(z.mean()), "bursts": int(z.size),
-                "frames": int(rows[:, 1].sum()), "p_value": p,
+                "frames": int(frames.sum()), "p_value": p,
                 "reference_pulse_phase_z": float(np.median(ref)), "references": int(ref.size)}
 
     @staticmethod

@@ -185,11 +185,9 @@ def press_vector(bursts: list) -> np.ndarray | None:
     neighbour's short burst between them read Te 24 µs for a KeeLoq key's 407, and the median
     with the press's clean frame, 215 µs, made the owner's press a clone (fresh benign soak
     seed 26013)."""
-    vectors = [b.features for b in bursts]
-    if any(v is not None and v.values[_TE_ERR_FULL] < TE_FAILED_ERROR for v in vectors):
-        vectors = [_without_te(v) if v.values[_TE_ERR_FULL] < TE_FAILED_ERROR else v
-                   for v in vectors]
-    out = median_vector(vectors)
+    out = median_vector([_without_te(b.features)
+                         if b.features.values[_TE_ERR_FULL] < TE_FAILED_ERROR else b.features
+                         for b in bursts])
     if out is not None and 2 * sum(off_centre(b) for b in bursts) > len(bursts):
         out[_SHAPE_FULL] = np.nan
     return out
