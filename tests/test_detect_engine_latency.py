@@ -167,6 +167,52 @@ def test_a_frame_after_the_gap_on_another_carrier_is_a_new_press():
     assert timed[0][0] - timed[0][1].t_end < BUDGET_S
 
 
+def _resumed(off_grid_s: float, freq_off_hz: float):
+    # a held button: 3 frames, a dropout of 6 frame periods, 3 more frames of the same code
+    period = FRAME_S + GUARD_S
+    pk = press(1.0, 0x1111, frames=3) + press(1.0 + 9 * period + off_grid_s, 0x1111, frames=3,
+                                              freq=433.92e6 + freq_off_hz)
+    e = engine()
+    out = []
+    for b, p in _obs_of(pk):
+        out += e.observe(b, p)
+        out += e.advance_to(b.t)
+    return out + e.advance_to(5.0) + e.finish(), e
+
+
+def test_frames_resuming_on_the_press_frame_grid_rejoin_it_off_its_carrier():
+    # a clipped fob's carrier estimate moved 6 kHz across the dropout (fresh soak 28055: 2.2
+    # kHz), but its frames came back on its timer's grid: the same press, no replay
+    out, e = _resumed(0.0002, 6e3)
+    assert out == [] and e.counts["presses"] == 1 and e.presses.rejoined == 3
+
+
+def test_frames_off_the_grid_or_far_off_the_carrier_are_a_new_press():
+    for off_s, df in ((0.004, 6e3), (-0.003, 2.5e3), (0.0, 15e3)):
+        out, e = _resumed(off_s, df)
+        assert kinds(out) == ["replay"], (off_s, df)
+        assert e.counts["presses"] == 2
+
+
+def test_the_frame_grid_of_a_press():
+    from keyguard.detect.presses import Press
+    from detect_fakes import burst_of as _b
+    from keyguard.detect.observation import CaptureInfo
+    pk = press(1.0, 0x1111, frames=2) + press(1.0 + 3 * (FRAME_S + GUARD_S), 0x1111, frames=1)
+    cap = CaptureInfo(name="a.cu8", offset_s=0.0)
+    p = Press(key=("k",), protocol="keeloq", identity="i", code="c", data="", capture=cap,
+              handle=0, t=1.0, t_end=1.1, abs_t=1.0, abs_end=1.1)
+    p.add(pk[0], pk[0].t, pk[0].t_end, _b([pk[0]]))
+    assert not p.on_frame_grid(2.0, 1e-3)  # one frame: no period
+    for k in pk[1:]:
+        p.add(k, k.t, k.t_end, _b([k]))
+    period = FRAME_S + GUARD_S
+    last = pk[-1].t
+    assert p.on_frame_grid(last + 4 * period + 0.0005, 1e-3)
+    assert not p.on_frame_grid(last + 4.5 * period, 1e-3)
+    assert not p.on_frame_grid(last + 0.2 * period, 1e-3)
+
+
 def test_advance_to_never_moves_time_back_and_needs_a_capture():
     from keyguard.detect import DetectionEngine
     from detect_fakes import PROFILES

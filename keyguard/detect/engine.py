@@ -90,7 +90,9 @@ class DetectionEngine:
         self.detectors = list(detectors) if detectors is not None else default_detectors()
         self.presses = PressTracker(prof.press_gap_s, prof.is_fixed,
                                     self.config.press.rejoin_gap_s,
-                                    self.config.press.rejoin_freq_hz)
+                                    self.config.press.rejoin_freq_hz,
+                                    self.config.press.rejoin_grid_freq_hz,
+                                    self.config.press.rejoin_grid_tol_s)
         self._heap: list = []
         self._seq = itertools.count()
         self._handles = itertools.count()

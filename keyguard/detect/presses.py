@@ -90,6 +90,23 @@ class Press:
             self.integrity_ok = True
         self._refresh()
 
+    def on_frame_grid(self, abs_t: float, tol_s: float) -> bool:
+        """Whether a frame starting at ``abs_t`` (s, timeline) lands on this press's frame grid:
+        a whole number of frame periods after its last frame, within ``tol_s`` (s). The period
+        is the shortest step between the press's frame starts, and every step must be a whole
+        number of it (a fob's timer sets when its frames go out; lost frames leave multiples).
+        False with fewer than two frames."""
+        starts = sorted(s[0] for s in self._slots)
+        steps = np.diff(starts)
+        if steps.size == 0 or float(steps.min()) <= COPY_TOLERANCE_S:
+            return False
+        period = float(steps.min())
+        if np.any(np.abs(steps - np.round(steps / period) * period) > tol_s):
+            return False
+        ahead = abs_t - starts[-1]
+        k = round(ahead / period)
+        return k >= 1 and abs(ahead - k * period) <= tol_s
+
     def frames_in(self, burst: BurstInfo) -> int:
         """How many of the press's frames came inside ``burst``."""
         return sum(1 for s in self._slots if s[2] is burst)
@@ -199,11 +216,14 @@ class PressTracker:
     """
 
     def __init__(self, gap_for: Callable[[str], float], is_fixed: Callable[[Packet], bool],
-                 rejoin_gap_s: float = 0.0, rejoin_freq_hz: float = 0.0):
+                 rejoin_gap_s: float = 0.0, rejoin_freq_hz: float = 0.0,
+                 rejoin_grid_freq_hz: float = 0.0, rejoin_grid_tol_s: float = 0.0):
         self._gap_for = gap_for
         self._is_fixed = is_fixed
         self.rejoin_gap_s = float(rejoin_gap_s)
         self.rejoin_freq_hz = float(rejoin_freq_hz)
+        self.rejoin_grid_freq_hz = float(rejoin_grid_freq_hz)
+        self.rejoin_grid_tol_s = float(rejoin_grid_tol_s)
         self._open: dict[tuple, Press] = {}
         self._closed: list[tuple[float, Press]] = []  # proven over by a later frame
         self._recent: dict[tuple, Press] = {}         # closed, a dropout may still rejoin
@@ -252,7 +272,9 @@ class PressTracker:
         another transmission, and its carrier is that merged burst's estimate, not its own:
         the gap alone decides (a held button resuming inside a sensor's burst); so it does when
         all of the press's earlier frames came merged (a held button that began inside one,
-        whose last frames come alone)."""
+        whose last frames come alone). A frame farther off the press's carrier, up to
+        ``rejoin_grid_freq_hz``, still resumes it when it starts on the press's frame grid
+        (:meth:`Press.on_frame_grid`, within ``rejoin_grid_tol_s``)."""
         if gap_s > self.rejoin_gap_s:
             return False
         if burst is not None and pkt.t_end - pkt.t < FRAME_COVER * max(burst.duration_s, 1e-9):
@@ -260,8 +282,15 @@ class PressTracker:
         if cur.merged():
             return True  # the press's own carrier was never measured: its frames came merged
         f = cur.freq_hz
-        return (f is not None and pkt.freq_hz is not None
-                and abs(float(pkt.freq_hz) - f) <= self.rejoin_freq_hz)
+        if f is None or pkt.freq_hz is None:
+            return False
+        df = abs(float(pkt.freq_hz) - f)
+        if df <= self.rejoin_freq_hz:
+            return True
+        # a clipped fob's carrier estimate can move kHz across a dropout, but its frames still
+        # come on its own timer's grid; another radio sending the code starts anywhere on it
+        return df <= self.rejoin_grid_freq_hz and cur.on_frame_grid(cur.abs_end + gap_s,
+                                                                     self.rejoin_grid_tol_s)
 
     def close_time(self, p: Press) -> float:
         """Timeline time (s) after which ``p`` can no longer grow as one press."""
