@@ -500,3 +500,38 @@ def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error,
     out += e.observe(burst_of(pk[1:], features=merged), pk[1:])
     out += e.finish()
     assert kinds(out) == expect
+
+
+@pytest.mark.parametrize("tolerance_us, expect", [
+    (140.0, []),          # KeeLoq's window starts at 260 µs: 201 µs is two trains interleaved
+    (None, ["clone"]),    # no window known: only a base unit under a third is a failed one
+])
+def test_a_base_unit_off_the_profile_window_is_a_failed_measurement(tolerance_us, expect):
+    # fresh benign soak seed 35097: a passer-by's KeeLoq press 7.5 kHz away, undecoded, came
+    # under the owner's second press; two of its three bursts read Te 195 and 201 µs for the
+    # key's 403 (the frames decoded, so the key's clock was inside the profile's window)
+    from dataclasses import replace
+
+    from detect_fakes import PROFILES, burst_of
+    from keyguard.detect import DetectionEngine
+
+    profiles = dict(PROFILES, keeloq=replace(PROFILES["keeloq"], te_tolerance_us=tolerance_us))
+    rng = np.random.default_rng(16)
+    e = DetectionEngine(profiles=profiles)
+    e.begin_capture("a.cu8")
+    out = owner_presses(e, rng)
+    pk = press(60.0, 0x951, frames=3)
+    for i, p in enumerate(pk):
+        te = 412.0 if i == 2 else 201.0
+        f = fob_features(rng, te=te, te_error=te / 400.0 - 1.0)
+        out += e.observe(burst_of([p], features=f), [p])
+    out += e.finish()
+    assert kinds(out) == expect
+
+
+def test_te_failed_error_follows_the_profile_window():
+    from keyguard.detect.fingerprint import TE_FAILED_ERROR, te_failed_error
+    assert te_failed_error(400.0, 140.0) == pytest.approx(-0.45)
+    assert te_failed_error(350.0, 200.0) == TE_FAILED_ERROR   # never looser than a third
+    assert te_failed_error(None, 140.0) == TE_FAILED_ERROR
+    assert te_failed_error(400.0, None) == TE_FAILED_ERROR

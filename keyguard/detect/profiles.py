@@ -30,6 +30,8 @@ class ProtocolFacts:
     te_us: float | None = None
     freq_hz: float | None = None
     passive_entry: Any = None
+    #: how far (µs) a width may stray from its nominal and still decode
+    te_tolerance_us: float | None = None
 
 
 def facts_of(profile: Any) -> ProtocolFacts:
@@ -58,6 +60,7 @@ def facts_of(profile: Any) -> ProtocolFacts:
     te = _first(timing, "te_short_us", "te_short", "te_us") if timing is not None else None
     if te is None:
         te = _first(profile, "te_short_us", "te_short", "te_us")
+    tol = _first(timing, "tolerance_us") if timing is not None else None
     freqs = _first(profile, "frequencies_hz", "frequencies", "freq_hz")
     freq = None
     if isinstance(freqs, (list, tuple)) and freqs:
@@ -68,7 +71,8 @@ def facts_of(profile: Any) -> ProtocolFacts:
                          frames_per_press=None if frames is None else int(frames),
                          fixed_code=None if fixed is None else bool(fixed),
                          te_us=None if te is None else float(te), freq_hz=freq,
-                         passive_entry=getattr(profile, "passive_entry", None))
+                         passive_entry=getattr(profile, "passive_entry", None),
+                         te_tolerance_us=None if tol is None else float(tol))
 
 
 def _first(obj: Any, *names: str) -> Any:
