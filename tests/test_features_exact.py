@@ -77,3 +77,53 @@ def test_band_by_slices_is_the_bin_mask():
             buf = np.zeros(n, np.complex128)
             buf[:size] = x
             assert plain.tobytes() == _band_in_place(buf, size, fs, f0, 15e3).tobytes()
+
+
+def _plain_segment_edges(env, fs):
+    """segment()'s hysteresis and deglitching as first written, sample by sample."""
+    from keyguard.features.envelope import otsu_split
+    n = env.size
+    ldb = 20.0 * np.log10(np.maximum(env, 1e-12))
+    th, _sep = otsu_split(ldb)
+    on_cls = ldb > th
+    a, z = env[on_cls].sum() / on_cls.sum(), env[~on_cls].sum() / (~on_cls).sum()
+    hi, lo = z + 0.6 * (a - z), z + 0.4 * (a - z)
+    idx = np.maximum.accumulate(np.where((env >= hi) | (env <= lo), np.arange(n), -1))
+    state = np.where(idx >= 0, env[np.maximum(idx, 0)] >= hi, False)
+    min_run = max(2, int(round(fs * 8e-6)))
+    for _ in range(2):
+        starts = np.concatenate([[0], np.flatnonzero(state[1:] != state[:-1]) + 1])
+        lens = np.diff(np.concatenate([starts, [n]]))
+        short = np.flatnonzero(lens < min_run)
+        short = short[(short > 0) & (short < starts.size - 1)]
+        if short.size == 0:
+            break
+        flip = np.zeros(starts.size, bool)
+        flip[short] = True
+        state = state ^ np.repeat(flip, lens)
+    d = np.diff(state.astype(np.int8))
+    rising, falling = np.flatnonzero(d == 1) + 1, np.flatnonzero(d == -1) + 1
+    if state[0]:
+        rising = np.concatenate([[0], rising])
+    if state[-1]:
+        falling = np.concatenate([falling, [n]])
+    m = min(rising.size, falling.size)
+    return rising[:m], falling[:m]
+
+
+def test_segment_runs_are_the_sample_by_sample_hysteresis():
+    from keyguard.features.envelope import segment
+    rng = np.random.default_rng(4)
+    fs = 250e3
+    for t in range(200):
+        n = int(rng.integers(200, 3000))
+        keyed = np.repeat(rng.random(n // 8 + 1) < 0.5, 8)[:n]
+        if t % 4 == 0:
+            keyed[:] = keyed[0]  # on (or off) from the first sample to the last
+            keyed[n // 3: n // 2] = not keyed[0]
+        env = np.abs(keyed * 1.0 + rng.normal(0, 0.05 + 0.3 * rng.random(), n)) + 1e-3
+        seg = segment(env, fs)
+        if not seg.has_gaps:
+            continue
+        rising, falling = _plain_segment_edges(env, fs)
+        assert np.array_equal(seg.rising, rising) and np.array_equal(seg.falling, falling)

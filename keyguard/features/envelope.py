@@ -70,27 +70,12 @@ def _histogram(x: np.ndarray, bins: int, lo: float, hi: float) -> tuple[np.ndarr
     return np.bincount(idx, minlength=bins), edges
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start indices and levels of the runs of a boolean array."""
-    if mask.size == 0:
-        return np.zeros(0, np.intp), np.zeros(0, bool)
-    starts = np.concatenate([[0], np.flatnonzero(mask[1:] != mask[:-1]) + 1])
-    return starts, mask[starts]
-
-
-def deglitch(mask: np.ndarray, min_run: int) -> np.ndarray:
-    """Flip runs shorter than ``min_run`` samples (never the first/last run), twice."""
-    if min_run <= 1 or mask.size == 0:
-        return mask
-    starts, levels = deglitch_runs(*_runs(mask), mask.size, min_run)
-    return np.repeat(levels, np.diff(np.append(starts, mask.size)))
-
-
 def deglitch_runs(starts: np.ndarray, levels: np.ndarray, n: int, min_run: int
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`deglitch` on a boolean array of ``n`` samples given as its runs (start indices,
-    levels; maximal runs, so levels alternate): the runs of the result. Works on the runs
-    alone, a few per pulse, instead of every sample."""
+    """Runs shorter than ``min_run`` samples flipped (never the first or last run), twice, in
+    a boolean sequence of ``n`` samples given as its runs (start indices, levels; maximal
+    runs, so levels alternate): the runs of the result. Works on the runs alone, a few per
+    pulse, instead of every sample."""
     if min_run <= 1:
         return starts, levels
     for _ in range(2):
@@ -120,7 +105,9 @@ def segment(env: np.ndarray, fs: float, min_gap_db: float = 6.0) -> Segmentation
     # light smoothing (≈ 2 µs) only for slicing; edges are timed on the raw envelope
     k = max(1, int(round(fs * 2e-6)))
     s = np.convolve(e, np.ones(k) / k, mode="same") if k > 1 else e
-    ldb = 20.0 * np.log10(np.maximum(s, 1e-12))
+    ldb = np.maximum(s, 1e-12)  # 20·log10, in place
+    np.log10(ldb, out=ldb)
+    ldb *= 20.0
     th, sep = otsu_split(ldb)
     on_cls = ldb > th
     if not on_cls.any() or on_cls.all() or sep < min_gap_db:
@@ -243,8 +230,9 @@ def _last_below_before(w: np.ndarray, lvl: np.ndarray, before: np.ndarray) -> np
 
 
 def _interp_up(w: np.ndarray, i: np.ndarray, lvl: np.ndarray) -> np.ndarray:
-    """Fractional position where the rising windows cross ``lvl`` between i-1 and i."""
-    r = np.arange(w.shape[0])
+    """Fractional position where the rising windows cross ``lvl`` between i-1 and i (``i`` and
+    ``lvl`` may hold several crossings per window: k·rows values, window by window k times)."""
+    r = np.tile(np.arange(w.shape[0]), i.size // w.shape[0])
     i = np.minimum(np.maximum(i, 1), w.shape[1] - 1)
     a, b = w[r, i - 1], w[r, i]
     frac = np.where(b > a, (lvl - a) / np.where(b > a, b - a, 1.0), 1.0)
@@ -278,9 +266,10 @@ def edge_times(env: np.ndarray, seg: Segmentation, fs: float
     i50 = _first_at_or_above(w, l50, np.zeros(centres.size, np.intp))
     i90 = _first_at_or_above(w, l90, np.maximum(i50, 0))
     i10 = _last_below_before(w, l10, np.where(i90 >= 0, i90, w.shape[1]))
-    t50 = _interp_up(w, i50, l50)
-    t90 = _interp_up(w, i90, l90)
-    t10 = _interp_up(w, np.minimum(i10 + 1, w.shape[1] - 1), l10)
+    # the three crossings of every window interpolated in one pass
+    t50, t90, t10 = np.split(_interp_up(
+        w, np.concatenate([i50, i90, np.minimum(i10 + 1, w.shape[1] - 1)]),
+        np.concatenate([l50, l90, l10])), 3)
     # edges at the burst's own boundary (IQ starts or ends mid-pulse) cannot be timed
     valid = np.concatenate([seg.rising > 0, seg.falling < n])
     ok = valid & (i50 >= 0) & (i90 >= 0) & (i10 >= 0) & (i10 < i90)

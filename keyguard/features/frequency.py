@@ -50,19 +50,12 @@ PHASE_BLOCK_STEPS = 24
 CARRIER_BAND_HZ = 15e3
 
 
-def _band_around(x: np.ndarray, fs: float, f0: float, half: float) -> np.ndarray:
-    """``x`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask)."""
-    n = scipy.fft.next_fast_len(x.size)  # a burst's length can be a large prime
-    buf = np.zeros(n, np.complex128)
-    buf[:x.size] = x
-    return _band_in_place(buf, x.size, fs, f0, half)
-
-
 def _band_in_place(buf: np.ndarray, size: int, fs: float, f0: float, half: float
                    ) -> np.ndarray:
-    """:func:`_band_around` of ``buf[:size]``, given ``buf`` zero-padded to the FFT length
-    (complex128, overwritten): the same transform of the same padded input, with the bins
-    outside the band zeroed by slices (the band is one run of bins around ``f0``)."""
+    """``buf[:size]`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask),
+    given ``buf`` zero-padded to a fast FFT length (complex128; overwritten: a burst's length
+    can be a large prime). The bins outside the band are zeroed by slices (the band is one run
+    of bins around ``f0``)."""
     n = buf.size
     spec = scipy.fft.fft(buf, workers=1, overwrite_x=True)
     kept = _band_bins(n, float(fs), f0, half)
