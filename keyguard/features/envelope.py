@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keyguard.features.quantiles import median
+
 
 @dataclass
 class Segmentation:
@@ -43,7 +45,7 @@ def otsu_split(x: np.ndarray, bins: int = 128) -> tuple[float, float]:
     lo, hi = float(np.min(x)), float(np.max(x))
     if not hi > lo:
         return lo, 0.0
-    h, edges = np.histogram(x, bins=bins, range=(lo, hi))
+    h, edges = _histogram(x, bins, lo, hi)
     c = 0.5 * (edges[:-1] + edges[1:])
     w0 = np.cumsum(h)
     w1 = w0[-1] - w0
@@ -55,32 +57,42 @@ def otsu_split(x: np.ndarray, bins: int = 128) -> tuple[float, float]:
     return float(edges[k + 1]), float(m1[k] - m0[k])
 
 
-def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start indices and levels of the runs of a boolean array."""
-    if mask.size == 0:
-        return np.zeros(0, np.intp), np.zeros(0, bool)
-    starts = np.concatenate([[0], np.flatnonzero(mask[1:] != mask[:-1]) + 1])
-    return starts, mask[starts]
+def _histogram(x: np.ndarray, bins: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """``np.histogram(x, bins, range=(lo, hi))`` for float64 ``x`` within [lo, hi]: the same
+    counts and edges. numpy's first guess of each bin and its ±1 correction against the edges,
+    with the corrections as arithmetic on the guesses rather than masked assignments (numpy's
+    general path makes four more passes over a burst's samples)."""
+    edges = np.linspace(lo, hi, bins + 1)
+    idx = ((x - lo) / (hi - lo) * bins).astype(np.intp)
+    np.minimum(idx, bins - 1, out=idx)  # x == hi falls in the last bin
+    idx -= x < edges[idx]
+    idx += (x >= edges[idx + 1]) & (idx != bins - 1)
+    return np.bincount(idx, minlength=bins), edges
 
 
-def deglitch(mask: np.ndarray, min_run: int) -> np.ndarray:
-    """Flip runs shorter than ``min_run`` samples (never the first/last run), twice."""
-    if min_run <= 1 or mask.size == 0:
-        return mask
-    m = mask.copy()
+def deglitch_runs(starts: np.ndarray, levels: np.ndarray, n: int, min_run: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Runs shorter than ``min_run`` samples flipped (never the first or last run), twice, in
+    a boolean sequence of ``n`` samples given as its runs (start indices, levels; maximal
+    runs, so levels alternate): the runs of the result. Works on the runs alone, a few per
+    pulse, instead of every sample."""
+    if min_run <= 1:
+        return starts, levels
     for _ in range(2):
-        starts, _lv = _runs(m)
-        lens = np.diff(np.concatenate([starts, [m.size]]))
+        lens = np.empty(starts.size, np.intp)
+        lens[:-1] = starts[1:] - starts[:-1]
+        lens[-1] = n - starts[-1]
         short = np.flatnonzero(lens < min_run)
         short = short[(short > 0) & (short < starts.size - 1)]
         if short.size == 0:
             break
-        # runs never overlap: flipping each short run is one XOR with a per-run flag (a
-        # jammer's noisy envelope has tens of thousands of short runs)
-        flip = np.zeros(starts.size, dtype=bool)
-        flip[short] = True
-        m ^= np.repeat(flip, lens)
-    return m
+        levels = levels.copy()
+        levels[short] ^= True
+        # a flipped run joins its neighbours of the same level
+        keep = np.ones(starts.size, bool)
+        keep[1:] = levels[1:] != levels[:-1]
+        starts, levels = starts[keep], levels[keep]
+    return starts, levels
 
 
 def segment(env: np.ndarray, fs: float, min_gap_db: float = 6.0) -> Segmentation:
@@ -93,7 +105,9 @@ def segment(env: np.ndarray, fs: float, min_gap_db: float = 6.0) -> Segmentation
     # light smoothing (≈ 2 µs) only for slicing; edges are timed on the raw envelope
     k = max(1, int(round(fs * 2e-6)))
     s = np.convolve(e, np.ones(k) / k, mode="same") if k > 1 else e
-    ldb = 20.0 * np.log10(np.maximum(s, 1e-12))
+    ldb = np.maximum(s, 1e-12)  # 20·log10, in place
+    np.log10(ldb, out=ldb)
+    ldb *= 20.0
     th, sep = otsu_split(ldb)
     on_cls = ldb > th
     if not on_cls.any() or on_cls.all() or sep < min_gap_db:
@@ -107,24 +121,31 @@ def segment(env: np.ndarray, fs: float, min_gap_db: float = 6.0) -> Segmentation
     z = float(off.sum() / off.size)
     hi = z + 0.6 * (a - z)
     lo = z + 0.4 * (a - z)
-    decisive = (s >= hi) | (s <= lo)
-    idx = np.where(decisive, np.arange(n), -1)
-    idx = np.maximum.accumulate(idx)
-    state = np.where(idx >= 0, s[np.maximum(idx, 0)] >= hi, False)
+    # hysteresis: the state is the class of the last sample outside (lo, hi), off before the
+    # first; built as runs from those samples' class changes, never as a per-sample array
+    up = s >= hi
+    at = np.flatnonzero(up | (s <= lo))
+    cls = up[at]
+    change = np.empty(cls.size, bool)
+    change[1:] = cls[1:] != cls[:-1]
+    change[:1] = cls[:1]  # off before the first decisive sample
+    starts = np.concatenate([[0], at[change]])
+    run_on = np.zeros(starts.size, bool)
+    run_on[1::2] = True  # maximal runs alternate, from off
+    if starts.size > 1 and starts[1] == 0:  # on from the first sample
+        starts, run_on = starts[1:], run_on[1:]
     min_run = max(2, int(round(fs * 8e-6)))
-    state = deglitch(state, min_run)
-    d = np.diff(state.astype(np.int8))
-    rising = np.flatnonzero(d == 1) + 1
-    falling = np.flatnonzero(d == -1) + 1
-    if state[0]:
-        rising = np.concatenate([[0], rising])
-    if state[-1]:
-        falling = np.concatenate([falling, [n]])
+    starts, run_on = deglitch_runs(starts, run_on, n, min_run)
+    rising = starts[run_on]
+    falling = starts[~run_on]
+    falling = falling[falling > 0]
+    if run_on[-1]:
+        falling = np.append(falling, n)
     m = min(rising.size, falling.size)
     rising, falling = rising[:m], falling[:m]
     levels = interior_means(e, rising, falling)
     has_gaps = m >= 2 or (m == 1 and (rising[0] > 0 or falling[0] < n))
-    return Segmentation(rising, falling, levels, float(np.median(levels)) if m else a, z,
+    return Segmentation(rising, falling, levels, median(levels) if m else a, z,
                         bool(has_gaps), float(sep))
 
 
@@ -136,8 +157,12 @@ def interior_means(x: np.ndarray, start: np.ndarray, stop: np.ndarray,
     ln = stop - start
     a = start + np.floor(ln * trim).astype(np.intp)
     b = np.maximum(stop - np.floor(ln * trim).astype(np.intp), a + 1)
-    c = np.concatenate([[0.0], np.cumsum(x, dtype=np.float64)])
     b = np.minimum(b, x.size)
+    # the running sum up to the last span's end only (it is sequential: the same values)
+    top = int(b.max())
+    c = np.empty(top + 1)
+    c[0] = 0.0
+    np.cumsum(x[:top], dtype=np.float64, out=c[1:])
     return (c[b] - c[a]) / np.maximum(b - a, 1)
 
 
@@ -169,9 +194,24 @@ def span_labels(n: int, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
     return lab
 
 
+def span_indices(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sample indices inside spans [start, stop) in order, and the index of the span each
+    lies in: ``flatnonzero(labels >= 0)`` and ``labels`` there for ``labels =
+    span_labels(n, start, stop)`` (spans ascending, not overlapping; empty ones hold none),
+    built from the spans alone rather than over all n samples."""
+    lens = np.maximum(stop - start, 0)
+    which = np.repeat(np.arange(start.size), lens)
+    # each span's first index, less the number of indices before it
+    idx = (start - (np.cumsum(lens) - lens))[which]
+    idx += np.arange(which.size)
+    return idx, which
+
+
 def _windows(x: np.ndarray, centres: np.ndarray, half: int) -> np.ndarray:
     idx = centres[:, None] + np.arange(-half, half)[None, :]
-    return x[np.clip(idx, 0, x.size - 1)]
+    np.maximum(idx, 0, out=idx)  # np.clip's wrapper costs more than both passes
+    np.minimum(idx, x.size - 1, out=idx)
+    return x[idx]
 
 
 def _first_at_or_above(w: np.ndarray, lvl: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -190,12 +230,14 @@ def _last_below_before(w: np.ndarray, lvl: np.ndarray, before: np.ndarray) -> np
 
 
 def _interp_up(w: np.ndarray, i: np.ndarray, lvl: np.ndarray) -> np.ndarray:
-    """Fractional position where the rising windows cross ``lvl`` between i-1 and i."""
-    r = np.arange(w.shape[0])
-    i = np.clip(i, 1, w.shape[1] - 1)
+    """Fractional position where the rising windows cross ``lvl`` between i-1 and i (``i`` and
+    ``lvl`` may hold several crossings per window: k·rows values, window by window k times)."""
+    r = np.tile(np.arange(w.shape[0]), i.size // w.shape[0])
+    i = np.minimum(np.maximum(i, 1), w.shape[1] - 1)
     a, b = w[r, i - 1], w[r, i]
     frac = np.where(b > a, (lvl - a) / np.where(b > a, b - a, 1.0), 1.0)
-    return i - 1 + np.clip(frac, 0.0, 1.0)
+    # clipped to [0, 1] (frac is never −0: lvl > 0)
+    return i - 1 + np.minimum(np.maximum(frac, 0.0), 1.0)
 
 
 def edge_times(env: np.ndarray, seg: Segmentation, fs: float
@@ -224,9 +266,10 @@ def edge_times(env: np.ndarray, seg: Segmentation, fs: float
     i50 = _first_at_or_above(w, l50, np.zeros(centres.size, np.intp))
     i90 = _first_at_or_above(w, l90, np.maximum(i50, 0))
     i10 = _last_below_before(w, l10, np.where(i90 >= 0, i90, w.shape[1]))
-    t50 = _interp_up(w, i50, l50)
-    t90 = _interp_up(w, i90, l90)
-    t10 = _interp_up(w, np.minimum(i10 + 1, w.shape[1] - 1), l10)
+    # the three crossings of every window interpolated in one pass
+    t50, t90, t10 = np.split(_interp_up(
+        w, np.concatenate([i50, i90, np.minimum(i10 + 1, w.shape[1] - 1)]),
+        np.concatenate([l50, l90, l10])), 3)
     # edges at the burst's own boundary (IQ starts or ends mid-pulse) cannot be timed
     valid = np.concatenate([seg.rising > 0, seg.falling < n])
     ok = valid & (i50 >= 0) & (i90 >= 0) & (i10 >= 0) & (i10 < i90)

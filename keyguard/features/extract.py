@@ -18,6 +18,7 @@ import numpy as np
 from keyguard.features.echo import edge_echo
 from keyguard.features.envelope import edge_times, interior_mask, moments, segment, span_labels
 from keyguard.features.frequency import FrequencyFeatures, fsk_frequency, ook_frequency
+from keyguard.features.quantiles import median
 from keyguard.features.spectral import gap_line, gap_tone_db, spectral_features
 from keyguard.features.timing import run_widths_us, te_estimate
 from keyguard.features.vector import FEATURE_NAMES, FeatureVector, feature_index
@@ -114,7 +115,7 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
     if bounds[-1] >= n:  # reduceat needs valid start indices; the last span runs to the end
         bounds = bounds[:-1]
     peaks = np.maximum.reduceat(env, bounds)[0::2][: seg.pulses]
-    out["overshoot"] = float(np.median(peaks / levels[: peaks.size])) - 1.0
+    out["overshoot"] = median(peaks / levels[: peaks.size]) - 1.0
     if seg.pulses >= 3:
         centres = 0.5 * (seg.rising + seg.falling) / fs
         ldb = 20 * np.log10(levels)
@@ -273,7 +274,7 @@ def _db(x: float) -> float:
 
 def _nanmedian(x: np.ndarray) -> float:
     x = x[np.isfinite(x)]
-    return float(np.median(x)) if x.size else math.nan
+    return median(x)
 
 
 def _vector(out: dict) -> FeatureVector:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
-from keyguard.features.envelope import otsu_split, span_labels
+from keyguard.features.envelope import otsu_split, span_indices
+from keyguard.features.quantiles import median
 
 
 @dataclass
@@ -49,12 +50,62 @@ PHASE_BLOCK_STEPS = 24
 CARRIER_BAND_HZ = 15e3
 
 
-def _band_around(x: np.ndarray, fs: float, f0: float, half: float) -> np.ndarray:
-    """``x`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask)."""
-    n = scipy.fft.next_fast_len(x.size)  # a burst's length can be a large prime
-    spec = scipy.fft.fft(x.astype(np.complex128), n, workers=1)
-    spec[np.abs(fft_freqs(n, float(fs)) - f0) > half] = 0.0
-    return scipy.fft.ifft(spec, workers=1, overwrite_x=True)[:x.size]
+def _band_in_place(buf: np.ndarray, size: int, fs: float, f0: float, half: float
+                   ) -> np.ndarray:
+    """``buf[:size]`` with everything farther than ``half`` Hz from ``f0`` removed (FFT mask),
+    given ``buf`` zero-padded to a fast FFT length (complex128; overwritten: a burst's length
+    can be a large prime). The bins outside the band are zeroed by slices (the band is one run
+    of bins around ``f0``)."""
+    n = buf.size
+    spec = scipy.fft.fft(buf, workers=1, overwrite_x=True)
+    kept = _band_bins(n, float(fs), f0, half)
+    if kept is None:
+        spec[np.abs(fft_freqs(n, float(fs)) - f0) > half] = 0.0
+    elif kept[0] > kept[1]:
+        spec[:] = 0.0
+    else:
+        ka, kb = kept  # signed bin numbers (fftfreq's), the kept ones
+        if ka >= 0:
+            spec[:ka] = 0.0
+            spec[kb + 1:] = 0.0
+        elif kb < 0:
+            spec[:n + ka] = 0.0
+            spec[n + kb + 1:] = 0.0
+        else:
+            spec[kb + 1:n + ka] = 0.0
+    return scipy.fft.ifft(spec, workers=1, overwrite_x=True)[:size]
+
+
+def _band_bins(n: int, fs: float, f0: float, half: float) -> tuple[int, int] | None:
+    """First and last signed bin number k of an ``n``-point FFT at ``fs`` (Hz) whose
+    frequency (``np.fft.fftfreq``'s ``k · val``) lies within ``half`` Hz of ``f0``, tested with
+    the mask's own arithmetic (first > last: none); None when ``f0`` is not finite or the ends
+    are not where expected (the caller then masks bin by bin). The frequencies rise with k, so
+    the kept bins are one run."""
+    if not math.isfinite(f0) or not half > 0:
+        return None
+    val = 1.0 / (n * (1.0 / fs))  # np.fft.fftfreq's bin spacing, computed as it does
+    kmin, kmax = -(n // 2), (n - 1) // 2
+
+    def kept(k: int) -> bool:
+        return abs(k * val - f0) <= half
+
+    # the exact ends lie within a bin of the real-number ones: start two outside, walk in
+    a = min(max(math.floor((f0 - half) / val) - 2, kmin), kmax)
+    b = min(max(math.ceil((f0 + half) / val) + 2, kmin), kmax)
+    if (a > kmin and kept(a)) or (b < kmax and kept(b)):
+        return None
+    for _ in range(4):
+        if kept(a) or a >= b:
+            break
+        a += 1
+    for _ in range(4):
+        if kept(b) or b <= a:
+            break
+        b -= 1
+    if not (kept(a) and kept(b)):
+        return None if a < b else (1, 0)
+    return a, b
 
 
 @functools.lru_cache(maxsize=8)  # bursts' FFT lengths repeat (next_fast_len rounds them up)
@@ -65,22 +116,16 @@ def fft_freqs(n: int, fs: float) -> np.ndarray:
     return f
 
 
-def _phase_steps(x: np.ndarray) -> np.ndarray:
-    """``x[n+1]·conj(x[n])`` in double precision."""
-    x = x.astype(np.complex128)
-    return x[1:] * np.conj(x[:-1])
+def _carrier(steps: np.ndarray, fs: float) -> float:
+    """Carrier (Hz) from phase steps: the angle of their sum."""
+    return float(np.angle(np.sum(steps))) * fs / (2.0 * math.pi)
 
 
-def _carrier(d: np.ndarray, steady: np.ndarray, fs: float) -> float:
-    """Carrier (Hz) from phase steps ``d``: the angle of their sum over ``steady``."""
-    return float(np.angle(np.sum(d[steady]))) * fs / (2.0 * math.pi)
-
-
-def _carrier_at(x: np.ndarray, steps: np.ndarray, fs: float) -> float:
-    """As ``_carrier(_phase_steps(x), steady, fs)`` with ``steps = flatnonzero(steady)``: only
-    the steps that are summed are formed."""
-    x = x.astype(np.complex128, copy=False)
-    return float(np.angle(np.sum(x[steps + 1] * np.conj(x[steps])))) * fs / (2.0 * math.pi)
+def _steps_at(x: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Phase steps ``x[k+1]·conj(x[k])`` for the sample indices ``at`` (complex128 ``x``)."""
+    d = x[at + 1]
+    d *= np.conj(x[at])
+    return d
 
 
 def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
@@ -92,38 +137,44 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     products and neighbours elsewhere in the channel pull the first one)."""
     if rising.size == 0 or x.size < 3:
         return FrequencyFeatures()
-    d = _phase_steps(x)
-    n = d.size
+    n = x.size - 1  # phase steps
     ln = falling - rising
     skip = np.maximum(np.round(fs * 10e-6), np.floor(0.2 * ln)).astype(np.intp)
     tail = np.floor(0.1 * ln).astype(np.intp) + 1
     s0 = np.minimum(rising + skip, n)
     s1 = np.clip(falling - tail, s0, n)
-    lab = span_labels(n, s0, s1)
-    steady = lab >= 0
-    if not steady.any():
+    # the steady steps (step k joins samples k and k+1) and the pulse of each
+    steady, lab = span_indices(s0, s1)
+    if steady.size == 0:
         return FrequencyFeatures()
     to_hz = fs / (2.0 * math.pi)
-    carrier = _carrier(d, steady, fs)
-    if fs > 4.0 * CARRIER_BAND_HZ:
-        carrier = _carrier_at(_band_around(x, fs, carrier, CARRIER_BAND_HZ),
-                              np.flatnonzero(steady), fs)
-    # jitter: per-sample frequency around each pulse's own mean (phase noise + receiver noise)
-    f = np.angle(d[steady] * np.exp(-1j * carrier / to_hz)) * to_hz
-    lb = lab[steady]
-    cnt = np.bincount(lb, minlength=rising.size)
-    mean = np.bincount(lb, weights=f, minlength=rising.size) / np.maximum(cnt, 1)
-    jitter = float(np.std(f - mean[lb]))
+    band = fs > 4.0 * CARRIER_BAND_HZ
+    # the IQ in double precision, zero-padded for the band's FFT: steps are formed from it
+    # before the FFT overwrites it
+    xd = np.zeros(scipy.fft.next_fast_len(x.size) if band else x.size, np.complex128)
+    xd[:x.size] = x
+    d = _steps_at(xd, steady)
+    carrier = _carrier(d, fs)
     # chirp: the first ≈ 10 µs after each turn-on against the steady carrier
     cn = max(1, int(round(fs * 10e-6)))
     c0 = np.minimum(rising, n)
     c1 = np.minimum(rising + np.minimum(cn, ln // 3), n)
-    clab = span_labels(n, c0, c1)
+    turn_on = _steps_at(xd, span_indices(c0, c1)[0])
+    if band:
+        y = _band_in_place(xd, x.size, fs, carrier, CARRIER_BAND_HZ)
+        carrier = _carrier(_steps_at(y, steady), fs)
+    # jitter: per-sample frequency around each pulse's own mean (phase noise + receiver noise)
+    d *= np.exp(-1j * carrier / to_hz)
+    f = np.angle(d)
+    f *= to_hz
+    cnt = np.bincount(lab, minlength=rising.size)
+    mean = np.bincount(lab, weights=f, minlength=rising.size) / np.maximum(cnt, 1)
+    jitter = float(np.std(f - mean[lab]))
     chirp = math.nan
-    if (clab >= 0).any():
-        chirp = float(np.angle(np.sum(d[clab >= 0]) * np.exp(-1j * carrier / to_hz))) * to_hz
+    if turn_on.size:
+        chirp = float(np.angle(np.sum(turn_on) * np.exp(-1j * carrier / to_hz))) * to_hz
     return FrequencyFeatures(carrier=carrier, chirp=chirp, jitter=jitter,
-                             phase_z=pulse_phase_z(x, lab, s0, carrier / fs))
+                             phase_z=_phase_z(x, steady, lab, s0, carrier / fs))
 
 
 def pulse_phase_z(x: np.ndarray, labels: np.ndarray, starts: np.ndarray,
@@ -145,11 +196,17 @@ def pulse_phase_z(x: np.ndarray, labels: np.ndarray, starts: np.ndarray,
     0.8 s ring, fresh benign soak seed 29037) makes the steps under it regular, and over 415
     steps that alone read 19.7; a regenerating replayer is continuous in every block.
     """
-    pulses = starts.size
     idx = np.flatnonzero(labels[: x.size] >= 0)
+    return _phase_z(x, idx, labels[idx], starts, carrier_cycles)
+
+
+def _phase_z(x: np.ndarray, idx: np.ndarray, lab: np.ndarray, starts: np.ndarray,
+             carrier_cycles: float) -> float:
+    """:func:`pulse_phase_z` given the labelled samples' indices ``idx`` (ascending) and their
+    pulses ``lab``."""
+    pulses = starts.size
     if idx.size == 0 or pulses < MIN_PHASE_STEPS + 1:
         return math.nan
-    lab = labels[idx]
     # e^(−iωn) = e^(−iω·start) · e^(−iω·(n − start)): one short table for the offsets inside
     # a pulse instead of an exponential per sample
     off = idx - starts[lab]
@@ -172,8 +229,9 @@ def pulse_phase_z(x: np.ndarray, labels: np.ndarray, starts: np.ndarray,
     k = n // PHASE_BLOCK_STEPS
     edges = np.arange(k) * PHASE_BLOCK_STEPS
     sums = np.add.reduceat(steps, edges)
-    sizes = np.diff(np.append(edges, n))
-    return float(np.median(np.abs(sums) ** 2 / sizes))
+    sizes = np.full(k, PHASE_BLOCK_STEPS)
+    sizes[-1] = n - edges[-1]
+    return median(np.abs(sums) ** 2 / sizes)
 
 
 def fsk_frequency(x: np.ndarray, lo: int, hi: int, fs: float

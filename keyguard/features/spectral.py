@@ -15,6 +15,8 @@ import numpy as np
 import scipy.fft
 from scipy import signal
 
+from keyguard.features.quantiles import median, percentile
+
 
 
 @dataclass
@@ -82,7 +84,7 @@ def spectral_features(x: np.ndarray, fs: float, carrier_hz: float,
     f, p = psd(x, fs)
     p = np.maximum(p, 1e-30)
     # "spectrum" scaling: white noise of power σ² gives σ²/nbins in every bin
-    floor = noise_power / f.size if noise_power is not None else float(np.percentile(p, 10))
+    floor = noise_power / f.size if noise_power is not None else percentile(p, 10)
     clean = np.maximum(p - floor, 0.0)
     tot = clean.sum()
     bw = math.nan
@@ -100,7 +102,7 @@ def spectral_features(x: np.ndarray, fs: float, carrier_hz: float,
     away[max(0, pk - guard):pk + guard + 1] = False
     spur = math.nan
     if away.sum() >= 8:
-        spur = float(10 * np.log10(np.max(p[away]) / np.median(p[away])))
+        spur = float(10 * np.log10(np.max(p[away]) / median(p[away])))
     half = guard
     up = clean[pk + 1:pk + 1 + half].sum()
     dn = clean[max(0, pk - half):pk].sum()
@@ -118,7 +120,7 @@ def gap_tone_db(gaps: np.ndarray, fs: float) -> float:
         return math.nan
     _f, p = psd(gaps, fs, nfft=256)
     p = np.maximum(p, 1e-30)
-    return float(10 * np.log10(np.max(p) / np.median(p)))
+    return float(10 * np.log10(np.max(p) / median(p)))
 
 
 #: a line this close (Hz) to the carrier or to the receiver's own DC is theirs, not a leak

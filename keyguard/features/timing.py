@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from keyguard.features.quantiles import median, percentile
+
 
 def te_estimate(widths_us: np.ndarray) -> tuple[float, float]:
     """(Te µs, jitter µs) from run widths (µs) of a line code built on multiples of Te.
@@ -19,10 +21,10 @@ def te_estimate(widths_us: np.ndarray) -> tuple[float, float]:
     w = w[np.isfinite(w) & (w > 0)]
     if w.size < 4:
         return math.nan, math.nan
-    te0 = float(np.percentile(w, 20))
+    te0 = percentile(w, 20)
     near = w[(w > 0.6 * te0) & (w < 1.4 * te0)]
     if near.size:
-        te0 = float(np.median(near))
+        te0 = median(near)
     k = np.round(w / te0)
     use = (k >= 1) & (k <= 4) & (np.abs(w - k * te0) < 0.35 * te0)
     if use.sum() < 3:
