@@ -529,9 +529,34 @@ def test_a_base_unit_off_the_profile_window_is_a_failed_measurement(tolerance_us
     assert kinds(out) == expect
 
 
-def test_te_failed_error_follows_the_profile_window():
-    from keyguard.detect.fingerprint import TE_FAILED_ERROR, te_failed_error
-    assert te_failed_error(400.0, 140.0) == pytest.approx(-0.45)
-    assert te_failed_error(350.0, 200.0) == TE_FAILED_ERROR   # never looser than a third
-    assert te_failed_error(None, 140.0) == TE_FAILED_ERROR
-    assert te_failed_error(400.0, None) == TE_FAILED_ERROR
+def test_te_window_follows_the_profile_window():
+    from keyguard.detect.fingerprint import te_window_us
+    assert te_window_us(400.0, 140.0) == pytest.approx((220.0, 580.0))
+    assert te_window_us(None, 140.0) is None
+    assert te_window_us(400.0, None) is None
+
+
+@pytest.mark.parametrize("tolerance_us, expect", [
+    (140.0, []),          # 1,218 and 2,388 µs are runs merged in a swamped envelope
+    (None, ["clone"]),    # no window known: they differ by 160 spreads
+])
+def test_a_base_unit_above_the_profile_window_is_a_failed_measurement(tolerance_us, expect):
+    # development clone seed 325: the owner 26 dB over full scale; its first press read Te
+    # 1,218 µs (the reference) and its second 2,388 µs for KeeLoq's 400: a "clone"
+    from dataclasses import replace
+
+    from detect_fakes import PROFILES, burst_of
+    from keyguard.detect import DetectionEngine
+
+    profiles = dict(PROFILES, keeloq=replace(PROFILES["keeloq"], te_tolerance_us=tolerance_us))
+    rng = np.random.default_rng(17)
+    e = DetectionEngine(profiles=profiles)
+    e.begin_capture("a.cu8")
+    out = []
+    for t, hop, te in ((2.0, 0x300, 1218.0), (7.0, 0x301, 2388.0)):
+        pk = press(t, hop, frames=3)
+        for p in pk:
+            f = fob_features(rng, te=te, te_error=te / (400.0 * round(te / 400.0)) - 1.0)
+            out += e.observe(burst_of([p], features=f), [p])
+    out += e.finish()
+    assert kinds(out) == expect

@@ -40,7 +40,7 @@ from keyguard.detect.base import DetectionContext, Detector
 from keyguard.detect.bruteforce import BruteforceDetector
 from keyguard.detect.codes import CodeMemory
 from keyguard.detect.config import DetectConfig
-from keyguard.detect.fingerprint import FingerprintMemory, te_failed_error
+from keyguard.detect.fingerprint import FingerprintMemory, te_window_us
 from keyguard.detect.jamlog import JamLog
 from keyguard.detect.jamming import JammingDetector
 from keyguard.detect.observation import BurstInfo, CaptureInfo, Observation, Timeline
@@ -93,7 +93,7 @@ class DetectionEngine:
                                     self.config.press.rejoin_freq_hz,
                                     self.config.press.rejoin_grid_freq_hz,
                                     self.config.press.rejoin_grid_tol_s,
-                                    lambda proto: te_failed_error(
+                                    lambda proto: te_window_us(
                                         prof.facts(proto).te_us,
                                         prof.facts(proto).te_tolerance_us))
         self._heap: list = []

@@ -53,21 +53,24 @@ _TE_ERR_FULL = FEATURE_NAMES.index("te_error")
 #: a burst whose base unit reads under a third of its profile's short width (``te_error``
 #: below this) measured no clock: a frame that decoded with the profile was not sent that fast
 TE_FAILED_ERROR = -2.0 / 3.0
-#: ...or, for a protocol whose profile gives its width tolerance, more than this share of its
-#: short width faster than the fastest short pulse its decoder accepts: the frame decoded, so
-#: its transmitter's clock was inside the window, and a base unit read outside it is two
+#: ...or, for a protocol whose profile gives its width tolerance, off the window of short widths
+#: its decoder accepts by more than this share of its short width: the frame decoded, so its
+#: transmitter's clock was inside the window, and a base unit read outside it is two
 #: transmissions interleaved in one burst (fresh benign soak seed 35097: a passer-by's KeeLoq
 #: press 7.5 kHz away under the owner's read Te 195 and 201 µs for the key's 403, a "clone")
+#: or runs merged in a swamped envelope (development clone seed 325: an owner 26 dB over full
+#: scale read 1,218 µs, then 2,388 µs, for KeeLoq's 400, a "clone")
 TE_FAILED_MARGIN = 0.1
 
 
-def te_failed_error(te_us: float | None, tolerance_us: float | None) -> float:
-    """The ``te_error`` under which a decoded burst's base unit is a failed measurement, for a
-    protocol with short width ``te_us`` and width tolerance ``tolerance_us`` (µs; None: not
-    known, ``TE_FAILED_ERROR``). Never looser than ``TE_FAILED_ERROR``."""
+def te_window_us(te_us: float | None, tolerance_us: float | None) -> tuple[float, float] | None:
+    """The base units (µs) a decoded burst of a protocol with short width ``te_us`` and width
+    tolerance ``tolerance_us`` can measure: the decoder's window widened by
+    ``TE_FAILED_MARGIN`` of the short width either side; None when either is not known."""
     if not te_us or tolerance_us is None:
-        return TE_FAILED_ERROR
-    return max(TE_FAILED_ERROR, -float(tolerance_us) / float(te_us) - TE_FAILED_MARGIN)
+        return None
+    te, tol = float(te_us), float(tolerance_us)
+    return te - tol - TE_FAILED_MARGIN * te, te + tol + TE_FAILED_MARGIN * te
 _ON_FULL = FEATURE_NAMES.index("on_fraction")
 _DEV_FULL = FEATURE_NAMES.index("fsk_deviation_hz")
 _SNR_FULL = FEATURE_NAMES.index("snr_db")
@@ -176,9 +179,8 @@ def press_fingerprint(press: Any) -> np.ndarray | None:
     """A press's full feature vector (:func:`press_vector` of the bursts its features came
     from); None without features. Computed once per press."""
     if "_vector" not in press.notes:
-        bound = getattr(press, "te_failed_error", None)
-        press.notes["_vector"] = press_vector(
-            press.feature_bursts, TE_FAILED_ERROR if bound is None else bound)
+        press.notes["_vector"] = press_vector(press.feature_bursts,
+                                              getattr(press, "te_window_us", None))
     return press.notes["_vector"]
 
 
@@ -193,22 +195,30 @@ def off_centre(burst: Any) -> bool:
     return bool(math.isfinite(bw) and bw > 0 and abs(off) > OFF_CENTRE_FRACTION * bw)
 
 
-def press_vector(bursts: list, te_failed: float = TE_FAILED_ERROR) -> np.ndarray | None:
+def press_vector(bursts: list, te_window: tuple[float, float] | None = None
+                 ) -> np.ndarray | None:
     """The median over one press's bursts (BurstInfo with features) of each feature (NaN where
     no burst measured it). When most were measured off their channel's centre, the
     envelope-shape features are left out (NaN): they describe the channel filter's skirt, not
-    the transmitter. A burst whose ``te_error`` is under ``te_failed`` (default: a base unit
-    under a third of its profile's, ``TE_FAILED_ERROR``; :func:`te_failed_error` for a
-    protocol's own window) is a failed measurement and is not part of the median: two frames
-    merged with a neighbour's short burst between them read Te 24 µs for a KeeLoq key's 407,
-    and the median with the press's clean frame, 215 µs, made the owner's press a clone (fresh
-    benign soak seed 26013)."""
-    out = median_vector([_without_te(b.features)
-                         if b.features.values[_TE_ERR_FULL] < te_failed else b.features
-                         for b in bursts])
+    the transmitter. A burst whose base unit reads under a third of its profile's
+    (``TE_FAILED_ERROR``) or outside ``te_window`` (µs, :func:`te_window_us` of its protocol)
+    is a failed measurement and is not part of the median: two frames merged with a
+    neighbour's short burst between them read Te 24 µs for a KeeLoq key's 407, and the median
+    with the press's clean frame, 215 µs, made the owner's press a clone (fresh benign soak
+    seed 26013)."""
+    out = median_vector([_without_te(b.features) if _te_failed(b.features, te_window)
+                         else b.features for b in bursts])
     if out is not None and 2 * sum(off_centre(b) for b in bursts) > len(bursts):
         out[_SHAPE_FULL] = np.nan
     return out
+
+
+def _te_failed(v: FeatureVector, window: tuple[float, float] | None) -> bool:
+    """The burst's base unit is no clock: under a third of its profile's, or off ``window``."""
+    if v.values[_TE_ERR_FULL] < TE_FAILED_ERROR:
+        return True
+    te = v.values[_TE_FULL]
+    return window is not None and not window[0] <= te <= window[1]
 
 
 def _without_te(v: FeatureVector) -> FeatureVector:

@@ -65,9 +65,8 @@ class Press:
     rssi_db: float | None = None
     #: frames that were copies of frames already held (images, simultaneous copies)
     copies: int = 0
-    #: the ``te_error`` under which one of its bursts measured no clock (None: the default of
-    #: :func:`keyguard.detect.fingerprint.press_vector`)
-    te_failed_error: float | None = None
+    #: the base units (µs) its bursts can measure (its profile's window; None: not known)
+    te_window_us: tuple[float, float] | None = None
     _slots: list = field(default_factory=list, repr=False)  # [abs_t, level, burst, freq, s]
 
     def add(self, pkt: Packet, abs_t: float, abs_end: float, burst: BurstInfo | None) -> None:
@@ -221,10 +220,10 @@ class PressTracker:
     def __init__(self, gap_for: Callable[[str], float], is_fixed: Callable[[Packet], bool],
                  rejoin_gap_s: float = 0.0, rejoin_freq_hz: float = 0.0,
                  rejoin_grid_freq_hz: float = 0.0, rejoin_grid_tol_s: float = 0.0,
-                 te_failed_error: Callable[[str], float] | None = None):
+                 te_window_us: Callable[[str], tuple[float, float] | None] | None = None):
         self._gap_for = gap_for
         self._is_fixed = is_fixed
-        self._te_failed_error = te_failed_error
+        self._te_window_us = te_window_us
         self.rejoin_gap_s = float(rejoin_gap_s)
         self.rejoin_freq_hz = float(rejoin_freq_hz)
         self.rejoin_grid_freq_hz = float(rejoin_grid_freq_hz)
@@ -261,8 +260,8 @@ class PressTracker:
                   data=pkt.data, capture=capture, handle=handle, t=pkt.t, t_end=pkt.t_end,
                   abs_t=abs_t, abs_end=abs_end, counter=packet_counter(pkt),
                   fixed_code=self._is_fixed(pkt), fields=dict(pkt.fields or {}),
-                  te_failed_error=None if self._te_failed_error is None
-                  else self._te_failed_error(pkt.protocol))
+                  te_window_us=None if self._te_window_us is None
+                  else self._te_window_us(pkt.protocol))
         p.add(pkt, abs_t, abs_end, burst)
         self._open[key] = p
         self._recent.pop(key, None)
