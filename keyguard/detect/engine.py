@@ -88,14 +88,16 @@ class DetectionEngine:
                                     state=state, models=dict(models or {}),
                                     press_latency_s=latency)
         self.detectors = list(detectors) if detectors is not None else default_detectors()
+
+        def te_window(protocol: str) -> tuple[float, float] | None:
+            facts = prof.facts(protocol)
+            return te_window_us(facts.te_us, facts.te_tolerance_us)
+
         self.presses = PressTracker(prof.press_gap_s, prof.is_fixed,
                                     self.config.press.rejoin_gap_s,
                                     self.config.press.rejoin_freq_hz,
                                     self.config.press.rejoin_grid_freq_hz,
-                                    self.config.press.rejoin_grid_tol_s,
-                                    lambda proto: te_window_us(
-                                        prof.facts(proto).te_us,
-                                        prof.facts(proto).te_tolerance_us))
+                                    self.config.press.rejoin_grid_tol_s, te_window)
         self._heap: list = []
         self._seq = itertools.count()
         self._handles = itertools.count()

@@ -62,15 +62,6 @@ TE_FAILED_ERROR = -2.0 / 3.0
 #: scale read 1,218 µs, then 2,388 µs, for KeeLoq's 400, a "clone")
 TE_FAILED_MARGIN = 0.1
 
-
-def te_window_us(te_us: float | None, tolerance_us: float | None) -> tuple[float, float] | None:
-    """The base units (µs) a decoded burst of a protocol with short width ``te_us`` and width
-    tolerance ``tolerance_us`` can measure: the decoder's window widened by
-    ``TE_FAILED_MARGIN`` of the short width either side; None when either is not known."""
-    if not te_us or tolerance_us is None:
-        return None
-    te, tol = float(te_us), float(tolerance_us)
-    return te - tol - TE_FAILED_MARGIN * te, te + tol + TE_FAILED_MARGIN * te
 _ON_FULL = FEATURE_NAMES.index("on_fraction")
 _DEV_FULL = FEATURE_NAMES.index("fsk_deviation_hz")
 _SNR_FULL = FEATURE_NAMES.index("snr_db")
@@ -80,6 +71,16 @@ _SNR_FULL = FEATURE_NAMES.index("snr_db")
 CLIP_PRODUCT_ORDERS = (-3, 5)
 #: how close (Hz) a carrier must sit to such a product to be taken for it
 CLIP_PRODUCT_TOLERANCE_HZ = 5e3
+
+
+def te_window_us(te_us: float | None, tolerance_us: float | None) -> tuple[float, float] | None:
+    """The base units (µs) a decoded burst of a protocol with short width ``te_us`` and width
+    tolerance ``tolerance_us`` can measure: the decoder's window widened by
+    ``TE_FAILED_MARGIN`` of the short width either side; None when either is not known."""
+    if not te_us or tolerance_us is None:
+        return None
+    te, tol = float(te_us), float(tolerance_us)
+    return te - tol - TE_FAILED_MARGIN * te, te + tol + TE_FAILED_MARGIN * te
 
 
 def clipping_product_order(offset_hz: float, strong_offset_hz: float) -> int | None:

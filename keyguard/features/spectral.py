@@ -18,7 +18,6 @@ from scipy import signal
 from keyguard.features.quantiles import median, percentile
 
 
-
 @dataclass
 class SpectralFeatures:
     occupied_bw_hz: float = math.nan
