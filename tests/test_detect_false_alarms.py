@@ -379,3 +379,67 @@ def test_a_leak_filled_press_is_not_compared_by_its_pulse_widths(on, expect):
     out += feed(e, press(60.0, 0x300, frames=3),
                 lambda p: _clipped(rng, te=412.0 * 0.979, on_fraction=on))
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("depth, floor, clip, expect", [
+    (0.02, 0.012, 0.09, ["relay"]),    # a flat envelope: one transmitter
+    (0.37, 0.011, 0.09, []),           # beats in the pulses another fob shared, flat elsewhere
+    (0.18, 0.08, 0.09, ["relay"]),     # ripple in every pulse: noise, not a second carrier
+    (0.34, 0.009, 0.4, ["relay"]),     # clipped hard: the receiver rewrote the envelope
+])
+def test_an_undecoded_burst_holding_two_transmitters_is_not_a_relay(depth, floor, clip, expect):
+    # fresh benign soak seeds 38011 and 41008: two passers-by's KeeLoq fobs keyed 11 and 69 ms
+    # apart, 6.5 and 3.6 kHz apart at one level; neither decoded and the merged burst (gaps
+    # filled by the other, edges of both) scored P(relayed) 0.93 and 0.98 (the second 9 %
+    # clipped); the stand-in classifier calls every clipped burst relayed
+    e = engine(models={"burst": _ClassifierByClipping(0.97)})
+    b = BurstInfo(t=100.0, t_end=100.3, freq_hz=FOB_F, rssi_db=-15.0, on_fraction=0.7,
+                  features=fv(te_us=400.0, on_fraction=0.7, clip_fraction=clip,
+                              beat_depth=depth, beat_floor=floor))
+    out = e.observe(b, [])
+    assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("depth, expect", [(0.02, ["clone"]), (0.25, [])])
+def test_a_press_another_transmitter_beat_with_is_neither_judged_nor_learned(depth, expect):
+    # fresh benign soak seeds 38113 and 42014: a passer-by's undecoded press 10 dB under a
+    # doorbell's ring, 5-7.5 kHz away, moved the ring's droop 3.5 spreads (and in 42014 it was
+    # the reference ring that carried it, so the clean next ring was judged against it)
+    rng = np.random.default_rng(41)
+    e = engine()
+    out = _owner(e, rng)
+
+    def shared(p):
+        f = fob_features(rng, beat_depth=depth, beat_floor=0.01, clip_fraction=0.0)
+        f.values[FEATURE_NAMES.index("droop_db")] = 3.0  # the passer-by's pulses late in it
+        return f
+
+    out += feed(e, press(50.0, 0x900, frames=3), shared)
+    out += e.finish()
+    assert kinds(out) == expect
+
+
+@pytest.mark.parametrize("depth, references", [(0.02, 5), (0.25, 4)])
+def test_a_press_another_transmitter_beat_with_is_not_learned(depth, references):
+    rng = np.random.default_rng(42)
+    e = engine()
+    _owner(e, rng)
+    out = feed(e, press(50.0, 0x900, frames=3),
+               lambda p: fob_features(rng, beat_depth=depth, beat_floor=0.01, clip_fraction=0.0))
+    assert out + e.finish() == []
+    assert len(e.ctx.fingerprints.references("keeloq:0D36C681")) == references
+
+
+def test_a_beating_press_is_still_judged_a_relay():
+    """A demodulate-and-forward relay's copy beside the car beats with the fob's own answer,
+    heard faintly from afar 1.5 ms earlier on its own carrier (development DF relays, seeds 311
+    and 317): the beat keeps the press out of fingerprint judging, not out of relay judging."""
+    rng = np.random.default_rng(9)
+    e = engine()
+    out = _owner(e, rng)
+    f = fob_features(rng, beat_depth=0.17, beat_floor=0.005, clip_fraction=0.0)
+    f.values[FEATURE_NAMES.index("noise_excess_db")] = 8.0
+    f.values[FEATURE_NAMES.index("echo_ratio")] = 0.5
+    out += feed(e, press(50.15, 0x900, frames=1), f)
+    out += e.finish()
+    assert kinds(out) == ["relay"]

@@ -41,6 +41,8 @@ _RELATIVE = {"te_us", "fsk_deviation_hz"}
 _FP_IDX = feature_index(FINGERPRINT_FEATURES)
 _CFO = FINGERPRINT_FEATURES.index("cfo_ppm")
 _CLIP = FEATURE_NAMES.index("clip_fraction")
+_BEAT_DEPTH = FEATURE_NAMES.index("beat_depth")
+_BEAT_FLOOR = FEATURE_NAMES.index("beat_floor")
 _CHANNEL_BW = FEATURE_NAMES.index("channel_bw_hz")
 _SHAPE = {FINGERPRINT_FEATURES.index(n) for n in SHAPE_FEATURES}
 _SHAPE_FULL = feature_index(SHAPE_FEATURES)
@@ -129,6 +131,16 @@ def clipped(full: np.ndarray) -> bool:
     """A full feature vector of a clipped burst (see ``CLIPPED_FRACTION``)."""
     c = full[_CLIP]
     return bool(np.isfinite(c) and c > CLIPPED_FRACTION)
+
+
+def beating(full: np.ndarray, cfg: FingerprintConfig) -> bool:
+    """A burst (full feature vector) whose envelope beats in some pulses and stays flat in the
+    others: a second transmitter keyed over it on another carrier (``collision_beat_*``)."""
+    depth, floor, clip = full[_BEAT_DEPTH], full[_BEAT_FLOOR], full[_CLIP]
+    return bool(np.isfinite(depth) and np.isfinite(floor) and np.isfinite(clip)
+                and depth >= cfg.collision_beat_depth
+                and depth >= cfg.collision_beat_contrast * floor
+                and clip <= cfg.collision_beat_max_clip)
 
 
 def receiver_key(receiver: str | None, capture: str | None) -> str:
@@ -287,10 +299,10 @@ class FingerprintMemory:
 
     def learn(self, press: Any) -> bool:
         """Add a press nobody flagged (not old, foreign, relayed, a RollJam replay, heard
-        through a jammer, or collided with another transmission) to its identity's reference;
-        returns whether it was added."""
+        through a jammer, collided with another transmission or beating with one) to its
+        identity's reference; returns whether it was added."""
         if press.identity is None or press.flags & {"old", "foreign", "relayed", "rolljam",
-                                                    "jammed", "collided"}:
+                                                    "jammed", "collided", "beating"}:
             return False
         vec = press_fingerprint(press)
         if vec is None:

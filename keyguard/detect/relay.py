@@ -26,7 +26,8 @@ Presses of one key judged relayed within ``relay_episode_gap_s`` of each other (
 a car asking twice) are one episode: one alert. A relay's answer that nobody could decode (a DF
 relay's regenerated frames, an AF relay's clipped copy) is still judged by the classifier: an
 undecoded frame-length burst outside jamming with P(relayed) ≥ ``relay_burst_probability``
-raises one alert per episode, without an identity. Presses heard through a jammer are not
+raises one alert per episode, without an identity, unless its envelope beats like two
+transmitters keyed at once (``fingerprint.beating``). Presses heard through a jammer are not
 judged (their RF evidence is the jammer's), nor presses of identities learned on the fly from
 unprofiled frames (several transmitters share one), nor presses that collided with another
 transmitter (``clone.CloneDetector.collided``).
@@ -52,8 +53,8 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
-from keyguard.detect.fingerprint import clipped, learned_identity, press_fingerprint, \
-    receiver_key
+from keyguard.detect.fingerprint import beating, clipped, learned_identity, \
+    press_fingerprint, receiver_key
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import BurstInfo, Observation
 from keyguard.detect.presses import Press
@@ -182,6 +183,10 @@ class RelayDetector(Detector):
             return []
         # under a jammer the features are the jammer's: RollJam's business, not relay evidence
         if heard_through_jamming(a, z, b.rssi_db, ctx):
+            return []
+        # two transmitters keyed at once: the features describe their mix (filled gaps, edges
+        # of both), not a relay (fresh benign soak seeds 38011, 41008: two passers-by's fobs)
+        if beating(b.features.values, cfg):
             return []
         classes = burst_classes(b, ctx)
         p_rel = classes.get("relayed", 0.0)

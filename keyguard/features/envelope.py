@@ -293,3 +293,41 @@ def moments(x: np.ndarray) -> tuple[float, float, float, float]:
     sd = math.sqrt(v)
     # products, not ``d ** 3``: numpy's integer powers above 2 go through pow(), ~50× slower
     return m, sd, float((d2 * d).sum() / n) / sd ** 3, float((d2 * d2).sum() / n) / v ** 2 - 3.0
+
+
+#: the envelope is smoothed over this many µs before its ripple inside pulses is measured:
+#: receiver noise (as wide as the channel) averages down while a beat between two carriers a
+#: few kHz apart (a period of 100 µs or more) passes
+BEAT_SMOOTH_US = 40.0
+
+
+def pulse_beats(env: np.ndarray, seg: Segmentation, fs: float) -> np.ndarray:
+    """Per pulse, the ripple of the smoothed envelope over the pulse's steady part: the std of
+    the envelope (moving mean over ``BEAT_SMOOTH_US``) over its mean there (pulses whose
+    steady part is too short to hold two smoothing windows are left out).
+
+    A keyed oscillator holds a flat envelope; a second transmitter keyed over it on another
+    carrier Δf away makes the two beat at Δf, swinging the envelope between the difference and
+    the sum of their amplitudes, in the pulses the two share and in no others."""
+    w = max(1, int(round(fs * BEAT_SMOOTH_US * 1e-6)))
+    if seg.pulses == 0 or env.size < w:
+        return np.zeros(0)
+    c = np.empty(env.size + 1)
+    c[0] = 0.0
+    np.cumsum(env, out=c[1:])
+    ln = seg.falling - seg.rising
+    # the steady part (past the turn-on and its chirp, before the fall), shrunk by half a
+    # window at either end so the moving mean never reaches an edge
+    a = seg.rising + np.maximum(np.round(fs * 10e-6), np.floor(0.2 * ln)).astype(np.intp)
+    b = seg.falling - np.floor(0.1 * ln).astype(np.intp) - 1
+    a0, b0 = a, np.maximum(b - w + 1, a)  # windows [k, k + w) for k in [a0, b0)
+    idx, lab = span_indices(a0, b0)
+    n = np.bincount(lab, minlength=seg.pulses)
+    keep = n >= max(4, 2 * w)
+    if not keep.any():
+        return np.zeros(0)
+    sm = (c[idx + w] - c[idx]) / w
+    mean = np.bincount(lab, sm, minlength=seg.pulses) / np.maximum(n, 1)
+    rel = sm / np.maximum(mean[lab], 1e-12) - 1.0
+    var = np.bincount(lab, rel * rel, minlength=seg.pulses) / np.maximum(n, 1)
+    return np.sqrt(var[keep])

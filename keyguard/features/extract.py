@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from keyguard.features.echo import edge_echo
-from keyguard.features.envelope import edge_times, interior_mask, moments, segment, span_labels
+from keyguard.features.envelope import edge_times, interior_mask, moments, pulse_beats, segment, \
+    span_labels
 from keyguard.features.frequency import FrequencyFeatures, fsk_frequency, ook_frequency
-from keyguard.features.quantiles import median
+from keyguard.features.quantiles import median, percentile
 from keyguard.features.spectral import gap_line, gap_tone_db, spectral_features
 from keyguard.features.timing import run_widths_us, te_estimate
 from keyguard.features.vector import FEATURE_NAMES, FeatureVector, feature_index
@@ -31,6 +32,8 @@ PREAMBLE_PULSES = 12
 #: and a jammer's edges, keying and spectrum show in half a second; measuring all of a
 #: several-second jammer costs seconds of CPU at once and delays every alert behind it
 FEATURE_SPAN_S = 0.5
+#: fewest pulses with a measurable steady part for ``beat_depth`` / ``beat_floor``
+MIN_BEAT_PULSES = 4
 _DURATION = int(feature_index(["duration_ms"])[0])
 _CHANNEL_BW = int(feature_index(["channel_bw_hz"])[0])
 
@@ -126,6 +129,11 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
         sel = on_mask & frame_on
         rel = env[sel] / levels[pulse_of[sel]]
         out["on_level_cv"] = float(np.std(rel) / max(float(np.mean(rel)), 1e-12))
+    if not is_fsk:
+        beats = pulse_beats(env, seg, fs)
+        if beats.size >= MIN_BEAT_PULSES:
+            out["beat_depth"] = percentile(beats, 90)
+            out["beat_floor"] = percentile(beats, 25)
 
     gaps_mask = np.zeros(n, bool)
     if seg.pulses >= 2 and not is_fsk:

@@ -72,9 +72,15 @@ FEATURES: dict[str, str] = {
     "gap_line_sharpness": "share of the power within 300 Hz of that line that lies within 30 "
                           "Hz: a steady carrier ≈ 0.6–0.85, a neighbour keyed across the gaps "
                           "or a noise peak ≈ 0.1–0.3",
+    "beat_depth": "90th percentile over the pulses of the ripple of the envelope (smoothed over "
+                  "40 µs) inside each pulse, over its level: a second carrier keyed over the "
+                  "burst beats with it in the pulses the two share (≈ 0.15–0.4); NaN for FSK "
+                  "or fewer than 4 measurable pulses",
+    "beat_floor": "the same at the 25th percentile: the ripple of the pulses nobody else "
+                  "shared (a lone transmitter ≈ 0.005–0.02, receiver noise raises it)",
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURES)
-FEATURE_SET_VERSION = 4
+FEATURE_SET_VERSION = 5
 _INDEX = {n: i for i, n in enumerate(FEATURE_NAMES)}
 
 #: features that describe the transmitter rather than the channel or the receiver, and that
