@@ -269,6 +269,38 @@ def test_fixed_code_with_its_phase_running_from_pulse_to_pulse_is_a_regenerated_
         assert ev["phase_continuity"]["reference_pulse_phase_z"] < 3.0
 
 
+@pytest.mark.parametrize("clone_z,frames,expect", [
+    (9.0, 3, ["clone"]),   # a CC1101 that knows the key, tuned to the fob: its phase runs on
+    (1.0, 3, []),          # the owner again: every pulse at a random phase
+    (4.0, 3, []),          # some continuity: chance ≈ 5e-4, too likely over an owner's presses
+    (9.0, 2, []),          # two frames are too few to tell
+])
+def test_a_rolling_code_with_its_phase_running_on_is_a_clone(clone_z, frames, expect):
+    # development clone seeds 308 and 328: the clone's carrier within 0.4-2.5 ppm of the fob's,
+    # Te and edges alike; the three frames' n.R2 summed 25-44 against the owner's 0.06-1.9 each
+    rng = np.random.default_rng(14)
+    e = engine()
+
+    def owner(p):
+        return fob_features(rng, pulse_phase_z=rng.exponential(), extinction_db=30.0)
+
+    out = []
+    for k in range(4):
+        out += feed(e, press(1.0 + 10.0 * k, 0x100 + k, frames=3), owner)
+
+    def cloned(p):
+        z = clone_z * (rng.exponential() if clone_z < 2 else rng.uniform(0.9, 1.1))
+        return fob_features(rng, pulse_phase_z=z, extinction_db=34.0)
+
+    out += feed(e, press(60.0, 0x200, frames=frames), cloned)
+    out += e.finish()
+    assert kinds(out) == expect
+    if expect:
+        ev = out[0].evidence
+        assert ev["method"] == "phase_continuity" and ev["code"] is not None
+        assert ev["phase_continuity"]["p_value"] < 1e-6
+
+
 @pytest.mark.parametrize("remote_line,replay_line,spread_hz,sharpness,expect", [
     (1.0, 15.0, 200.0, 0.8, ["replay"]),  # a HackRF's LO leakage, at one frequency throughout
     (1.0, 3.0, 200.0, 0.8, []),           # the remote again

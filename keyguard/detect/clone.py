@@ -14,7 +14,10 @@ Each press of a known identity is compared with that identity's reference finger
   of a code captured out of this receiver's earshot (a raw recording cannot make new codes);
 - two or more such presses with distinct codes in quick succession: a ``rollback`` of codes
   captured elsewhere;
-- otherwise a ``clone``: fresh valid codes from a foreign radio.
+- otherwise a ``clone``: fresh valid codes from a foreign radio — including a rolling-code press
+  with the fob's fingerprint whose carrier phase runs on from pulse to pulse (a synthesizer
+  tuned to the fob's carrier; ``clone_phase_p_max``), where the fob's keyed oscillator starts
+  each pulse afresh.
 
 Presses that match (or that arrive before the identity has a reference) join the reference
 once every detector has seen them (``FingerprintMemory.learn``).
@@ -86,6 +89,15 @@ _RULE_SUMMARY = {
         f"the remote's own {d['reference_pulse_phase_z']:.1f}), where the remote's oscillator "
         "starts every pulse afresh: a replayer whose synthesizer runs throughout sent it."),
 }
+
+
+
+def _clone_by_phase(ident: str, d: dict) -> str:
+    return (f"{ident} sent a valid new code with its carrier phase running on from pulse to "
+            f"pulse (Rayleigh statistic {d['pulse_phase_z']:.1f} per burst over {d['frames']} "
+            f"frames, the fob's own {d['reference_pulse_phase_z']:.1f}), where the fob's "
+            "oscillator starts every pulse afresh: a synthesizer that knows the key (a cloned "
+            "key) sent it, tuned to the fob's carrier.")
 
 
 def _burst_rows(press: Press, columns: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -222,8 +234,14 @@ class CloneDetector(Detector):
         if cmp is not None:
             press.notes["fingerprint"] = cmp.evidence()
         rule = None
-        if cmp is not None and not cmp.mismatch and press.fixed_code:
-            rule = self.replayer_trace(press, vec, ctx)
+        if cmp is not None and not cmp.mismatch:
+            if press.fixed_code:
+                rule = self.replayer_trace(press, vec, ctx)
+            else:
+                # a rolling code from a synthesizer that tuned to the fob's carrier: a clone
+                detail = self.phase_continuity(press, vec, ctx,
+                                               ctx.config.fingerprint.clone_phase_p_max)
+                rule = None if detail is None else ("phase_continuity", detail)
         if cmp is None or not (cmp.mismatch or rule is not None):
             return []  # the engine adds unflagged presses to the reference
         press.flags.add("foreign")
@@ -269,11 +287,14 @@ class CloneDetector(Detector):
                 "reference_gap_line_db": float(np.median(ref)), "references": int(ref.size)}
 
     @staticmethod
-    def phase_continuity(press: Press, vec, ctx: DetectionContext) -> dict | None:
+    def phase_continuity(press: Press, vec, ctx: DetectionContext,
+                         p_max: float | None = None) -> dict | None:
         """The press's pulse-to-pulse phase continuity (Rayleigh test over its frames) when
-        random starting phases explain it with less than ``replay_phase_p_max`` chance and
-        its identity's reference presses are a keyed oscillator's, else None."""
+        random starting phases explain it with less than ``p_max`` chance (default
+        ``replay_phase_p_max``) and its identity's reference presses are a keyed oscillator's,
+        else None."""
         cfg = ctx.config.fingerprint
+        p_max = cfg.replay_phase_p_max if p_max is None else p_max
         # per burst n·R² (exponential for random phases, whatever its number of pulses)
         rows, frames = _burst_rows(press, (_PHASE_Z,))
         if frames.sum() < cfg.replay_trace_min_frames:
@@ -289,7 +310,7 @@ class CloneDetector(Detector):
             return None
         # P(Gamma(K, 1) > sum): the chance that K frames of random phases read this much
         p = float(special.gammaincc(z.size, float(z.sum())))
-        if p >= cfg.replay_phase_p_max:
+        if p >= p_max:
             return None
         return {"pulse_phase_z": float(z.mean()), "bursts": int(z.size),
                 "frames": int(frames.sum()), "p_value": p,
@@ -362,6 +383,9 @@ class CloneDetector(Detector):
         if m.rule is not None:
             method, detail = m.rule
             ev = dict(CloneDetector._evidence(m), method=method, **{method: detail})
+            if not p.fixed_code:
+                return make_alert("clone", p.capture, p.t, p.t_end, "high", 0.85,
+                                  _clone_by_phase(p.identity, detail), p.identity, ev)
             return make_alert("replay", p.capture, p.t, p.t_end, "high", 0.85,
                               _RULE_SUMMARY[method](p.identity, detail), p.identity, ev)
         if p.fixed_code or raw:

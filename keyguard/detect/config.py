@@ -324,6 +324,12 @@ class FingerprintConfig:
     #: (p ≥ 0.03), regenerated replays 3.9–17. A long burst's ``pulse_phase_z`` is a median
     #: over blocks of 24 steps, which the Gamma tail over-states (conservative).
     replay_phase_p_max: float = 1e-3
+    #: the same test makes a ``clone`` of a rolling-code press with its key's fingerprint: a
+    #: synthesizer regenerating valid codes (a CC1101 or Flipper that knows the key) matched the
+    #: fob's carrier to 0.4–2.5 ppm in development clone seeds 308 and 328 (K = 3 frames summed
+    #: 25–44; the owners' presses 0.06–1.9 per frame, clipped or not). An owner presses far
+    #: more often than a doorbell rings, so the chance allowed is a thousand times smaller.
+    clone_phase_p_max: float = 1e-6
     #: ... with at least this many of the press's frames measured (this rule and the LO-line
     #: rule below)
     replay_trace_min_frames: int = 3
