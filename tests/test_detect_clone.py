@@ -592,3 +592,32 @@ def test_a_base_unit_above_the_profile_window_is_a_failed_measurement(tolerance_
             out += e.observe(burst_of([p], features=f), [p])
     out += e.finish()
     assert kinds(out) == expect
+
+
+@pytest.mark.parametrize("chirp_off, fall_off, cfo_off, expect", [
+    (3.7, 2.5, 0.0, []),          # the owner in a deep fade: edges and chirp moved, not its clock
+    (8.0, 0.0, 0.0, ["clone"]),   # a glaring envelope difference still tells another radio
+    (3.5, 2.0, 3.0, ["clone"]),   # with the carrier off as well: chi-squared decides as before
+])
+def test_the_envelope_alone_must_differ_glaringly_when_carrier_and_clock_agree(
+        chirp_off, fall_off, cfo_off, expect):
+    # fresh benign soak seed 44051: the owner's answer 40 dB into a fade read chirp 3.5 and fall
+    # time 2.0 spreads off its key's (chi-squared 16.6) with CFO 0.5 and Te 0.06: a "clone"
+    rng = np.random.default_rng(15)
+    e = engine()
+    out = []
+    for k in range(4):
+        out += feed(e, press(1.0 + 10.0 * k, 0x100 + k, frames=3),
+                    lambda p: fob_features(rng))
+    # the spreads as the comparison sets them for four references: the floors, widened
+    chirp_spread, fall_spread, cfo_spread = 700.0 * 1.125, 2.5 * 1.125, 1.0 * 1.125
+
+    def faded(p):
+        f = fob_features(rng, cfo_ppm=10.0 + cfo_off * cfo_spread)
+        f.values[FEATURE_NAMES.index("chirp_hz")] = -900.0 + chirp_off * chirp_spread
+        f.values[FEATURE_NAMES.index("fall_time_us")] = 6.0 + fall_off * fall_spread
+        return f
+
+    out += feed(e, press(60.0, 0x200, frames=3), faded)
+    out += e.finish()
+    assert kinds(out) == expect

@@ -411,7 +411,7 @@ def test_a_press_another_transmitter_beat_with_is_neither_judged_nor_learned(dep
 
     def shared(p):
         f = fob_features(rng, beat_depth=depth, beat_floor=0.01, clip_fraction=0.0)
-        f.values[FEATURE_NAMES.index("droop_db")] = 3.0  # the passer-by's pulses late in it
+        f.values[FEATURE_NAMES.index("droop_db")] = 5.0  # the passer-by's pulses late in it
         return f
 
     out += feed(e, press(50.0, 0x900, frames=3), shared)

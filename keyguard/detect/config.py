@@ -192,6 +192,17 @@ class FingerprintConfig:
     clone_max_z: float = 4.0
     #: ... or when the squared z-scores add up to this (several features a little off).
     clone_chi2: float = 16.0
+    #: when the carrier and the clock agree (every compared feature outside
+    #: ``SHAPE_FEATURES`` — CFO, Te, FSK deviation — within ``clone_core_agree_z`` spreads of
+    #: the reference), the envelope's shape alone makes a mismatch only at this many spreads
+    #: (neither ``clone_chi2`` nor the identity model then decides). The channel moves edges
+    #: and the turn-on chirp: the owner's answer in a deep fade (40 dB under the scene's path
+    #: loss: the channel's residue across the frame is a slope in frequency, which weighs the
+    #: chirp up) read chirp 3.5 and fall time 2.0 spreads off, chi² 16.6, with CFO 0.5 and Te
+    #: 0.06 (fresh benign soak seed 44051: a "clone"). Every fingerprint detection of the
+    #: development seeds 300–335 (83) has CFO or Te at 3.5 spreads or more.
+    clone_core_agree_z: float = 2.0
+    clone_shape_only_z: float = 6.0
     #: two or more mismatching presses of one identity with fresh codes this close together (s)
     #: are a RollBack of codes never heard here (a person does not press twice within it).
     rollback_gap_s: float = 1.0

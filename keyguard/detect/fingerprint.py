@@ -413,6 +413,11 @@ class FingerprintMemory:
         model_score = self._model_score(identity, rx, m, x)
         if model_score is not None and model_score < 0 and chi2 >= 0.5 * self.cfg.clone_chi2:
             mismatch = True
+        core = [v for k, v in z.items() if k not in SHAPE_FEATURES]
+        if core and max(core) < self.cfg.clone_core_agree_z:
+            # the fob's carrier and clock: only a glaring envelope difference says otherwise
+            mismatch = max((v for k, v in z.items() if k in SHAPE_FEATURES),
+                           default=0.0) >= self.cfg.clone_shape_only_z
         shift = None
         if "cfo_ppm" in values:
             shift = values["cfo_ppm"]["value"] - values["cfo_ppm"]["reference"]
