@@ -256,14 +256,27 @@ class FingerprintConfig:
     #: probabilities: the 42 undecoded frame-length bursts of no relay scored at most 0.09, 3 of
     #: 5 relayed ones ≥ 0.9; the margin is kept for devices the simulator does not have.
     relay_burst_probability: float = 0.9
-    #: ... and this when its envelope was not cut into pulses (``relay.unsegmented_burst``: a
-    #: receiver swamped 25 dB over full scale, the gaps filled by the carrier leak): its
-    #: features then describe the clipping. AF relays' copies that reach the receiver so
-    #: swamped scored 0.997–0.9998 (development and held-out seeds), the owner's own answer
-    #: beside the car 0.97 (benign soak seed 5099), 0.990 and 0.992 (fresh benign soak seeds
-    #: 23007 and 39037, 28 dB over full scale: false alarms at the former 0.99). The bar sits
-    #: between the two with little margin either side.
-    relay_unsegmented_probability: float = 0.995
+    #: ... and, when its envelope was not cut into pulses (``relay.unsegmented_burst``: a
+    #: receiver swamped 25 dB over full scale, the gaps filled by the carrier leak), only under
+    #: an amplifier's noise: its features then describe the clipping, and the classifier
+    #: cannot tell an AF relay's swamped copy (0.997–0.9998, development and held-out seeds)
+    #: from the owner's own answer beside the car (0.97, 0.990, 0.992 and 0.996: benign soak
+    #: seed 5099, fresh seeds 23007, 39037 and 46077). An amplify-and-forward relay's noise is
+    #: switched on before the frame it forwards: an undecoded emission held at least
+    #: ``relay_noise_min_s``, at least ``relay_noise_min_bw_hz`` wide and on at least
+    #: ``relay_noise_min_on`` of its time (``relay.amplifier_like``), on the same receiver
+    #: within ``relay_noise_max_offset_hz`` of the burst, begun at least ``relay_noise_lead_s``
+    #: before the burst and seen until at most ``relay_noise_gap_s`` before it (the front end
+    #: cuts the noise into 1 s segments and may fold the last into the burst), and
+    #: ``jamming.relay_noise_margin_db`` weaker (development AF relays: segments 250–520 kHz
+    #: wide, on 78–100 %, 22–29 dB under the swamped copy, the last ending 0–1 s before it).
+    #: The owner's answer has none.
+    relay_noise_min_s: float = 0.5
+    relay_noise_min_bw_hz: float = 100e3
+    relay_noise_min_on: float = 0.7
+    relay_noise_max_offset_hz: float = 250e3
+    relay_noise_lead_s: float = 0.1
+    relay_noise_gap_s: float = 1.5
     #: ... and this for a clipped press with its key's fingerprint, within
     #: ``relay_level_drop_db`` of the levels this receiver heard the key at (at least
     #: ``relay_level_min_reference`` presses), that no relay rule supports; 1 or more: the

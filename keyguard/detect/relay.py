@@ -62,6 +62,8 @@ from keyguard.events import Alert
 from keyguard.features.vector import FEATURE_NAMES
 
 _IX = {n: i for i, n in enumerate(FEATURE_NAMES)}
+#: long undecoded emissions are remembered this long (s) after they end
+_HELD_KEEP_S = 10.0
 
 
 def _ramp(x: float, lo: float, hi: float) -> float:
@@ -95,9 +97,19 @@ def unsegmented_burst(b: BurstInfo, ctx: DetectionContext) -> bool:
     known protocol's (beyond a third of the shortest or three times the longest): as for
     :func:`unsegmented`, its envelope features describe a receiver swamped by a transmitter
     beside it (the carrier leak filling the gaps: Te 3,600–16,500 µs), so the classifier's
-    verdict counts only when it is near certain (``relay_unsegmented_probability``)."""
+    verdict counts only under a relay amplifier's noise (``relay_noise_*``)."""
     known = ctx.profiles.te_range_us()
     return known is not None and bool(_te_far_off(np.float64(b.features["te_us"]), *known))
+
+
+def amplifier_like(b: BurstInfo, cfg) -> bool:
+    """A held, wide, steady emission (``relay_noise_min_s``, ``relay_noise_min_bw_hz``,
+    ``relay_noise_min_on``), as a relay amplifier's noise looks to the front end (cut into
+    segments of at most a second): development AF relays 250–520 kHz wide, on 78–100 % of the
+    time; sensors' and doorbells' long transmissions are 48–72 kHz wide and keyed 25–40 %."""
+    return (b.duration_s >= cfg.relay_noise_min_s and b.bandwidth_hz is not None
+            and b.bandwidth_hz >= cfg.relay_noise_min_bw_hz and b.on_fraction is not None
+            and b.on_fraction >= cfg.relay_noise_min_on)
 
 
 def undecoded(obs: Observation) -> bool:
@@ -142,6 +154,9 @@ class RelayDetector(Detector):
         # decoded frames of the last second, latest last: undecoded bursts on their carrier
         # just before, inside or just after one may be that press's own
         self._frames: deque[_Frame] = deque()
+        # undecoded long emissions (timeline start, end, carrier, level, receiver key), latest
+        # last: a relay amplifier's noise around the frames it forwards
+        self._held: deque = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         """A frame-length burst nothing decoded, outside jamming, that the classifier calls
@@ -153,6 +168,12 @@ class RelayDetector(Detector):
             return []
         cap = ctx.capture
         a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
+        cfg = ctx.config.fingerprint
+        if undecoded(obs) and amplifier_like(b, cfg):
+            # perhaps a relay amplifier's noise, switched on before the frame it forwards
+            self._held.append((a, z, b.freq_hz, b.rssi_db, receiver_key(cap.receiver, cap.name)))
+        while self._held and self._held[0][1] < a - _HELD_KEEP_S:
+            self._held.popleft()
         if not undecoded(obs):
             known = next((p for p in obs.packets if p.identity is not None
                           and p.protocol != "unknown"), None)
@@ -168,7 +189,6 @@ class RelayDetector(Detector):
             self._frames.popleft()
         if b.features is None or model is None:
             return []
-        cfg = ctx.config.fingerprint
         if not cfg.relay_burst_min_s <= b.duration_s <= cfg.relay_burst_max_s:
             return []
         if self.frame_of_press(b, a, ctx) or self.copy_of_frame(b, a, ctx):
@@ -190,9 +210,13 @@ class RelayDetector(Detector):
             return []
         classes = burst_classes(b, ctx)
         p_rel = classes.get("relayed", 0.0)
-        if p_rel < (cfg.relay_unsegmented_probability if unsegmented_burst(b, ctx)
-                    else cfg.relay_burst_probability):
+        if p_rel < cfg.relay_burst_probability:
             return []
+        noise = None
+        if unsegmented_burst(b, ctx):
+            noise = self._amplifier_before(b, a, rx, ctx)
+            if noise is None:
+                return []
         episode = self._episode
         self._episode = (z, rx)
         f = b.features
@@ -206,12 +230,34 @@ class RelayDetector(Detector):
                         for k in ("noise_excess_db", "echo_ratio", "clip_fraction",
                                   "occupied_bw_hz", "cfo_ppm")},
               "decoded": False}
+        if noise is not None:
+            ev["amplifier_noise"] = noise
         alert = make_alert("relay", cap, b.t, b.t_end, "critical", min(0.95, p_rel), summary,
                            None, ev)
         for w in self._pending:
             w.episode_start = False
         self._pending.append(_Waiting(alert, a, z, b.freq_hz, episode, z))
         return []
+
+    def _amplifier_before(self, b: BurstInfo, a: float, rx: str, ctx: DetectionContext
+                          ) -> dict | None:
+        """The undecoded wide, held emission that a relay's amplifier would be (timeline start
+        ``a`` of the burst): on this receiver, near the burst's carrier, on from at least
+        ``relay_noise_lead_s`` before it and until at most ``relay_noise_gap_s`` before it,
+        and much weaker; or None."""
+        cfg = ctx.config.fingerprint
+        margin = ctx.config.jamming.relay_noise_margin_db
+        for h0, h1, f, lvl, key in self._held:
+            if key != rx or h0 > a - cfg.relay_noise_lead_s or h1 < a - cfg.relay_noise_gap_s:
+                continue
+            if f is not None and b.freq_hz is not None \
+                    and abs(f - b.freq_hz) > cfg.relay_noise_max_offset_hz:
+                continue
+            if lvl is None or b.rssi_db is None or b.rssi_db - lvl < margin:
+                continue
+            return {"level_db": lvl, "freq_hz": f, "on_before_s": a - h0,
+                    "ended_before_s": max(0.0, a - h1)}
+        return None
 
     def _drop_frames_of(self, frame: "_Frame", ctx: DetectionContext) -> None:
         """Forget the waiting undecoded bursts that a decoded frame (on their carrier within
