@@ -471,3 +471,21 @@ def test_a_beating_press_is_still_judged_a_relay():
     out += feed(e, press(50.15, 0x900, frames=1), f)
     out += e.finish()
     assert kinds(out) == ["relay"]
+
+
+@pytest.mark.parametrize("clip, p_relayed, expect", [
+    (0.59, 0.93, []),              # the owner's answer beside the car (fresh soak seed 48075)
+    (0.37, 0.963, ["relay"]),      # a relay's clipped copy (development relays: 0.963-0.994)
+    (0.0, 0.93, ["relay"]),        # not clipped: the classifier's features are the sender's
+])
+def test_a_clipped_undecoded_burst_needs_a_surer_classifier(clip, p_relayed, expect):
+    class _Fixed(_ClassifierByClipping):
+        def predict_proba(self, X):
+            out = np.zeros((len(X), 6))
+            out[:, 0], out[:, 5] = 1.0 - self.p, self.p
+            return out
+
+    e = engine(models={"burst": _Fixed(p_relayed)})
+    b = BurstInfo(t=84.0, t_end=84.305, freq_hz=FOB_F, rssi_db=1.7, on_fraction=0.6,
+                  features=fv(te_us=400.0, on_fraction=0.6, clip_fraction=clip))
+    assert kinds(e.observe(b, []) + e.finish()) == expect

@@ -212,6 +212,10 @@ class RelayDetector(Detector):
         p_rel = classes.get("relayed", 0.0)
         if p_rel < cfg.relay_burst_probability:
             return []
+        clip = b.features["clip_fraction"]
+        if math.isfinite(clip) and clip >= cfg.relay_clipped_burst_fraction \
+                and p_rel < cfg.relay_clipped_burst_probability:
+            return []
         noise = None
         if unsegmented_burst(b, ctx):
             noise = self._amplifier_before(b, a, rx, ctx)
