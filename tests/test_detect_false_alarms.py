@@ -489,3 +489,21 @@ def test_a_clipped_undecoded_burst_needs_a_surer_classifier(clip, p_relayed, exp
     b = BurstInfo(t=84.0, t_end=84.305, freq_hz=FOB_F, rssi_db=1.7, on_fraction=0.6,
                   features=fv(te_us=400.0, on_fraction=0.6, clip_fraction=clip))
     assert kinds(e.observe(b, []) + e.finish()) == expect
+
+
+@pytest.mark.parametrize("readings, expect", [
+    ((0x4406E, 0x46C76, 0x46C76), []),                  # a reading 5 bits from the last, again
+    ((0x1B2F0, 0x6C4A3, 0x1B2F0), ["replay"]),          # hops 11 bits apart: a code sent again
+])
+def test_a_sensor_reading_that_comes_back_is_not_a_replayed_learned_code(readings, expect):
+    # fresh benign soak seed 53090: a garden sensor's reading held for 35 s, and the weather
+    # sensor's learned identity had been seen to "roll" (its reading changes)
+    e = engine()
+    out = []
+    for k, (t, r) in enumerate(zip((20.0, 60.0, 100.0), readings)):
+        frames = [sensor_frame(t + 0.08 * i, r, FOB_F - 44e3) for i in range(3)]
+        for f in frames:
+            f.fields["rolling_bits"] = 19
+        out += feed(e, frames, sensor_features(-102.0))
+    out += e.finish()
+    assert kinds(out) == expect

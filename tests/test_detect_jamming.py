@@ -254,3 +254,16 @@ def test_an_undecoded_repeat_of_a_decoded_ring_is_that_device(dur, freq, expect)
                        features=fv(te_us=15.0))
     out += e.observe(merged, [])
     assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("level, expect", [(-18.0, ["jamming"]), (-55.0, ["jamming"]), (-65.0, []),
+                                          (-75.0, [])])
+def test_a_carrier_far_under_the_fobs_heard_here_is_no_jamming(level, expect):
+    # fresh benign soak seed 54008: a weak sensor's chopped 0.73 s transmission 33 dB under the
+    # fobs this receiver hears read as a pulsed jammer; it could not stop a car beside the
+    # receiver from hearing them (J/S -20 dB is the bar; the fob here at -40 dBFS)
+    e = engine()
+    out = feed(e, press(1.0, 0x1111, rssi=-40.0))
+    out += e.observe(BurstInfo(t=3.0, t_end=5.5, freq_hz=433.85e6, rssi_db=level,
+                               bandwidth_hz=3e3, on_fraction=1.0, jammer_like=True), [])
+    assert kinds(_finish(e, out)) == expect

@@ -86,6 +86,10 @@ class CodeMemory:
             n = max(n, self.state.distinct_codes(identity, 8))
         return n
 
+    def codes_of(self, identity: str) -> frozenset:
+        """The different codes ``identity`` sent in this run (the first 8)."""
+        return frozenset(self._codes_of.get(identity, ()))
+
     def record(self, p: Press) -> None:
         """Remember a completed press (and persist it when there is a state file)."""
         s = Sighting.of_press(p)

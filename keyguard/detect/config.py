@@ -59,6 +59,14 @@ class ReplayConfig:
     #: this many seconds after its press is not judged a replay: that transmitter's repeat
     #: behaviour is unknown.
     learned_min_gap_s: float = 3.0
+    #: ... and not when that code lies within this fraction of the changing bits (Hamming
+    #: distance) of another code of the identity: a sensor's reading drifts by a few low bits
+    #: and comes back when the weather holds (fresh benign soak seed 53090: a garden sensor's
+    #: reading, 5 of 19 bits from its previous one, repeated 35 s later), while a rolling
+    #: code's hops differ in about half (19 bits: 3 % of hop pairs within 5; 32 bits: 1 %
+    #: within 9), so a replayed learned code near one of its identity's few other codes is
+    #: missed that often.
+    learned_hop_min_fraction: float = 0.3
     #: a jamming span counts as covering an original press when it overlaps the press widened by
     #: this margin on each side (s): jammers start before the press and the dsp splits long jams.
     rolljam_overlap_margin_s: float = 0.2
@@ -163,6 +171,11 @@ class JammingConfig:
     #: fob frames this far back (s) in the same capture give the fob channel and level for the
     #: offset and J/S evidence.
     fob_reference_s: float = 60.0
+    #: an episode this far (dB) or more under the median level of those fob frames is no
+    #: jamming: a carrier 20 dB under a fob cannot stop a receiver beside this one from hearing
+    #: it (the simulator's jammers run at J/S 0–30 dB; fresh benign soak seed 54008: a weak
+    #: sensor's chopped transmission at −33 dB read as a pulsed jammer)
+    min_j_s_db: float = -20.0
     #: an episode under which a fob frame was decoded this much (dB) stronger than the episode
     #: denies nothing: it is the noise of an amplify-and-forward relay switched on around the
     #: frame it forwards (relay evidence, not jamming).

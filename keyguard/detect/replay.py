@@ -223,6 +223,11 @@ class ReplayDetector(Detector):
             # one transmission: a constant "code" is a fixed-code transmitter, a lone frame may
             # be noise, and an unknown transmitter's repeat behaviour is unknown
             original = None
+        if press.protocol == "unknown" and original is not None \
+                and _reading_like(press, ctx.codes.codes_of(press.identity), cfg):
+            # the changing bits moved by a few from another of its codes: a sensor's reading,
+            # which comes back when the weather holds, not a hop (fresh benign soak seed 53090)
+            original = None
         link = None
         if original is None and press.code is not None and press.protocol != "unknown":
             # its bits heard before in frames that did not decode under this protocol
@@ -453,3 +458,27 @@ class ReplayDetector(Detector):
                    "resynchronises the car's receiver to codes an attacker captured earlier.")
         return make_alert("rollback", first.capture, first.t, t_end, "critical", conf, summary,
                           first.identity, ev)
+
+
+def _reading_like(press: Press, codes: frozenset, cfg) -> bool:
+    """The press's learned code lies within ``learned_hop_min_fraction`` of its changing bits
+    (Hamming distance) of another code its identity sent: a measurement that drifts (a
+    sensor's temperature moves a few low bits), where a rolling code's hops differ in about
+    half of them."""
+    n = press.fields.get("rolling_bits") if press.fields else None
+    try:
+        mine = int(press.code.rsplit(":", 1)[1], 16)
+    except (AttributeError, IndexError, ValueError):
+        return False
+    if not isinstance(n, int) or n <= 0:
+        return False
+    for c in codes:
+        if c == press.code:
+            continue
+        try:
+            other = int(c.rsplit(":", 1)[1], 16)
+        except (IndexError, ValueError):
+            continue
+        if (mine ^ other).bit_count() <= cfg.learned_hop_min_fraction * n:
+            return True
+    return False
