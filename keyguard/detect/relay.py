@@ -26,8 +26,10 @@ Presses of one key judged relayed within ``relay_episode_gap_s`` of each other (
 a car asking twice) are one episode: one alert. A relay's answer that nobody could decode (a DF
 relay's regenerated frames, an AF relay's clipped copy) is still judged by the classifier: an
 undecoded frame-length burst outside jamming with P(relayed) ≥ ``relay_burst_probability``
-raises one alert per episode, without an identity, unless its envelope beats like two
-transmitters keyed at once (``fingerprint.beating``). Presses heard through a jammer are not
+raises one alert per episode, without an identity (a clipped one from
+``relay_clipped_burst_probability``; one whose pulses were not cut apart only under a relay
+amplifier's noise, :func:`amplifier_like`), unless its envelope beats like two transmitters
+keyed at once (``fingerprint.beating``). Presses heard through a jammer are not
 judged (their RF evidence is the jammer's), nor presses of identities learned on the fly from
 unprofiled frames (several transmitters share one), nor presses that collided with another
 transmitter (``clone.CloneDetector.collided``).
