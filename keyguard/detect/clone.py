@@ -29,8 +29,8 @@ burst that decoded as another identity, on another carrier (more than ``rejoin_f
 another oscillator) within ``collision_max_offset_hz``, inside the press or less than its
 inter-frame gap before it. The front end then cuts the press's frames out of, or right next
 to, the other's energy: frames are lost and the ones left carry the other transmitter's edges
-and splatter in their fingerprint. Nor are presses with a transmitter
-nobody decoded keyed over one of their bursts: the envelope beats in the pulses the two share
+and splatter in their fingerprint. Nor are presses with a transmitter nobody decoded keyed
+over one of their bursts: the envelope beats in the pulses the two share
 (``fingerprint.beating``).
 """
 
@@ -89,7 +89,6 @@ _RULE_SUMMARY = {
         f"the remote's own {d['reference_pulse_phase_z']:.1f}), where the remote's oscillator "
         "starts every pulse afresh: a replayer whose synthesizer runs throughout sent it."),
 }
-
 
 
 def _clone_by_phase(ident: str, d: dict) -> str:

@@ -55,6 +55,7 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
+from keyguard.detect.config import FingerprintConfig
 from keyguard.detect.fingerprint import beating, clipped, learned_identity, \
     press_fingerprint, receiver_key
 from keyguard.detect.jamming import heard_through_jamming
@@ -104,7 +105,7 @@ def unsegmented_burst(b: BurstInfo, ctx: DetectionContext) -> bool:
     return known is not None and bool(_te_far_off(np.float64(b.features["te_us"]), *known))
 
 
-def amplifier_like(b: BurstInfo, cfg) -> bool:
+def amplifier_like(b: BurstInfo, cfg: FingerprintConfig) -> bool:
     """A held, wide, steady emission (``relay_noise_min_s``, ``relay_noise_min_bw_hz``,
     ``relay_noise_min_on``), as a relay amplifier's noise looks to the front end (cut into
     segments of at most a second): development AF relays 250–520 kHz wide, on 78–100 % of the

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, fmt_since, make_alert
 from keyguard.detect.bitlink import BitMemory, Episode, Link, frame_bits, sparse_seeds
 from keyguard.detect.codes import Sighting
+from keyguard.detect.config import ReplayConfig
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
@@ -460,7 +461,7 @@ class ReplayDetector(Detector):
                           first.identity, ev)
 
 
-def _reading_like(press: Press, codes: frozenset, cfg) -> bool:
+def _reading_like(press: Press, codes: frozenset, cfg: ReplayConfig) -> bool:
     """The press's learned code lies within ``learned_hop_min_fraction`` of its changing bits
     (Hamming distance) of another code its identity sent: a measurement that drifts (a
     sensor's temperature moves a few low bits), where a rolling code's hops differ in about

@@ -301,6 +301,17 @@ def moments(x: np.ndarray) -> tuple[float, float, float, float]:
 BEAT_SMOOTH_US = 40.0
 
 
+def steady_spans(rising: np.ndarray, falling: np.ndarray, fs: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Each pulse's steady part [start, stop) in samples (unclipped): past the turn-on and its
+    chirp (10 µs or a fifth of the pulse, whichever is longer) and before the fall (the last
+    tenth)."""
+    ln = falling - rising
+    skip = np.maximum(np.round(fs * 10e-6), np.floor(0.2 * ln)).astype(np.intp)
+    tail = np.floor(0.1 * ln).astype(np.intp) + 1
+    return rising + skip, falling - tail
+
+
 def pulse_beats(env: np.ndarray, seg: Segmentation, fs: float) -> np.ndarray:
     """Per pulse, the ripple of the smoothed envelope over the pulse's steady part: the std of
     the envelope (moving mean over ``BEAT_SMOOTH_US``) over its mean there (pulses whose
@@ -315,12 +326,9 @@ def pulse_beats(env: np.ndarray, seg: Segmentation, fs: float) -> np.ndarray:
     c = np.empty(env.size + 1)
     c[0] = 0.0
     np.cumsum(env, out=c[1:])
-    ln = seg.falling - seg.rising
-    # the steady part (past the turn-on and its chirp, before the fall), shrunk by half a
-    # window at either end so the moving mean never reaches an edge
-    a = seg.rising + np.maximum(np.round(fs * 10e-6), np.floor(0.2 * ln)).astype(np.intp)
-    b = seg.falling - np.floor(0.1 * ln).astype(np.intp) - 1
-    a0, b0 = a, np.maximum(b - w + 1, a)  # windows [k, k + w) for k in [a0, b0)
+    # windows [k, k + w) inside each pulse's steady part, for k in [a0, b0)
+    a0, b = steady_spans(seg.rising, seg.falling, fs)
+    b0 = np.maximum(b - w + 1, a0)
     idx, lab = span_indices(a0, b0)
     n = np.bincount(lab, minlength=seg.pulses)
     keep = n >= max(4, 2 * w)

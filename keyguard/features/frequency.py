@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 
-from keyguard.features.envelope import otsu_split, span_indices
+from keyguard.features.envelope import otsu_split, span_indices, steady_spans
 from keyguard.features.quantiles import median
 
 
@@ -139,10 +139,9 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
         return FrequencyFeatures()
     n = x.size - 1  # phase steps
     ln = falling - rising
-    skip = np.maximum(np.round(fs * 10e-6), np.floor(0.2 * ln)).astype(np.intp)
-    tail = np.floor(0.1 * ln).astype(np.intp) + 1
-    s0 = np.minimum(rising + skip, n)
-    s1 = np.clip(falling - tail, s0, n)
+    start, stop = steady_spans(rising, falling, fs)
+    s0 = np.minimum(start, n)
+    s1 = np.clip(stop, s0, n)
     # the steady steps (step k joins samples k and k+1) and the pulse of each
     steady, lab = span_indices(s0, s1)
     if steady.size == 0:
