@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detect_fakes import PROFILES, engine, ev1527, feed, fob_features, fv, kinds, press
+from detect_fakes import PROFILES, BurstInfo, engine, ev1527, feed, fob_features, fv, keeloq, kinds, \
+    press
 from keyguard.detect import DetectionEngine
 from keyguard.features.vector import FEATURE_NAMES
 
@@ -621,3 +622,29 @@ def test_the_envelope_alone_must_differ_glaringly_when_carrier_and_clock_agree(
     out += feed(e, press(60.0, 0x200, frames=3), faded)
     out += e.finish()
     assert kinds(out) == expect
+
+
+@pytest.mark.parametrize("clip_fraction, expect", [(0.4, []), (0.0, ["clone"])])
+def test_a_press_decoded_on_its_own_clipping_product_is_not_judged(clip_fraction, expect):
+    # fresh benign soak seed 59012: the owner 31 dB over full scale at F = +35.5 kHz. Its first
+    # two frames went into a weak neighbour's region and decoded only on their -3F product at
+    # -106 kHz; the third decoded on both. The press's carrier was the product's (CFO -247
+    # ppm against the key's 82): a "clone", 292 spreads off. The fob's own burst, stronger and
+    # clipped, is among the press's bursts, off its carrier.
+    centre, f = 433.92e6, 35.5e3
+    rng = np.random.default_rng(28)
+    e = DetectionEngine(profiles=PROFILES)
+    e.begin_capture("a.cu8", center_freq_hz=centre)
+    out = []
+    for k in range(4):
+        out += feed(e, press(1.0 + 5.0 * k, 0x100 + k, frames=3, freq=centre + f, rssi=-8.0),
+                    lambda p: fob_features(rng, cfo_ppm=82.0, rssi=-8.0))
+    product = press(30.0, 0x200, frames=3, freq=centre - 3 * f + 1e3, rssi=-7.2)
+    out += feed(e, product[:2], lambda p: fob_features(rng, cfo_ppm=-246.6, rssi=-7.2))
+    own = keeloq(product[2].t, 0x200, freq=centre + f, rssi=0.1)
+    out += e.observe(BurstInfo(t=own.t - 0.1, t_end=own.t_end, freq_hz=own.freq_hz, rssi_db=0.1,
+                               on_fraction=0.9,
+                               features=fob_features(rng, cfo_ppm=82.0, rssi=0.1,
+                                                     clip_fraction=clip_fraction)), [own])
+    out += feed(e, product[2:], lambda p: fob_features(rng, cfo_ppm=-246.6, rssi=-7.2))
+    assert kinds(out + e.finish()) == expect
