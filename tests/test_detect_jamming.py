@@ -267,3 +267,44 @@ def test_a_carrier_far_under_the_fobs_heard_here_is_no_jamming(level, expect):
     out += e.observe(BurstInfo(t=3.0, t_end=5.5, freq_hz=433.85e6, rssi_db=level,
                                bandwidth_hz=3e3, on_fraction=1.0, jammer_like=True), [])
     assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("keyed_lobes, protocol, expect", [
+    (True, "ev1527", []),               # a sensor and a doorbell merged: a collision
+    (False, "ev1527", ["jamming"]),     # one lobe: the frames fill too little of it
+    (True, "unknown", ["jamming"]),     # nothing known decoded: no device vouches for it
+])
+def test_two_keyed_lobes_with_a_known_device_decoded_are_a_collision(keyed_lobes, protocol,
+                                                                     expect):
+    # fresh benign soak seed 58036: a weather sensor at +21 kHz and a doorbell at -27 kHz, each
+    # on the other's image, made one 0.97 s burst that the front end took for two 2-FSK lobes
+    # (they are keyed, not tones); six doorbell frames decoded at its end (23 % of it) and the
+    # rest scored P(jammer) 0.92
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({7.65: {"jammer": 0.92, "other": 0.08}})
+    e = engine(models={"burst": model})
+    frames = [ev1527(89.007 + 0.0383 * i, 0xEF0D2, freq=433.8928e6) for i in range(6)]
+    if protocol == "unknown":
+        frames = [Packet(capture="a.cu8", t=p.t, t_end=p.t_end, modulation="OOK",
+                         protocol="unknown", bits=24, data="3A5C96", identity=None, code=None,
+                         fields={}, integrity="none", rssi_db=-11.2, freq_hz=p.freq_hz)
+                  for p in frames]
+    merged = BurstInfo(t=88.30, t_end=89.265, freq_hz=433.8928e6, rssi_db=-11.2,
+                       on_fraction=0.45, features=fv(te_us=7.65), keyed_lobes=keyed_lobes)
+    out = e.observe(merged, frames)
+    assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("lobes, tones, expect", [
+    ((-27.3e3, 19.5e3), None, True),                   # two lobes, keyed: two transmitters
+    ((-27.3e3, 19.5e3), (-27.3e3, 19.5e3), False),     # a 2-FSK carrier's steady tones
+    (None, None, False),                               # one lobe
+])
+def test_keyed_lobes_come_from_the_front_end_burst(lobes, tones, expect):
+    from types import SimpleNamespace
+
+    b = SimpleNamespace(t=88.3, t_end=89.27, freq_hz=433.8928e6, offset_hz=-27.2e3,
+                        channel_offset_hz=-3.9e3, continuous=False, fsk_lobes_hz=lobes,
+                        fsk_tones_hz=tones)
+    assert BurstInfo.from_burst(b).keyed_lobes is expect

@@ -110,6 +110,9 @@ class BurstInfo:
     #: known only as a pulse train (Flipper .sub, rtl_433 .ook): no IQ, no RF features
     pulse_only: bool = False
     channel_offset_hz: float | None = None
+    #: the front end merged two coincident spectral lobes that are keyed, not a 2-FSK
+    #: carrier's steady tones: two transmitters on at once, one burst
+    keyed_lobes: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -131,7 +134,9 @@ class BurstInfo:
                    on_fraction=_opt(getattr(burst, "duty_cycle", None)),
                    jammer_like=bool(getattr(burst, "continuous", False)), features=features,
                    channel_offset_hz=_difference(getattr(burst, "offset_hz", None),
-                                                 getattr(burst, "channel_offset_hz", None)))
+                                                 getattr(burst, "channel_offset_hz", None)),
+                   keyed_lobes=(getattr(burst, "fsk_lobes_hz", None) is not None
+                                and getattr(burst, "fsk_tones_hz", None) is None))
 
     @classmethod
     def from_pulse_train(cls, pt: Any, features: Any = None) -> "BurstInfo":
