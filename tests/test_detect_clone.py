@@ -648,3 +648,16 @@ def test_a_press_decoded_on_its_own_clipping_product_is_not_judged(clip_fraction
                                                      clip_fraction=clip_fraction)), [own])
     out += feed(e, product[2:], lambda p: fob_features(rng, cfo_ppm=-246.6, rssi=-7.2))
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("beat_floor, expect", [(0.37, []), (0.05, ["clone"])])
+def test_the_base_unit_of_a_swamped_envelope_is_not_compared(beat_floor, expect):
+    # fresh benign soak seed 62084: the owner's answer 33 dB over full scale; every pulse of
+    # its envelope rippled (beat_floor 0.37) and it read Te 387 µs for the key's 396.5 (5.1
+    # spreads): a "clone". Its presses from across the street read floor 0.015-0.056.
+    rng = np.random.default_rng(29)
+    e = engine()
+    out = owner_presses(e, rng, n=3, te=396.5, beat_floor=0.03, beat_depth=0.05)
+    out += feed(e, press(30.0, 0x200, frames=3),
+                lambda p: fob_features(rng, te=387.0, beat_floor=beat_floor, beat_depth=0.47))
+    assert kinds(out + e.finish()) == expect

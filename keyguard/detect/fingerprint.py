@@ -97,6 +97,12 @@ def clipping_product_order(offset_hz: float, strong_offset_hz: float) -> int | N
 #: whose carrier leak filled the gaps between its pulses (a keyed line code is off a third to
 #: two thirds of the time): the widths measured on that envelope are the leak's, not the clock's
 LEAK_ON_FRACTION = 0.9
+#: ...and one whose every pulse ripples (``beat_floor``, the 25th percentile over the pulses of
+#: the envelope's ripple, at least this share of the level) is a receiver swamped by it: its
+#: edges cross the slicer's levels wherever the ripple takes them (fresh benign soak seed
+#: 62084: the owner's answer 33 dB over full scale read floor 0.37 and Te 387 µs for the key's
+#: 396.5, 5.1 spreads; its presses from across the street, clipped on up to 38 %, read 0.015–0.056)
+SWAMPED_BEAT_FLOOR = 0.2
 
 
 #: the protocol of frames no profile explains: their identities are learned on the fly
@@ -120,11 +126,14 @@ def learned_identity(press: Any) -> bool:
 def te_valid(full: np.ndarray) -> bool:
     """The base-unit estimate is a transmitter's clock, not noise: a plausible width (≥ 50 µs)
     whose runs fit its multiples (jitter under 10 % of it), measured on an OOK envelope whose
-    gaps were not filled by a carrier leak (``LEAK_ON_FRACTION``)."""
+    gaps were not filled by a carrier leak (``LEAK_ON_FRACTION``) and whose pulses do not all
+    ripple (``SWAMPED_BEAT_FLOOR``)."""
     te, jit = full[_TE_FULL], full[_JIT_FULL]
-    leak = not np.isfinite(full[_DEV_FULL]) and full[_ON_FULL] >= LEAK_ON_FRACTION
+    ook = not np.isfinite(full[_DEV_FULL])
+    leak = ook and full[_ON_FULL] >= LEAK_ON_FRACTION
+    swamped = ook and bool(full[_BEAT_FLOOR] >= SWAMPED_BEAT_FLOOR)  # NaN: not measured
     return bool(np.isfinite(te) and np.isfinite(jit) and te >= 50.0 and jit <= 0.1 * te
-                and not leak)
+                and not leak and not swamped)
 
 
 def clipped(full: np.ndarray) -> bool:
