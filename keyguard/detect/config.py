@@ -269,6 +269,14 @@ class FingerprintConfig:
     #: probabilities: the 42 undecoded frame-length bursts of no relay scored at most 0.09, 3 of
     #: 5 relayed ones ≥ 0.9; the margin is kept for devices the simulator does not have.
     relay_burst_probability: float = 0.9
+    #: an undecoded burst clipped on at least ``relay_clipped_burst_fraction`` of its samples
+    #: (a transmitter beside the receiver) counts as relayed only from this P(relayed): its
+    #: features describe the clipping as much as the sender. The owner's answer beside the car,
+    #: clipped on 59 %, scored 0.928 (fresh benign soak seed 48075); development relays'
+    #: clipped undecoded copies 0.963–0.994 (AF seed 323, DF seeds 313, 325). Placed between
+    #: the two after that alarm, with little margin.
+    relay_clipped_burst_fraction: float = 0.05
+    relay_clipped_burst_probability: float = 0.95
     #: ... and, when its envelope was not cut into pulses (``relay.unsegmented_burst``: a
     #: receiver swamped 25 dB over full scale, the gaps filled by the carrier leak), only under
     #: an amplifier's noise: its features then describe the clipping, and the classifier
@@ -284,14 +292,6 @@ class FingerprintConfig:
     #: ``jamming.relay_noise_margin_db`` weaker (development AF relays: segments 250–520 kHz
     #: wide, on 78–100 %, 22–29 dB under the swamped copy, the last ending 0–1 s before it).
     #: The owner's answer has none.
-    #: an undecoded burst clipped on at least ``relay_clipped_burst_fraction`` of its samples
-    #: (a transmitter beside the receiver) counts as relayed only from this P(relayed): its
-    #: features describe the clipping as much as the sender. The owner's answer beside the car,
-    #: clipped on 59 %, scored 0.928 (fresh benign soak seed 48075); development relays'
-    #: clipped undecoded copies 0.963–0.994 (AF seed 323, DF seeds 313, 325). Placed between
-    #: the two after that alarm, with little margin.
-    relay_clipped_burst_fraction: float = 0.05
-    relay_clipped_burst_probability: float = 0.95
     relay_noise_min_s: float = 0.5
     relay_noise_min_bw_hz: float = 100e3
     relay_noise_min_on: float = 0.7

@@ -172,12 +172,13 @@ class RelayDetector(Detector):
         cap = ctx.capture
         a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
         cfg = ctx.config.fingerprint
-        if undecoded(obs) and amplifier_like(b, cfg):
+        nothing = undecoded(obs)
+        if nothing and amplifier_like(b, cfg):
             # perhaps a relay amplifier's noise, switched on before the frame it forwards
             self._held.append((a, z, b.freq_hz, b.rssi_db, receiver_key(cap.receiver, cap.name)))
         while self._held and self._held[0][1] < a - _HELD_KEEP_S:
             self._held.popleft()
-        if not undecoded(obs):
+        if not nothing:
             known = next((p for p in obs.packets if p.identity is not None
                           and p.protocol != "unknown"), None)
             if known is not None and b.freq_hz is not None:

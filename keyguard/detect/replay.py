@@ -467,19 +467,19 @@ def _reading_like(press: Press, codes: frozenset, cfg: ReplayConfig) -> bool:
     sensor's temperature moves a few low bits), where a rolling code's hops differ in about
     half of them."""
     n = press.fields.get("rolling_bits") if press.fields else None
-    try:
-        mine = int(press.code.rsplit(":", 1)[1], 16)
-    except (AttributeError, IndexError, ValueError):
-        return False
-    if not isinstance(n, int) or n <= 0:
+    mine = _changing_bits(press.code)
+    if mine is None or not isinstance(n, int) or n <= 0:
         return False
     for c in codes:
-        if c == press.code:
-            continue
-        try:
-            other = int(c.rsplit(":", 1)[1], 16)
-        except (IndexError, ValueError):
-            continue
-        if (mine ^ other).bit_count() <= cfg.learned_hop_min_fraction * n:
+        other = _changing_bits(c) if c != press.code else None
+        if other is not None and (mine ^ other).bit_count() <= cfg.learned_hop_min_fraction * n:
             return True
     return False
+
+
+def _changing_bits(code: str | None) -> int | None:
+    """The changing part of a learned code (``IDENTITY:HEX``) as an integer, or None."""
+    try:
+        return int(code.rsplit(":", 1)[1], 16)
+    except (AttributeError, IndexError, ValueError):
+        return None
