@@ -117,6 +117,9 @@ class Burst:
     jammer's intermodulation spur); their noise levels are that line's power.
     band_wide: a rise of the whole band (a noise jammer wider than most of it), found apart
     from the per-channel regions; never taken as a copy of a burst inside it.
+    after_jump: its region was split off where the level in its bins jumped (another
+    transmitter began inside a region holding a neighbour's weak skirt or image); never taken
+    as a copy of a burst that began before it.
     """
 
     start: int
@@ -145,6 +148,7 @@ class Burst:
     fsk_tones_hz: tuple[float, float] | None = None
     keyed_on_steady: bool = False
     band_wide: bool = False
+    after_jump: bool = False
 
     @property
     def t(self) -> float:
@@ -177,8 +181,17 @@ class _Region:
     """
 
     CORE_DB = 20.0
+    #: ticks per level batch: the core is refreshed, and the region's level taken, this often
+    BATCH = 8
+    #: a batch this much (linear, 12 dB) over each of the WEAK_BATCHES before it: another
+    #: transmitter began in a region that was holding only weak energy (see _batch_level)
+    JUMP = 10 ** 1.2
+    #: ... batches (32 ticks: longer than a fob's or a sensor's gaps between frames, through
+    #: which a fob beside the receiver leaks its carrier)
+    WEAK_BATCHES = 4
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
-                 "seeded", "cont_before", "cont_after", "dc", "steady", "wide", "cut_bins")
+                 "seeded", "cont_before", "cont_after", "dc", "steady", "wide", "cut_bins",
+                 "marks", "levels", "jump", "jump_bins", "jumped", "onset")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
@@ -195,6 +208,14 @@ class _Region:
         self.steady: bool | None = None  # not keyed over its onset (None: not judged yet)
         self.wide = False  # a band-wide rise (_track_wide)
         self.cut_bins: tuple[int, int] | None = None  # a segment after a cut: its predecessor's core
+        # (spec, floor, tick count) at the last two batch ends, the last WEAK_BATCHES batch
+        # levels, and the index in ticks of a batch that jumped JUMP over them (None: none)
+        self.marks: list[tuple[np.ndarray, np.ndarray, int]] = []
+        self.levels: list[float] = []
+        self.jump: int | None = None
+        self.jump_bins = 0  # the core's width (bins) over the weak batches before the jump
+        self.jumped = False  # split off another region at a jump
+        self.onset: np.ndarray | None = None  # then, the excess (as excess()) of its first batch
 
     def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> bool:
         """Count bins lo..hi of tick t in; True when the core moved."""
@@ -208,9 +229,64 @@ class _Region:
             self.spec += power
             self.floor += floor
             n = len(self.ticks)
-            if n <= 4 or n % 8 == 0:  # the core settles quickly; refresh it now and then
+            if n % self.BATCH == 0:
+                self._batch_level()
+                return self._update_core()
+            if n <= 4:  # the core settles quickly; refresh it now and then
                 return self._update_core()
         return False
+
+    def _batch_level(self) -> None:
+        """Take the level of the batch of ticks just completed: the strongest core bin's mean
+        power over its floor (SNR, linear). A region that was holding only weak energy — the
+        skirt or image of a neighbour, a short burst's region kept open by them — adopts any
+        transmitter that starts inside its core; such a start shows as a batch ``JUMP`` over
+        each of the ``WEAK_BATCHES`` before it, and ``jump`` marks it for the detector to split
+        the region there."""
+        lo, hi, n = self.lo, self.hi + 1, len(self.ticks)
+        if self.marks:
+            spec0, floor0, n0 = self.marks[-1]
+            spec, floor = self.spec[lo:hi] - spec0[lo:hi], self.floor[lo:hi] - floor0[lo:hi]
+        else:
+            n0, spec, floor = 0, self.spec[lo:hi], self.floor[lo:hi]
+        # (each tick's floor is at least 1e-30; the difference of two sums may round to 0)
+        floor = np.maximum(floor, 1e-30 * (n - n0))
+        level = float(np.max((spec - floor) / floor))
+        levels = self.levels
+        # (a batch of ticks at the floor — the 4-tick mean's tail after a pulse — counts as
+        # 0 dB: from there, only a transmitter JUMP over the floor is a jump)
+        if len(levels) == self.WEAK_BATCHES and level >= self.JUMP * max(max(levels), 1.0):
+            self.jump, self.jump_bins = n0, hi - lo
+        levels.append(level)
+        if len(levels) > self.WEAK_BATCHES:
+            del levels[0]
+        self.marks.append((self.spec.copy(), self.floor.copy(), n))
+        if len(self.marks) > 2:
+            del self.marks[0]
+
+    def split(self, n_bins: int) -> "_Region":
+        """Cut off the last batch (from ``jump``) as a new region; this one ends before it."""
+        i0 = self.jump
+        self.jump = None
+        spec0, floor0, _ = self.marks[-2]
+        new = _Region(self.lo, self.hi, self.ticks[i0], n_bins)
+        new.ticks = self.ticks[i0:]
+        new.last = new.ticks[-1]
+        new.spec, new.floor = self.spec - spec0, self.floor - floor0
+        new.reach_lo, new.reach_hi = self.reach_lo, self.reach_hi
+        new.seeded = True
+        new.jumped = True
+        new.dc = self.dc
+        new.marks = [(new.spec.copy(), new.floor.copy(), len(new.ticks))]
+        new.onset = new.excess()
+        self.ticks = self.ticks[:i0]
+        self.last = self.ticks[-1]
+        self.spec, self.floor = spec0.copy(), floor0.copy()
+        self.cont_after = False
+        self.levels, self.marks = [], []
+        self._update_core()
+        new._update_core()
+        return new
 
     def _update_core(self) -> bool:
         n = max(len(self.ticks), 1)
@@ -257,6 +333,9 @@ class _Region:
         cut = next(((seg.start, seg.cut_bins) for seg, old in ((self, other), (other, self))
                     if seg.cut_bins is not None and not old.cont_before and old.start < seg.start),
                    None)
+        if other.jumped and not self.jumped and abs(other.start - self.start) <= 2:
+            # the rest of the transmitter that jumped, first seen beside the weak energy
+            self.jumped, self.onset = True, other.onset
         n_sum = len(self.ticks) + len(other.ticks)
         self.start = min(self.start, other.start)
         self.last = max(self.last, other.last)
@@ -281,6 +360,9 @@ class _Region:
             self.floor *= scale
             self.ticks = kept
             self.start, self.cut_bins = cut
+        # levels are not compared across a merge
+        self.marks = [(self.spec.copy(), self.floor.copy(), len(self.ticks))]
+        self.levels, self.jump = [], None
 
     def overlap(self, lo: int, hi: int, tol: int) -> int:
         """Bins shared by [lo, hi] and the core widened by ``tol`` (≤ 0: none)."""
@@ -411,8 +493,10 @@ class BurstDetector:
         #: a by-product of a long transmission starts at most this late (ticks, ≈ 50 ms)
         self.byproduct_late_ticks = max(self.pre_ticks, ticks(0.05))
         self.post_ticks = 2
+        self._jump_samples = _Region.BATCH * self.tick_len
         self.stats = {"regions": 0, "unseeded": 0, "ghosts": 0, "fsk_merged": 0,
-                      "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0, "duplicates": 0}
+                      "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0, "duplicates": 0,
+                      "splits": 0}
         # streaming state
         self._pos = 0                      # next capture sample expected
         self._hist: list[np.ndarray] = []  # raw samples [hist_start, _pos)
@@ -751,6 +835,8 @@ class BurstDetector:
                 if not r.seeded:
                     r.seeded = bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
                 r.add(t, lo, hi, power, floor)
+                if r.jump is not None:
+                    self._split(r)
                 return
         todo = [(lo, hi)]
         while todo:
@@ -790,7 +876,10 @@ class BurstDetector:
                 todo.append((b + 1, hi))
             lo, hi = a, b
             best.seeded |= bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
-            if not best.add(t, lo, hi, power, floor) or len(self._open) < 2:
+            moved = best.add(t, lo, hi, power, floor)
+            if best.jump is not None:
+                best, moved = self._split(best), True
+            if not moved or len(self._open) < 2:
                 continue
             # cores sharing most of their bins: one transmitter first seen as two runs
             for other in [r for r in self._open if r is not best and r.overlap(best.lo, best.hi, 0)
@@ -799,6 +888,41 @@ class BurstDetector:
                 keep.absorb(gone)
                 self._open.remove(gone)
                 best = keep
+
+    #: a region split where its level jumps held weak energy this wide (Hz) before: a skirt,
+    #: an image, a clipping product, noise; a narrow line is a transmitter's own carrier,
+    #: leaking before it keys (a PLL remote starting up, a fob beside the receiver)
+    SKIRT_HZ = 20e3
+
+    def _split(self, r: _Region) -> _Region:
+        """End open region ``r`` before its level jumped (``_Region.jump``) and go on with what
+        came after as a region of its own: another transmitter began in a region that held only
+        weak energy spread over ``SKIRT_HZ`` or more, ``ghost_db`` under another open region
+        (a fob inside a sensor's skirt, a jammer inside a fob's). Returns the region now open on
+        those bins. Weak energy of its own (a relay amplifier's noise, with the fob it
+        re-radiates on top) and a band-wide rise (a noise jammer) are left whole."""
+        if (r.wide or r.jump_bins * self.bin_hz < self.SKIRT_HZ
+                or not self._byproduct_before_jump(r)):
+            r.jump = None
+            return r
+        new = r.split(self.n_bins)
+        i = new.start - self._row_first
+        if 0 <= i < self._batch_dc.size:
+            new.dc = complex(self._batch_dc[i])
+        self._open.remove(r)
+        self._closed.append(r)
+        self._open.append(new)
+        self._next_close = -math.inf
+        self.stats["splits"] += 1
+        return new
+
+    def _byproduct_before_jump(self, r: _Region) -> bool:
+        """True when what region ``r`` held before its jump lies ``ghost_db`` or more under
+        another open region: the skirt, image or clipping product of that transmitter."""
+        spec0, floor0, n0 = r.marks[-2]
+        weak = float(np.max(spec0[r.lo:r.hi + 1] - floor0[r.lo:r.hi + 1])) / max(n0, 1)
+        need = weak * 10 ** (self.ghost_db / 10)
+        return any(o is not r and not o.wide and o.peak()[1] >= need for o in self._open)
 
     def _new_region(self, lo: int, hi: int, t: int) -> _Region:
         r = _Region(lo, hi, t, self.n_bins)
@@ -931,8 +1055,10 @@ class BurstDetector:
         # the groups' channels are independent: they may be finished side by side
         finished = ordered_map(lambda job: self._bursts_of(job[0], job[2]), jobs, self.workers)
         for (g, wide, _), bursts in zip(jobs, finished):
+            jumped = any(r.jumped for r in g)
             for burst in bursts:
                 burst.band_wide = wide
+                burst.after_jump = jumped
                 if self._duplicate(burst):
                     self.stats["duplicates"] += 1
                     continue
@@ -957,6 +1083,9 @@ class BurstDetector:
         dups = [old for old in self._emitted
                 if old.keyed_on_steady == burst.keyed_on_steady  # pulses on a line: not the line
                 and not old.band_wide
+                # a transmitter that began inside a region already open is not what began it
+                and not ((old.after_jump or burst.after_jump)
+                         and abs(old.start - burst.start) > self._jump_samples)
                 and min(old.stop, burst.stop) - max(old.start, burst.start)
                 >= 0.5 * min(old.stop - old.start, burst.stop - burst.start)
                 and abs(old.offset_hz - burst.offset_hz)
@@ -1194,15 +1323,29 @@ class BurstDetector:
         if len(group) > 1:
             ks = sorted(r.peak()[0] for r in group[:2])
             lobes = (float(self._bin_freq[ks[0]]), float(self._bin_freq[ks[1]]))
-        ex = np.maximum.reduce([r.excess() for r in group])
+        # a region split off at a jump: its channel is what jumped, from its peak in the core
+        # out to 10 dB under it on either side (the weak energy it began inside goes on in its
+        # bins and lifts a keyed carrier's sidebands to within 20 dB; they, and the bins
+        # beside the core, may reach the neighbour it came from)
+        onset = len(group) == 1 and base.onset is not None
+        ex = base.onset if onset else np.maximum.reduce([r.excess() for r in group])
         lo = max(0, min(r.lo for r in group) - 3)
         hi = min(self.n_bins - 1, max(r.hi for r in group) + 3)
         start, last = min(r.start for r in group), max(r.last for r in group)
         cont_before = any(r.cont_before for r in group)
         cont_after = any(r.cont_after for r in group)
-        kp = lo + int(np.argmax(ex[lo:hi + 1]))
-        occ = np.flatnonzero(ex[lo:hi + 1] >= ex[kp] * 0.01) + lo
-        occ_lo, occ_hi = int(occ[0]), int(occ[-1])
+        if onset:
+            kp = base.lo + int(np.argmax(ex[base.lo:base.hi + 1]))
+            above = ex[lo:hi + 1] >= 0.1 * ex[kp]
+            occ_lo, occ_hi = kp, kp
+            while occ_lo > lo and above[occ_lo - 1 - lo]:
+                occ_lo -= 1
+            while occ_hi < hi and above[occ_hi + 1 - lo]:
+                occ_hi += 1
+        else:
+            kp = lo + int(np.argmax(ex[lo:hi + 1]))
+            occ = np.flatnonzero(ex[lo:hi + 1] >= ex[kp] * 0.01) + lo
+            occ_lo, occ_hi = int(occ[0]), int(occ[-1])
         bandwidth = (occ_hi - occ_lo + 1) * self.bin_hz
         centre = 0.5 * (self._bin_freq[occ_lo] + self._bin_freq[occ_hi])
         if self.channel_bw_hz:
