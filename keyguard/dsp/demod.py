@@ -816,13 +816,28 @@ class Decision:
         return 2.0 * 10 ** (-self.decision_snr_db / 20)
 
 
+#: a run shorter than this fraction of a burst's shorter regular runs (their 25th percentile)
+#: is a glitch: a loud neighbour's key click through the channel filter, not a chip
+GLITCH_FRACTION = 0.3
+
+
+def glitch_length(edges: np.ndarray) -> float:
+    """Runs shorter than this (samples) in a decision with these run ``edges`` are glitches
+    (0 when there are too few runs to tell). Where glitches are a quarter of the runs or more,
+    the 25th percentile is one of them and nothing is taken for a glitch."""
+    d = np.diff(edges)[1:-1]
+    if d.size < 16:
+        return 0.0
+    return GLITCH_FRACTION * float(np.percentile(d, 25))
+
+
 def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decision | None:
     length, out, sp = best_smoothing(make, lengths, n, mask)
     if not sp.high > sp.low:
         return None
     h = HYSTERESIS * (sp.high - sp.low)
     edges, levels = hysteresis_edges(out, sp.mid - h, sp.mid + h, sp.mid)
-    edges, levels = drop_short_runs(edges, levels, 0.4 * length)
+    edges, levels = drop_short_runs(edges, levels, max(0.4 * length, glitch_length(edges)))
     margins = run_margins(edges, out, levels, sp)
     noise = output_noise_std(out, length)
     snr = 20 * math.log10((sp.high - sp.low) / noise) if noise > 0 else 99.0
