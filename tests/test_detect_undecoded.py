@@ -130,6 +130,29 @@ def test_a_decoded_replay_then_the_kept_code_undecoded():
     assert out[2].evidence["decoded"] is False
 
 
+@pytest.mark.parametrize("cfo, expect", [(-36.8, ["jamming", "rolljam", "rolljam"]),
+                                         (-20.0, ["jamming", "rolljam"])])
+def test_the_kept_code_decoded_without_a_fingerprint_is_tied_to_the_replayer_by_its_carrier(
+        cfo, expect):
+    # the kept code replayed, clipped: one of its three frames decodes, in a burst it fills a
+    # third of (the others framed as unknown), so the press has no fingerprint (rolljam
+    # development seed 414 at 250 ksps, once the demodulator dropped a neighbour's glitches);
+    # the burst's carrier offset still says whether the RollJam replayer sent it. Another
+    # radio's is left to the detectors that judge fingerprints.
+    e = engine()
+    out = _rolljam_start(e)
+    out += feed(e, press(5.0, 0x2222, frames=3), fv(cfo_ppm=-36.7, on_fraction=0.48, te_us=400.0))
+    (kept,) = press(300.2, 0x3333, frames=1)
+    burst = BurstInfo(t=300.0, t_end=300.31, freq_hz=kept.freq_hz, rssi_db=kept.rssi_db,
+                      on_fraction=0.5, features=fv(cfo_ppm=cfo, on_fraction=0.48, te_us=400.0))
+    out += e.observe(burst, [kept])
+    out += e.finish()
+    assert kinds(out) == expect
+    if len(expect) == 3:
+        assert out[2].evidence["reason"] == "same_radio_as_earlier_rolljam_replay"
+        assert out[2].evidence["press_cfo_ppm"] == pytest.approx(cfo)
+
+
 RELAYED = {555.0: {"relayed": 0.97, "other": 0.03}, 556.0: {"relayed": 0.6, "genuine": 0.4}}
 
 

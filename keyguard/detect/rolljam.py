@@ -369,7 +369,7 @@ class RollJamDetector(Detector):
             self._remember_replayer(press, vec, ctx)
             return []
         if vec is None or not math.isfinite(vec[_CFO]):
-            return []
+            return self._followup_unmeasured(press, ctx)
         out = self._judge(press, vec, ctx)
         if not out and not press.flags & {"foreign", "relayed", "rolljam"} \
                 and not heard_through_jamming(press.abs_t, press.abs_end, press.rssi_db, ctx):
@@ -488,12 +488,38 @@ class RollJamDetector(Detector):
                     "fingerprint": None if cmp is None else cmp.evidence()}
         return None
 
+    def _followup_unmeasured(self, press: Press, ctx: DetectionContext) -> list[Alert]:
+        """A decoded press without a fingerprint (every burst's base unit failed: a clipped
+        replay read its guard time) of a key RollJam hit: its bursts' own carrier offset still
+        tells whether the radio that replayed the jammed code sent it. That radio sent it
+        undecoded before the replay decoded better (the kept code, 10 s later, on a rolljam
+        development seed)."""
+        known = self._attackers.get(press.identity)
+        rx = receiver_key(press.capture.receiver, press.capture.name)
+        if known is None or known[2] != rx or \
+                press.abs_t - known[1] > ctx.config.replay.rolljam_followup_s:
+            return []
+        feats = [b.features for b in press.bursts if b.features is not None
+                 and math.isfinite(b.features["cfo_ppm"])]
+        if not feats:
+            return []
+        cfo = float(np.median([f["cfo_ppm"] for f in feats]))
+        if not same_oscillator(cfo, press.freq_hz, known[0], known[4],
+                               ctx.config.fingerprint.cfo_floor_ppm,
+                               known[5] or any(clipped(f.values) for f in feats)):
+            return []
+        press.flags.add("rolljam")
+        return [self._followup(press, known, cfo=cfo)]
+
     @staticmethod
-    def _followup(p: Press, known: tuple, foreign: dict | None = None) -> Alert:
+    def _followup(p: Press, known: tuple, foreign: dict | None = None,
+                  cfo: float | None = None) -> Alert:
+        """``cfo``: the press's carrier offset (ppm) when its fingerprint has none."""
+        press_cfo = p.notes["_vector"][_CFO] if cfo is None else cfo
         cfo, at, _rx, first, _freq, _clipped = known
         ev = {"reason": "same_radio_as_earlier_rolljam_replay" if foreign is None
               else "foreign_radio_after_earlier_rolljam_replay", "code": p.code,
-              "protocol": p.protocol, "press": p.where(), "press_cfo_ppm": p.notes["_vector"][_CFO],
+              "protocol": p.protocol, "press": p.where(), "press_cfo_ppm": press_cfo,
               "attacker_cfo_ppm": cfo, "first_replay": first,
               "since_first_replay_s": p.abs_t - at}
         if foreign is not None:
