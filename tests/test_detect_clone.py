@@ -403,6 +403,18 @@ def test_a_base_unit_three_times_off_is_a_failed_measurement_not_another_clock(t
     assert kinds(out + e.finish()) == expect
 
 
+@pytest.mark.parametrize("te, expect", [(824.0, []), (206.0, []), (700.0, ["clone"])])
+def test_a_base_unit_twice_or_half_off_is_a_failed_measurement_not_another_clock(te, expect):
+    # fresh benign soak seed 93062: a doorbell's clipped reference ring read Te 155.8 µs and
+    # its next ring 311.6 µs, twice it: a "replay" at 167 spreads. The estimator locked onto a
+    # half width; a replayer copies the clock it heard. 1.7 times off is another clock.
+    rng = np.random.default_rng(22)
+    e = engine()
+    out = owner_presses(e, rng)
+    out += feed(e, press(60.0, 0x900, frames=3), lambda p: fob_features(rng, te=te))
+    assert kinds(out + e.finish()) == expect
+
+
 @pytest.mark.parametrize("off_hz, expect", [(17.8e3, []), (6.6e3, []), (2.2e3, ["clone"])])
 def test_edges_measured_off_the_channel_centre_are_not_compared(off_hz, expect):
     # benign soak seed 3023: a held press's region took in a sensor that followed it, so its

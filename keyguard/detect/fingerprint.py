@@ -123,6 +123,16 @@ def learned_identity(press: Any) -> bool:
     return press.protocol == LEARNED_PROTOCOL
 
 
+#: a relative feature (base unit, FSK deviation) within this fraction of twice or half its
+#: reference is an estimator that locked onto a double or half width (see ``compare``)
+OCTAVE_TOLERANCE = 0.06
+
+
+def _octave(ratio: float) -> bool:
+    """``ratio`` (a measurement over its reference) is 2 or 1/2 within ``OCTAVE_TOLERANCE``."""
+    return abs(ratio / 2.0 - 1.0) <= OCTAVE_TOLERANCE or abs(2.0 * ratio - 1.0) <= OCTAVE_TOLERANCE
+
+
 def te_valid(full: np.ndarray) -> bool:
     """The base-unit estimate is a transmitter's clock, not noise: a plausible width (≥ 50 µs)
     whose runs fit its multiples (jitter under 10 % of it), measured on an OOK envelope whose
@@ -391,10 +401,15 @@ class FingerprintMemory:
             if not np.isfinite(x[j]) or col.size < self.cfg.min_reference:
                 continue
             med = float(np.median(col))
-            if name in _RELATIVE and med > 0 and not med / 3.0 <= x[j] <= 3.0 * med:
+            if name in _RELATIVE and med > 0 and (not med / 3.0 <= x[j] <= 3.0 * med
+                                                  or _octave(x[j] / med)):
                 # three times off is no other transmitter's clock or deviation (the frame would
                 # not have decoded with it) but a failed measurement: a clipping press beside
-                # the receiver merged into one 15 ms "pulse" read Te = 14,650 µs
+                # the receiver merged into one 15 ms "pulse" read Te = 14,650 µs. So is twice
+                # or half (within OCTAVE_TOLERANCE): the estimator locked onto a double or half
+                # width (a doorbell's clipped reference ring read 155.8 µs, its next ring
+                # 311.6 µs, 167 spreads: fresh benign soak seed 93062); a replayer copies the
+                # clock it heard
                 continue
             mad = 1.4826 * float(np.median(np.abs(col - med)))
             if name == "cfo_ppm":
