@@ -192,6 +192,12 @@ class _Region:
     #: ... batches (32 ticks: longer than a fob's or a sensor's gaps between frames, through
     #: which a fob beside the receiver leaks its carrier)
     WEAK_BATCHES = 4
+    #: a start may take up to this many batches to reach JUMP, each of them RISE (linear, 6 dB)
+    #: over the weak ones: a keyed transmitter starting mid-batch, its first pulses spread over
+    #: the batches it lands in (a weather sensor inside a doorbell's skirt rose 7, 10 and 19 dB
+    #: over three batches: fresh benign soak seed 92085)
+    TRANSITION = 2
+    RISE = 10 ** 0.6
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
                  "seeded", "cont_before", "cont_after", "dc", "steady", "wide", "cut_bins",
                  "marks", "levels", "jump", "jump_bins", "jumped", "onset")
@@ -211,11 +217,11 @@ class _Region:
         self.steady: bool | None = None  # not keyed over its onset (None: not judged yet)
         self.wide = False  # a band-wide rise (_track_wide)
         self.cut_bins: tuple[int, int] | None = None  # a segment after a cut: its predecessor's core
-        # (spec, floor, tick count) at the last two batch ends, the last WEAK_BATCHES batch
-        # levels, and the index in ticks of a batch that jumped JUMP over them (None: none)
+        # (spec, floor, tick count) at the last TRANSITION + 2 batch ends, the last
+        # WEAK_BATCHES + TRANSITION batch levels, and the mark at the start of a jump (None)
         self.marks: list[tuple[np.ndarray, np.ndarray, int]] = []
         self.levels: list[float] = []
-        self.jump: int | None = None
+        self.jump: tuple[np.ndarray, np.ndarray, int] | None = None
         self.jump_bins = 0  # the core's width (bins) over the weak batches before the jump
         self.jumped = False  # split off another region at a jump
         self.onset: np.ndarray | None = None  # then, the excess (as excess()) of its first batch
@@ -244,8 +250,8 @@ class _Region:
         power over its floor (SNR, linear). A region that was holding only weak energy — the
         skirt or image of a neighbour, a short burst's region kept open by them — adopts any
         transmitter that starts inside its core; such a start shows as a batch ``JUMP`` over
-        each of the ``WEAK_BATCHES`` before it, and ``jump`` marks it for the detector to split
-        the region there."""
+        each of the ``WEAK_BATCHES`` before it (reached within ``TRANSITION`` batches, each
+        ``RISE`` over them), and ``jump`` marks it for the detector to split the region there."""
         lo, hi, n = self.lo, self.hi + 1, len(self.ticks)
         if self.marks:
             spec0, floor0, n0 = self.marks[-1]
@@ -255,23 +261,27 @@ class _Region:
         # (each tick's floor is at least 1e-30; the difference of two sums may round to 0)
         floor = np.maximum(floor, 1e-30 * (n - n0))
         level = float(np.max((spec - floor) / floor))
-        levels = self.levels
-        # (a batch of ticks at the floor — the 4-tick mean's tail after a pulse — counts as
-        # 0 dB: from there, only a transmitter JUMP over the floor is a jump)
-        if len(levels) == self.WEAK_BATCHES and level >= self.JUMP * max(max(levels), 1.0):
-            self.jump, self.jump_bins = n0, hi - lo
+        levels, w = self.levels, self.WEAK_BATCHES
+        for k in range(self.TRANSITION, -1, -1):  # the earliest start first
+            before, rising = levels[:len(levels) - k], levels[len(levels) - k:]
+            if self.jump is not None or len(before) < w:
+                continue
+            # (a batch of ticks at the floor — the 4-tick mean's tail after a pulse — counts
+            # as 0 dB: from there, only a transmitter JUMP over the floor is a jump)
+            base = max(max(before[-w:]), 1.0)
+            if level >= self.JUMP * base and all(x >= self.RISE * base for x in rising):
+                self.jump, self.jump_bins = self.marks[-1 - k], hi - lo
         levels.append(level)
-        if len(levels) > self.WEAK_BATCHES:
+        if len(levels) > w + self.TRANSITION:
             del levels[0]
         self.marks.append((self.spec.copy(), self.floor.copy(), n))
-        if len(self.marks) > 2:
+        if len(self.marks) > self.TRANSITION + 2:
             del self.marks[0]
 
     def split(self, n_bins: int) -> "_Region":
-        """Cut off the last batch (from ``jump``) as a new region; this one ends before it."""
-        i0 = self.jump
+        """Cut off the batches from ``jump`` on as a new region; this one ends before them."""
+        spec0, floor0, i0 = self.jump
         self.jump = None
-        spec0, floor0, _ = self.marks[-2]
         new = _Region(self.lo, self.hi, self.ticks[i0], n_bins)
         new.ticks = self.ticks[i0:]
         new.last = new.ticks[-1]
@@ -922,7 +932,7 @@ class BurstDetector:
     def _byproduct_before_jump(self, r: _Region) -> bool:
         """True when what region ``r`` held before its jump lies ``ghost_db`` or more under
         another open region: the skirt, image or clipping product of that transmitter."""
-        spec0, floor0, n0 = r.marks[-2]
+        spec0, floor0, n0 = r.jump
         weak = float(np.max(spec0[r.lo:r.hi + 1] - floor0[r.lo:r.hi + 1])) / max(n0, 1)
         need = weak * 10 ** (self.ghost_db / 10)
         return any(o is not r and not o.wide and o.peak()[1] >= need for o in self._open)
