@@ -528,20 +528,21 @@ def test_a_burst_running_on_past_its_press_gives_no_fingerprint(overhang_s, expe
 
 
 @pytest.mark.parametrize("te_error, expect", [
-    (24.0 / 412.0 - 1.0, []),  # the merged burst's base unit is no clock: left out
+    (60.0 / 412.0 - 1.0, []),  # the merged burst's base unit is no clock: left out
     (float("nan"), ["clone"]),  # without the profile's width nothing tells it apart
 ])
 def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error, expect):
     # fresh benign soak seed 26013: the owner's press; frames 2 and 3 came in one burst with a
     # parked car's 18 ms transmission between them, which read Te 24 µs; the median with
-    # frame 1's 407 µs, 215 µs, was another radio's clock
+    # frame 1's 407 µs, 215 µs, was another radio's clock. (Here 60 µs: a median of 236 µs is
+    # no octave of the key's clock, which the octave rule would leave out on its own.)
     from detect_fakes import burst_of
     rng = np.random.default_rng(15)
     e = engine()
     out = owner_presses(e, rng)
     pk = press(60.0, 0x950, frames=3)
     out += e.observe(burst_of(pk[:1], features=fob_features(rng)), pk[:1])
-    merged = fob_features(rng, te=24.0, te_error=te_error)
+    merged = fob_features(rng, te=60.0, te_error=te_error)
     out += e.observe(burst_of(pk[1:], features=merged), pk[1:])
     out += e.finish()
     assert kinds(out) == expect
@@ -554,7 +555,8 @@ def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error,
 def test_a_base_unit_off_the_profile_window_is_a_failed_measurement(tolerance_us, expect):
     # fresh benign soak seed 35097: a passer-by's KeeLoq press 7.5 kHz away, undecoded, came
     # under the owner's second press; two of its three bursts read Te 195 and 201 µs for the
-    # key's 403 (the frames decoded, so the key's clock was inside the profile's window)
+    # key's 403 (the frames decoded, so the key's clock was inside the profile's window). Here
+    # 180 µs: 195–201 µs is half the key's clock, which the octave rule leaves out on its own
     from dataclasses import replace
 
     from detect_fakes import PROFILES, burst_of
@@ -567,7 +569,7 @@ def test_a_base_unit_off_the_profile_window_is_a_failed_measurement(tolerance_us
     out = owner_presses(e, rng)
     pk = press(60.0, 0x951, frames=3)
     for i, p in enumerate(pk):
-        te = 412.0 if i == 2 else 201.0
+        te = 412.0 if i == 2 else 180.0
         f = fob_features(rng, te=te, te_error=te / 400.0 - 1.0)
         out += e.observe(burst_of([p], features=f), [p])
     out += e.finish()
@@ -587,7 +589,8 @@ def test_te_window_follows_the_profile_window():
 ])
 def test_a_base_unit_above_the_profile_window_is_a_failed_measurement(tolerance_us, expect):
     # development clone seed 325: the owner 26 dB over full scale; its first press read Te
-    # 1,218 µs (the reference) and its second 2,388 µs for KeeLoq's 400: a "clone"
+    # 1,218 µs (the reference) and its second 2,388 µs for KeeLoq's 400: a "clone". Here
+    # 2,900 µs: twice the reference is an octave, which that rule leaves out on its own
     from dataclasses import replace
 
     from detect_fakes import PROFILES, burst_of
@@ -598,7 +601,7 @@ def test_a_base_unit_above_the_profile_window_is_a_failed_measurement(tolerance_
     e = DetectionEngine(profiles=profiles)
     e.begin_capture("a.cu8")
     out = []
-    for t, hop, te in ((2.0, 0x300, 1218.0), (7.0, 0x301, 2388.0)):
+    for t, hop, te in ((2.0, 0x300, 1218.0), (7.0, 0x301, 2900.0)):
         pk = press(t, hop, frames=3)
         for p in pk:
             f = fob_features(rng, te=te, te_error=te / (400.0 * round(te / 400.0)) - 1.0)
