@@ -335,3 +335,27 @@ def test_noise_floor_group_ring_equals_the_list_of_groups():
             m = span.shape[0]
             want.append(span.min(axis=0) / nf._bias[min(m, nf._bias.size - 1)])
         assert np.array_equal(got, np.array(want))
+
+
+def _copy_candidate(offset_hz: float, channel_hz: float, channel_bw_hz: float, rssi_db: float):
+    from keyguard.dsp.bursts import Burst
+    fs = 1.024e6
+    return Burst(start=0, stop=90_000, sample_rate=fs, center_freq=433.92e6, offset_hz=offset_hz,
+                 channel_offset_hz=channel_hz, rssi_db=rssi_db, snr_db=40.0, channel_snr_db=45.0,
+                 noise_db=-50.0, channel_noise_db=-55.0, bandwidth_hz=20e3, duty_cycle=0.5,
+                 iq=np.zeros(4, np.complex64), iq_rate=fs / 4, iq_start=0, iq_step=4,
+                 channel_bw_hz=channel_bw_hz)
+
+
+def test_a_copy_needs_one_carrier_inside_the_others_channel():
+    """Fresh benign soak seed 109067: the owner's answer 30 dB over full scale at +19.2 kHz and
+    its −3F clipping product at −57.6 kHz, each in its own channel (40 kHz; 160 kHz around
+    −90 kHz): half the product's channel reached the owner's carrier, and the owner's frames
+    were dropped as copies of the product's, which centred the press 176 ppm off the key."""
+    from keyguard.dsp.bursts import BurstDetector
+    det = BurstDetector(1.024e6, 433.92e6)
+    product = _copy_candidate(-57.6e3, -90e3, 160e3, -5.6)
+    assert not det._duplicate(product)
+    assert not det._duplicate(_copy_candidate(19.2e3, 18e3, 40e3, 2.0))
+    # the same transmission seen through a neighbouring region: its carrier in both channels
+    assert det._duplicate(_copy_candidate(-60.0e3, -50e3, 40e3, -8.0))

@@ -1084,8 +1084,8 @@ class BurstDetector:
             self.stats[key] += 1
 
     def _duplicate(self, burst: Burst) -> bool:
-        """True when an earlier burst is the same transmission: same carrier (within half a
-        channel) for most of the shorter one's time. One signal split across two neighbouring
+        """True when an earlier burst is the same transmission: one's carrier inside the other's
+        channel for most of the shorter one's time. One signal split across two neighbouring
         regions gives the same package twice; the longer copy is kept (replacing the earlier
         one if it has not been handed out yet), and so is a copy ``ghost_db`` stronger than all
         the others: the transmission in its own channel, where they are its splatter seen
@@ -1101,8 +1101,12 @@ class BurstDetector:
                          and abs(old.start - burst.start) > self._jump_samples)
                 and min(old.stop, burst.stop) - max(old.start, burst.start)
                 >= 0.5 * min(old.stop - old.start, burst.stop - burst.start)
-                and abs(old.offset_hz - burst.offset_hz)
-                <= 0.5 * max(old.channel_bw_hz, burst.channel_bw_hz)]
+                # one carrier inside the other's channel (a transmitter 30 dB over full scale
+                # and its −3F clipping product 77 kHz away, each in its own channel, are two
+                # bursts: fresh benign soak seed 109067 lost the owner's frames to the copy
+                # rule, as the product's 160 kHz channel made half of it reach them)
+                and (abs(burst.offset_hz - old.channel_offset_hz) <= 0.5 * old.channel_bw_hz
+                     or abs(old.offset_hz - burst.channel_offset_hz) <= 0.5 * burst.channel_bw_hz)]
         if dups:
             held = {id(e[2]) for e in self._ready}
             longer = all(burst.stop - burst.start > d.stop - d.start for d in dups)
