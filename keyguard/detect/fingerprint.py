@@ -130,7 +130,7 @@ OCTAVE_TOLERANCE = 0.06
 
 def _octave(ratio: float) -> bool:
     """``ratio`` (a measurement over its reference) is 2 or 1/2 within ``OCTAVE_TOLERANCE``."""
-    return abs(ratio / 2.0 - 1.0) <= OCTAVE_TOLERANCE or abs(2.0 * ratio - 1.0) <= OCTAVE_TOLERANCE
+    return min(abs(ratio / 2.0 - 1.0), abs(2.0 * ratio - 1.0)) <= OCTAVE_TOLERANCE
 
 
 def te_valid(full: np.ndarray) -> bool:

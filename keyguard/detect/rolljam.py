@@ -489,11 +489,11 @@ class RollJamDetector(Detector):
         return None
 
     def _followup_unmeasured(self, press: Press, ctx: DetectionContext) -> list[Alert]:
-        """A decoded press without a fingerprint (every burst's base unit failed: a clipped
-        replay read its guard time) of a key RollJam hit: its bursts' own carrier offset still
-        tells whether the radio that replayed the jammed code sent it. That radio sent it
-        undecoded before the replay decoded better (the kept code, 10 s later, on a rolljam
-        development seed)."""
+        """A decoded press of a key RollJam hit that has no fingerprint (its frames fill under
+        half of their burst, or every burst's base unit failed): its bursts' own carrier offset
+        still tells whether the radio that replayed the jammed code sent it, as for an
+        undecoded burst (development RollJam seed 414: the kept code, 10 s after the first
+        replay, decoded one clipped frame of three)."""
         known = self._attackers.get(press.identity)
         rx = receiver_key(press.capture.receiver, press.capture.name)
         if known is None or known[2] != rx or \
@@ -509,17 +509,18 @@ class RollJamDetector(Detector):
                                known[5] or any(clipped(f.values) for f in feats)):
             return []
         press.flags.add("rolljam")
-        return [self._followup(press, known, cfo=cfo)]
+        return [self._followup(press, known, press_cfo_ppm=cfo)]
 
     @staticmethod
     def _followup(p: Press, known: tuple, foreign: dict | None = None,
-                  cfo: float | None = None) -> Alert:
-        """``cfo``: the press's carrier offset (ppm) when its fingerprint has none."""
-        press_cfo = p.notes["_vector"][_CFO] if cfo is None else cfo
+                  press_cfo_ppm: float | None = None) -> Alert:
+        """``press_cfo_ppm``: the press's carrier offset when its fingerprint has none."""
+        if press_cfo_ppm is None:
+            press_cfo_ppm = p.notes["_vector"][_CFO]
         cfo, at, _rx, first, _freq, _clipped = known
         ev = {"reason": "same_radio_as_earlier_rolljam_replay" if foreign is None
               else "foreign_radio_after_earlier_rolljam_replay", "code": p.code,
-              "protocol": p.protocol, "press": p.where(), "press_cfo_ppm": press_cfo,
+              "protocol": p.protocol, "press": p.where(), "press_cfo_ppm": press_cfo_ppm,
               "attacker_cfo_ppm": cfo, "first_replay": first,
               "since_first_replay_s": p.abs_t - at}
         if foreign is not None:

@@ -18,12 +18,13 @@ How it works (all tunable through the constructor):
    one channel): a run goes to the region whose core (the bins within 20 dB of its peak)
    holds the run's strongest bin, and bins no region claims start a new region if they hold
    a seed. A region ends after ``hang_s`` without activity. A region whose level jumps 12 dB
-   over each of its four batches (32 ticks) before, when those held energy ≥ 20 kHz wide and
-   12 dB under another open region (its skirt, image or clipping product), is split there:
-   the transmitter that began inside it is a region of its own, on a channel cut from what
-   jumped (``Burst.after_jump``). A common-mode correction (the band's lower quartile) keeps
-   a band-wide rise — receiver gain, a strong carrier's skirt — from lighting every bin. A strong carrier's bins and a weak fob's bins 50 kHz away stay
-   apart, so each gets its own region (the RollJam case).
+   over each of its four batches (32 ticks) before (within two batches, each 6 dB over
+   them), when those held energy ≥ 20 kHz wide and 12 dB under another open region (its
+   skirt, image or clipping product), is split there: the transmitter that began inside it
+   is a region of its own, on a channel cut from what jumped (``Burst.after_jump``). A
+   common-mode correction (the band's lower quartile) keeps a band-wide rise — receiver
+   gain, a strong carrier's skirt — from lighting every bin. A strong carrier's bins and a
+   weak fob's bins 50 kHz away stay apart, so each gets its own region (the RollJam case).
 4. Regions that start and end together (within 2 ticks) are one transmitter: two of similar
    power are the lobes of a 2-FSK signal and are merged; a much weaker one is an image or
    splatter of the stronger. So is a weak region that only lights up while a much stronger
