@@ -42,7 +42,7 @@ import numpy as np
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
 from keyguard.detect.fingerprint import Comparison, clipped, learned_identity, \
-    press_fingerprint, receiver_key
+    press_fingerprint, press_vector, receiver_key
 from keyguard.detect.jamlog import JamSpan
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import BurstInfo, Observation
@@ -499,14 +499,15 @@ class RollJamDetector(Detector):
         if known is None or known[2] != rx or \
                 press.abs_t - known[1] > ctx.config.replay.rolljam_followup_s:
             return []
-        feats = [b.features for b in press.bursts if b.features is not None
-                 and math.isfinite(b.features["cfo_ppm"])]
-        if not feats:
+        measured = [b for b in press.bursts if b.features is not None]
+        vec = press_vector(measured)
+        if vec is None or not math.isfinite(vec[_CFO]):
             return []
-        cfo = float(np.median([f["cfo_ppm"] for f in feats]))
+        cfo = float(vec[_CFO])
         if not same_oscillator(cfo, press.freq_hz, known[0], known[4],
                                ctx.config.fingerprint.cfo_floor_ppm,
-                               known[5] or any(clipped(f.values) for f in feats)):
+                               known[5] or any(clipped(b.features.values) for b in measured
+                                               if math.isfinite(b.features["cfo_ppm"]))):
             return []
         press.flags.add("rolljam")
         return [self._followup(press, known, press_cfo_ppm=cfo)]

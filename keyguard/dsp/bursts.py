@@ -201,7 +201,7 @@ class _Region:
     RISE = 10 ** 0.6
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
                  "seeded", "cont_before", "cont_after", "dc", "steady", "wide", "cut_bins",
-                 "marks", "levels", "jump", "jump_bins", "jumped", "onset")
+                 "marks", "levels", "jump", "jump_bins", "onset")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
@@ -224,8 +224,13 @@ class _Region:
         self.levels: list[float] = []
         self.jump: tuple[np.ndarray, np.ndarray, int] | None = None
         self.jump_bins = 0  # the core's width (bins) over the weak batches before the jump
-        self.jumped = False  # split off another region at a jump
-        self.onset: np.ndarray | None = None  # then, the excess (as excess()) of its first batch
+        # split off another region at a jump: the excess (as excess()) of its first batch
+        self.onset: np.ndarray | None = None
+
+    @property
+    def jumped(self) -> bool:
+        """Split off another region where its level jumped (see ``split``)."""
+        return self.onset is not None
 
     def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> bool:
         """Count bins lo..hi of tick t in; True when the core moved."""
@@ -263,15 +268,15 @@ class _Region:
         floor = np.maximum(floor, 1e-30 * (n - n0))
         level = float(np.max((spec - floor) / floor))
         levels, w = self.levels, self.WEAK_BATCHES
-        for k in range(self.TRANSITION, -1, -1):  # the earliest start first
-            before, rising = levels[:len(levels) - k], levels[len(levels) - k:]
-            if self.jump is not None or len(before) < w:
-                continue
-            # (a batch of ticks at the floor — the 4-tick mean's tail after a pulse — counts
-            # as 0 dB: from there, only a transmitter JUMP over the floor is a jump)
-            base = max(max(before[-w:]), 1.0)
-            if level >= self.JUMP * base and all(x >= self.RISE * base for x in rising):
+        m = len(levels)
+        # a start k batches back, the earliest first: the WEAK_BATCHES before it are the base
+        # (a batch of ticks at the floor — the 4-tick mean's tail after a pulse — counts as
+        # 0 dB: from there, only a transmitter JUMP over the floor is a jump)
+        for k in range(min(self.TRANSITION, m - w), -1, -1):
+            base = max(max(levels[m - k - w:m - k]), 1.0)
+            if level >= self.JUMP * base and all(x >= self.RISE * base for x in levels[m - k:]):
                 self.jump, self.jump_bins = self.marks[-1 - k], hi - lo
+                break
         levels.append(level)
         if len(levels) > w + self.TRANSITION:
             del levels[0]
@@ -289,7 +294,6 @@ class _Region:
         new.spec, new.floor = self.spec - spec0, self.floor - floor0
         new.reach_lo, new.reach_hi = self.reach_lo, self.reach_hi
         new.seeded = True
-        new.jumped = True
         new.dc = self.dc
         new.marks = [(new.spec.copy(), new.floor.copy(), len(new.ticks))]
         new.onset = new.excess()
@@ -349,7 +353,7 @@ class _Region:
                    None)
         if other.jumped and not self.jumped and abs(other.start - self.start) <= 2:
             # the rest of the transmitter that jumped, first seen beside the weak energy
-            self.jumped, self.onset = True, other.onset
+            self.onset = other.onset
         n_sum = len(self.ticks) + len(other.ticks)
         self.start = min(self.start, other.start)
         self.last = max(self.last, other.last)
