@@ -349,22 +349,28 @@ def test_a_passive_entry_answer_is_loud_by_nature(passive_entry, expect):
     assert kinds(out + e.finish()) == expect
 
 
-@pytest.mark.parametrize("te, p_relayed, expect", [
-    (400.0, 0.97, ["relay"]),      # cut into pulses: the classifier's 0.97 is enough
-    (3585.0, 0.97, []),            # not cut apart, and no amplifier noise around it
-    (20.0, 0.97, []),
-    (15700.0, 0.998, []),          # swamped: the owner beside the car scores as high
+@pytest.mark.parametrize("te, on, fsk_dev, p_relayed, expect", [
+    (400.0, 0.55, None, 0.97, ["relay"]),   # cut into pulses: the classifier's 0.97 is enough
+    (3585.0, 0.9, None, 0.97, []),          # not cut apart, and no amplifier noise around it
+    (20.0, 0.9, None, 0.97, []),
+    (15700.0, 0.9, None, 0.998, []),        # swamped: the owner beside the car scores as high
+    (1000.0, 0.9, None, 0.964, []),         # a Te in range, but on 90 %: not keyed either
+    (1000.0, 0.55, None, 0.964, ["relay"]),
+    (400.0, 0.98, 20e3, 0.97, ["relay"]),   # 2-FSK is on throughout: its envelope says nothing
 ])
 def test_an_undecoded_burst_whose_pulses_were_not_cut_apart_needs_more_than_the_classifier(
-        te, p_relayed, expect):
+        te, on, fsk_dev, p_relayed, expect):
     # fresh benign soak seed 5099: the owner's press 2.5 m from the receiver, 50 % clipped,
     # its carrier leak filling the gaps (on 90 % of the frame, Te read 3,585 µs), decoded to
     # nothing and the classifier called it relayed (0.97); the owner's answer beside the car
     # later scored 0.990, 0.992 and 0.996 (fresh seeds 23007, 39037, 46077), AF relays'
-    # swamped copies 0.997-0.9998
+    # swamped copies 0.997-0.9998. Fresh seed 126092: the owner's answer 36 dB over full
+    # scale, its three frames three 92 ms pulses (on 90 %), read a Te of 2,413 µs, within
+    # three times the longest known base unit, and scored 0.964
     e = engine(models={"burst": _ClassifierByClipping(p_relayed)})
-    b = BurstInfo(t=84.0, t_end=84.305, freq_hz=FOB_F, rssi_db=1.6, on_fraction=0.9,
-                  features=fv(te_us=te, on_fraction=0.9, clip_fraction=0.5))
+    extra = {} if fsk_dev is None else {"fsk_deviation_hz": fsk_dev}
+    b = BurstInfo(t=84.0, t_end=84.305, freq_hz=FOB_F, rssi_db=1.6, on_fraction=on,
+                  features=fv(te_us=te, on_fraction=on, clip_fraction=0.5, **extra))
     out = e.observe(b, [])
     assert kinds(out + e.finish()) == expect
 

@@ -330,3 +330,39 @@ def test_two_keyed_lobes_nothing_decoded_are_a_collision_when_short(keyed_lobes,
                        jammer_like=continuous)
     out = e.observe(merged, [])
     assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("doorbell_hz, dur, continuous, expect", [
+    (433.9030e6, 0.726, False, []),            # the doorbell 24 kHz away, inside the channel
+    (433.8700e6, 0.726, False, ["jamming"]),   # 57 kHz away: outside the 44 kHz channel
+    (433.9030e6, 2.0, False, ["jamming"]),     # held for longer than any message
+    (433.9030e6, 0.726, True, ["jamming"]),    # the front end found it holding the channel
+])
+def test_undecoded_burst_whose_channel_passed_a_decoded_device_is_a_collision(
+        doorbell_hz, dur, continuous, expect):
+    # fresh benign soak seed 124049: a weather sensor's message at +7.1 kHz, measured through
+    # a 44 kHz channel centred at +4 kHz, with a doorbell at -17 kHz keyed at the same level
+    # for all of it; the two beat, nothing decoded, and it scored P(jammer) 0.98
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({164.3: {"jammer": 0.98, "other": 0.02}})
+    e = engine(models={"burst": model})
+    frames = [ev1527(88.5 + 0.0384 * i, 0xEF0D2, freq=doorbell_hz) for i in range(20)]
+    bell = BurstInfo(t=88.5, t_end=89.32, freq_hz=doorbell_hz, rssi_db=-6.5, on_fraction=0.51,
+                     bandwidth_hz=64e3)
+    out = e.observe(bell, frames)
+    sensor = BurstInfo(t=88.594, t_end=88.594 + dur, freq_hz=433.9271e6, rssi_db=-6.8,
+                       bandwidth_hz=28e3, on_fraction=0.52, features=fv(te_us=164.3),
+                       channel_offset_hz=3.1e3, channel_bw_hz=44e3, jammer_like=continuous)
+    out += e.observe(sensor, [])
+    assert kinds(_finish(e, out)) == expect
+
+
+def test_channel_bandwidth_comes_from_the_front_end_burst():
+    from types import SimpleNamespace
+
+    b = SimpleNamespace(t=88.59, t_end=89.32, freq_hz=433.9271e6, offset_hz=7.1e3,
+                        channel_offset_hz=4.0e3, channel_bw_hz=44e3, continuous=False)
+    info = BurstInfo.from_burst(b)
+    assert info.channel_bw_hz == pytest.approx(44e3)
+    assert info.channel_offset_hz == pytest.approx(3.1e3)

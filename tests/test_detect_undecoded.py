@@ -45,8 +45,8 @@ def _undecoded(t, cfo, dur=0.3, te=400.0, freq=None):
     """A frame-length burst nothing decoded (a clipped replayer, a regenerated frame); its
     carrier is where its oscillator puts it unless ``freq`` (Hz) says otherwise."""
     freq = 433.92e6 * (1 + cfo * 1e-6) if freq is None else freq
-    return BurstInfo(t=t, t_end=t + dur, freq_hz=freq, rssi_db=-5.0, on_fraction=0.9,
-                     features=fv(cfo_ppm=cfo, on_fraction=0.9, te_us=te))
+    return BurstInfo(t=t, t_end=t + dur, freq_hz=freq, rssi_db=-5.0, on_fraction=0.5,
+                     features=fv(cfo_ppm=cfo, on_fraction=0.5, te_us=te))
 
 
 OWNER = fv(cfo_ppm=-42.8, on_fraction=0.48, te_us=411.0)

@@ -168,6 +168,10 @@ class JammingConfig:
     #: them.
     short_episode_s: float = 1.5
     short_episode_probability: float = 0.9
+    #: a short undecoded burst whose channel filter passed a decoded known device's carrier
+    #: for at least this fraction of its time is a collision, whatever P(jammer) says
+    #: (``JammingDetector._beats_with_known``)
+    collision_overlap: float = 0.5
     #: fob frames this far back (s) in the same capture give the fob channel and level for the
     #: offset and J/S evidence.
     fob_reference_s: float = 60.0
@@ -292,6 +296,11 @@ class FingerprintConfig:
     #: ``jamming.relay_noise_margin_db`` weaker (development AF relays: segments 250–520 kHz
     #: wide, on 78–100 %, 22–29 dB under the swamped copy, the last ending 0–1 s before it).
     #: The owner's answer has none.
+    #: an OOK burst on for at least this fraction of its time was not cut into its pulses
+    #: either (``relay.unsegmented_burst``): a keyed frame is on 25–70 % of it (PWM, PPM,
+    #: Manchester and their preambles); the owner's answer at 2.5 m, 36 dB over full scale,
+    #: was on 90 % with its Te read 2,410 µs (fresh benign soak seed 126092: P(relayed) 0.96)
+    relay_unkeyed_on: float = 0.85
     relay_noise_min_s: float = 0.5
     relay_noise_min_bw_hz: float = 100e3
     relay_noise_min_on: float = 0.7

@@ -93,7 +93,8 @@ class BurstInfo:
     burst with carrier on (1 for CW or noise, ≈ 0.3–0.6 for OOK data). jammer_like: the front
     end flagged it as a long channel-holding transmission. features: the burst's RF fingerprint
     (``keyguard.features.FeatureVector``) or None. channel_offset_hz: the carrier's offset
-    from the centre of the channel filter the features were measured through (Hz), or None.
+    from the centre of the channel filter the features were measured through (Hz), or None;
+    channel_bw_hz: that filter's bandwidth (Hz, two-sided), or None.
     """
 
     t: float
@@ -113,6 +114,7 @@ class BurstInfo:
     #: the front end merged two coincident spectral lobes that are keyed, not a 2-FSK
     #: carrier's steady tones: two transmitters on at once, one burst
     keyed_lobes: bool = False
+    channel_bw_hz: float | None = None
 
     @property
     def duration_s(self) -> float:
@@ -135,6 +137,7 @@ class BurstInfo:
                    jammer_like=bool(getattr(burst, "continuous", False)), features=features,
                    channel_offset_hz=_difference(getattr(burst, "offset_hz", None),
                                                  getattr(burst, "channel_offset_hz", None)),
+                   channel_bw_hz=_opt(getattr(burst, "channel_bw_hz", None)),
                    keyed_lobes=(getattr(burst, "fsk_lobes_hz", None) is not None
                                 and getattr(burst, "fsk_tones_hz", None) is None))
 
