@@ -167,11 +167,11 @@ def test_a_frame_after_the_gap_on_another_carrier_is_a_new_press():
     assert timed[0][0] - timed[0][1].t_end < BUDGET_S
 
 
-def _resumed(off_grid_s: float, freq_off_hz: float):
-    # a held button: 3 frames, a dropout of 6 frame periods, 3 more frames of the same code
+def _resumed(off_grid_s: float, freq_off_hz: float, lost: int = 6):
+    # a held button: 3 frames, a dropout of ``lost`` frame periods, 3 more frames of the code
     period = FRAME_S + GUARD_S
-    pk = press(1.0, 0x1111, frames=3) + press(1.0 + 9 * period + off_grid_s, 0x1111, frames=3,
-                                              freq=433.92e6 + freq_off_hz)
+    pk = press(1.0, 0x1111, frames=3) + press(1.0 + (3 + lost) * period + off_grid_s, 0x1111,
+                                              frames=3, freq=433.92e6 + freq_off_hz)
     e = engine()
     out = []
     for b, p in _obs_of(pk):
@@ -192,6 +192,21 @@ def test_frames_off_the_grid_or_far_off_the_carrier_are_a_new_press():
         out, e = _resumed(off_s, df)
         assert kinds(out) == ["replay"], (off_s, df)
         assert e.counts["presses"] == 2
+
+
+@pytest.mark.parametrize("off_s, df, lost, expect", [
+    (0.0002, 300.0, 12, []),            # 1.3 s lost, on its carrier and grid: the same press
+    (0.004, 300.0, 12, ["replay"]),     # off the grid
+    (0.0002, 6e3, 12, ["replay"]),      # on the grid but off the carrier, past the 1 s bridge
+    (0.0002, 300.0, 22, ["replay"]),    # 2.3 s: past the longest dropout bridged
+])
+def test_a_longer_dropout_rejoins_only_on_the_press_carrier_and_grid(off_s, df, lost, expect):
+    # fresh benign soak seed 110045: a held button lost 11 frames inside a stronger weather
+    # sensor's burst; the next came 1.31 s after the last heard, on the fob's carrier to 60 Hz
+    # and 12 periods of 117.48 ms after it to 0.02 ms, and was reported as a replay
+    out, e = _resumed(off_s, df, lost=lost)
+    assert kinds(out) == expect
+    assert e.counts["presses"] == (1 if not expect else 2)
 
 
 def test_the_frame_grid_of_a_press():

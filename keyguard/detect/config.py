@@ -39,6 +39,14 @@ class PressConfig:
     #: lands within the tolerance of the grid by chance: about 2 in 100 for a 100 ms period.
     rejoin_grid_freq_hz: float = 10000.0
     rejoin_grid_tol_s: float = 0.001
+    #: a frame on the press's carrier (within ``rejoin_freq_hz``) and on its frame grid (to
+    #: ``rejoin_grid_tol_s``) resumes it after a dropout up to this long (s): a held button's
+    #: frames lost inside a stronger transmitter's message (a weather sensor's, up to about a
+    #: second) and the front end's region around it (fresh benign soak seed 110045: 11 frames
+    #: lost, the next 1.31 s after the last heard, 12 periods of 117.48 ms to 0.02 ms). Both
+    #: tests together: a replayer lands on the grid by chance about 2 in 100 times and within
+    #: 1.5 kHz of the fob only with a crystal as close as the fob's own
+    rejoin_grid_gap_s: float = 2.0
 
 
 @dataclass(frozen=True)

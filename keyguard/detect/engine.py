@@ -97,7 +97,8 @@ class DetectionEngine:
                                     self.config.press.rejoin_gap_s,
                                     self.config.press.rejoin_freq_hz,
                                     self.config.press.rejoin_grid_freq_hz,
-                                    self.config.press.rejoin_grid_tol_s, te_window)
+                                    self.config.press.rejoin_grid_tol_s, te_window,
+                                    self.config.press.rejoin_grid_gap_s)
         self._heap: list = []
         self._seq = itertools.count()
         self._handles = itertools.count()

@@ -208,8 +208,8 @@ class PressTracker:
     *closed* — handed to the detectors — as soon as that gap has passed after its last frame
     (``abs_end + gap``, its close time), so alerts on it are not held back by the dropout
     bridge. A dropout inside a held press (frames resuming within ``rejoin_gap_s`` on the same
-    carrier, ± ``rejoin_freq_hz``) still joins the press: a closed press stays rejoinable that
-    long, and the resumed frames extend it without making a second press (the detectors have
+    carrier, ± ``rejoin_freq_hz``, or within ``rejoin_grid_gap_s`` on that carrier and the
+    press's frame grid) still joins the press: a closed press stays rejoinable that long, and the resumed frames extend it without making a second press (the detectors have
     judged it already; a genuine fob's dropout is not a new press and never a replay of itself).
 
     :meth:`add` returns ``(press, is_new)``; :meth:`due` returns ``(close time, press)`` for the
@@ -220,7 +220,8 @@ class PressTracker:
     def __init__(self, gap_for: Callable[[str], float], is_fixed: Callable[[Packet], bool],
                  rejoin_gap_s: float = 0.0, rejoin_freq_hz: float = 0.0,
                  rejoin_grid_freq_hz: float = 0.0, rejoin_grid_tol_s: float = 0.0,
-                 te_window_us: Callable[[str], tuple[float, float] | None] | None = None):
+                 te_window_us: Callable[[str], tuple[float, float] | None] | None = None,
+                 rejoin_grid_gap_s: float = 0.0):
         self._gap_for = gap_for
         self._is_fixed = is_fixed
         self._te_window_us = te_window_us
@@ -228,6 +229,7 @@ class PressTracker:
         self.rejoin_freq_hz = float(rejoin_freq_hz)
         self.rejoin_grid_freq_hz = float(rejoin_grid_freq_hz)
         self.rejoin_grid_tol_s = float(rejoin_grid_tol_s)
+        self.rejoin_grid_gap_s = float(rejoin_grid_gap_s)
         self._open: dict[tuple, Press] = {}
         self._closed: list[tuple[float, Press]] = []  # proven over by a later frame
         self._recent: dict[tuple, Press] = {}         # closed, a dropout may still rejoin
@@ -280,9 +282,14 @@ class PressTracker:
         all of the press's earlier frames came merged (a held button that began inside one,
         whose last frames come alone). A frame farther off the press's carrier, up to
         ``rejoin_grid_freq_hz``, still resumes it when it starts on the press's frame grid
-        (:meth:`Press.on_frame_grid`, within ``rejoin_grid_tol_s``)."""
+        (:meth:`Press.on_frame_grid`, within ``rejoin_grid_tol_s``). After a dropout longer
+        than the rejoin gap, up to ``rejoin_grid_gap_s``, only a frame on both the press's
+        carrier and its grid resumes it."""
         if gap_s > self.rejoin_gap_s:
-            return False
+            return (gap_s <= self.rejoin_grid_gap_s and not cur.merged()
+                    and cur.freq_hz is not None and pkt.freq_hz is not None
+                    and abs(float(pkt.freq_hz) - cur.freq_hz) <= self.rejoin_freq_hz
+                    and cur.on_frame_grid(cur.abs_end + gap_s, self.rejoin_grid_tol_s))
         if burst is not None and pkt.t_end - pkt.t < FRAME_COVER * max(burst.duration_s, 1e-9):
             return True
         if cur.merged():
@@ -321,7 +328,8 @@ class PressTracker:
         for _, p in done:
             if self.rejoin_gap_s > 0 and p.freq_hz is not None and p.key not in self._open:
                 self._recent[p.key] = p
-        for k in [k for k, p in self._recent.items() if now - p.abs_end > self.rejoin_gap_s]:
+        keep = max(self.rejoin_gap_s, self.rejoin_grid_gap_s)
+        for k in [k for k, p in self._recent.items() if now - p.abs_end > keep]:
             del self._recent[k]
         return done
 
