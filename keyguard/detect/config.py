@@ -304,11 +304,6 @@ class FingerprintConfig:
     #: ``jamming.relay_noise_margin_db`` weaker (development AF relays: segments 250–520 kHz
     #: wide, on 78–100 %, 22–29 dB under the swamped copy, the last ending 0–1 s before it).
     #: The owner's answer has none.
-    #: an OOK burst on for at least this fraction of its time was not cut into its pulses
-    #: either (``relay.unsegmented_burst``): a keyed frame is on 25–70 % of it (PWM, PPM,
-    #: Manchester and their preambles); the owner's answer at 2.5 m, 36 dB over full scale,
-    #: was on 90 % with its Te read 2,410 µs (fresh benign soak seed 126092: P(relayed) 0.96)
-    relay_unkeyed_on: float = 0.85
     relay_noise_min_s: float = 0.5
     relay_noise_min_bw_hz: float = 100e3
     relay_noise_min_on: float = 0.7
@@ -324,6 +319,12 @@ class FingerprintConfig:
     relay_clipped_probability: float = 1.0
     relay_burst_min_s: float = 0.02
     relay_burst_max_s: float = 1.5
+    #: an undecoded OOK burst on for at least this fraction of its time was not cut into its
+    #: pulses either (``relay.unsegmented_burst``): decoded KeeLoq frames on the development
+    #: sets read on at most 0.75 (PWM and its preamble); the owner's answer at 2.5 m, 36 dB
+    #: over full scale, read 0.90 with Te 2,413 µs (fresh benign soak seed 126092: P(relayed)
+    #: 0.964); development AF relays' swamped copies read 0.90 and have their noise
+    relay_unkeyed_on: float = 0.85
     #: undecoded relayed bursts this close together (s) are one relay episode (one alert); so
     #: are relayed presses of one key (a double press forwarded in one go).
     relay_episode_gap_s: float = 2.0

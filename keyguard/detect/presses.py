@@ -209,8 +209,9 @@ class PressTracker:
     (``abs_end + gap``, its close time), so alerts on it are not held back by the dropout
     bridge. A dropout inside a held press (frames resuming within ``rejoin_gap_s`` on the same
     carrier, ± ``rejoin_freq_hz``, or within ``rejoin_grid_gap_s`` on that carrier and the
-    press's frame grid) still joins the press: a closed press stays rejoinable that long, and the resumed frames extend it without making a second press (the detectors have
-    judged it already; a genuine fob's dropout is not a new press and never a replay of itself).
+    press's frame grid) still joins the press: a closed press stays rejoinable that long, and
+    the resumed frames extend it without making a second press (the detectors have judged it
+    already; a genuine fob's dropout is not a new press and never a replay of itself).
 
     :meth:`add` returns ``(press, is_new)``; :meth:`due` returns ``(close time, press)`` for the
     presses that can no longer grow at timeline time ``now`` (s), in close-time order — the
