@@ -137,3 +137,37 @@ def test_a_held_button_is_not_split_between_its_frames():
     det, out = bursts(r.render(), r.sample_rate)
     assert det.stats["splits"] == 0
     assert not any(b.after_jump for b in out)
+
+
+def _region(lo: int, hi: int, start: int, ticks: int, level: float, n_bins: int,
+            wide: bool = False):
+    from keyguard.dsp.bursts import _Region
+
+    r = _Region(lo, hi, start, n_bins)
+    r.wide = wide
+    power, floor = np.zeros(n_bins), np.zeros(n_bins)
+    power[lo:hi + 1] = level
+    power[(lo + hi) // 2] = 4 * level  # the carrier's bin
+    for t in range(start, start + ticks):
+        r.add(t, lo, hi, power, floor)
+    return r
+
+
+def test_a_short_band_wide_rise_does_not_take_the_clipping_burst_with_it():
+    # fresh benign soak seed 139005: the owner's press 23 dB over full scale at 250 ksps (its
+    # region 147 ticks, bins around -27 kHz) and the band-wide rise its clipping caused (51
+    # ticks over those, from -70 to +12 kHz) began and ended together; the rise, far stronger
+    # by its mean over fewer ticks, took the press's region as its ghost, and then was dropped
+    # as a short rise itself: the press was lost and its -3F product decoded 111 kHz away
+    det = BurstDetector(250e3, 433.92e6)
+    n = det.n_bins
+    mid = n // 2 - 7
+    owner = _region(mid - 4, mid + 4, 1000, 147, 1.0, n)
+    rise = _region(mid - 22, mid + 6, 1000, 51, 300.0, n, wide=True)
+    rise.last = owner.last  # its ticks are where the whole band rose, to the burst's end
+    det._closed = [rise, owner]
+    groups, used = det._group([rise, owner])
+    # each alone: the rise is dropped by itself, the press keeps its own region
+    assert sorted([id(r) for r in g] for g in groups) == sorted([[id(rise)], [id(owner)]])
+    assert used == {id(rise), id(owner)}
+    assert det._short_rise(rise) and not det._short_rise(owner)
