@@ -33,6 +33,8 @@ How it works (all tunable through the constructor):
    regions much weaker that switch on and off with a long steady transmission and are steady
    themselves (images, intermodulation, noise skirt of a clipping jammer), which would cost as
    much to finish as the jammer; a keyed region never is (a fob a reactive jammer started on).
+   A short band-wide rise (a strong burst clipping the receiver) pairs with no region and is
+   dropped alone: it never takes that burst's own region with it as a lobe or ghost.
    These are dropped and counted in ``stats``, as are bursts whose carrier turns out to sit in
    a stronger neighbour's core and copies of one package found through two regions (the
    longer copy stays, or the one ``ghost_db`` stronger: a fob in its own channel, not its
