@@ -402,11 +402,14 @@ def test_a_swamped_undecoded_burst_under_a_relay_amplifiers_noise_is_a_relay(noi
         assert out[0].evidence["amplifier_noise"]["on_before_s"] == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize("on, expect", [(0.5, ["clone"]), (0.97, [])])
+@pytest.mark.parametrize("on, expect", [(0.5, ["clone"]), (0.75, ["clone"]), (0.87, []),
+                                        (0.97, [])])
 def test_a_leak_filled_press_is_not_compared_by_its_pulse_widths(on, expect):
     # fresh benign soak seed 5105: the owner's press 2.5 m away clipped the receiver and its
     # carrier leak filled the gaps (on 96-98 % of each frame); the widths cut from that
-    # envelope read Te 390 µs against the key's 398 and made a clone (4.6 spreads)
+    # envelope read Te 390 µs against the key's 398 and made a clone (4.6 spreads). Fresh seed
+    # 146015: on 0.86-0.88, Te 362 µs against 388 (14.8 spreads); decoded KeeLoq frames on
+    # the development sets read on at most 0.75
     rng = np.random.default_rng(35)
     e = engine()
     out = _owner(e, rng)

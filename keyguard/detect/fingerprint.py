@@ -95,8 +95,12 @@ def clipping_product_order(offset_hz: float, strong_offset_hz: float) -> int | N
 
 #: an OOK frame keyed on for at least this fraction of its time is a fob beside the receiver
 #: whose carrier leak filled the gaps between its pulses (a keyed line code is off a third to
-#: two thirds of the time): the widths measured on that envelope are the leak's, not the clock's
-LEAK_ON_FRACTION = 0.9
+#: two thirds of the time; decoded KeeLoq frames on the development sets read on at most 0.75):
+#: the widths measured on that envelope are the leak's, not the clock's. The owner's answer 28
+#: dB over full scale read on 0.86–0.88 and Te 362 µs against his 388 (14.8 spreads: fresh
+#: benign soak seed 146015), while the demodulator's decisions on it read 386–390 µs; the relay
+#: rule's ``relay_unkeyed_on`` is the same bar
+LEAK_ON_FRACTION = 0.85
 #: ...and one whose every pulse ripples (``beat_floor``, the 25th percentile over the pulses of
 #: the envelope's ripple, at least this share of the level) is a receiver swamped by it: its
 #: edges cross the slicer's levels wherever the ripple takes them (fresh benign soak seed
