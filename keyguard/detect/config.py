@@ -319,12 +319,6 @@ class FingerprintConfig:
     relay_clipped_probability: float = 1.0
     relay_burst_min_s: float = 0.02
     relay_burst_max_s: float = 1.5
-    #: an undecoded OOK burst on for at least this fraction of its time was not cut into its
-    #: pulses either (``relay.unsegmented_burst``): decoded KeeLoq frames on the development
-    #: sets read on at most 0.75 (PWM and its preamble); the owner's answer at 2.5 m, 36 dB
-    #: over full scale, read 0.90 with Te 2,413 µs (fresh benign soak seed 126092: P(relayed)
-    #: 0.964); development AF relays' swamped copies read 0.90 and have their noise
-    relay_unkeyed_on: float = 0.85
     #: undecoded relayed bursts this close together (s) are one relay episode (one alert); so
     #: are relayed presses of one key (a double press forwarded in one go).
     relay_episode_gap_s: float = 2.0

@@ -98,8 +98,9 @@ def clipping_product_order(offset_hz: float, strong_offset_hz: float) -> int | N
 #: two thirds of the time; decoded KeeLoq frames on the development sets read on at most 0.75):
 #: the widths measured on that envelope are the leak's, not the clock's. The owner's answer 28
 #: dB over full scale read on 0.86–0.88 and Te 362 µs against his 388 (14.8 spreads: fresh
-#: benign soak seed 146015), while the demodulator's decisions on it read 386–390 µs; the relay
-#: rule's ``relay_unkeyed_on`` is the same bar
+#: benign soak seed 146015), while the demodulator's decisions on it read 386–390 µs. The relay
+#: rule's undecoded bursts use the same test (``relay.unsegmented_burst``: the owner's answer
+#: 36 dB over full scale read on 0.90 with Te 2,413 µs and P(relayed) 0.964, seed 126092)
 LEAK_ON_FRACTION = 0.85
 #: ...and one whose every pulse ripples (``beat_floor``, the 25th percentile over the pulses of
 #: the envelope's ripple, at least this share of the level) is a receiver swamped by it: its
@@ -144,10 +145,16 @@ def te_valid(full: np.ndarray) -> bool:
     ripple (``SWAMPED_BEAT_FLOOR``)."""
     te, jit = full[_TE_FULL], full[_JIT_FULL]
     ook = not np.isfinite(full[_DEV_FULL])
-    leak = ook and full[_ON_FULL] >= LEAK_ON_FRACTION
     swamped = ook and bool(full[_BEAT_FLOOR] >= SWAMPED_BEAT_FLOOR)  # NaN: not measured
     return bool(np.isfinite(te) and np.isfinite(jit) and te >= 50.0 and jit <= 0.1 * te
-                and not leak and not swamped)
+                and not leak_filled(full) and not swamped)
+
+
+def leak_filled(full: np.ndarray) -> bool:
+    """An OOK burst (full feature vector) keyed on for at least ``LEAK_ON_FRACTION`` of its
+    time: a transmitter beside the receiver whose carrier leak filled the gaps between its
+    pulses, so its envelope was not cut into them (2-FSK is on throughout: never)."""
+    return bool(not np.isfinite(full[_DEV_FULL]) and full[_ON_FULL] >= LEAK_ON_FRACTION)
 
 
 def clipped(full: np.ndarray) -> bool:

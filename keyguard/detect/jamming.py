@@ -204,10 +204,9 @@ class JammingDetector(Detector):
         self._fobs: deque[_FobHeard] = deque()
         # (abs_t, abs_end, level dB, handle, clipped) of data bursts
         self._explained: deque = deque()
-        # (abs_t, carrier Hz, duration s, handle) of bursts that decoded
+        # (abs_t, carrier Hz, duration s, handle, a known protocol decoded) of bursts that
+        # decoded, latest last
         self._decoded: deque = deque()
-        # (abs_t, abs_end, carrier Hz, handle) of bursts a known protocol decoded, latest last
-        self._known: deque = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
         cfg = ctx.config.jamming
@@ -223,13 +222,10 @@ class JammingDetector(Detector):
             return []
         a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
         if b.freq_hz is not None and decoded:
-            self._decoded.append((a, b.freq_hz, b.duration_s, ctx.handle))
+            self._decoded.append((a, b.freq_hz, b.duration_s, ctx.handle,
+                                  any(p.protocol != "unknown" for p in decoded)))
         while self._decoded and a - self._decoded[0][0] > cfg.repeat_window_s:
             self._decoded.popleft()
-        if b.freq_hz is not None and any(p.protocol != "unknown" for p in decoded):
-            self._known.append((a, z, b.freq_hz, ctx.handle))
-        while self._known and self._known[0][1] < a - cfg.short_episode_s:
-            self._known.popleft()
         if not decoded and self._beats_with_known(b, a, z, ctx.handle, cfg):
             return []
         if b.pulse_only and (b.on_fraction is None or b.on_fraction < cfg.pulse_only_on
@@ -285,9 +281,9 @@ class JammingDetector(Detector):
                 or b.channel_offset_hz is None or not b.channel_bw_hz or z <= a:
             return False
         centre, half = b.freq_hz - b.channel_offset_hz, 0.5 * b.channel_bw_hz
-        return any(h == handle and abs(f - centre) <= half
-                   and min(z, z2) - max(a, a2) >= cfg.collision_overlap * (z - a)
-                   for a2, z2, f, h in self._known)
+        return any(known and h == handle and abs(f - centre) <= half
+                   and min(z, a2 + d) - max(a, a2) >= cfg.collision_overlap * (z - a)
+                   for a2, f, d, h, known in self._decoded)
 
     def _repeat(self, b: BurstInfo, a: float, handle: int, cfg: JammingConfig) -> bool:
         """The burst repeats a transmission that decoded earlier on this receiver: the same
@@ -301,7 +297,7 @@ class JammingDetector(Detector):
         return any(h == handle and t0 < a and abs(f - b.freq_hz) <= cfg.repeat_freq_hz
                    and abs(d - b.duration_s) <= max(cfg.repeat_duration_s,
                                                     cfg.repeat_duration_fraction * d)
-                   for t0, f, d, h in self._decoded)
+                   for t0, f, d, h, _ in self._decoded)
 
     def _artifact(self, b: BurstInfo, a: float, z: float, handle: int,
                   cfg: JammingConfig) -> bool:

@@ -56,7 +56,7 @@ import numpy as np
 from keyguard.detect.base import DetectionContext, Detector, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
 from keyguard.detect.config import FingerprintConfig
-from keyguard.detect.fingerprint import beating, clipped, learned_identity, \
+from keyguard.detect.fingerprint import beating, clipped, leak_filled, learned_identity, \
     press_fingerprint, receiver_key
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import BurstInfo, Observation
@@ -98,18 +98,16 @@ def unsegmented(press: Press, ctx: DetectionContext) -> bool:
 def unsegmented_burst(b: BurstInfo, ctx: DetectionContext) -> bool:
     """An undecoded burst whose envelope was not cut into its pulses: it measured a base unit
     three or more times off every known protocol's (beyond a third of the shortest or three
-    times the longest), or, keyed on and off (not 2-FSK), it held its carrier for at least
-    ``relay_unkeyed_on`` of its time. As for :func:`unsegmented`, its envelope features then
-    describe a receiver swamped by a transmitter beside it (the carrier leak filling the gaps:
-    Te 3,600–16,500 µs, or on 90 % with three 92 ms pulses for a KeeLoq press's three frames
-    and a Te read 2,410 µs off their edges), so the classifier's verdict counts only under a
-    relay amplifier's noise (``relay_noise_*``)."""
-    f = b.features
-    if not math.isfinite(f["fsk_deviation_hz"]) and f["on_fraction"] >= \
-            ctx.config.fingerprint.relay_unkeyed_on:
+    times the longest), or its gaps were filled by its carrier leak
+    (:func:`~keyguard.detect.fingerprint.leak_filled`). As for :func:`unsegmented`, its
+    envelope features then describe a receiver swamped by a transmitter beside it (Te
+    3,600–16,500 µs, or on 90 % with three 92 ms pulses for a KeeLoq press's three frames and
+    a Te read 2,413 µs off their edges), so the classifier's verdict counts only under a relay
+    amplifier's noise (``relay_noise_*``)."""
+    if leak_filled(b.features.values):
         return True
     known = ctx.profiles.te_range_us()
-    return known is not None and bool(_te_far_off(np.float64(f["te_us"]), *known))
+    return known is not None and bool(_te_far_off(np.float64(b.features["te_us"]), *known))
 
 
 def amplifier_like(b: BurstInfo, cfg: FingerprintConfig) -> bool:

@@ -1229,10 +1229,9 @@ class BurstDetector:
             # owner's press 23 dB over full scale and the rise it caused began and ended
             # together; the rise, 25 dB stronger by its mean, took the press as its ghost and
             # both were dropped, and its −3F product decoded 111 kHz away: a "clone")
-            short = self._short_rise(r)
-            for o in pool:
+            for o in () if self._short_rise(r) else pool:
                 if id(o) in used or abs(o.start - r.start) > 2 or abs(o.last - r.last) > 2 \
-                        or short or self._short_rise(o):
+                        or self._short_rise(o):
                     continue
                 ko, po = o.peak()
                 sep = abs(self._bin_freq[ko] - self._bin_freq[kr])
