@@ -342,6 +342,14 @@ class State:
         r = self._db.execute(q, (identity,)).fetchone()
         return None if r is None else PressRecord.of_row(r)
 
+    def latest_code(self, identity: str) -> str | None:
+        """The code of the earlier runs' newest press of ``identity`` (by end time), or None."""
+        q = ("SELECT p.code FROM presses p JOIN captures c ON c.id = p.capture_id "
+             f"WHERE p.identity = ? AND p.code IS NOT NULL AND {self._not_this_run()} "
+             "ORDER BY p.abs_end DESC LIMIT 1")
+        r = self._db.execute(q, (identity,)).fetchone()
+        return None if r is None else r[0]
+
     def distinct_codes(self, identity: str, limit: int = 8) -> int:
         """How many different codes earlier runs heard from ``identity`` (counted up to
         ``limit``)."""

@@ -503,10 +503,12 @@ def test_a_clipped_undecoded_burst_needs_a_surer_classifier(clip, p_relayed, exp
 @pytest.mark.parametrize("readings, expect", [
     ((0x4406E, 0x46C76, 0x46C76), []),                  # a reading 5 bits from the last, again
     ((0x1B2F0, 0x6C4A3, 0x1B2F0), ["replay"]),          # hops 11 bits apart: a code sent again
+    ((0x1B2F0, 0x6C4A3, 0x6C4A3), []),                  # the last message again: a reading held
 ])
 def test_a_sensor_reading_that_comes_back_is_not_a_replayed_learned_code(readings, expect):
     # fresh benign soak seed 53090: a garden sensor's reading held for 35 s, and the weather
-    # sensor's learned identity had been seen to "roll" (its reading changes)
+    # sensor's learned identity had been seen to "roll" (its reading changes); seed 156030:
+    # readings hop-like apart, the newest one sent again 30 s later
     e = engine()
     out = []
     for k, (t, r) in enumerate(zip((20.0, 60.0, 100.0), readings)):

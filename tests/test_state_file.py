@@ -57,6 +57,18 @@ def test_rescanning_the_same_file_does_not_replay_itself(tmp_path):
         assert st.stats()["presses"] == 2
 
 
+def test_the_newest_code_of_an_identity_persists_across_runs(tmp_path):
+    # the replay rule for learned codes asks whether a code is its identity's newest
+    p = tmp_path / "s.db"
+    scan(p, "mon.cu8", "a" * 64, MON, press(3.0, 0x1111) + press(9.0, 0x2222) +
+         press(20.0, 0x3333, serial=0x0BEEF))
+    with State(p) as st:
+        st.begin_capture(0, "tue.cu8", "b" * 64, 0.0, start_time=TUE)
+        assert st.latest_code("keeloq:0D36C681") == "00002222:D36C681"
+        assert st.latest_code("keeloq:0000BEEF") == "00003333:000BEEF"
+        assert st.latest_code("keeloq:00000001") is None
+
+
 def test_counters_persist_for_rollback_across_runs(tmp_path):
     p = tmp_path / "s.db"
     scan(p, "mon.cu8", "a" * 64, MON, press(3.0, 0x1111, counter=700) +

@@ -60,6 +60,7 @@ class CodeMemory:
         self._by_code: dict[str, list[Sighting]] = {}
         self._newest: dict[str, Sighting] = {}
         self._codes_of: dict[str, set] = {}  # identity -> codes heard (capped: a few suffice)
+        self._latest: dict[str, str] = {}  # identity -> the code of its newest press
 
     def sightings(self, code: str) -> list[Sighting]:
         """Every earlier press of ``code``, oldest first."""
@@ -90,12 +91,20 @@ class CodeMemory:
         """The different codes ``identity`` sent in this run (the first 8)."""
         return frozenset(self._codes_of.get(identity, ()))
 
+    def latest_code(self, identity: str) -> str | None:
+        """The code of ``identity``'s newest press (this run, else earlier runs), or None."""
+        code = self._latest.get(identity)
+        if code is None and self.state is not None:
+            code = self.state.latest_code(identity)
+        return code
+
     def record(self, p: Press) -> None:
         """Remember a completed press (and persist it when there is a state file)."""
         s = Sighting.of_press(p)
         if p.code is not None:
             self._by_code.setdefault(p.code, []).append(s)
             if p.identity is not None:
+                self._latest[p.identity] = p.code
                 seen = self._codes_of.setdefault(p.identity, set())
                 if len(seen) < 8:
                     seen.add(p.code)

@@ -1116,7 +1116,13 @@ class BurstDetector:
             held = {id(e[2]) for e in self._ready}
             longer = all(burst.stop - burst.start > d.stop - d.start for d in dups)
             stronger = all(burst.rssi_db >= d.rssi_db + self.ghost_db for d in dups)
-            if not ((longer or stronger) and all(id(d) in held for d in dups)):
+            # a copy whose carrier sits at its channel's edge is the other seen through that
+            # channel's skirt, where the other's channel is centred on it (fresh benign soak
+            # seed 148065: a passer-by's region, kept open by a doorbell's image, showed the
+            # doorbell's ring at the edge of its channel and took its place)
+            centred = (self._centred(burst, self.CENTRED) and
+                       not any(self._centred(d, self.EDGE) for d in dups))
+            if not ((longer or stronger or centred) and all(id(d) in held for d in dups)):
                 return True
             # the new copy is the whole transmission, or the transmission itself where the
             # others are its splatter, and no part of them has been handed out
@@ -1127,6 +1133,14 @@ class BurstDetector:
                                               maxlen=self._emitted.maxlen)
         self._emitted.append(burst)
         return False
+
+    #: a burst's carrier within this fraction of its channel's width from the channel's centre
+    #: is centred in it; beyond EDGE it is at the channel's edge
+    CENTRED, EDGE = 0.25, 0.4
+
+    @staticmethod
+    def _centred(burst: Burst, within: float) -> bool:
+        return abs(burst.offset_hz - burst.channel_offset_hz) <= within * burst.channel_bw_hz
 
     def _shadowed(self, group: list[_Region]) -> bool:
         """True when the group is a by-product of a much stronger keyed transmitter.
