@@ -359,3 +359,30 @@ def test_a_copy_needs_one_carrier_inside_the_others_channel():
     assert not det._duplicate(_copy_candidate(19.2e3, 18e3, 40e3, 2.0))
     # the same transmission seen through a neighbouring region: its carrier in both channels
     assert det._duplicate(_copy_candidate(-60.0e3, -50e3, 40e3, -8.0))
+
+
+def test_of_two_copies_the_one_centred_in_its_channel_is_kept():
+    """Fresh benign soak seed 148065: a passer-by's region, kept open past his press by a
+    doorbell's image, showed the doorbell's 0.74 s ring through its channel's edge (carrier
+    read +13.8 kHz in a 55 kHz channel centred at −9.8 kHz), first; the ring in its own
+    channel (+29.6 kHz, centred at +33.2 kHz), as long and 8 dB stronger, was dropped as its
+    copy, and the undecoded edge copy was called jamming."""
+    import heapq
+    from keyguard.dsp.bursts import BurstDetector
+    det = BurstDetector(1.024e6, 433.92e6)
+    edge = _copy_candidate(13.8e3, -9.8e3, 54.7e3, -16.4)
+    assert not det._duplicate(edge)
+    heapq.heappush(det._ready, (edge.start, 0, edge))
+    ring = _copy_candidate(29.6e3, 33.2e3, 40e3, -8.3)
+    assert not det._duplicate(ring)
+    assert det.held() == [] and list(det._emitted) == [ring]  # the edge copy withdrawn
+    # in the other order, the edge copy is the one dropped
+    det2 = BurstDetector(1.024e6, 433.92e6)
+    assert not det2._duplicate(ring)
+    heapq.heappush(det2._ready, (ring.start, 0, ring))
+    assert det2._duplicate(_copy_candidate(13.8e3, -9.8e3, 54.7e3, -16.4))
+    # neither centred (both near their channel's edge): the first copy stays
+    det3 = BurstDetector(1.024e6, 433.92e6)
+    assert not det3._duplicate(edge)
+    heapq.heappush(det3._ready, (edge.start, 0, edge))
+    assert det3._duplicate(_copy_candidate(29.6e3, 15e3, 40e3, -8.3))

@@ -203,7 +203,7 @@ class _Region:
     RISE = 10 ** 0.6
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
                  "seeded", "cont_before", "cont_after", "dc", "steady", "wide", "cut_bins",
-                 "marks", "levels", "jump", "jump_bins", "onset")
+                 "marks", "levels", "jump", "jump_bins", "onset", "fork")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
@@ -228,6 +228,9 @@ class _Region:
         self.jump_bins = 0  # the core's width (bins) over the weak batches before the jump
         # split off another region at a jump: the excess (as excess()) of its first batch
         self.onset: np.ndarray | None = None
+        # another transmitter began beside this one's peak (see _fork_candidate): (its peak
+        # bin, this one's peak bin, the valley bin between them), absolute bins
+        self.fork: tuple[int, int, int] | None = None
 
     @property
     def jumped(self) -> bool:
@@ -282,9 +285,67 @@ class _Region:
         levels.append(level)
         if len(levels) > w + self.TRANSITION:
             del levels[0]
+        if self.jump is None and len(self.marks) >= 2:
+            self._fork_candidate()
         self.marks.append((self.spec.copy(), self.floor.copy(), n))
         if len(self.marks) > self.TRANSITION + 2:
             del self.marks[0]
+
+    #: a fork's valley lies this much (linear, 6 dB) under both peaks in the batch
+    VALLEY = 10 ** 0.6
+
+    def _fork_candidate(self) -> None:
+        """Look for another transmitter that began beside this one in the batch just
+        completed: a bin ``JUMP`` over what the batches before it held there, where those
+        batches held a transmitter (peak ``JUMP`` over the floor) elsewhere, with a valley
+        ``VALLEY`` under both peaks between them in the batch. Two transmitters of similar
+        level 20-25 kHz apart share one core (each lies within ``CORE_DB`` of the other), and
+        no level jump shows at the region's peak (fresh benign soak seeds 110045, 145021: a
+        held press and a sensor, a sensor and a passer-by's press). ``fork`` marks it for the
+        detector, which judges the separation in Hz."""
+        r0, r1 = self.reach_lo, self.reach_hi + 1
+        if r1 - r0 < 3:
+            return
+        s1, f1, _ = self.marks[-1]
+        s0, f0, _ = self.marks[0]
+        fc = np.maximum(self.floor[r0:r1] - f1[r0:r1], 1e-30)
+        fb = np.maximum(f1[r0:r1] - f0[r0:r1], 1e-30)
+        cur = (self.spec[r0:r1] - s1[r0:r1]) / fc - 1.0
+        base = (s1[r0:r1] - s0[r0:r1]) / fb - 1.0
+        k_old = int(np.argmax(base))
+        if not base[k_old] >= self.JUMP:
+            return  # weak energy before: a jump (_batch_level) or nothing
+        risen = np.where(cur >= self.JUMP * np.maximum(base, 1.0), cur, -np.inf)
+        k_new = int(np.argmax(risen))
+        if risen[k_new] == -np.inf or abs(k_new - k_old) < 2:
+            return
+        a, b = sorted((k_old, k_new))
+        v = a + 1 + int(np.argmin(cur[a + 1:b]))
+        if cur[v] * self.VALLEY <= min(cur[k_new], cur[k_old]):
+            self.fork = (r0 + k_new, r0 + k_old, r0 + v)
+
+    def fork_off(self, n_bins: int) -> "_Region":
+        """Cut the bins on the new transmitter's side of the fork's valley off as a region of
+        its own from the batch just completed (it began there); this one goes on with the
+        bins on its side."""
+        k_new, k_old, v = self.fork
+        self.fork = None
+        spec0, floor0, i0 = self.marks[-2]  # (the last mark is the batch's end)
+        new = _Region(self.lo, self.hi, self.ticks[i0], n_bins)
+        new.ticks = self.ticks[i0:]
+        new.last = new.ticks[-1]
+        new.spec, new.floor = self.spec - spec0, self.floor - floor0
+        if k_new < k_old:
+            new.reach_lo, new.reach_hi, self.reach_lo = self.reach_lo, v - 1, v
+        else:
+            new.reach_lo, new.reach_hi, self.reach_hi = v + 1, self.reach_hi, v
+        new.seeded = True
+        new.dc = self.dc
+        new.marks = [(new.spec.copy(), new.floor.copy(), len(new.ticks))]
+        new._update_core()
+        new.onset = new.excess()
+        self._update_core()
+        return new
 
     def split(self, n_bins: int) -> "_Region":
         """Cut off the batches from ``jump`` on as a new region; this one ends before them."""
@@ -516,7 +577,7 @@ class BurstDetector:
         self._jump_samples = _Region.BATCH * self.tick_len
         self.stats = {"regions": 0, "unseeded": 0, "ghosts": 0, "fsk_merged": 0,
                       "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0, "duplicates": 0,
-                      "splits": 0}
+                      "splits": 0, "forks": 0}
         # streaming state
         self._pos = 0                      # next capture sample expected
         self._hist: list[np.ndarray] = []  # raw samples [hist_start, _pos)
@@ -857,6 +918,8 @@ class BurstDetector:
                 r.add(t, lo, hi, power, floor)
                 if r.jump is not None:
                     self._split(r)
+                elif r.fork is not None:
+                    self._fork(r)
                 return
         todo = [(lo, hi)]
         while todo:
@@ -899,6 +962,8 @@ class BurstDetector:
             moved = best.add(t, lo, hi, power, floor)
             if best.jump is not None:
                 best, moved = self._split(best), True
+            elif best.fork is not None:
+                moved = self._fork(best) or moved
             if not moved or len(self._open) < 2:
                 continue
             # cores sharing most of their bins: one transmitter first seen as two runs
@@ -935,6 +1000,25 @@ class BurstDetector:
         self._next_close = -math.inf
         self.stats["splits"] += 1
         return new
+
+    def _fork(self, r: _Region) -> bool:
+        """Give another transmitter that began beside open region ``r``'s peak
+        (``_Region.fork``) a region of its own; True when it did."""
+        k_new, k_old, _ = r.fork
+        # nearer than half the narrowest channel, a channel of its own would hold the other
+        # transmitter all the same (a fob 14 kHz from a replayer's LO leak is OOK beside a
+        # carrier, judged in one channel)
+        if r.wide or abs(k_new - k_old) * self.bin_hz < 0.5 * self.min_channel_bw_hz:
+            r.fork = None
+            return False
+        new = r.fork_off(self.n_bins)
+        i = new.start - self._row_first
+        if 0 <= i < self._batch_dc.size:
+            new.dc = complex(self._batch_dc[i])
+        self._open.append(new)
+        self._next_close = -math.inf
+        self.stats["forks"] += 1
+        return True
 
     def _byproduct_before_jump(self, r: _Region) -> bool:
         """True when what region ``r`` held before its jump lies ``ghost_db`` or more under
@@ -1380,6 +1464,12 @@ class BurstDetector:
         lo = max(0, min(r.lo for r in group) - 3)
         hi = min(self.n_bins - 1, max(r.hi for r in group) + 3)
         start, last = min(r.start for r in group), max(r.last for r in group)
+        # a neighbour sending at the same time, not far under this group: its energy is in
+        # this group's rows too, so the occupied band, and the channel, stop short of its core
+        # (a fob 30 kHz from a sensor 3 dB under it read the sensor's carrier in a channel
+        # that reached it, and was dropped as its copy)
+        near_lo, near_hi = self._neighbour_cores(group, others, start, last)
+        lo, hi = max(lo, near_lo + 1), min(hi, near_hi - 1)
         cont_before = any(r.cont_before for r in group)
         cont_after = any(r.cont_after for r in group)
         if onset:
@@ -1401,6 +1491,9 @@ class BurstDetector:
         else:
             bw = float(np.clip(bandwidth + 4 * self.bin_hz, self.min_channel_bw_hz,
                                self.max_channel_bw_hz))
+            room = min(centre - self._bin_freq[near_lo] if near_lo >= 0 else math.inf,
+                       self._bin_freq[near_hi] - centre if near_hi < self.n_bins else math.inf)
+            bw = float(max(min(bw, 2 * room), self.min_channel_bw_hz))
         a = max(self._hist_start, (start - self.pre_ticks) * self.tick_len)
         b = min(self._pos, (last + 1 + self.post_ticks) * self.tick_len)
         # noise: the floor around the channel, through the channel filter's noise bandwidth
@@ -1492,6 +1585,31 @@ class BurstDetector:
                 continue
             kept.append(burst)
         return kept
+
+    def _neighbour_cores(self, group: list[_Region], others: list[tuple], start: int,
+                         last: int) -> tuple[int, int]:
+        """The nearest core bins below and above ``group``'s cores (-1 and n_bins when none) of
+        the regions among ``others`` that overlap it in time and stand within ``ghost_db`` of
+        its strongest region's level: weaker ones are its splatter and images, and a much
+        stronger one may be what this group is the splatter of (judged by the carrier its
+        channel shows: _leak_probe, _neighbour_carrier). A core nearer the group's peak than
+        half the narrowest channel is in its channel however it is cut (a replayer's LO leak
+        10 kHz from the fob: the line through the frames' gaps is evidence of the replay).
+        A group whose cores span ``NO_FOB_CHANNEL_HZ`` is no fob: left as it is."""
+        g_lo, g_hi = min(r.lo for r in group), max(r.hi for r in group)
+        near_lo, near_hi = -1, self.n_bins
+        if (g_hi - g_lo + 1) * self.bin_hz >= self.NO_FOB_CHANNEL_HZ:
+            return near_lo, near_hi
+        k, power = max((r.peak() for r in group), key=lambda p: p[1])
+        ghost = 10 ** (self.ghost_db / 10)
+        apart = 0.5 * self.min_channel_bw_hz / self.bin_hz
+        for s_start, s_last, _, s_power, s_lo, s_hi in others:
+            if s_start <= last and s_last >= start and power <= s_power * ghost <= power * ghost ** 2:
+                if s_hi < g_lo and k - s_hi >= apart:
+                    near_lo = max(near_lo, s_hi)
+                elif s_lo > g_hi and s_lo - k >= apart:
+                    near_hi = min(near_hi, s_lo)
+        return near_lo, near_hi
 
     #: a channel this wide (Hz) is no fob's
     NO_FOB_CHANNEL_HZ = KEYED_MAX_CHANNEL_HZ
