@@ -508,6 +508,15 @@ def test_a_clipped_press_is_not_compared_with_its_own_clipping_product(f, clip_f
     assert kinds(out + e.finish()) == expect
 
 
+def without_gap_rule():
+    """An engine without the filled-gaps rule (``gap_filled_min_gap_s``), which leaves every
+    press whose frames share a burst unjudged: the older rules for such presses are tested
+    alone with it."""
+    from keyguard.detect.config import DetectConfig
+    return engine(config=DetectConfig.from_dict(
+        {"fingerprint": {"gap_filled_min_gap_s": float("inf")}}))
+
+
 @pytest.mark.parametrize("overhang_s, expect", [(0.081, []), (0.0, ["clone"])])
 def test_a_burst_running_on_past_its_press_gives_no_fingerprint(overhang_s, expect):
     # fresh benign soak seed 8021: a passer-by's fob keyed during the owner's last frame,
@@ -517,7 +526,7 @@ def test_a_burst_running_on_past_its_press_gives_no_fingerprint(overhang_s, expe
     from detect_fakes import BurstInfo
 
     rng = np.random.default_rng(27)
-    e = engine()
+    e = without_gap_rule()
     out = owner_presses(e, rng, n=3)
     pk = press(30.0, 0x200, frames=3)
     merged = BurstInfo(t=pk[0].t, t_end=pk[-1].t_end + overhang_s, freq_hz=pk[0].freq_hz,
@@ -538,7 +547,7 @@ def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error,
     # no octave of the key's clock, which the octave rule would leave out on its own.)
     from detect_fakes import burst_of
     rng = np.random.default_rng(15)
-    e = engine()
+    e = without_gap_rule()
     out = owner_presses(e, rng)
     pk = press(60.0, 0x950, frames=3)
     out += e.observe(burst_of(pk[:1], features=fob_features(rng)), pk[:1])

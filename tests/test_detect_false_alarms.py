@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from detect_fakes import FOB_F, BurstInfo, engine, feed, fob_features, fv, kinds, press
+from detect_fakes import FOB_F, BurstInfo, burst_of, engine, feed, fob_features, fv, kinds, press
 from keyguard.events import Packet
 from keyguard.features.vector import FEATURE_NAMES
 from keyguard.protocols.profile import PassiveEntry
@@ -516,5 +516,27 @@ def test_a_sensor_reading_that_comes_back_is_not_a_replayed_learned_code(reading
         for f in frames:
             f.fields["rolling_bits"] = 19
         out += feed(e, frames, sensor_features(-102.0))
+    out += e.finish()
+    assert kinds(out) == expect
+
+
+@pytest.mark.parametrize("one_burst, on, expect", [
+    (True, 0.6, []),            # a passer-by keyed through the gaps: not judged
+    (False, 0.6, ["clone"]),    # the same frames in bursts of their own: judged
+    (True, 0.9, ["clone"]),     # gaps filled by the press's own carrier leak: its own burst
+])
+def test_frames_merged_through_filled_gaps_are_not_judged_by_fingerprint(one_burst, on, expect):
+    # fresh benign soak seed 149067: a passer-by's press began 7 ms after the owner's, 13 kHz
+    # away and 11 dB under it; nothing decoded it, its pulses filled the owner's 16 ms guard
+    # times, the three frames came in one burst and its carrier read 6.1 ppm off the owner's
+    rng = np.random.default_rng(12)
+    e = engine()
+    out = _owner(e, rng)
+    f = fob_features(rng, cfo_ppm=16.0, on_fraction=on)
+    frames = press(50.0, 0x900, frames=3)
+    if one_burst:
+        out += e.observe(burst_of(frames, features=f), frames)
+    else:
+        out += feed(e, frames, f)
     out += e.finish()
     assert kinds(out) == expect

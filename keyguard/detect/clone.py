@@ -45,7 +45,7 @@ from scipy import special
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import press_classes
 from keyguard.detect.fingerprint import Comparison, beating, clipped, \
-    clipping_product_order, learned_identity, press_fingerprint
+    clipping_product_order, leak_filled, learned_identity, press_fingerprint
 from keyguard.detect.jamming import heard_through_jamming
 from keyguard.detect.observation import Observation
 from keyguard.detect.presses import Press
@@ -170,6 +170,25 @@ class CloneDetector(Detector):
                         "beat_floor": float(b.features["beat_floor"])}
         return None
 
+    @staticmethod
+    def gap_filled(press: Press, ctx: DetectionContext) -> dict | None:
+        """The burst holding two or more frames of a rolling-code press whose protocol's frames
+        are parted by ``gap_filled_min_gap_s`` or more (the front end cuts such frames into
+        bursts of their own), when the burst is not filled by the press's own carrier leak
+        (:func:`~keyguard.detect.fingerprint.leak_filled`), or None. Something else was on
+        through the gaps: another transmitter, which nothing need have decoded, and whose
+        carrier and edges are in the burst's measurements. Fixed-code presses are left to
+        their own rules: a replayer's line through the gaps is the evidence against them."""
+        gap = ctx.profiles.facts(press.protocol).inter_frame_gap_s
+        if press.fixed_code or gap is None or gap < ctx.config.fingerprint.gap_filled_min_gap_s:
+            return None
+        for b in press.bursts:
+            if (press.frames_in(b) >= 2 and b.features is not None
+                    and not leak_filled(b.features.values)):
+                return {"capture": ctx.capture.name if ctx.capture else None, "t": b.t,
+                        "t_end": b.t_end, "freq_hz": b.freq_hz, "reason": "gaps_filled"}
+        return None
+
     def clipping_product(self, press: Press, ctx: DetectionContext) -> dict | None:
         """A stronger, clipped burst over the press whose clipping product the press is, or None.
 
@@ -234,6 +253,14 @@ class CloneDetector(Detector):
             # from afar (development DF relays, seeds 311 and 317)
             press.flags.add("beating")
             press.notes["collision"] = beat
+            return []
+        filled = self.gap_filled(press, ctx)
+        if filled is not None:
+            # another transmitter keyed through its gaps (fresh benign soak seed 149067: a
+            # passer-by 13 kHz away and 11 dB under the owner's press pulled its carrier 6.1
+            # ppm). As for beating, the relay detector still judges it
+            press.flags.add("gap_filled")
+            press.notes["collision"] = filled
             return []
         cmp = ctx.fingerprints.compare(press.identity, vec, press.capture, press.t,
                                        press.freq_hz)

@@ -360,6 +360,12 @@ class FingerprintConfig:
     collision_beat_depth: float = 0.15
     collision_beat_contrast: float = 8.0
     collision_beat_max_clip: float = 0.15
+    #: a rolling-code press two of whose frames came in one burst, although its protocol's
+    #: inter-frame gap is this long (s) or longer (the front end parts packages at 10 ms), had
+    #: something else on through its gaps: not judged by fingerprint nor learned (its carrier
+    #: and edges are partly the other transmitter's); a burst its own carrier leak filled
+    #: (``fingerprint.leak_filled``) is the press's own
+    gap_filled_min_gap_s: float = 0.012
     #: a fixed-code press whose gap noise (``noise_excess_db``: power between its pulses over
     #: the noise outside the burst) is at least this much (dB) above both 0 and the median of
     #: its identity's reference presses was sent by a raw-IQ replayer: it transmits its

@@ -329,10 +329,12 @@ class FingerprintMemory:
 
     def learn(self, press: Any) -> bool:
         """Add a press nobody flagged (not old, foreign, relayed, a RollJam replay, heard
-        through a jammer, collided with another transmission or beating with one) to its
-        identity's reference; returns whether it was added."""
+        through a jammer, collided with another transmission, beating with one or sharing a
+        burst with one through its gaps) to its identity's reference; returns whether it was
+        added."""
         if press.identity is None or press.flags & {"old", "foreign", "relayed", "rolljam",
-                                                    "jammed", "collided", "beating"}:
+                                                    "jammed", "collided", "beating",
+                                                    "gap_filled"}:
             return False
         vec = press_fingerprint(press)
         if vec is None:
