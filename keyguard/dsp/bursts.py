@@ -22,6 +22,10 @@ How it works (all tunable through the constructor):
    them), when those held energy ≥ 20 kHz wide and 12 dB under another open region (its
    skirt, image or clipping product), is split there: the transmitter that began inside it
    is a region of its own, on a channel cut from what jumped (``Burst.after_jump``). A
+   region in which a second peak rises 12 dB over what its bins held, at least half the
+   narrowest channel from the region's peak and past a valley 6 dB under both, is forked:
+   that side goes on as a region of its own (two transmitters of similar level 20-30 kHz
+   apart share one core, each within 20 dB of the other). A
    common-mode correction (the band's lower quartile) keeps a band-wide rise — receiver
    gain, a strong carrier's skirt — from lighting every bin. A strong carrier's bins and a
    weak fob's bins 50 kHz away stay apart, so each gets its own region (the RollJam case).
@@ -37,13 +41,16 @@ How it works (all tunable through the constructor):
    dropped alone: it never takes that burst's own region with it as a lobe or ghost.
    These are dropped and counted in ``stats``, as are bursts whose carrier turns out to sit in
    a stronger neighbour's core and copies of one package found through two regions (the
-   longer copy stays, or the one ``ghost_db`` stronger: a fob in its own channel, not its
-   splatter seen through a wide one). When a long transmission ends, the steady, much weaker
+   longer copy stays, or the one ``ghost_db`` stronger, or the one centred in its channel
+   where the other sits at its channel's edge: a transmitter in its own channel, not its
+   splatter seen through a wide one or a neighbour's). When a long transmission ends, the steady, much weaker
    regions that began with it end too (what a clipping jammer leaves at 0 Hz would keep one
    of them open for the noise floor's window).
 5. A finished region is cut from the raw sample history, cleared of the receiver's DC offset
    (tracked from ticks with a quiet centre bin), shifted to 0 Hz, filtered to its channel
-   bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``) and decimated
+   bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``; both stop short of
+   the core of a neighbour sending at the same time within ``ghost_db`` of the region's level,
+   half a minimum channel away or more) and decimated
    (:func:`~keyguard.dsp.channelize.extract_channel`). The carrier-on runs in the channel
    are split into packages by rtl_433's rule (a gap longer than 10× the longest pulse and
    10 ms, or longer than 100 ms), and each package becomes a :class:`Burst`. In a long
