@@ -422,6 +422,7 @@ def test_a_leak_filled_press_is_not_compared_by_its_pulse_widths(on, expect):
     (0.02, 0.012, 0.09, ["relay"]),    # a flat envelope: one transmitter
     (0.37, 0.011, 0.09, []),           # beats in the pulses another fob shared, flat elsewhere
     (0.18, 0.08, 0.09, ["relay"]),     # ripple in every pulse: noise, not a second carrier
+    (0.29, 0.012, 0.19, []),           # just over full scale (fresh benign soak seed 173064)
     (0.34, 0.009, 0.4, ["relay"]),     # clipped hard: the receiver rewrote the envelope
 ])
 def test_an_undecoded_burst_holding_two_transmitters_is_not_a_relay(depth, floor, clip, expect):
