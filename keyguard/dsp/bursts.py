@@ -43,9 +43,9 @@ How it works (all tunable through the constructor):
    a stronger neighbour's core and copies of one package found through two regions (the
    longer copy stays, or the one ``ghost_db`` stronger, or the one centred in its channel
    where the other sits at its channel's edge: a transmitter in its own channel, not its
-   splatter seen through a wide one or a neighbour's). When a long transmission ends, the steady, much weaker
-   regions that began with it end too (what a clipping jammer leaves at 0 Hz would keep one
-   of them open for the noise floor's window).
+   splatter seen through a wide one or a neighbour's). When a long transmission ends, the
+   steady, much weaker regions that began with it end too (what a clipping jammer leaves at
+   0 Hz would keep one of them open for the noise floor's window).
 5. A finished region is cut from the raw sample history, cleared of the receiver's DC offset
    (tracked from ticks with a quiet centre bin), shifted to 0 Hz, filtered to its channel
    bandwidth (from the occupied bandwidth, at least ``min_channel_bw_hz``; both stop short of
@@ -306,10 +306,10 @@ class _Region:
         completed: a bin ``JUMP`` over what the batches before it held there, where those
         batches held a transmitter (peak ``JUMP`` over the floor) elsewhere, with a valley
         ``VALLEY`` under both peaks between them in the batch. Two transmitters of similar
-        level 20-25 kHz apart share one core (each lies within ``CORE_DB`` of the other), and
-        no level jump shows at the region's peak (fresh benign soak seeds 110045, 145021: a
-        held press and a sensor, a sensor and a passer-by's press). ``fork`` marks it for the
-        detector, which judges the separation in Hz."""
+        level 20-30 kHz apart share one core (each lies within ``CORE_DB`` of the other), and
+        no level jump shows at the region's peak (fresh benign soak seed 145021: a sensor and
+        a passer-by's press 22.5 kHz apart). ``fork`` marks it for the detector, which judges
+        the separation in Hz."""
         r0, r1 = self.reach_lo, self.reach_hi + 1
         if r1 - r0 < 3:
             return
