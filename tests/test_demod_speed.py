@@ -127,6 +127,9 @@ def test_vectorised_edge_refinement_equals_the_loop(coherent):
         z, edges, levels = _keyed(rng)
         assert np.array_equal(refine_ook_edges(z, edges, levels, coherent),
                               _refine_reference(z, edges, levels, coherent))
+        # the demodulator hands in its integrator's running sum: the same edges
+        assert refine_ook_edges(z, edges, levels, coherent, Integrator(z).cumsum).tobytes() == \
+            refine_ook_edges(z, edges, levels, coherent).tobytes()
 
 
 def test_margin_noise_measures_the_decision_noise():
@@ -317,6 +320,25 @@ def test_median_equals_numpy_median():
             a[int(rng.integers(0, n))] = np.nan
         want, got = float(np.median(a)), median(a)
         assert got == want or (np.isnan(got) and np.isnan(want))
+
+def test_percentile_equals_numpy_percentile():
+    from keyguard.dsp.demod import percentile
+    rng = np.random.default_rng(18)
+    for t in range(400):
+        n = int(rng.integers(1, 600))
+        a = np.abs(rng.standard_normal(n)) * 10.0 ** int(rng.integers(-3, 4))
+        if t % 3 == 0:
+            a = np.round(a, 1)  # ties
+        if t % 5 == 0:
+            a = np.diff(np.sort(rng.random(n + 1)))  # run lengths
+        if t % 11 == 0:
+            a[int(rng.integers(0, n))] = np.nan
+        for q in (0, 10, 25, 50, 90, 100, 33.3):
+            want, got = float(np.percentile(a, q)), percentile(a, q)
+            assert got == want or (np.isnan(got) and np.isnan(want))
+    for a in (np.arange(5), np.ones(7, np.float32)):  # numpy's own path
+        assert percentile(a, 25) == float(np.percentile(a, 25))
+
 
 def test_output_noise_std_subsamples_the_same_differences():
     from keyguard.dsp.demod import output_noise_std

@@ -266,9 +266,12 @@ def test_tick_power_sums_each_ticks_frames_in_order():
     # for bit, for any number of frames per tick
     import scipy.fft
     rng = np.random.default_rng(42)
-    for n_fft, frames in [(64, 8), (256, 4), (128, 1), (32, 3)]:
+    # (the window is applied over runs of 64 frames, then frame by frame for the rest: tick
+    # counts on both sides of that)
+    for n_fft, frames, ticks in [(64, 8, 37), (256, 4, 37), (128, 1, 37), (32, 3, 37),
+                                 (128, 1, 130), (64, 8, 8), (256, 4, 1)]:
         ts = TickSpectrum(250e3, n_fft, frames)
-        x = ((rng.standard_normal(ts.tick_len * 37) + 1j * rng.standard_normal(ts.tick_len * 37))
+        x = ((rng.standard_normal(ts.tick_len * ticks) + 1j * rng.standard_normal(ts.tick_len * ticks))
              * 0.1).astype(np.complex64)
         got = ts.push(x)
         buf = (x.reshape(-1, n_fft) * ts._window).astype(np.complex64)

@@ -34,6 +34,10 @@ def fft_size_for(sample_rate: float, bin_hz: float) -> int:
     return int(max(16, 2 ** round(math.log2(max(n, 1.0)))))
 
 
+#: frames the spectrum's window is repeated over for one multiply (see TickSpectrum)
+_WINDOW_FRAMES = 64
+
+
 class TickSpectrum:
     """Streaming short-time power spectrum on an absolute sample grid.
 
@@ -53,6 +57,9 @@ class TickSpectrum:
         # the same window for the samples' interleaved float view (I and Q alike): a real
         # multiply with no cast of the window to complex on every frame, same values
         self._window_iq = np.repeat(self._window, 2)
+        # ... and repeated over _WINDOW_FRAMES frames: the multiply's inner loop then runs over
+        # thousands of values instead of one frame's (a third less time at 64-sample frames)
+        self._window_iq_frames = np.tile(self._window_iq, _WINDOW_FRAMES)
         self._scale = np.float32(1.0 / (self.n_fft * float(np.sum(w * w)) * self.frames_per_tick))
         self._carry = np.zeros(0, dtype=np.complex64)
         self._dc_scale = np.float32(1.0 / float(np.sum(w)))
@@ -122,8 +129,13 @@ class TickSpectrum:
     def _power(self, x: np.ndarray, n_ticks: int, frames: int) -> np.ndarray:
         n = self.n_fft
         buf = np.empty((x.size // n, n), dtype=np.complex64)
-        np.multiply(x.view(np.float32).reshape(-1, 2 * n), self._window_iq,
-                    out=buf.view(np.float32))
+        iq, out = x.view(np.float32), buf.view(np.float32).reshape(-1)
+        w = self._window_iq_frames
+        bulk = iq.size - iq.size % w.size  # whole runs of _WINDOW_FRAMES frames, then the rest
+        np.multiply(iq[:bulk].reshape(-1, w.size), w, out=out[:bulk].reshape(-1, w.size))
+        if bulk < iq.size:
+            np.multiply(iq[bulk:].reshape(-1, 2 * n), self._window_iq,
+                        out=out[bulk:].reshape(-1, 2 * n))
         spec = scipy.fft.fft(buf, axis=1, overwrite_x=True, workers=1)
         # the receiver's DC offset per tick (Hann-weighted mean), before the bins are squared;
         # the window's sign alternation put 0 Hz in the middle bin
