@@ -337,27 +337,19 @@ class _Region:
         bins on its side."""
         k_new, k_old, v = self.fork
         self.fork = None
-        spec0, floor0, i0 = self.marks[-2]  # (the last mark is the batch's end)
-        new = _Region(self.lo, self.hi, self.ticks[i0], n_bins)
-        new.ticks = self.ticks[i0:]
-        new.last = new.ticks[-1]
-        new.spec, new.floor = self.spec - spec0, self.floor - floor0
+        new = self._tail(self.marks[-2], n_bins)  # (the last mark is the batch's end)
         if k_new < k_old:
-            new.reach_lo, new.reach_hi, self.reach_lo = self.reach_lo, v - 1, v
+            new.reach_hi, self.reach_lo = v - 1, v
         else:
-            new.reach_lo, new.reach_hi, self.reach_hi = v + 1, self.reach_hi, v
-        new.seeded = True
-        new.dc = self.dc
-        new.marks = [(new.spec.copy(), new.floor.copy(), len(new.ticks))]
+            new.reach_lo, self.reach_hi = v + 1, v
         new._update_core()
-        new.onset = new.excess()
         self._update_core()
         return new
 
-    def split(self, n_bins: int) -> "_Region":
-        """Cut off the batches from ``jump`` on as a new region; this one ends before them."""
-        spec0, floor0, i0 = self.jump
-        self.jump = None
+    def _tail(self, mark: tuple[np.ndarray, np.ndarray, int], n_bins: int) -> "_Region":
+        """A region of the ticks from ``mark`` (spec, floor, tick count) on, on this one's
+        bins, its ``onset`` the excess over them (its core is left to the caller)."""
+        spec0, floor0, i0 = mark
         new = _Region(self.lo, self.hi, self.ticks[i0], n_bins)
         new.ticks = self.ticks[i0:]
         new.last = new.ticks[-1]
@@ -367,6 +359,13 @@ class _Region:
         new.dc = self.dc
         new.marks = [(new.spec.copy(), new.floor.copy(), len(new.ticks))]
         new.onset = new.excess()
+        return new
+
+    def split(self, n_bins: int) -> "_Region":
+        """Cut off the batches from ``jump`` on as a new region; this one ends before them."""
+        spec0, floor0, i0 = self.jump
+        new = self._tail(self.jump, n_bins)
+        self.jump = None
         self.ticks = self.ticks[:i0]
         self.last = self.ticks[-1]
         self.spec, self.floor = spec0.copy(), floor0.copy()
@@ -998,15 +997,20 @@ class BurstDetector:
             r.jump = None
             return r
         new = r.split(self.n_bins)
+        self._open.remove(r)
+        self._closed.append(r)
+        self._open_cut(new, "splits")
+        return new
+
+    def _open_cut(self, new: _Region, stat: str) -> None:
+        """Track ``new``, cut off an open region (split or fork), with the receiver's DC offset
+        at its start, counted in ``stats[stat]``."""
         i = new.start - self._row_first
         if 0 <= i < self._batch_dc.size:
             new.dc = complex(self._batch_dc[i])
-        self._open.remove(r)
-        self._closed.append(r)
         self._open.append(new)
         self._next_close = -math.inf
-        self.stats["splits"] += 1
-        return new
+        self.stats[stat] += 1
 
     def _fork(self, r: _Region) -> bool:
         """Give another transmitter that began beside open region ``r``'s peak
@@ -1018,13 +1022,7 @@ class BurstDetector:
         if r.wide or abs(k_new - k_old) * self.bin_hz < 0.5 * self.min_channel_bw_hz:
             r.fork = None
             return False
-        new = r.fork_off(self.n_bins)
-        i = new.start - self._row_first
-        if 0 <= i < self._batch_dc.size:
-            new.dc = complex(self._batch_dc[i])
-        self._open.append(new)
-        self._next_close = -math.inf
-        self.stats["forks"] += 1
+        self._open_cut(r.fork_off(self.n_bins), "forks")
         return True
 
     def _byproduct_before_jump(self, r: _Region) -> bool:
