@@ -168,6 +168,35 @@ def test_ook_beside_a_steady_carrier_is_not_fsk(fob_hz, leak_hz):
     assert len(got) == 2 and set(got) == {f"keeloq:{SERIAL:08X}"}
 
 
+def test_clipped_raw_replay_beside_its_lo_leak_is_ook():
+    # A HackRF raw replay of a gate remote 18 dB over full scale (development seed 331): the
+    # recording (the remote's frames over the recorder's wideband noise floor) comes with
+    # the SDR's LO leakage 5.3 kHz from the remote's carrier, 31 dB down. Clipping squeezes
+    # the leak while the pulses are on, so the two tones seemed to take turns (2-FSK). The
+    # remote's 400 µs runs are only twice the tone envelope's 190 µs averaging, too short
+    # for the run-length test alone, but its on and off differ by 18 dB: it is resolved, and
+    # the leak does not switch on when the pulses switch off.
+    fs = 250e3
+    rng = np.random.default_rng(7)
+    frames = encode("pt2262", {"id": 0x5F0C, "cmd": 0x30}, frames=4)
+    fp = Fingerprint(extinction_db=35.0, phase_noise_hz=500.0, rise_time_us=8.0,
+                     fall_time_us=2.0)
+    amp = 8.0
+    sig = np.concatenate([render_burst(pt, fp, fs, freq_offset_hz=-16_000.0, amplitude=amp,
+                                       rng=rng, lead_s=0.02 if i == 0 else 0.0, tail_s=0.011)
+                          for i, pt in enumerate(frames)])
+    sig = sig + complex_noise(sig.size, amp ** 2 * 10 ** -1.7, rng)  # the recorded floor
+    n = np.arange(sig.size)
+    sig = sig + amp * 10 ** (-31 / 20) * np.exp(2j * np.pi * -10_700.0 / fs * n + 0.3j)  # LO
+    x = np.zeros(sig.size + int(0.1 * fs), np.complex64)
+    a = int(0.05 * fs)
+    x[a:a + sig.size] = sig
+    cap = Capture.from_array(adc8(x + complex_noise(x.size, 1e-4, rng)), fs, CENTER)
+    got = [p.identity for pt in FrontEnd().pulse_trains(cap)
+           for p in decode_pulse_train(pt) if p.protocol == "pt2262"]
+    assert len(got) >= 3 and set(got) == {"pt2262:00005F0C"}
+
+
 def test_fsk_tones_are_still_fsk():
     # the other side of the same test: 2-FSK's tones take turns, so it stays FSK
     fs = 250e3
