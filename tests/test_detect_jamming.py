@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from detect_fakes import BurstInfo, burst_of, engine, feed, fv, keeloq, kinds, press
@@ -229,6 +231,35 @@ def test_a_short_episode_starting_with_a_clipped_transmission_is_its_splatter(on
                      features=fv(te_us=300.0, clip_fraction=clip))
     out = e.observe(splatter, [])  # the splatter's burst happens to come first
     out += e.observe(bell, frames)
+    assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("start, end, clip, expect", [
+    (31.8739, 32.3967, 0.3, []),              # from a frame's start to another's end: theirs
+    (31.8739, 32.4500, 0.3, ["jamming"]),     # ends 53 ms after the frame did
+    (31.8300, 32.3967, 0.3, ["jamming"]),     # began 40 ms before the frame
+    (31.8739, 32.3967, 0.0, ["jamming"]),     # the press did not clip: it made no products
+])
+def test_an_episode_bracketed_by_a_clipped_press_is_its_product(start, end, clip, expect):
+    # fresh benign soak seed 173081: a held KeeLoq press 17 dB over full scale reads +2.0 dBFS
+    # (clipping caps it); a sensor 52 kHz away, chopped by the press's frames into 0.52 s
+    # that decoded to nothing (P(jammer) 0.97), read -0.7 dBFS: under the splatter margin, but
+    # it began as the 8th frame began and ended as the 12th ended
+    model = StandInClassifier({17.0: {"jammer": 0.97, "other": 0.03},
+                               402.0: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    out = []
+    product = BurstInfo(t=start, t_end=end, freq_hz=433.984e6, rssi_db=-0.7, on_fraction=0.14,
+                        features=fv(te_us=17.0))
+    for i in range(13):
+        t = 31.1087 + 0.1087 * i
+        f = keeloq(t, 0x699F08DC, rssi=2.0)
+        f = replace(f, t_end=t + 0.0926)
+        b = BurstInfo(t=t, t_end=t + 0.0926, freq_hz=f.freq_hz, rssi_db=2.0, on_fraction=0.5,
+                      features=fv(te_us=402.0, clip_fraction=clip))
+        out += e.observe(b, [f])
+        if i == 7:
+            out += e.observe(product, [])
     assert kinds(_finish(e, out)) == expect
 
 
