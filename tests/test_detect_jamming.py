@@ -263,6 +263,26 @@ def test_an_episode_bracketed_by_a_clipped_press_is_its_product(start, end, clip
     assert kinds(_finish(e, out)) == expect
 
 
+@pytest.mark.parametrize("bw, continuous, expect", [
+    (195e3, True, ["jamming"]),   # held over 195 kHz, nothing decoded: a noise jammer
+    (100e3, True, []),            # a band a transmitter of ours may occupy: the classifier's
+    (195e3, False, []),           # not found holding the channel: the classifier's
+])
+def test_a_wide_band_held_for_seconds_is_jamming_whatever_the_classifier(bw, continuous,
+                                                                         expect):
+    # development jamming seed 321: a noise jammer 200 kHz wide, 5.6 dB over the fob, held
+    # the channel 12-15 s (three 1 s segments, each flagged continuous by the front end) and
+    # scored P(jammer) 0.02-0.22; no fob or sensor occupies 195 kHz
+    model = StandInClassifier({11.6: {"jammer": 0.1, "other": 0.9}})
+    e = engine(models={"burst": model})
+    out = []
+    for k in range(3):
+        out += e.observe(BurstInfo(t=12.0 + k, t_end=13.0 + k, freq_hz=433.9522e6,
+                                   rssi_db=-14.6, on_fraction=1.0, bandwidth_hz=bw,
+                                   features=fv(te_us=11.6), jammer_like=continuous), [])
+    assert kinds(_finish(e, out)) == expect
+
+
 @pytest.mark.parametrize("dur, freq, expect", [
     (0.758, 433.9449e6, []),             # the ring again: same carrier, same length
     (0.900, 433.9449e6, ["jamming"]),    # another length

@@ -165,6 +165,11 @@ class JammingConfig:
     #: with a burst classifier loaded, an undecoded burst is jamming only if P(jammer) reaches
     #: this.
     jammer_probability: float = 0.5
+    #: ... but not for a burst the front end found holding the channel (continuous) over a
+    #: band this wide (Hz) that nothing decoded: no fob or sensor occupies it, a noise jammer
+    #: does (a weak one, 2-6 dB over the fob, scored P(jammer) 0.02-0.2: development jamming
+    #: seeds 321 and 323)
+    wide_hold_hz: float = 150e3
     #: ... and an episode shorter than ``short_episode_s`` (s) only if one of its bursts reaches
     #: ``short_episode_probability``. Two transmitters overlapping in one channel beat: the
     #: envelope of a doorbell with a passing fob's carrier 17 kHz away (or a weak sensor with a

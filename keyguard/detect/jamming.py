@@ -136,6 +136,9 @@ def burst_explained(obs: Observation, cfg: JammingConfig,
         # sensor's 0.71 s message and the owner's press 28 kHz away, joined through a tyre
         # sensor's region that began with the sensor, scored P(jammer) 0.99)
         return True
+    if (not good and b.jammer_like and b.bandwidth_hz is not None
+            and b.bandwidth_hz >= cfg.wide_hold_hz):
+        return False  # held on over a band no device of ours occupies (wide_hold_hz)
     if classes is not None and "jammer" in classes:
         return classes["jammer"] < cfg.jammer_probability
     return looks_like_data(b, cfg)
