@@ -283,6 +283,31 @@ def test_a_wide_band_held_for_seconds_is_jamming_whatever_the_classifier(bw, con
     assert kinds(_finish(e, out)) == expect
 
 
+@pytest.mark.parametrize("start, end, clip, expect", [
+    (21.3262, 21.9066, 0.3, []),            # within the clipped sensor, ending with it
+    (21.3262, 21.9700, 0.3, ["jamming"]),   # ran on 66 ms after it
+    (21.3262, 21.9066, 0.0, ["jamming"]),   # the sensor did not clip: no products
+])
+def test_an_episode_within_a_clipped_transmission_ending_with_it_is_its_product(
+        start, end, clip, expect):
+    # fresh benign soak seed 195105: a sensor clipping the receiver (+6.2 dBFS, 21.21-21.90 s,
+    # decoded) and a weaker one (-6.5 dBFS) 15 kHz from its -3F product, sending at the same
+    # time; the weak one's region, open from 0.11 s into it, decoded nothing (P(jammer) 0.998)
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({22.7: {"jammer": 0.998, "other": 0.002},
+                               495.6: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    frames = [ev1527(21.2146 + 0.0345 * i, 0xEF0D2, freq=433.906e6) for i in range(20)]
+    sensor = BurstInfo(t=21.2146, t_end=21.9043, freq_hz=433.906e6, rssi_db=1.0,
+                       on_fraction=0.26, features=fv(te_us=495.6, clip_fraction=clip))
+    weak = BurstInfo(t=start, t_end=end, freq_hz=433.9785e6, rssi_db=-8.1, on_fraction=0.29,
+                     features=fv(te_us=22.7))
+    out = e.observe(sensor, frames)
+    out += e.observe(weak, [])
+    assert kinds(_finish(e, out)) == expect
+
+
 @pytest.mark.parametrize("dur, freq, expect", [
     (0.758, 433.9449e6, []),             # the ring again: same carrier, same length
     (0.900, 433.9449e6, ["jamming"]),    # another length

@@ -326,7 +326,7 @@ class JammingDetector(Detector):
         region starts when its source does, and may take in a weak neighbour that follows (a
         sensor beside a loud doorbell's products), so it can outlast the source. Or one that
         began as a clipped transmission began and ended as one ended (within
-        ``splatter_onset_s``), none of them weaker."""
+        ``splatter_onset_s``), none of them weaker, or lay within one and ended with it."""
         if ep.abs_end - ep.abs_t >= cfg.short_episode_s:
             return False
         sources = [(a2, z2, lvl) for a2, z2, lvl, h, clip in self._explained
@@ -339,10 +339,19 @@ class JammingDetector(Detector):
         # clipped source's transmission began and ended as one ended is theirs (fresh benign
         # soak seed 173081: a sensor 52 kHz from a held press 17 dB over full scale read 2.7 dB
         # under it, chopped by its frames from the 8th frame's start to the 12th's end)
-        return (any(lvl >= level and abs(a2 - ep.abs_t) <= cfg.splatter_onset_s
-                    for a2, _, lvl in sources)
+        if (any(lvl >= level and abs(a2 - ep.abs_t) <= cfg.splatter_onset_s
+                for a2, _, lvl in sources)
                 and any(lvl >= level and abs(z2 - ep.abs_end) <= cfg.splatter_onset_s
-                        for _, z2, lvl in sources))
+                        for _, z2, lvl in sources)):
+            return True
+        # ... or that lay within one clipped transmission and ended as it ended (fresh benign
+        # soak seed 195105: a sensor at -6.5 dBFS, 15 kHz from the -3F product of another
+        # sensor clipping the receiver, began and ended with it; its region, open from 0.11 s
+        # into it, decoded nothing, P(jammer) 0.998)
+        span = ep.abs_end - ep.abs_t
+        return any(lvl >= level and abs(z2 - ep.abs_end) <= cfg.splatter_onset_s
+                   and min(z2, ep.abs_end) - max(a2, ep.abs_t) >= 0.8 * span
+                   for a2, z2, lvl in sources)
 
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
