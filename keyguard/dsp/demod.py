@@ -1410,7 +1410,7 @@ def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: floa
 #: whenever it stands out of the noise at all. A steady carrier squeezed by a clipping
 #: receiver while the pulses are on rises by a few dB only.
 FSK_SWITCH_DB = 10.0
-# a keyed tone whose on and off medians differ this much (dB) is resolved by its envelope
+#: a keyed tone whose on and off medians differ this much (dB) is resolved by its envelope
 KEYED_RESOLVED_DB = 12.0
 
 
@@ -1469,11 +1469,11 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     change = np.flatnonzero(on[1:] != on[:-1])
     if change.size < 2:
         return False
-    run = float(np.median(np.diff(change))) / tone_envelope_length(rate, sep)
-    contrast = 10 * math.log10(max(float(np.median(pa[on])), 1e-30)
-                               / max(float(np.median(pa[~on])), 1e-30))
-    if run < 4 and contrast < KEYED_RESOLVED_DB:
-        return False
+    if np.median(np.diff(change)) < 4 * tone_envelope_length(rate, sep):
+        contrast = 10 * math.log10(max(float(np.median(pa[on])), 1e-30)
+                                   / max(float(np.median(pa[~on])), 1e-30))
+        if contrast < KEYED_RESOLVED_DB:
+            return False
     b_on, b_off = float(np.median(pb[on])), float(np.median(pb[~on]))
     if b_on < 4.0 * noise_power:
         return False
