@@ -521,6 +521,25 @@ def test_a_sensor_reading_that_comes_back_is_not_a_replayed_learned_code(reading
     assert kinds(out) == expect
 
 
+@pytest.mark.parametrize("offsets, expect", [
+    ((4.2e3, 66.4e3, 4.4e3), []),           # two sensors sharing one learned identity
+    ((4.2e3, 4.2e3, 4.4e3), ["replay"]),    # one transmitter moved on, then its code again
+    ((4.2e3, 66.4e3, 70.4e3), ["replay"]),  # the code again from a third carrier
+])
+def test_a_reading_back_on_its_own_carrier_is_not_a_replayed_learned_code(offsets, expect):
+    # fresh benign soak seed 206001: two weather sensors of one kind, 62 kHz apart, share a
+    # learned identity; one sent 0x45E5E at 76.5 s, the other 0xA293C at 109.2 s, then the
+    # first 0x45E5E again at 116.1 s: its own newest reading, not a replay
+    e = engine()
+    out = feed(e, [sensor_frame(20.0 + 0.08 * i, 0x1B2F0, FOB_F + 4.2e3) for i in range(3)],
+               sensor_features(-102.0))
+    for t, r, off in zip((60.0, 100.0, 140.0), (0x45E5E, 0xA293C, 0x45E5E), offsets):
+        frames = [sensor_frame(t + 0.08 * i, r, FOB_F + off) for i in range(3)]
+        out += feed(e, frames, sensor_features(-102.0))
+    out += e.finish()
+    assert kinds(out) == expect
+
+
 @pytest.mark.parametrize("one_burst, on, expect", [
     (True, 0.6, []),            # a passer-by keyed through the gaps: not judged
     (False, 0.6, ["clone"]),    # the same frames in bursts of their own: judged

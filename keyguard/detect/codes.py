@@ -54,6 +54,9 @@ class Sighting:
 class CodeMemory:
     """Codes and counters heard so far (this run in memory, earlier runs from ``state``)."""
 
+    #: newest presses kept per identity for :meth:`latest_code` by carrier
+    RECENT = 16
+
     def __init__(self, state: State | None = None, counter_window: int = 32768):
         self.state = state
         self.counter_window = int(counter_window)
@@ -61,6 +64,8 @@ class CodeMemory:
         self._newest: dict[str, Sighting] = {}
         self._codes_of: dict[str, set] = {}  # identity -> codes heard (capped: a few suffice)
         self._latest: dict[str, str] = {}  # identity -> the code of its newest press
+        # identity -> (carrier Hz or None, code) of its newest presses, oldest first
+        self._recent: dict[str, list[tuple[float | None, str]]] = {}
 
     def sightings(self, code: str) -> list[Sighting]:
         """Every earlier press of ``code``, oldest first."""
@@ -91,8 +96,16 @@ class CodeMemory:
         """The different codes ``identity`` sent in this run (the first 8)."""
         return frozenset(self._codes_of.get(identity, ()))
 
-    def latest_code(self, identity: str) -> str | None:
-        """The code of ``identity``'s newest press (this run, else earlier runs), or None."""
+    def latest_code(self, identity: str, freq_hz: float | None = None,
+                    tolerance_hz: float = 0.0) -> str | None:
+        """The code of ``identity``'s newest press (this run, else earlier runs), or None.
+        With ``freq_hz``: its newest press this run on that carrier (within ``tolerance_hz``),
+        where the run heard any of it (presses without a carrier count everywhere)."""
+        if freq_hz is not None and identity in self._recent:
+            for f, code in reversed(self._recent[identity]):
+                if f is None or abs(f - freq_hz) <= tolerance_hz:
+                    return code
+            return None
         code = self._latest.get(identity)
         if code is None and self.state is not None:
             code = self.state.latest_code(identity)
@@ -105,6 +118,10 @@ class CodeMemory:
             self._by_code.setdefault(p.code, []).append(s)
             if p.identity is not None:
                 self._latest[p.identity] = p.code
+                recent = self._recent.setdefault(p.identity, [])
+                recent.append((p.freq_hz, p.code))
+                if len(recent) > self.RECENT:
+                    del recent[0]
                 seen = self._codes_of.setdefault(p.identity, set())
                 if len(seen) < 8:
                     seen.add(p.code)

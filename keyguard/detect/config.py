@@ -75,6 +75,12 @@ class ReplayConfig:
     #: within 9), so a replayed learned code near one of its identity's few other codes is
     #: missed that often.
     learned_hop_min_fraction: float = 0.3
+    #: ... nor when it is the newest code heard on its carrier (within this, Hz) from its
+    #: identity: a learned identity is shared by every transmitter of its kind, told apart by
+    #: their crystals (fresh benign soak seed 206001: two weather sensors 62 kHz apart shared
+    #: one, and one's reading came back 40 s later with the other's between; one sensor's
+    #: carrier moved 230 Hz between messages)
+    learned_same_radio_hz: float = 2000.0
     #: a jamming span counts as covering an original press when it overlaps the press widened by
     #: this margin on each side (s): jammers start before the press and the dsp splits long jams.
     rolljam_overlap_margin_s: float = 0.2

@@ -213,7 +213,8 @@ class ReplayDetector(Detector):
         cfg = ctx.config.replay
         earlier = ctx.codes.sightings(press.code) if press.code is not None else []
         newest = ctx.codes.newest_counter(press.identity) if press.identity is not None else None
-        latest = ctx.codes.latest_code(press.identity) if press.identity is not None else None
+        latest = (ctx.codes.latest_code(press.identity, press.freq_hz, cfg.learned_same_radio_hz)
+                  if press.identity is not None else None)
         ctx.codes.record(press)
         original = earlier[0] if earlier else None
         if press.protocol == "unknown" and original is not None and (
@@ -231,10 +232,11 @@ class ReplayDetector(Detector):
             # which comes back when the weather holds, not a hop (fresh benign soak seed 53090)
             original = None
         if press.protocol == "unknown" and original is not None and latest == press.code:
-            # the identity's last message sent again, nothing else between: a sensor's reading
-            # that held (fresh benign soak seed 156030: a garden sensor's random readings made
-            # its codes hop-like). A replayed learned code is caught once the identity has
-            # moved on; a replay of an unprofiled fob's newest press is missed
+            # the identity's last message on this carrier sent again, nothing else between: a
+            # sensor's reading that held (fresh benign soak seed 156030: a garden sensor's
+            # random readings made its codes hop-like). A replayed learned code is caught once
+            # the transmitter has moved on, or from another carrier; a replay of an unprofiled
+            # fob's newest press on its own carrier is missed
             original = None
         link = None
         if original is None and press.code is not None and press.protocol != "unknown":
