@@ -63,7 +63,6 @@ class CodeMemory:
         self._by_code: dict[str, list[Sighting]] = {}
         self._newest: dict[str, Sighting] = {}
         self._codes_of: dict[str, set] = {}  # identity -> codes heard (capped: a few suffice)
-        self._latest: dict[str, str] = {}  # identity -> the code of its newest press
         # identity -> (carrier Hz or None, code) of its newest presses, oldest first
         self._recent: dict[str, list[tuple[float | None, str]]] = {}
 
@@ -106,7 +105,8 @@ class CodeMemory:
                 if f is None or abs(f - freq_hz) <= tolerance_hz:
                     return code
             return None
-        code = self._latest.get(identity)
+        recent = self._recent.get(identity)
+        code = recent[-1][1] if recent else None
         if code is None and self.state is not None:
             code = self.state.latest_code(identity)
         return code
@@ -117,7 +117,6 @@ class CodeMemory:
         if p.code is not None:
             self._by_code.setdefault(p.code, []).append(s)
             if p.identity is not None:
-                self._latest[p.identity] = p.code
                 recent = self._recent.setdefault(p.identity, [])
                 recent.append((p.freq_hz, p.code))
                 if len(recent) > self.RECENT:

@@ -144,6 +144,11 @@ def burst_explained(obs: Observation, cfg: JammingConfig,
     return looks_like_data(b, cfg)
 
 
+def _within(a: float, z: float, a2: float, z2: float) -> bool:
+    """Span a..z (s) lies mostly (80 %) within a2..z2."""
+    return z > a and min(z, z2) - max(a, a2) >= 0.8 * (z - a)
+
+
 @dataclass
 class _Episode:
     capture: CaptureInfo
@@ -315,9 +320,8 @@ class JammingDetector(Detector):
         if z <= a:
             return False
         for a2, z2, lvl, h, _ in self._explained:
-            if h == handle and lvl - level >= cfg.artifact_margin_db:
-                if max(0.0, min(z, z2) - max(a, a2)) >= 0.8 * (z - a):
-                    return True
+            if h == handle and lvl - level >= cfg.artifact_margin_db and _within(a, z, a2, z2):
+                return True
         return False
 
     def _splatter(self, ep: _Episode, level: float, cfg: JammingConfig) -> bool:
@@ -339,19 +343,18 @@ class JammingDetector(Detector):
         # clipped source's transmission began and ended as one ended is theirs (fresh benign
         # soak seed 173081: a sensor 52 kHz from a held press 17 dB over full scale read 2.7 dB
         # under it, chopped by its frames from the 8th frame's start to the 12th's end)
-        if (any(lvl >= level and abs(a2 - ep.abs_t) <= cfg.splatter_onset_s
-                for a2, _, lvl in sources)
-                and any(lvl >= level and abs(z2 - ep.abs_end) <= cfg.splatter_onset_s
-                        for _, z2, lvl in sources)):
+        ends = [(a2, z2) for a2, z2, lvl in sources
+                if lvl >= level and abs(z2 - ep.abs_end) <= cfg.splatter_onset_s]
+        if not ends:
+            return False
+        if any(lvl >= level and abs(a2 - ep.abs_t) <= cfg.splatter_onset_s
+               for a2, _, lvl in sources):
             return True
-        # ... or that lay within one clipped transmission and ended as it ended (fresh benign
-        # soak seed 195105: a sensor at -6.5 dBFS, 15 kHz from the -3F product of another
-        # sensor clipping the receiver, began and ended with it; its region, open from 0.11 s
-        # into it, decoded nothing, P(jammer) 0.998)
-        span = ep.abs_end - ep.abs_t
-        return any(lvl >= level and abs(z2 - ep.abs_end) <= cfg.splatter_onset_s
-                   and min(z2, ep.abs_end) - max(a2, ep.abs_t) >= 0.8 * span
-                   for a2, z2, lvl in sources)
+        # ... or that lay within the clipped transmission it ended with (fresh benign soak
+        # seed 195105: a sensor at -6.5 dBFS, 15 kHz from the -3F product of another sensor
+        # clipping the receiver, began and ended with it; its region, open from 0.11 s into
+        # it, decoded nothing, P(jammer) 0.998)
+        return any(_within(ep.abs_t, ep.abs_end, a2, z2) for a2, z2 in ends)
 
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:

@@ -864,7 +864,6 @@ def median(a: np.ndarray) -> float:
     return float(x[n - 1] if np.isnan(x[n - 1]) else (x[k - 1] + x[k]) / 2)
 
 
-
 def percentile(a: np.ndarray, q: float) -> float:
     """``float(np.percentile(a, q))`` (linear interpolation) of a 1-D float64 array, by the
     same partition (the two neighbouring ranks, the first and the last) and the same
