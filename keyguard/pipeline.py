@@ -336,7 +336,7 @@ class CaptureSession:
                 if prof is not None or m[2] is None]
         again = dict(zip(redo, ordered_map(lambda i: features_from_burst(bursts[i], profiles[i]),
                                            redo, self.workers)))
-        infos = [BurstInfo.from_burst(b, again.get(i, m[2]))
+        infos = [BurstInfo.from_burst(b, again.get(i, m[2]), demod_limit_s=_demod_limit_s(b))
                  for i, (b, m) in enumerate(zip(bursts, measured))]
         return [Observed(info, ps) for info, ps in zip(infos, packets)]
 
@@ -408,13 +408,19 @@ def demod_span(burst: Burst) -> Burst:
     """``burst``, or its first ``DEMOD_SPAN_S`` seconds (``WIDE_DEMOD_SPAN_S`` in a channel of
     ``WIDE_CHANNEL_HZ`` or more; flagged ``truncated_end``) when it is longer: the demodulation
     cost of one burst stays bounded."""
-    span = WIDE_DEMOD_SPAN_S if burst.channel_bw_hz >= WIDE_CHANNEL_HZ else DEMOD_SPAN_S
-    if burst.duration_s <= span:
+    span = _demod_limit_s(burst)
+    if span is None:
         return burst
     stop = burst.start + int(span * burst.sample_rate)
     n = max(1, min(burst.iq.size, (stop - burst.iq_start) // max(burst.iq_step, 1)))
     mask = None if burst.on_mask is None else burst.on_mask[:n]
     return replace(burst, iq=burst.iq[:n], on_mask=mask, stop=stop, truncated_end=True)
+
+
+def _demod_limit_s(burst: Burst) -> float | None:
+    """How much of ``burst`` is demodulated (s from its start), or None for all of it."""
+    span = WIDE_DEMOD_SPAN_S if burst.channel_bw_hz >= WIDE_CHANNEL_HZ else DEMOD_SPAN_S
+    return None if burst.duration_s <= span else span
 
 
 def observe_capture(capture: Capture, registry: Registry | None = None) -> Iterator[Observed]:

@@ -442,3 +442,19 @@ def test_channel_bandwidth_comes_from_the_front_end_burst():
     info = BurstInfo.from_burst(b)
     assert info.channel_bw_hz == pytest.approx(44e3)
     assert info.channel_offset_hz == pytest.approx(3.1e3)
+
+
+@pytest.mark.parametrize("first_frame_s, limit_s, expect", [
+    (0.67, 1.0, []),             # frames up to the cut: the press went on past it
+    (0.67, None, ["jamming"]),   # the whole burst was demodulated: 3 frames in 1.53 s
+    (0.10, 1.0, ["jamming"]),    # frames long before the cut: energy after them unexplained
+])
+def test_frames_running_to_the_demodulation_cut_are_judged_on_the_part_demodulated(
+        first_frame_s, limit_s, expect):
+    # a held press merged with a clipped sensor into one 1.53 s burst: its first frames did
+    # not decode beside the sensor, and only the burst's first second was demodulated
+    frames = press(1.0 + first_frame_s, 0x1, frames=3)
+    e = engine()
+    b = BurstInfo(t=1.0, t_end=2.53, freq_hz=433.92e6, rssi_db=2.0, on_fraction=0.49,
+                  demod_limit_s=limit_s)
+    assert kinds(_finish(e, e.observe(b, frames))) == expect

@@ -141,6 +141,13 @@ def test_pipeline_demodulates_a_bounded_span_of_a_long_keyed_burst():
     assert cut.iq.size < 0.75 * long_b.iq.size and cut.on_mask.size == cut.iq.size
     assert demodulate(cut)  # still a pulse train from its first second
     assert demod_span(short_b) is short_b
+    # the detectors are told where demodulation stopped (frames that run up to it go on)
+    from keyguard.pipeline import observe_capture
+
+    infos = sorted((o.burst for o in observe_capture(Capture.from_array(x, fs, CENTER))),
+                   key=lambda b: -b.duration_s)
+    assert infos[0].demod_limit_s == DEMOD_SPAN_S
+    assert all(b.demod_limit_s is None for b in infos[1:])
     # in a channel no fob needs (a swept or noise jammer's), a shorter stretch is enough
     from dataclasses import replace
 

@@ -133,6 +133,10 @@ class JammingConfig:
     unknown_min_bit_fraction: float = 0.1
     #: decoded packets explain a burst if they cover at least this fraction of its duration.
     explained_fraction: float = 0.25
+    #: a long burst is demodulated only in part (``BurstInfo.demod_limit_s``); when its decoded
+    #: frames run to within this (s) of where demodulation stopped, the data goes on past it,
+    #: and the frames' share is judged on the part demodulated (a frame period and a guard)
+    run_to_cut_s: float = 0.25
     #: a burst nothing decoded still counts as data (a sensor, a doorbell, a fob the front end
     #: missed) when its RF features show a line code: a base unit Te in this range (µs) ...
     data_te_us: tuple = (100.0, 2500.0)

@@ -115,13 +115,17 @@ class BurstInfo:
     #: carrier's steady tones: two transmitters on at once, one burst
     keyed_lobes: bool = False
     channel_bw_hz: float | None = None
+    #: demodulation stopped this long (s) after ``t``; the rest went unexamined (the pipeline
+    #: bounds a long burst's demodulation). None: all of it was demodulated.
+    demod_limit_s: float | None = None
 
     @property
     def duration_s(self) -> float:
         return max(0.0, self.t_end - self.t)
 
     @classmethod
-    def from_burst(cls, burst: Any, features: Any = None) -> "BurstInfo":
+    def from_burst(cls, burst: Any, features: Any = None,
+                   demod_limit_s: float | None = None) -> "BurstInfo":
         """From a ``keyguard.dsp.bursts.Burst``: its span, carrier (absolute when the capture's
         centre is known, else the offset from it, like packets), levels, duty cycle and the
         front end's ``continuous`` (jammer-like) flag."""
@@ -138,6 +142,7 @@ class BurstInfo:
                    channel_offset_hz=_difference(getattr(burst, "offset_hz", None),
                                                  getattr(burst, "channel_offset_hz", None)),
                    channel_bw_hz=_opt(getattr(burst, "channel_bw_hz", None)),
+                   demod_limit_s=demod_limit_s,
                    keyed_lobes=(getattr(burst, "fsk_lobes_hz", None) is not None
                                 and getattr(burst, "fsk_tones_hz", None) is None))
 
