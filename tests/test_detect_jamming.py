@@ -458,3 +458,31 @@ def test_frames_running_to_the_demodulation_cut_are_judged_on_the_part_demodulat
     b = BurstInfo(t=1.0, t_end=2.53, freq_hz=433.92e6, rssi_db=2.0, on_fraction=0.49,
                   demod_limit_s=limit_s)
     assert kinds(_finish(e, e.observe(b, frames))) == expect
+
+
+@pytest.mark.parametrize("sensor_end, clip, sensor_rssi, expect", [
+    (47.634, 0.3, 1.8, []),             # frames after the clipping sensor ended: masked
+    (47.634, 0.0, 1.8, ["jamming"]),    # the sensor did not clip: nothing masked the bell
+    (47.634, 0.3, -6.0, ["jamming"]),   # a clipped sensor weaker than the bell
+    (47.300, 0.3, 1.8, ["jamming"]),    # ended early: 0.37 s of the bell unexplained
+])
+def test_a_known_device_decoded_only_outside_a_clipped_transmission_was_masked_by_it(
+        sensor_end, clip, sensor_rssi, expect):
+    # fresh benign soak seed 206111: a weather sensor 9 dB over full scale (+1.8 dBFS read,
+    # 46.92-47.63 s, decoded) and a doorbell 40 kHz away at 0 dBFS (47.00-47.77 s) that decoded
+    # only in its last 0.1 s, after the sensor ended: P(jammer) 0.91
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({44.7: {"jammer": 0.91, "other": 0.09},
+                               495.6: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    sensor_frames = [ev1527(46.9163 + 0.072 * i, 0x5A5A5, freq=433.941e6)
+                     for i in range(int((sensor_end - 46.9163) / 0.072))]
+    sensor = BurstInfo(t=46.9163, t_end=sensor_end, freq_hz=433.941e6, rssi_db=sensor_rssi,
+                       on_fraction=0.24, features=fv(te_us=495.6, clip_fraction=clip))
+    bell_frames = [ev1527(47.665 + 0.039 * i, 0xEF0D2, freq=433.9014e6) for i in range(2)]
+    bell = BurstInfo(t=47.0, t_end=47.771, freq_hz=433.9014e6, rssi_db=-0.8, on_fraction=0.33,
+                     features=fv(te_us=44.7))
+    out = e.observe(sensor, sensor_frames)
+    out += e.observe(bell, bell_frames)
+    assert kinds(_finish(e, out)) == expect

@@ -112,13 +112,8 @@ def burst_explained(obs: Observation, cfg: JammingConfig,
     # merged with its images reads as keyed lobes too: development RollJam seed 418)
     collision = b.keyed_lobes and not b.jammer_like
     if good:
-        # union of packet spans inside the burst
-        spans = sorted((max(p.t, b.t), min(p.t_end, b.t_end)) for p in good)
-        covered, end = 0.0, b.t
-        for a, z in spans:
-            if z > end:
-                covered += z - max(a, end)
-                end = z
+        covered = _covered([(p.t, p.t_end) for p in good], b.t, b.t_end)
+        end = max(p.t_end for p in good)
         # a held press beside a clipped sensor was one 1.53 s burst whose first 0.67 s did not
         # decode; of its first second (all that was demodulated) the last 0.33 s did, up to
         # the cut (fresh benign soak seed 210053)
@@ -151,6 +146,17 @@ def burst_explained(obs: Observation, cfg: JammingConfig,
     return looks_like_data(b, cfg)
 
 
+def _covered(spans, a: float, z: float) -> float:
+    """Seconds of a..z that the union of ``spans`` ((start, end) pairs, s) covers."""
+    covered, end = 0.0, a
+    for a2, z2 in sorted(spans):
+        z2 = min(z2, z)
+        if z2 > end:
+            covered += z2 - max(a2, end)
+            end = z2
+    return covered
+
+
 def _within(a: float, z: float, a2: float, z2: float) -> bool:
     """Span a..z (s) lies mostly (80 %) within a2..z2."""
     return z > a and min(z, z2) - max(a, a2) >= 0.8 * (z - a)
@@ -174,6 +180,7 @@ class _Episode:
     bandwidth: list = field(default_factory=list)
     freqs: list = field(default_factory=list)
     span: JamSpan | None = None  # registered in the jam log once qualified
+    known: list = field(default_factory=list)  # (abs start, abs end) of known devices' frames
 
     def level(self) -> float | None:
         return float(np.median(self.rssi)) if self.rssi else None
@@ -272,6 +279,8 @@ class JammingDetector(Detector):
                           abs_end=cap.abs_t(b.t_end), freq_hz=b.freq_hz)
             self._episodes.append(ep)
         ep.add(b, cap)
+        ep.known += [(cap.abs_t(p.t), cap.abs_t(p.t_end)) for p in decoded
+                     if p.protocol != "unknown"]
         if classes is not None and "jammer" in classes:
             ep.p_jammer = max(ep.p_jammer or 0.0, float(classes["jammer"]))
         if ep.span is None and self._qualifies(ep, cfg):
@@ -363,6 +372,18 @@ class JammingDetector(Detector):
         # it, decoded nothing, P(jammer) 0.998)
         return any(_within(ep.abs_t, ep.abs_end, a2, z2) for a2, z2 in ends)
 
+    def _masked(self, ep: _Episode, level: float, cfg: JammingConfig) -> bool:
+        """A short episode that decoded a known device where the receiver was not clipping
+        and not where it was: a clipped, explained transmission at least as strong masked
+        the device's other frames. Its frames and such transmissions cover ``masked_cover`` of
+        it (fresh benign soak seed 206111: a doorbell at 0 dBFS decoded only in its last 0.1 s,
+        after a weather sensor 40 kHz away, 9 dB over full scale, ended)."""
+        if not ep.known or ep.abs_end - ep.abs_t >= cfg.short_episode_s:
+            return False
+        spans = ep.known + [(a2, z2) for a2, z2, lvl, h, clip in self._explained
+                            if h == ep.handle and clip and lvl >= level]
+        return _covered(spans, ep.abs_t, ep.abs_end) >= cfg.masked_cover * (ep.abs_end - ep.abs_t)
+
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
         dur = ep.abs_end - ep.abs_t
@@ -397,7 +418,8 @@ class JammingDetector(Detector):
             e.span.closed = True
             lvl = e.level()
             if lvl is not None and (self._artifact_span(e.abs_t, e.abs_end, lvl, e.handle, cfg)
-                                    or self._splatter(e, lvl, cfg)):
+                                    or self._splatter(e, lvl, cfg)
+                                    or self._masked(e, lvl, cfg)):
                 e.span.kind = "artifact"  # an image of an explained transmission seen later
                 continue
             under = [f.rssi_db for f in self._fobs if f.handle == e.handle and f.rssi_db is not None
