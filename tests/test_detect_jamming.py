@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from detect_fakes import BurstInfo, burst_of, engine, feed, fv, keeloq, kinds, press
+from detect_fakes import PROFILES, BurstInfo, burst_of, engine, feed, fv, keeloq, kinds, press
 from test_detect_undecoded import StandInClassifier
+from keyguard.detect import DetectionEngine
 from keyguard.events import Packet
 
 
@@ -117,8 +118,7 @@ def test_fob_pressed_under_the_jammer_raises_severity():
 
 
 def test_jamming_threshold_is_configurable():
-    from keyguard.detect import DetectConfig, DetectionEngine
-    from detect_fakes import PROFILES
+    from keyguard.detect import DetectConfig
     cfg = DetectConfig.from_dict({"jamming": {"min_duration_s": 5.0}})
     e = DetectionEngine(cfg, profiles=PROFILES)
     e.begin_capture("a.cu8")
@@ -485,4 +485,36 @@ def test_a_known_device_decoded_only_outside_a_clipped_transmission_was_masked_b
                      features=fv(te_us=44.7))
     out = e.observe(sensor, sensor_frames)
     out += e.observe(bell, bell_frames)
+    assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("press_offset, clip, expect", [
+    (-13.0e3, 0.3, []),             # the press's -3F product (+39 kHz) chopped the sensor
+    (-13.0e3, 0.0, ["jamming"]),    # the press did not clip: no product
+    (-20.0e3, 0.3, ["jamming"]),    # its product (+60 kHz) fell outside the sensor's channel
+])
+def test_a_sensor_chopped_by_a_clipped_press_product_in_its_channel_is_a_collision(
+        press_offset, clip, expect):
+    # fresh benign soak seed 195074: a held KeeLoq press 13 kHz below the centre and over full
+    # scale, one burst per frame, each decoded; a weather sensor at -6 dBFS, 45.6 kHz above the
+    # centre (channel 30-53 kHz), sent for 0.72 s from the 9th frame on: the press's -3F
+    # product at +39 kHz chopped it, nothing decoded, P(jammer) 0.99. The sensor's burst
+    # comes before the frames that began after it.
+    centre = 433.92e6
+    model = StandInClassifier({342.3: {"jammer": 0.993, "other": 0.007},
+                               397.5: {"other": 1.0}})
+    e = DetectionEngine(profiles=PROFILES, models={"burst": model})
+    e.begin_capture("a.cu8", center_freq_hz=centre)
+    out = []
+    sensor = BurstInfo(t=31.9272, t_end=32.6504, freq_hz=centre + 41.6e3, rssi_db=-7.4,
+                       on_fraction=0.51, features=fv(te_us=342.3), channel_offset_hz=-3.36e3,
+                       channel_bw_hz=23.4375e3)
+    for i in range(14):
+        t = 31.0 + 0.1073 * i
+        f = replace(keeloq(t, 0xC4FC2155, rssi=2.0, freq=centre + press_offset), t_end=t + 0.0914)
+        out += e.observe(BurstInfo(t=t, t_end=f.t_end, freq_hz=f.freq_hz, rssi_db=2.0,
+                                   on_fraction=0.51, features=fv(te_us=397.5, clip_fraction=clip)),
+                         [f])
+        if i == 8:
+            out += e.observe(sensor, [])
     assert kinds(_finish(e, out)) == expect

@@ -181,6 +181,7 @@ class _Episode:
     freqs: list = field(default_factory=list)
     span: JamSpan | None = None  # registered in the jam log once qualified
     known: list = field(default_factory=list)  # (abs start, abs end) of known devices' frames
+    channel: tuple | None = None  # (centre, half width) Hz of its first burst's channel filter
 
     def level(self) -> float | None:
         return float(np.median(self.rssi)) if self.rssi else None
@@ -226,8 +227,8 @@ class JammingDetector(Detector):
         self._fobs: deque[_FobHeard] = deque()
         # (abs_t, abs_end, level dB, handle, clipped) of data bursts
         self._explained: deque = deque()
-        # (abs_t, carrier Hz, duration s, handle, a known protocol decoded) of bursts that
-        # decoded, latest last
+        # (abs_t, carrier Hz, duration s, handle, a known protocol decoded, -3F product's Hz
+        # when it clipped the receiver else None) of bursts that decoded, latest last
         self._decoded: deque = deque()
 
     def observe_burst(self, obs: Observation, ctx: DetectionContext) -> list[Alert]:
@@ -244,8 +245,14 @@ class JammingDetector(Detector):
             return []
         a, z = cap.abs_t(b.t), cap.abs_t(b.t_end)
         if b.freq_hz is not None and decoded:
+            product = None
+            if b.features is not None and clipped(b.features.values):
+                # I and Q clipped apart make a carrier's strongest product at -3 times its
+                # offset from the receiver's centre (absolute Hz when the centre is known)
+                centre = cap.center_freq_hz or 0.0
+                product = centre - 3.0 * (b.freq_hz - centre)
             self._decoded.append((a, b.freq_hz, b.duration_s, ctx.handle,
-                                  any(p.protocol != "unknown" for p in decoded)))
+                                  any(p.protocol != "unknown" for p in decoded), product))
         while self._decoded and a - self._decoded[0][0] > cfg.repeat_window_s:
             self._decoded.popleft()
         if not decoded and self._beats_with_known(b, a, z, ctx.handle, cfg):
@@ -279,6 +286,9 @@ class JammingDetector(Detector):
                           abs_end=cap.abs_t(b.t_end), freq_hz=b.freq_hz)
             self._episodes.append(ep)
         ep.add(b, cap)
+        if ep.channel is None and b.freq_hz is not None and b.channel_offset_hz is not None \
+                and b.channel_bw_hz:
+            ep.channel = (b.freq_hz - b.channel_offset_hz, 0.5 * b.channel_bw_hz)
         ep.known += [(cap.abs_t(p.t), cap.abs_t(p.t_end)) for p in decoded
                      if p.protocol != "unknown"]
         if classes is not None and "jammer" in classes:
@@ -297,17 +307,28 @@ class JammingDetector(Detector):
                           cfg: JammingConfig) -> bool:
         """A short undecoded burst (under ``short_episode_s``, not held continuous by the front
         end) whose channel filter passed, for at least ``collision_overlap`` of its time, the
-        carrier of a known device decoded on this receiver: the two beat in that channel and
-        chop its envelope, so nothing decodes and it reads as a pulsed carrier (fresh benign
-        soak seed 124049: a weather sensor's 44 kHz channel took in a doorbell 24 kHz away at
-        the same level; 0.73 s, P(jammer) 0.98)."""
+        carrier of a known device decoded on this receiver, or the -3F clipping product of
+        one that clipped it: the two beat in that channel and chop its envelope, so nothing
+        decodes and it reads as a pulsed carrier (fresh benign soak seed 124049: a weather
+        sensor's 44 kHz channel took in a doorbell 24 kHz away at the same level; 0.73 s,
+        P(jammer) 0.98. Seed 195074: a sensor at -6 dBFS, 45.6 kHz from the centre, took in
+        for 77 % of its 0.72 s the product at +39 kHz of a held press 13 kHz below the centre
+        and over full scale, each frame a burst of its own; P(jammer) 0.99)."""
         if b.jammer_like or b.duration_s >= cfg.short_episode_s or b.freq_hz is None \
                 or b.channel_offset_hz is None or not b.channel_bw_hz or z <= a:
             return False
-        centre, half = b.freq_hz - b.channel_offset_hz, 0.5 * b.channel_bw_hz
-        return any(known and h == handle and abs(f - centre) <= half
-                   and min(z, a2 + d) - max(a, a2) >= cfg.collision_overlap * (z - a)
-                   for a2, f, d, h, known in self._decoded)
+        return self._passed_known((b.freq_hz - b.channel_offset_hz, 0.5 * b.channel_bw_hz),
+                                  a, z, handle, cfg)
+
+    def _passed_known(self, channel: tuple[float, float], a: float, z: float, handle: int,
+                      cfg: JammingConfig) -> bool:
+        """The channel (centre, half width; Hz) passed known devices' carriers or clipping
+        products for ``collision_overlap`` of a..z (s)."""
+        centre, half = channel
+        spans = [(a2, a2 + d) for a2, f, d, h, known, product in self._decoded
+                 if known and h == handle and (abs(f - centre) <= half or (
+                     product is not None and abs(product - centre) <= half))]
+        return _covered(spans, a, z) >= cfg.collision_overlap * (z - a)
 
     def _repeat(self, b: BurstInfo, a: float, handle: int, cfg: JammingConfig) -> bool:
         """The burst repeats a transmission that decoded earlier on this receiver: the same
@@ -321,7 +342,7 @@ class JammingDetector(Detector):
         return any(h == handle and t0 < a and abs(f - b.freq_hz) <= cfg.repeat_freq_hz
                    and abs(d - b.duration_s) <= max(cfg.repeat_duration_s,
                                                     cfg.repeat_duration_fraction * d)
-                   for t0, f, d, h, _ in self._decoded)
+                   for t0, f, d, h, _, _ in self._decoded)
 
     def _artifact(self, b: BurstInfo, a: float, z: float, handle: int,
                   cfg: JammingConfig) -> bool:
@@ -384,6 +405,14 @@ class JammingDetector(Detector):
                             if h == ep.handle and clip and lvl >= level]
         return _covered(spans, ep.abs_t, ep.abs_end) >= cfg.masked_cover * (ep.abs_end - ep.abs_t)
 
+    def _collided(self, ep: _Episode, cfg: JammingConfig) -> bool:
+        """:meth:`_beats_with_known` for a whole short episode that decoded nothing, judged
+        when it closes: the frames of a press that began after it did are known by then."""
+        if ep.known or ep.jammer_like or ep.channel is None \
+                or ep.abs_end - ep.abs_t >= cfg.short_episode_s:
+            return False
+        return self._passed_known(ep.channel, ep.abs_t, ep.abs_end, ep.handle, cfg)
+
     @staticmethod
     def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
         dur = ep.abs_end - ep.abs_t
@@ -419,7 +448,7 @@ class JammingDetector(Detector):
             lvl = e.level()
             if lvl is not None and (self._artifact_span(e.abs_t, e.abs_end, lvl, e.handle, cfg)
                                     or self._splatter(e, lvl, cfg)
-                                    or self._masked(e, lvl, cfg)):
+                                    or self._masked(e, lvl, cfg) or self._collided(e, cfg)):
                 e.span.kind = "artifact"  # an image of an explained transmission seen later
                 continue
             under = [f.rssi_db for f in self._fobs if f.handle == e.handle and f.rssi_db is not None
