@@ -16,6 +16,14 @@ def _finish(e, out):
     return out + e.finish()
 
 
+def _unmasked(**kw):
+    """An engine without the clipping-masking rule (``_masked``), for tests of the rules that
+    tell a clipped transmission's products apart by their timing alone."""
+    from keyguard.detect import DetectConfig
+
+    return engine(config=DetectConfig.from_dict({"jamming": {"masked_cover": 2.0}}), **kw)
+
+
 def test_continuous_carrier_is_jamming_with_offset_and_js():
     e = engine()
     out = feed(e, press(1.0, 0x1111, rssi=-40.0))  # the fob, for the channel and level
@@ -223,7 +231,7 @@ def test_a_short_episode_starting_with_a_clipped_transmission_is_its_splatter(on
 
     model = StandInClassifier({15.0: {"jammer": 0.92, "other": 0.08},
                                300.0: {"other": 1.0}})
-    e = engine(models={"burst": model})
+    e = _unmasked(models={"burst": model})
     splatter = BurstInfo(t=47.0 + onset, t_end=48.03, freq_hz=433.983e6, rssi_db=-6.1,
                          on_fraction=0.4, features=fv(te_us=15.0))
     frames = [ev1527(47.0 + 0.039 * i, 0xEF0D2, freq=433.908e6) for i in range(20)]
@@ -247,7 +255,7 @@ def test_an_episode_bracketed_by_a_clipped_press_is_its_product(start, end, clip
     # it began as the 8th frame began and ended as the 12th ended
     model = StandInClassifier({17.0: {"jammer": 0.97, "other": 0.03},
                                402.0: {"other": 1.0}})
-    e = engine(models={"burst": model})
+    e = _unmasked(models={"burst": model})
     out = []
     product = BurstInfo(t=start, t_end=end, freq_hz=433.984e6, rssi_db=-0.7, on_fraction=0.14,
                         features=fv(te_us=17.0))
@@ -297,7 +305,7 @@ def test_an_episode_within_a_clipped_transmission_ending_with_it_is_its_product(
 
     model = StandInClassifier({22.7: {"jammer": 0.998, "other": 0.002},
                                495.6: {"other": 1.0}})
-    e = engine(models={"burst": model})
+    e = _unmasked(models={"burst": model})
     frames = [ev1527(21.2146 + 0.0345 * i, 0xEF0D2, freq=433.906e6) for i in range(20)]
     sensor = BurstInfo(t=21.2146, t_end=21.9043, freq_hz=433.906e6, rssi_db=1.0,
                        on_fraction=0.26, features=fv(te_us=495.6, clip_fraction=clip))
@@ -517,4 +525,30 @@ def test_a_sensor_chopped_by_a_clipped_press_product_in_its_channel_is_a_collisi
                          [f])
         if i == 8:
             out += e.observe(sensor, [])
+    assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("bell_rssi, clip, sensor_end, expect", [
+    (1.9, 0.3, 89.4217, []),            # 76 % of the sensor under the clipped bell: masked
+    (1.9, 0.0, 89.4217, ["jamming"]),   # the bell did not clip: it masked nothing
+    (-1.5, 0.3, 89.4217, ["jamming"]),  # clipped but not 2 dB stronger than the sensor
+    (1.9, 0.3, 89.9000, ["jamming"]),   # 46 % under the bell: the rest held the channel
+])
+def test_an_undecoded_burst_mostly_under_a_stronger_clipped_transmission_is_masked(
+        bell_rssi, clip, sensor_end, expect):
+    # fresh benign soak seed 219084: a doorbell 11 dB over full scale (read +1.9 dBFS,
+    # 88.50-89.25 s, decoded) and a weather sensor at 0 dBFS 59 kHz away (read -2.8 dBFS,
+    # 88.72-89.42 s) chopped at the bell's keying: nothing decoded, P(jammer) 0.99
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({27.4: {"jammer": 0.986, "other": 0.014},
+                               300.0: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    frames = [ev1527(88.509 + 0.038 * i, 0xEF0D2, freq=433.8975e6) for i in range(19)]
+    bell = BurstInfo(t=88.5, t_end=89.2539, freq_hz=433.8975e6, rssi_db=bell_rssi,
+                     on_fraction=0.4, features=fv(te_us=300.0, clip_fraction=clip))
+    sensor = BurstInfo(t=88.718, t_end=sensor_end, freq_hz=433.9437e6, rssi_db=-2.8,
+                       on_fraction=0.19, features=fv(te_us=27.4))
+    out = e.observe(bell, frames)
+    out += e.observe(sensor, [])
     assert kinds(_finish(e, out)) == expect

@@ -195,11 +195,11 @@ class JammingConfig:
     #: for at least this fraction of its time is a collision, whatever P(jammer) says
     #: (``JammingDetector._beats_with_known``)
     collision_overlap: float = 0.5
-    #: a short episode that decoded a known device is that device when its frames and the
-    #: spans of clipped, explained transmissions at least as strong cover this fraction of it:
-    #: the receiver's clipping masked the frames it did not decode
-    #: (``JammingDetector._masked``)
-    masked_cover: float = 0.8
+    #: a short episode is masked by clipping when clipped, explained transmissions at least
+    #: ``masked_margin_db`` stronger (clipping reads a source 9 dB stronger 2.6 dB stronger)
+    #: and its own known frames cover ``masked_cover`` of it (``JammingDetector._masked``)
+    masked_margin_db: float = 2.0
+    masked_cover: float = 0.7
     #: fob frames this far back (s) in the same capture give the fob channel and level for the
     #: offset and J/S evidence.
     fob_reference_s: float = 60.0

@@ -394,15 +394,18 @@ class JammingDetector(Detector):
         return any(_within(ep.abs_t, ep.abs_end, a2, z2) for a2, z2 in ends)
 
     def _masked(self, ep: _Episode, level: float, cfg: JammingConfig) -> bool:
-        """A short episode that decoded a known device where the receiver was not clipping
-        and not where it was: a clipped, explained transmission at least as strong masked
-        the device's other frames. Its frames and such transmissions cover ``masked_cover`` of
-        it (fresh benign soak seed 206111: a doorbell at 0 dBFS decoded only in its last 0.1 s,
-        after a weather sensor 40 kHz away, 9 dB over full scale, ended)."""
-        if not ep.known or ep.abs_end - ep.abs_t >= cfg.short_episode_s:
+        """A short episode spent mostly under clipped, explained transmissions at least
+        ``masked_margin_db`` stronger, or in its own known device's frames: a clipping
+        receiver suppresses every weaker signal while the strong one is keyed on, so the weak
+        one's envelope is chopped at that keying and does not decode. Those spans cover
+        ``masked_cover`` of it (fresh benign soak seeds 206111: a doorbell at 0 dBFS decoded
+        only in its last 0.1 s, after a weather sensor 40 kHz away and 9 dB over full scale
+        ended; 219084: a sensor at 0 dBFS, 76 % of it under a doorbell 11 dB over full scale
+        59 kHz away, decoded nothing, P(jammer) 0.99)."""
+        if ep.abs_end - ep.abs_t >= cfg.short_episode_s:
             return False
         spans = ep.known + [(a2, z2) for a2, z2, lvl, h, clip in self._explained
-                            if h == ep.handle and clip and lvl >= level]
+                            if h == ep.handle and clip and lvl - level >= cfg.masked_margin_db]
         return _covered(spans, ep.abs_t, ep.abs_end) >= cfg.masked_cover * (ep.abs_end - ep.abs_t)
 
     def _collided(self, ep: _Episode, cfg: JammingConfig) -> bool:
