@@ -540,7 +540,10 @@ def test_a_burst_running_on_past_its_press_gives_no_fingerprint(overhang_s, expe
     (60.0 / 412.0 - 1.0, []),  # the merged burst's base unit is no clock: left out
     (float("nan"), ["clone"]),  # without the profile's width nothing tells it apart
 ])
-def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error, expect):
+def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error, expect,
+                                                                        monkeypatch):
+    # this rule alone: frames whose clocks disagree are left out by another (next tests)
+    monkeypatch.setattr("keyguard.detect.fingerprint.TE_PRESS_SPREAD", 10.0)
     # fresh benign soak seed 26013: the owner's press; frames 2 and 3 came in one burst with a
     # parked car's 18 ms transmission between them, which read Te 24 µs; the median with
     # frame 1's 407 µs, 215 µs, was another radio's clock. (Here 60 µs: a median of 236 µs is
@@ -561,7 +564,9 @@ def test_a_burst_whose_base_unit_failed_does_not_pull_the_press_median(te_error,
     (140.0, []),          # KeeLoq's window starts at 260 µs: 201 µs is two trains interleaved
     (None, ["clone"]),    # no window known: only a base unit under a third is a failed one
 ])
-def test_a_base_unit_off_the_profile_window_is_a_failed_measurement(tolerance_us, expect):
+def test_a_base_unit_off_the_profile_window_is_a_failed_measurement(tolerance_us, expect,
+                                                                     monkeypatch):
+    monkeypatch.setattr("keyguard.detect.fingerprint.TE_PRESS_SPREAD", 10.0)  # this rule alone
     # fresh benign soak seed 35097: a passer-by's KeeLoq press 7.5 kHz away, undecoded, came
     # under the owner's second press; two of its three bursts read Te 195 and 201 µs for the
     # key's 403 (the frames decoded, so the key's clock was inside the profile's window). Here
@@ -685,3 +690,25 @@ def test_the_base_unit_of_a_swamped_envelope_is_not_compared(beat_floor, expect)
     out += feed(e, press(30.0, 0x200, frames=3),
                 lambda p: fob_features(rng, te=387.0, beat_floor=beat_floor, beat_depth=0.47))
     assert kinds(out + e.finish()) == expect
+
+
+@pytest.mark.parametrize("second_te, expect", [
+    (222.0, []),           # the frames disagree about the clock: the press measured none
+    (300.0, ["clone"]),    # both frames read one clock, 24 % off the key's: another radio
+])
+def test_a_press_whose_frames_disagree_about_the_clock_is_not_judged_by_it(second_te, expect):
+    # fresh benign soak seed 218083: the owner's double press 6 dB over full scale; a
+    # passer-by 3.3 kHz away and 11 dB under it started in its second frame, which read Te
+    # 222 µs (its first 393, the key's 393); the third frame was lost, and the median of two,
+    # 307 µs, was 36 spreads off the key's clock: a clone
+    from detect_fakes import burst_of
+    rng = np.random.default_rng(17)
+    e = without_gap_rule()
+    out = owner_presses(e, rng)
+    pk = press(60.0, 0x952, frames=2)
+    first_te = 300.0 if second_te == 300.0 else 400.0
+    for p, te in zip(pk, (first_te, second_te)):
+        f = fob_features(rng, te=te, te_error=te / 400.0 - 1.0)
+        out += e.observe(burst_of([p], features=f), [p])
+    out += e.finish()
+    assert kinds(out) == expect

@@ -55,6 +55,9 @@ _TE_ERR_FULL = FEATURE_NAMES.index("te_error")
 #: a burst whose base unit reads under a third of its profile's short width (``te_error``
 #: below this) measured no clock: a frame that decoded with the profile was not sent that fast
 TE_FAILED_ERROR = -2.0 / 3.0
+#: the base units of one press's frames agree within this fraction (one transmitter's clock
+#: drifts far less within a press); when they do not, the press measured no clock of its own
+TE_PRESS_SPREAD = 0.15
 #: ...or, for a protocol whose profile gives its width tolerance, off the window of short widths
 #: its decoder accepts by more than this share of its short width: the frame decoded, so its
 #: transmitter's clock was inside the window, and a base unit read outside it is two
@@ -248,9 +251,17 @@ def press_vector(bursts: list, te_window: tuple[float, float] | None = None
     is a failed measurement and is not part of the median: two frames merged with a
     neighbour's short burst between them read Te 24 µs for a KeeLoq key's 407, and the median
     with the press's clean frame, 215 µs, made the owner's press a clone (fresh benign soak
-    seed 26013)."""
-    out = median_vector([_without_te(b.features) if _te_failed(b.features, te_window)
-                         else b.features for b in bursts])
+    seed 26013). When the frames' base units still disagree by more than
+    ``TE_PRESS_SPREAD``, the press measured no clock: with two frames the median is their
+    mean (fresh benign soak seed 218083: a passer-by 3 kHz off and 11 dB under the owner
+    started in its second frame, which read Te 222 µs against the first's 393; the press read
+    307, a clone)."""
+    vecs = [_without_te(b.features) if _te_failed(b.features, te_window) else b.features
+            for b in bursts]
+    tes = [te for v in vecs if math.isfinite(te := float(v.values[_TE_FULL]))]
+    if tes and max(tes) > (1.0 + TE_PRESS_SPREAD) * min(tes):
+        vecs = [_without_te(v) for v in vecs]
+    out = median_vector(vecs)
     if out is not None and 2 * sum(off_centre(b) for b in bursts) > len(bursts):
         out[_SHAPE_FULL] = np.nan
     return out
