@@ -32,7 +32,9 @@ times the channel bandwidth in rate) and is adaptive per burst:
   full scale. The decision SNR is measured from the output's own noise (not from the spread
   of the "off" cluster, which then holds both the silence and the transmitter's carrier
   leakage), and frames keyed entirely above full scale are found inside their clipped
-  envelope (:func:`resolve_nested_keying`).
+  envelope (:func:`resolve_nested_keying`). A strong neighbour that clips the receiver (a
+  RollJam jammer) presses the burst's pulses down while it is on; pulses left under the split
+  in its gaps are found there (:func:`pressed_keying`).
 
 Per run, ``meta["run_margin"]`` gives how far the integrated signal stayed from the decision
 level (1.0 = at the cluster mean, near 0 = a coin toss) and ``meta["decision_snr_db"]`` the
@@ -561,6 +563,11 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     h = HYSTERESIS * (sp.high - sp.low)
     edges, levels = hysteresis_edges(env, sp.mid - h, sp.mid + h, sp.mid)
     edges, levels = drop_short_runs(edges, levels, 0.4 * length)
+    # pulses a strong neighbour pressed under the split (a jammer clipping the receiver) are
+    # carrier on: cut at the frame's first pulse sent under it, a package loses its start
+    pressed = pressed_keying(y, edges, levels, rate, length)
+    if pressed:
+        edges, levels, _ = splice_runs(edges, levels, None, pressed)
     mask = _mask_from_runs(edges, levels, y.size)
     if not mask.any():
         return None
@@ -831,13 +838,17 @@ def glitch_length(edges: np.ndarray) -> float:
     return GLITCH_FRACTION * percentile(d, 25)
 
 
-def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int) -> Decision | None:
+def _decide(make, lengths: np.ndarray, mask: np.ndarray | None, n: int,
+            min_run: float = 0.0) -> Decision | None:
+    """The best smoothing's decision; runs shorter than ``min_run`` samples (as well as
+    :func:`glitch_length` and 0.4 of the smoothing) are glitches."""
     length, out, sp = best_smoothing(make, lengths, n, mask)
     if not sp.high > sp.low:
         return None
     h = HYSTERESIS * (sp.high - sp.low)
     edges, levels = hysteresis_edges(out, sp.mid - h, sp.mid + h, sp.mid)
-    edges, levels = drop_short_runs(edges, levels, max(0.4 * length, glitch_length(edges)))
+    edges, levels = drop_short_runs(edges, levels,
+                                    max(0.4 * length, glitch_length(edges), min_run))
     margins = run_margins(edges, out, levels, sp)
     noise = output_noise_std(out, length)
     snr = 20 * math.log10((sp.high - sp.low) / noise) if noise > 0 else 99.0
@@ -1314,6 +1325,172 @@ def resolve_nested_keying(z: np.ndarray, dec: Decision, rate: float) -> Decision
                     eta=dec.eta, coherent=False)
 
 
+#: pulses pressed down by a stronger transmitter are at most this much (dB) under the burst's
+#: other pulses; weaker still, they are another transmitter's, heard in this one's gaps
+PRESSED_MAX_DB = 20.0
+#: ... and their runs are as long as the burst's own (their 10th percentile within this factor
+#: of the burst's 25th): the same keying
+PRESSED_RUN_RATIO = 2.0
+#: decision SNR (dB) the pulses found inside an off run need
+PRESSED_MIN_SNR_DB = 10.0
+#: ... and their carrier lies this close (Hz) to the burst's other pulses' (the same
+#: transmitter; a neighbour 20 kHz or more away leaks in through the channel filter's skirt)
+PRESSED_MAX_HZ = 3e3
+#: the burst's short gaps (at least this many) hold under this fraction of the pressed pulses'
+#: level (median): a jammer presses pulses, it does not fill the gaps between the others
+PRESSED_MIN_GAPS = 4
+PRESSED_GAP_FRACTION = 0.25
+
+
+def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
+                   rate: float, smoothing: int) -> list[tuple[int, int, Decision]]:
+    """Off runs of a decision (``edges``, ``levels`` over the channel samples ``x``) that hold
+    the burst's own pulses, pressed under its decision level: (run index, first sample, the
+    run's own decision) for each.
+
+    A strong transmitter beside the channel (a RollJam jammer tens of kHz away) that drives
+    the 8-bit receiver into clipping takes most of its amplitude: while it is on, a fob's
+    pulses come out several dB weaker (9 dB under a pulsed jammer 2 dB over the fob, 1 dB
+    over full scale: development RollJam seed 304). The burst then has two on levels, and a
+    split of the whole burst falls between them: every pulse sent while the jammer was on is
+    read as silence, and the frame breaks up into pieces as long as the jammer's pulses.
+    Each off run longer than ``NESTED_MIN_S`` and four integration lengths, whose mean holds
+    more than noise, is decided again on its own; it holds pressed pulses when that finds
+    keying (≥ 4 runs, η ≥ 0.75 where noise alone gives 2/π ≈ 0.64, decision SNR ≥
+    ``PRESSED_MIN_SNR_DB``) no more than ``PRESSED_MAX_DB`` under the burst's other pulses,
+    with runs as short as theirs (``PRESSED_RUN_RATIO``), on their carrier (within
+    ``PRESSED_MAX_HZ``): a weak neighbour keyed in a frame's gaps is far weaker, keyed at its
+    own rate or heard through the channel's skirt, and a gap of noise does not split.
+    Where such keying was found, an off run with a pulse or two at the pressed level (as long
+    as the burst's own, or at the run's end: the rest of the outer pulse beside it) holds
+    pulses pressed as the jammer switched. None counts where the burst's short gaps hold
+    energy (``PRESSED_GAP_FRACTION`` of the pressed level): a second copy of the keying.
+    """
+    d = np.diff(edges)
+    if d.size < 4:
+        return []
+    off = np.flatnonzero((levels == 0) & (d >= max(NESTED_MIN_S * rate, 4 * smoothing)))
+    if off.size == 0:
+        return []
+    mag = np.abs(x).astype(np.float64)
+    cs = np.empty(mag.size + 1)
+    cs[0] = 0.0
+    np.cumsum(mag, out=cs[1:])
+    # the lag-one products' running sum: their angle over a set of runs is the carrier there
+    cl = np.zeros(mag.size, dtype=np.complex128)
+    np.cumsum(x[1:].astype(np.complex128) * np.conj(x[:-1]), out=cl[1:])
+
+    def turn(first: np.ndarray, stop: np.ndarray) -> complex:
+        stop = np.maximum(np.minimum(stop, mag.size) - 1, first)
+        return complex(np.sum(cl[stop] - cl[first]))
+
+    def mean_over(first: np.ndarray, stop: np.ndarray) -> float:
+        n = float(np.sum(stop - first))
+        return float(np.sum(cs[stop] - cs[first])) / n if n > 0 else 0.0
+
+    idx = np.clip(np.round(edges).astype(int), 0, mag.size)
+    on = np.flatnonzero(levels == 1)
+    on_level = mean_over(idx[on], idx[on + 1])
+    on_turn = turn(idx[on], idx[on + 1])
+    own_run = percentile(d[1:-1], 25)
+    floor = on_level * 10 ** (-PRESSED_MAX_DB / 20)
+    out, ends, levels_found = [], [], []
+    # (the outer pulses' edges reach a sample or two into the runs between them)
+    trim = max(2, smoothing)
+    for k in off:
+        a, b = int(math.ceil(edges[k])) + trim, int(math.floor(edges[k + 1])) - trim
+        # pulses at the floor level filling a tenth of the run at least: anything less is
+        # the noise of a gap (and costs no decision)
+        if b - a < 8 or (cs[b] - cs[a]) / (b - a) < 0.1 * floor:
+            continue
+        # the outer split judged what stands over its level (half the pulses') a glitch: a
+        # click of the jammer switching, which would take the inner split for itself; and
+        # runs under a third of the burst's own are such clicks' dips and edges
+        part = np.minimum(mag[a:b], 0.5 * on_level)
+        inner = _decide(Integrator(part).average, smoothing_lengths(rate, b - a), None, b - a,
+                        min_run=GLITCH_FRACTION * own_run)
+        if (inner is None or inner.levels.size < 2 or inner.eta < 0.75
+                or inner.decision_snr_db < PRESSED_MIN_SNR_DB):
+            continue
+        ii = a + np.clip(np.round(inner.edges).astype(int), 0, b - a)
+        i_on = np.flatnonzero(inner.levels == 1)
+        level = mean_over(ii[i_on], ii[i_on + 1])
+        if level < floor:
+            continue
+        off_hz = abs(np.angle(turn(ii[i_on], ii[i_on + 1]) * np.conj(on_turn))) * rate / (2 * math.pi)
+        if off_hz > PRESSED_MAX_HZ:
+            continue
+        runs = np.diff(inner.edges)[1:-1]
+        if inner.levels.size < 4 or runs.size < 2:
+            # too few runs to judge their keying: a pulse or two the jammer pressed as it
+            # switched (a whole pulse as long as the burst's own, or the rest of one at the
+            # run's end, next to the pulse's outer on run)
+            whole = i_on[(i_on > 0) & (i_on < inner.levels.size - 1)]
+            if np.all(np.diff(inner.edges)[whole] >= own_run / PRESSED_RUN_RATIO):
+                ends.append((int(k), a, inner))
+            continue
+        # (its shortest runs: a frame's header may be the only other one)
+        if own_run > 0 and 1 / PRESSED_RUN_RATIO <= percentile(runs, 10) / own_run \
+                <= PRESSED_RUN_RATIO:
+            out.append((int(k), a, inner))
+            levels_found.append(level)
+    # such few pulses count only in a burst pressed elsewhere: a carrier a transmitter leaks
+    # as it starts up is no pulse
+    if not out:
+        return []
+    # pressed or not, the burst's own gaps are silent. A second copy of the same keying on
+    # the same carrier (a demodulate-and-forward relay's beside the fob's own answer, 1.5 ms
+    # apart) fills the short gaps between the strong copy's pulses as well as the long ones:
+    # its pulses are not the burst's (development relay seeds 316-318: the short gaps held
+    # half the level of the pulses found in the long ones, where a jammer's pressed pulses
+    # left them at a tenth or less)
+    short = np.flatnonzero((levels == 0) & (d < max(NESTED_MIN_S * rate, 4 * smoothing))
+                           & (d > 2 * trim + 2))
+    short = short[(short > 0) & (short < d.size - 1)]
+    if short.size >= PRESSED_MIN_GAPS:
+        filled = (cs[idx[short + 1] - trim] - cs[idx[short] + trim]) / (d[short] - 2 * trim)
+        if median(filled) >= PRESSED_GAP_FRACTION * median(np.array(levels_found)):
+            return []
+    return sorted(out + ends, key=lambda part: part[0])
+
+
+def splice_runs(edges: np.ndarray, levels: np.ndarray, margins: np.ndarray | None,
+                parts: list[tuple[int, int, Decision]]):
+    """``edges``, ``levels`` (and ``margins``) with the runs ``parts`` (as
+    :func:`pressed_keying` gives them) put in place of the runs they were found in; an inner
+    run at either end joins the outer run next to it when their levels agree."""
+    e_parts, l_parts, m_parts = [], [], []
+    prev = 0
+    for k, a, inner in parts:
+        e_parts += [edges[prev:k + 1], a + inner.edges[1:-1]]
+        l_parts += [levels[prev:k], inner.levels]
+        if margins is not None:
+            m_parts += [margins[prev:k], inner.margins]
+        prev = k + 1
+    e_parts.append(edges[prev:])
+    l_parts.append(levels[prev:])
+    e, lv = np.concatenate(e_parts), np.concatenate(l_parts).astype(np.int8)
+    keep = np.concatenate([[True], lv[1:] != lv[:-1]])
+    e = np.concatenate([e[:-1][keep], e[-1:]])
+    if margins is None:
+        return e, lv[keep], None
+    m_parts.append(margins[prev:])
+    return e, lv[keep], np.concatenate(m_parts)[keep]
+
+
+def resolve_pressed_keying(z: np.ndarray, dec: Decision, rate: float) -> Decision:
+    """``dec`` with the off runs that hold pulses a stronger transmitter pressed under its
+    decision level decided on their own (:func:`pressed_keying`); ``dec`` itself when none
+    does, else a new non-coherent decision (the runs were found on the magnitude)."""
+    parts = pressed_keying(z, dec.edges, dec.levels, rate, dec.smoothing)
+    if not parts:
+        return dec
+    edges, levels, margins = splice_runs(dec.edges, dec.levels, dec.margins, parts)
+    return Decision(edges, levels, margins, dec.smoothing,
+                    min([dec.decision_snr_db] + [p[2].decision_snr_db for p in parts]),
+                    eta=dec.eta, coherent=False)
+
+
 def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
                    carrier_hz: float | None = None, noise_power: float = 0.0,
                    saturated: bool = False) -> tuple[Decision | None, float]:
@@ -1344,6 +1521,12 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
         dec.coherent = coherent
         if saturated:
             inner = resolve_nested_keying(z, dec, rate)
+            nested = inner is not dec
+            dec = inner
+        if not nested:
+            # (the second pass below would split the whole burst again, between the two on
+            # levels: nested, it is skipped)
+            inner = resolve_pressed_keying(z, dec, rate)
             nested = inner is not dec
             dec = inner
     if (dec is not None and not nested and dec.decision_snr_db < SECOND_PASS_DB
