@@ -1340,6 +1340,10 @@ PRESSED_MAX_HZ = 3e3
 #: level (median): a jammer presses pulses, it does not fill the gaps between the others
 PRESSED_MIN_GAPS = 4
 PRESSED_GAP_FRACTION = 0.25
+#: an off run is looked into only when its mean magnitude is this many times the short gaps'
+#: (a jammer's pressed pulses fill a long run to 4-10 times the gaps' noise; a gap of noise
+#: reads about 1)
+PRESSED_OVER_GAPS = 2.0
 
 
 def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
@@ -1376,13 +1380,6 @@ def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     cs = np.empty(mag.size + 1)
     cs[0] = 0.0
     np.cumsum(mag, out=cs[1:])
-    # the lag-one products' running sum: their angle over a set of runs is the carrier there
-    cl = np.zeros(mag.size, dtype=np.complex128)
-    np.cumsum(x[1:].astype(np.complex128) * np.conj(x[:-1]), out=cl[1:])
-
-    def turn(first: np.ndarray, stop: np.ndarray) -> complex:
-        stop = np.maximum(np.minimum(stop, mag.size) - 1, first)
-        return complex(np.sum(cl[stop] - cl[first]))
 
     def mean_over(first: np.ndarray, stop: np.ndarray) -> float:
         n = float(np.sum(stop - first))
@@ -1391,18 +1388,41 @@ def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     idx = np.clip(np.round(edges).astype(int), 0, mag.size)
     on = np.flatnonzero(levels == 1)
     on_level = mean_over(idx[on], idx[on + 1])
-    on_turn = turn(idx[on], idx[on + 1])
     own_run = percentile(d[1:-1], 25)
     floor = on_level * 10 ** (-PRESSED_MAX_DB / 20)
-    out, ends, levels_found = [], [], []
     # (the outer pulses' edges reach a sample or two into the runs between them)
     trim = max(2, smoothing)
+    # the burst's short gaps (between its pulses, pressed or not) hold its noise: a run with
+    # pressed pulses in it stands well over them, a gap of noise does not (and costs no
+    # decision: most bursts have no pressed pulses, and deciding every gap tripled the cost)
+    short = np.flatnonzero((levels == 0) & (d < max(NESTED_MIN_S * rate, 4 * smoothing))
+                           & (d > 2 * trim + 2))
+    short = short[(short > 0) & (short < d.size - 1)]
+    gap_means = (cs[idx[short + 1] - trim] - cs[idx[short] + trim]) / (d[short] - 2 * trim) \
+        if short.size >= PRESSED_MIN_GAPS else None
+    gap_level = 0.0 if gap_means is None else median(gap_means)
+    runs_at = []
     for k in off:
         a, b = int(math.ceil(edges[k])) + trim, int(math.floor(edges[k + 1])) - trim
-        # pulses at the floor level filling a tenth of the run at least: anything less is
-        # the noise of a gap (and costs no decision)
-        if b - a < 8 or (cs[b] - cs[a]) / (b - a) < 0.1 * floor:
-            continue
+        # pulses at the floor level filling a tenth of the run at least, standing over the
+        # short gaps' noise: anything less is the noise of a gap
+        if b - a >= 8:
+            level = (cs[b] - cs[a]) / (b - a)
+            if level >= 0.1 * floor and level >= PRESSED_OVER_GAPS * gap_level:
+                runs_at.append((int(k), a, b))
+    if not runs_at:
+        return []
+    # the lag-one products' running sum: their angle over a set of runs is the carrier there
+    cl = np.zeros(mag.size, dtype=np.complex128)
+    np.cumsum(x[1:].astype(np.complex128) * np.conj(x[:-1]), out=cl[1:])
+
+    def turn(first: np.ndarray, stop: np.ndarray) -> complex:
+        stop = np.maximum(np.minimum(stop, mag.size) - 1, first)
+        return complex(np.sum(cl[stop] - cl[first]))
+
+    on_turn = turn(idx[on], idx[on + 1])
+    out, ends, levels_found = [], [], []
+    for k, a, b in runs_at:
         # the outer split judged what stands over its level (half the pulses') a glitch: a
         # click of the jammer switching, which would take the inner split for itself; and
         # runs under a third of the burst's own are such clicks' dips and edges
@@ -1444,13 +1464,9 @@ def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     # its pulses are not the burst's (development relay seeds 316-318: the short gaps held
     # half the level of the pulses found in the long ones, where a jammer's pressed pulses
     # left them at a tenth or less)
-    short = np.flatnonzero((levels == 0) & (d < max(NESTED_MIN_S * rate, 4 * smoothing))
-                           & (d > 2 * trim + 2))
-    short = short[(short > 0) & (short < d.size - 1)]
-    if short.size >= PRESSED_MIN_GAPS:
-        filled = (cs[idx[short + 1] - trim] - cs[idx[short] + trim]) / (d[short] - 2 * trim)
-        if median(filled) >= PRESSED_GAP_FRACTION * median(np.array(levels_found)):
-            return []
+    if gap_means is not None \
+            and gap_level >= PRESSED_GAP_FRACTION * median(np.array(levels_found)):
+        return []
     return sorted(out + ends, key=lambda part: part[0])
 
 
