@@ -1341,9 +1341,9 @@ PRESSED_MAX_HZ = 3e3
 PRESSED_MIN_GAPS = 4
 PRESSED_GAP_FRACTION = 0.25
 #: an off run is looked into only when its mean magnitude is this many times the short gaps'
-#: (a jammer's pressed pulses fill a long run to 4-10 times the gaps' noise; a gap of noise
-#: reads about 1)
-PRESSED_OVER_GAPS = 2.0
+#: (a gap of noise reads about 1; at 2, one of development RollJam seed 302's jammed presses
+#: was lost)
+PRESSED_OVER_GAPS = 1.5
 
 
 def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
