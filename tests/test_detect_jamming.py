@@ -24,6 +24,19 @@ def _unmasked(**kw):
     return engine(config=DetectConfig.from_dict({"jamming": {"masked_cover": 2.0}}), **kw)
 
 
+def _after_clipped_source(source, source_frames, weak, weak_frames=(), *, p_jammer,
+                          make=engine):
+    """Alert kinds when a clipped, decoded ``source`` burst and then a ``weak`` one are seen,
+    with a classifier giving the weak burst (by its Te) ``p_jammer`` and the source none."""
+    model = StandInClassifier({weak.features["te_us"]: {"jammer": p_jammer,
+                                                        "other": 1.0 - p_jammer},
+                               source.features["te_us"]: {"other": 1.0}})
+    e = make(models={"burst": model})
+    out = e.observe(source, source_frames)
+    out += e.observe(weak, list(weak_frames))
+    return kinds(_finish(e, out))
+
+
 def test_continuous_carrier_is_jamming_with_offset_and_js():
     e = engine()
     out = feed(e, press(1.0, 0x1111, rssi=-40.0))  # the fob, for the channel and level
@@ -303,17 +316,13 @@ def test_an_episode_within_a_clipped_transmission_ending_with_it_is_its_product(
     # time; the weak one's region, open from 0.11 s into it, decoded nothing (P(jammer) 0.998)
     from detect_fakes import ev1527
 
-    model = StandInClassifier({22.7: {"jammer": 0.998, "other": 0.002},
-                               495.6: {"other": 1.0}})
-    e = _unmasked(models={"burst": model})
     frames = [ev1527(21.2146 + 0.0345 * i, 0xEF0D2, freq=433.906e6) for i in range(20)]
     sensor = BurstInfo(t=21.2146, t_end=21.9043, freq_hz=433.906e6, rssi_db=1.0,
                        on_fraction=0.26, features=fv(te_us=495.6, clip_fraction=clip))
     weak = BurstInfo(t=start, t_end=end, freq_hz=433.9785e6, rssi_db=-8.1, on_fraction=0.29,
                      features=fv(te_us=22.7))
-    out = e.observe(sensor, frames)
-    out += e.observe(weak, [])
-    assert kinds(_finish(e, out)) == expect
+    assert _after_clipped_source(sensor, frames, weak, p_jammer=0.998,
+                                 make=_unmasked) == expect
 
 
 @pytest.mark.parametrize("dur, freq, expect", [
@@ -481,9 +490,6 @@ def test_a_known_device_decoded_only_outside_a_clipped_transmission_was_masked_b
     # only in its last 0.1 s, after the sensor ended: P(jammer) 0.91
     from detect_fakes import ev1527
 
-    model = StandInClassifier({44.7: {"jammer": 0.91, "other": 0.09},
-                               495.6: {"other": 1.0}})
-    e = engine(models={"burst": model})
     sensor_frames = [ev1527(46.9163 + 0.072 * i, 0x5A5A5, freq=433.941e6)
                      for i in range(int((sensor_end - 46.9163) / 0.072))]
     sensor = BurstInfo(t=46.9163, t_end=sensor_end, freq_hz=433.941e6, rssi_db=sensor_rssi,
@@ -491,9 +497,8 @@ def test_a_known_device_decoded_only_outside_a_clipped_transmission_was_masked_b
     bell_frames = [ev1527(47.665 + 0.039 * i, 0xEF0D2, freq=433.9014e6) for i in range(2)]
     bell = BurstInfo(t=47.0, t_end=47.771, freq_hz=433.9014e6, rssi_db=-0.8, on_fraction=0.33,
                      features=fv(te_us=44.7))
-    out = e.observe(sensor, sensor_frames)
-    out += e.observe(bell, bell_frames)
-    assert kinds(_finish(e, out)) == expect
+    assert _after_clipped_source(sensor, sensor_frames, bell, bell_frames,
+                                 p_jammer=0.91) == expect
 
 
 @pytest.mark.parametrize("press_offset, clip, expect", [
@@ -541,14 +546,9 @@ def test_an_undecoded_burst_mostly_under_a_stronger_clipped_transmission_is_mask
     # 88.72-89.42 s) chopped at the bell's keying: nothing decoded, P(jammer) 0.99
     from detect_fakes import ev1527
 
-    model = StandInClassifier({27.4: {"jammer": 0.986, "other": 0.014},
-                               300.0: {"other": 1.0}})
-    e = engine(models={"burst": model})
     frames = [ev1527(88.509 + 0.038 * i, 0xEF0D2, freq=433.8975e6) for i in range(19)]
     bell = BurstInfo(t=88.5, t_end=89.2539, freq_hz=433.8975e6, rssi_db=bell_rssi,
                      on_fraction=0.4, features=fv(te_us=300.0, clip_fraction=clip))
     sensor = BurstInfo(t=88.718, t_end=sensor_end, freq_hz=433.9437e6, rssi_db=-2.8,
                        on_fraction=0.19, features=fv(te_us=27.4))
-    out = e.observe(bell, frames)
-    out += e.observe(sensor, [])
-    assert kinds(_finish(e, out)) == expect
+    assert _after_clipped_source(bell, frames, sensor, p_jammer=0.986) == expect

@@ -1289,11 +1289,8 @@ def resolve_nested_keying(z: np.ndarray, dec: Decision, rate: float) -> Decision
     ``dec`` itself when nothing was split, else a new non-coherent decision.
     """
     d = np.diff(dec.edges)
-    long_on = np.flatnonzero((dec.levels == 1) & (d >= max(NESTED_MIN_S * rate, 4 * dec.smoothing)))
-    if long_on.size == 0:
-        return dec
-    e_parts, l_parts, m_parts, snrs = [], [], [], []
-    prev = 0
+    long_on = np.flatnonzero((dec.levels == 1) & (d >= long_run(rate, dec.smoothing)))
+    parts = []
     for k in long_on:
         a, b = int(math.ceil(dec.edges[k])), int(math.floor(dec.edges[k + 1]))
         integ = Integrator(np.abs(z[a:b]).astype(np.float64))
@@ -1306,23 +1303,19 @@ def resolve_nested_keying(z: np.ndarray, dec: Decision, rate: float) -> Decision
         runs = np.diff(inner.edges)[1:-1]
         if percentile(runs, 10) < max(6.0, NESTED_MIN_CHIP_S * rate):
             continue
-        e_parts += [dec.edges[prev:k + 1], a + inner.edges[1:-1]]
-        l_parts += [dec.levels[prev:k], inner.levels]
-        m_parts += [dec.margins[prev:k], inner.margins]
-        snrs.append(inner.decision_snr_db)
-        prev = k + 1
-    if not snrs:
+        parts.append((int(k), a, inner))
+    if not parts:
         return dec
-    e_parts.append(dec.edges[prev:])
-    l_parts.append(dec.levels[prev:])
-    m_parts.append(dec.margins[prev:])
-    edges, levels = np.concatenate(e_parts), np.concatenate(l_parts).astype(np.int8)
-    margins = np.concatenate(m_parts)
-    # an inner run that starts or ends off joins the outer off run next to it
-    keep = np.concatenate([[True], levels[1:] != levels[:-1]])
-    edges = np.concatenate([edges[:-1][keep], edges[-1:]])
-    return Decision(edges, levels[keep], margins[keep], dec.smoothing, min(snrs),
-                    eta=dec.eta, coherent=False)
+    edges, levels, margins = splice_runs(dec.edges, dec.levels, dec.margins, parts)
+    return Decision(edges, levels, margins, dec.smoothing,
+                    min(p[2].decision_snr_db for p in parts), eta=dec.eta, coherent=False)
+
+
+def long_run(rate: float, smoothing: int) -> float:
+    """Runs this long (samples) or longer are decided again on their own by
+    :func:`resolve_nested_keying` and :func:`pressed_keying`: ``NESTED_MIN_S`` and four
+    integration lengths."""
+    return max(NESTED_MIN_S * rate, 4 * smoothing)
 
 
 #: pulses pressed down by a stronger transmitter are at most this much (dB) under the burst's
@@ -1373,7 +1366,8 @@ def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     d = np.diff(edges)
     if d.size < 4:
         return []
-    off = np.flatnonzero((levels == 0) & (d >= max(NESTED_MIN_S * rate, 4 * smoothing)))
+    long_min = long_run(rate, smoothing)
+    off = np.flatnonzero((levels == 0) & (d >= long_min))
     if off.size == 0:
         return []
     mag = np.abs(x).astype(np.float64)
@@ -1395,8 +1389,7 @@ def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     # the burst's short gaps (between its pulses, pressed or not) hold its noise: a run with
     # pressed pulses in it stands well over them, a gap of noise does not (and costs no
     # decision: most bursts have no pressed pulses, and deciding every gap tripled the cost)
-    short = np.flatnonzero((levels == 0) & (d < max(NESTED_MIN_S * rate, 4 * smoothing))
-                           & (d > 2 * trim + 2))
+    short = np.flatnonzero((levels == 0) & (d < long_min) & (d > 2 * trim + 2))
     short = short[(short > 0) & (short < d.size - 1)]
     gap_means = (cs[idx[short + 1] - trim] - cs[idx[short] + trim]) / (d[short] - 2 * trim) \
         if short.size >= PRESSED_MIN_GAPS else None
