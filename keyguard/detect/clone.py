@@ -284,12 +284,15 @@ class CloneDetector(Detector):
             _Mismatch(press, cmp, press_classes(press, ctx), rule))
         return []
 
-    def replayer_trace(self, press: Press, vec, ctx: DetectionContext) -> tuple[str, dict] | None:
-        """(method, evidence) of the first rule that finds a replayer's trace on a fixed-code
-        press with its remote's fingerprint, else None."""
-        for method, rule in (("gap_noise", lambda: self.gap_noise(press, vec, ctx)),
-                             ("gap_line", lambda: self.gap_line(press, ctx)),
-                             ("phase_continuity", lambda: self.phase_continuity(press, vec, ctx))):
+    @staticmethod
+    def replayer_trace(press: Press, vec, ctx: DetectionContext) -> tuple[str, dict] | None:
+        """(method, evidence) of the first rule that finds a replayer's trace on a press with
+        its remote's fingerprint (a fixed code, or a fresh rolling code right after jamming),
+        else None."""
+        rules = CloneDetector
+        for method, rule in (("gap_noise", lambda: rules.gap_noise(press, vec, ctx)),
+                             ("gap_line", lambda: rules.gap_line(press, ctx)),
+                             ("phase_continuity", lambda: rules.phase_continuity(press, vec, ctx))):
             detail = rule()
             if detail is not None:
                 return method, detail

@@ -19,6 +19,13 @@ CFO floor) within ``rolljam_followup_s`` is reported as ``rolljam`` too, and so 
 radio that is not the key (the replayer's own carrier may never have been measured: a replayer
 that clips the receiver sometimes decodes only on a receiver image).
 
+A raw-IQ replayer (an SDR sending back the recording it made) reproduces the fob's carrier
+exactly, so a press right after jamming on the key's own carrier is also checked for a
+replayer's trace (:meth:`CloneDetector.replayer_trace`: its LO leakage as a sharp line through
+the gaps, the recording's noise floor, phase continuity) against the key's reference presses.
+Such a replayer's carrier offset is the key's, so the key's later presses would all "match" it:
+its kept code is then recognised by the same trace, never by the carrier.
+
 The replay itself often does not decode either: a replayer beside the car clips the 8-bit
 receiver. An undecoded burst no longer than the key's press, on the channel of a key heard
 before (or of keyed bursts heard under the jammer), starting within ``rolljam_after_jam_s``
@@ -41,6 +48,7 @@ import numpy as np
 
 from keyguard.detect.base import DetectionContext, Detector, fmt_s, make_alert
 from keyguard.detect.classify import burst_classes, press_classes
+from keyguard.detect.clone import CloneDetector
 from keyguard.detect.fingerprint import Comparison, clipped, learned_identity, \
     press_fingerprint, press_vector, receiver_key
 from keyguard.detect.jamlog import JamSpan
@@ -95,6 +103,21 @@ class _Radio:
 
 
 @dataclass
+class _Attacker:
+    """The radio of the first RollJam replay reported for a key."""
+
+    cfo_ppm: float
+    abs_t: float
+    rx: str
+    first: dict      # where the replay was heard: {"capture", "t", ...}
+    freq_hz: float | None
+    clipped: bool
+    #: it sent on the key's own carrier (a raw-IQ replayer sends the fob's recorded carrier
+    #: back): its carrier offset cannot tell its later codes from the key's own presses
+    raw: bool = False
+
+
+@dataclass
 class _Heard:
     identity: str
     freq_hz: float | None
@@ -138,16 +161,31 @@ def same_oscillator(cfo1: float, f1: float | None, cfo2: float, f2: float | None
     return abs(f1 - f2) < floor_ppm * 1e-6 * abs(f1)
 
 
+#: a clipped OOK frame's burst carrier can sit on one of its keying's spectral lines beside the
+#: carrier: two presses of one fob 13 dB over full scale read burst carriers 1.3 kHz apart (lines
+#: 833 Hz apart at KeeLoq's Te) while their fine offsets agreed within 0.64 ppm (development
+#: jamming seed 395). Clipped carriers closer than this (Hz) tell two oscillators apart only
+#: when the fine offsets disagree as well.
+CLIPPED_CARRIER_SLACK_HZ = 2000.0
+
+
 def other_oscillator(cfo1: float, f1: float | None, cfo2: float, f2: float | None,
                      floor_ppm: float, clipped: bool = False) -> bool:
     """Two transmissions heard by one receiver come from two oscillators: their fine carrier
     offsets (ppm) are ``floor_ppm`` or more apart, or, when either was clipped (its fine
-    estimate can be pulled several ppm), their burst carriers (absolute Hz) are. False when
-    the measure needed is missing."""
+    estimate can be pulled several ppm), their burst carriers (absolute Hz) are — by
+    ``CLIPPED_CARRIER_SLACK_HZ`` at least, or by the floor with the fine offsets apart too.
+    False when the measure needed is missing."""
     if clipped:
         if f1 is None or f2 is None or abs(f1) < 1e6:
             return False
-        return abs(f1 - f2) >= floor_ppm * 1e-6 * abs(f1)
+        apart = abs(f1 - f2)
+        if apart >= max(floor_ppm * 1e-6 * abs(f1), CLIPPED_CARRIER_SLACK_HZ):
+            return True
+        # closer than a keying line: the fine offsets, pulled as they may be, must differ too
+        return bool(apart >= floor_ppm * 1e-6 * abs(f1)
+                    and not (math.isfinite(cfo1) and math.isfinite(cfo2)
+                             and abs(cfo1 - cfo2) < floor_ppm))
     return bool(math.isfinite(cfo1) and math.isfinite(cfo2) and abs(cfo1 - cfo2) >= floor_ppm)
 
 
@@ -188,9 +226,8 @@ class RollJamDetector(Detector):
 
     def __init__(self) -> None:
         self._bursts: deque[_Keyed] = deque()
-        # identity -> (attacker's CFO ppm, timeline time, receiver key, where the first RollJam
-        # replay was heard, its carrier Hz, whether it was clipped)
-        self._attackers: dict[str, tuple[float, float, str, dict, float | None, bool]] = {}
+        # identity -> the radio of its first RollJam replay
+        self._attackers: dict[str, _Attacker] = {}
         # radios of RollJam replays (decoded or not), for the kept code sent undecoded later
         self._radios: list[_Radio] = []
         # the latest press heard per identity (carrier, offset, receiver)
@@ -321,8 +358,9 @@ class RollJamDetector(Detector):
                                    {"capture": cap.name, "t": b.t}, clipped(b.features.values)))
         if identity is not None and identity not in self._attackers:
             # the key was hit by RollJam: its kept code may come later, decoded
-            self._attackers[identity] = (cfo, a, rx, {"capture": cap.name, "t": b.t},
-                                         b.freq_hz, clipped(b.features.values))
+            self._attackers[identity] = self._attacker(
+                identity, cfo, a, rx, {"capture": cap.name, "t": b.t}, b.freq_hz,
+                clipped(b.features.values), floor)
         return [alert]
 
     def _remember_replayer(self, press: Press, vec, ctx: DetectionContext) -> None:
@@ -334,11 +372,23 @@ class RollJamDetector(Detector):
                  if s.abs_end <= press.abs_t + cfg.rolljam_overlap_margin_s]
         if spans:
             rx = receiver_key(press.capture.receiver, press.capture.name)
-            self._radios.append(_Radio(float(vec[_CFO]), press.abs_end - press.abs_t,
-                                       press.freq_hz, rx, press.abs_t, press.abs_end,
-                                       press.identity, press.where(), clipped(vec)))
-            self._attackers[press.identity] = (float(vec[_CFO]), press.abs_t, rx, press.where(),
-                                               press.freq_hz, clipped(vec))
+            known = self._attackers[press.identity] = self._attacker(
+                press.identity, float(vec[_CFO]), press.abs_t, rx, press.where(), press.freq_hz,
+                clipped(vec), ctx.config.fingerprint.cfo_floor_ppm)
+            if not known.raw:
+                self._radios.append(_Radio(known.cfo_ppm, press.abs_end - press.abs_t,
+                                           press.freq_hz, rx, press.abs_t, press.abs_end,
+                                           press.identity, press.where(), known.clipped))
+
+    def _attacker(self, identity: str, cfo: float, abs_t: float, rx: str, first: dict,
+                  freq_hz: float | None, is_clipped: bool, floor: float,
+                  raw: bool = False) -> _Attacker:
+        """A RollJam replayer's record; ``raw`` also when it sent on the carrier of a press of
+        the key this receiver heard clear of jamming."""
+        raw = raw or any(h.identity == identity and h.rx == rx
+                         and same_oscillator(cfo, freq_hz, h.cfo_ppm, h.freq_hz, floor,
+                                             is_clipped or h.clipped) for h in self._heard)
+        return _Attacker(cfo, abs_t, rx, first, freq_hz, is_clipped, raw)
 
     @staticmethod
     def _undecoded_followup(b: BurstInfo, cfo: float, r: "_Radio", a: float,
@@ -386,10 +436,16 @@ class RollJamDetector(Detector):
         cfo = float(vec[_CFO])
         rx = receiver_key(press.capture.receiver, press.capture.name)
         known = self._attackers.get(press.identity)
-        if known is not None and known[2] == rx \
-                and press.abs_t - known[1] <= cfg.rolljam_followup_s:
-            if same_oscillator(cfo, press.freq_hz, known[0], known[4], floor,
-                               clipped(vec) or known[5]):
+        if known is not None and known.rx == rx \
+                and press.abs_t - known.abs_t <= cfg.rolljam_followup_s:
+            if known.raw:
+                # the replayer sent the key's own carrier: only its trace tells it from the key
+                trace = CloneDetector.replayer_trace(press, vec, ctx)
+                if trace is not None:
+                    press.flags.add("rolljam")
+                    return [self._followup(press, known, trace=trace)]
+            elif same_oscillator(cfo, press.freq_hz, known.cfo_ppm, known.freq_hz, floor,
+                                 clipped(vec) or known.clipped):
                 press.flags.add("rolljam")
                 return [self._followup(press, known)]
             # RollJam keeps a code for later: a fresh code of this key from a radio that is not
@@ -435,35 +491,46 @@ class RollJamDetector(Detector):
         changed = p_replay >= _REPLAYER_SHIFT and bool(own_p) \
             and all(p_replay - p >= _REPLAYER_SHIFT for p in own_p)
         raw_replayer = raw_replayer or changed
+        basis = None
         if victims:
             ref = float(np.median([k.cfo_ppm for k in victims]))
-            if abs(cfo - ref) < floor and not raw_replayer:
-                return []  # the fob itself, pressed again after the jamming
             # bursts under a jammer carry a carrier the jammer pulled (and some are the
             # jammer's own fragments): where this key was heard clear of jamming on this
             # receiver and the press sits on that carrier, it is the fob itself
             own = [h.cfo_ppm for h in self._heard if h.identity == press.identity and h.rx == rx]
-            if own and abs(cfo - float(np.median(own))) < floor and not raw_replayer:
-                return []
-            basis = {"method": "bursts_under_jamming", "bursts_under_jamming": len(victims),
-                     "their_cfo_ppm": ref, "press_cfo_ppm": cfo, "cfo_shift_ppm": cfo - ref}
+            if raw_replayer or not (abs(cfo - ref) < floor
+                                    or own and abs(cfo - float(np.median(own))) < floor):
+                basis = {"method": "bursts_under_jamming", "bursts_under_jamming": len(victims),
+                         "their_cfo_ppm": ref, "press_cfo_ppm": cfo, "cfo_shift_ppm": cfo - ref}
         else:
             cmp = ctx.fingerprints.compare(press.identity, vec, press.capture)
             foreign = self._foreign(press, vec, ctx, cmp)
-            if foreign is None and not raw_replayer and not (replayer and cmp is None):
+            if foreign is not None or raw_replayer or (replayer and cmp is None):
+                basis = foreign or {"method": "identity_fingerprint",
+                                    "fingerprint": None if cmp is None else cmp.evidence()}
+        trace = None
+        if basis is None:
+            # on the fob's own carrier: the fob pressed again after the jamming, or a raw-IQ
+            # replayer (a recording sent back by the SDR that made it reproduces the fob's
+            # carrier exactly), which leaves its own trace in the press's gaps (its LO leakage,
+            # the recording's noise floor) that the key's earlier presses do not carry
+            trace = CloneDetector.replayer_trace(press, vec, ctx)
+            if trace is None:
                 return []
-            basis = foreign or {"method": "identity_fingerprint",
-                                "fingerprint": None if cmp is None else cmp.evidence()}
+            basis = {"method": "replayer_trace", "trace": trace[0], "detail": trace[1],
+                     "press_cfo_ppm": cfo}
         if replayer:
             basis = dict(basis, classifier_says_replayer=True, burst_class=classes)
         press.flags.add("rolljam")
         alert = self._alert(press, span, basis)
-        self._attackers[press.identity] = (cfo, press.abs_t, rx,
-                                           {"capture": alert.capture, "t": alert.t},
-                                           press.freq_hz, clipped(vec))
-        self._radios.append(_Radio(cfo, press.abs_end - press.abs_t, press.freq_hz, rx,
-                                   press.abs_t, press.abs_end, press.identity,
-                                   {"capture": alert.capture, "t": alert.t}, clipped(vec)))
+        known = self._attackers[press.identity] = self._attacker(
+            press.identity, cfo, press.abs_t, rx, {"capture": alert.capture, "t": alert.t},
+            press.freq_hz, clipped(vec), floor, raw=trace is not None)
+        if not known.raw:
+            # (a raw-IQ replayer's carrier is the key's: the key's own bursts would match it)
+            self._radios.append(_Radio(cfo, press.abs_end - press.abs_t, press.freq_hz, rx,
+                                       press.abs_t, press.abs_end, press.identity,
+                                       {"capture": alert.capture, "t": alert.t}, clipped(vec)))
         return [alert]
 
     def _foreign(self, press: Press, vec: np.ndarray, ctx: DetectionContext,
@@ -496,29 +563,32 @@ class RollJamDetector(Detector):
         replay, decoded one clipped frame of three)."""
         known = self._attackers.get(press.identity)
         rx = receiver_key(press.capture.receiver, press.capture.name)
-        if known is None or known[2] != rx or \
-                press.abs_t - known[1] > ctx.config.replay.rolljam_followup_s:
-            return []
+        if known is None or known.raw or known.rx != rx or \
+                press.abs_t - known.abs_t > ctx.config.replay.rolljam_followup_s:
+            return []  # (a raw replayer's carrier is the key's: it tells nothing)
         measured = [b for b in press.bursts if b.features is not None]
         vec = press_vector(measured)
         if vec is None or not math.isfinite(vec[_CFO]):
             return []
         cfo = float(vec[_CFO])
-        if not same_oscillator(cfo, press.freq_hz, known[0], known[4],
+        if not same_oscillator(cfo, press.freq_hz, known.cfo_ppm, known.freq_hz,
                                ctx.config.fingerprint.cfo_floor_ppm,
-                               known[5] or any(clipped(b.features.values) for b in measured
+                               known.clipped or any(clipped(b.features.values) for b in measured
                                                if math.isfinite(b.features["cfo_ppm"]))):
             return []
         press.flags.add("rolljam")
         return [self._followup(press, known, press_cfo_ppm=cfo)]
 
     @staticmethod
-    def _followup(p: Press, known: tuple, foreign: dict | None = None,
-                  press_cfo_ppm: float | None = None) -> Alert:
-        """``press_cfo_ppm``: the press's carrier offset when its fingerprint has none."""
+    def _followup(p: Press, known: _Attacker, foreign: dict | None = None,
+                  press_cfo_ppm: float | None = None,
+                  trace: tuple[str, dict] | None = None) -> Alert:
+        """``press_cfo_ppm``: the press's carrier offset when its fingerprint has none;
+        ``trace``: the raw-IQ replayer's trace found on the press (:meth:`CloneDetector.
+        replayer_trace`), when the replayer sent the key's own carrier."""
         if press_cfo_ppm is None:
             press_cfo_ppm = p.notes["_vector"][_CFO]
-        cfo, at, _rx, first, _freq, _clipped = known
+        cfo, at, first = known.cfo_ppm, known.abs_t, known.first
         ev = {"reason": "same_radio_as_earlier_rolljam_replay" if foreign is None
               else "foreign_radio_after_earlier_rolljam_replay", "code": p.code,
               "protocol": p.protocol, "press": p.where(), "press_cfo_ppm": press_cfo_ppm,
@@ -529,6 +599,14 @@ class RollJamDetector(Detector):
             summary = (f"{p.identity} sent a fresh code from a radio that is not the key, "
                        f"{fmt_s(p.abs_t - at)} after a RollJam replay of its jammed code: the "
                        "second code RollJam kept is being used.")
+            return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", 0.85, summary,
+                              p.identity, ev)
+        if trace is not None:
+            ev["replayer_trace"] = {"trace": trace[0], "detail": trace[1]}
+            summary = (f"{p.identity} sent a fresh code carrying the trace of the raw-IQ "
+                       f"replayer ({trace[0].replace('_', ' ')}) that replayed its jammed code "
+                       f"{fmt_s(p.abs_t - at)} earlier: the second code RollJam kept is being "
+                       "used.")
             return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", 0.85, summary,
                               p.identity, ev)
         summary = (f"{p.identity} was heard again from the radio that replayed its jammed code "
@@ -542,9 +620,16 @@ class RollJamDetector(Detector):
         ev = dict(basis, reason="foreign_radio_right_after_jamming", code=p.code,
                   protocol=p.protocol, press=p.where(), jamming=span.where(),
                   after_jamming_s=gap)
-        summary = (f"{p.identity} was heard from a radio that is not the fob jammed moments "
-                   f"before, {fmt_s(max(gap, 0.0))} after the jamming stopped: the RollJam "
-                   "pattern (jam the owner's presses, replay a captured code).")
+        if basis["method"] == "replayer_trace":
+            summary = (f"{p.identity} was heard {fmt_s(max(gap, 0.0))} after jamming stopped, "
+                       "on the key's own carrier but carrying a raw-IQ replayer's trace "
+                       f"({basis['trace'].replace('_', ' ')}) that the key's earlier presses do "
+                       "not: the RollJam pattern (jam the owner's presses, replay a captured "
+                       "code).")
+        else:
+            summary = (f"{p.identity} was heard from a radio that is not the fob jammed moments "
+                       f"before, {fmt_s(max(gap, 0.0))} after the jamming stopped: the RollJam "
+                       "pattern (jam the owner's presses, replay a captured code).")
         conf = 0.9 if basis["method"] == "bursts_under_jamming" else 0.85
         return make_alert("rolljam", p.capture, p.t, p.t_end, "critical", conf, summary,
                           p.identity, ev)
