@@ -124,6 +124,45 @@ def test_finishing_a_long_wide_noise_jammer_costs_bounded_cpu():
     assert j.duration_s == pytest.approx(3.0, abs=0.01)
 
 
+def test_a_noise_jammer_over_a_fob_press_just_ended_is_not_that_press():
+    """A fob's press, then 80 ms after its last frame a noise jammer 200 kHz wide over the fob's
+    bins (the RollJam jammer: weaker in each bin than the fob's carrier): the fob's region was
+    still open (``hang_s``) and took the jammer in, and the press was lost inside one long
+    continuous burst (development RollJam sample seed 418). The press is a burst of its own and
+    decodes, the jammer starts where it began; without the jammer, each frame after its guard
+    gap goes on in the press's region as before."""
+    fs, amp, f_fob = 1.024e6, 0.3, -4.75e3
+    frames = encode("keeloq", {"serial": SERIAL, "button": 1, "encrypted": 0x0BADCAFE}, frames=3)
+    # its guard gaps 10 ms longer (25.6 ms): the region is quiet well past the 12 ms that
+    # separate frames before each next frame, which is judged, and goes on all the same
+    parts = [(0.3 + fr.t + 0.01 * i, fr, dict(freq_offset_hz=f_fob, amplitude=amp))
+             for i, fr in enumerate(frames)]
+    press_end = parts[-1][0] + frames[-1].durations_us.sum() * 1e-6
+    jam_t, n = press_end + 0.08, int(1.2 * fs)
+    x = scene(fs, 2.0, parts, amp ** 2 / 10 ** (34 / 10), seed=3)
+    rng = np.random.default_rng(3)
+    k = np.fft.fftfreq(n, 1 / fs)
+    jam = np.fft.ifft(np.fft.fft(complex_noise(n, 1.0, rng)) * (np.abs(k + 73e3) < 100e3))
+    clear = x.copy()
+    a = int(jam_t * fs)
+    x[a:a + n] += (amp * 10 ** (10 / 20) * jam / np.std(jam)).astype(np.complex64)
+
+    det = BurstDetector(fs, CENTER)
+    out = list(det.iter_bursts(Capture.from_array(x, fs, CENTER), 1 << 18))
+    fob = [b for b in out if b.t < press_end]
+    assert fob and all(abs(b.offset_hz - f_fob) < 2e3 and not b.continuous for b in fob)
+    assert fob[0].t == pytest.approx(0.3, abs=1e-3) and fob[-1].t_end < jam_t
+    assert any(decodes(b) for b in fob)
+    jammer = [b for b in out if b.t >= press_end]
+    assert jammer[0].t == pytest.approx(jam_t, abs=5e-3) and jammer[0].continuous
+    assert det.stats["renewals"] >= 1
+
+    det = BurstDetector(fs, CENTER)
+    alone = list(det.iter_bursts(Capture.from_array(clear, fs, CENTER), 1 << 18))
+    assert [(b.start, b.stop) for b in alone] == [(b.start, b.stop) for b in fob]
+    assert det.stats["renewals"] == 0
+
+
 def test_pipeline_demodulates_a_bounded_span_of_a_long_keyed_burst():
     """A 1.5 s keyed package (no gap long enough to split it) is demodulated over its first
     DEMOD_SPAN_S only: bounded CPU for the live monitor; short bursts are left whole."""

@@ -17,7 +17,12 @@ How it works (all tunable through the constructor):
 3. Runs of extension bins in a tick are linked across ticks into *regions* (a transmitter on
    one channel): a run goes to the region whose core (the bins within 20 dB of its peak)
    holds the run's strongest bin, and bins no region claims start a new region if they hold
-   a seed. A region ends after ``hang_s`` without activity. A region whose level jumps 12 dB
+   a seed. A region ends after ``hang_s`` without activity; one that comes back after a
+   silence that separates frames (12 ms) with another transmitter, lighting four times as
+   many bins as its core 10 dB over what they held (a noise jammer over a fob's bins just
+   after its press), ends at that silence, with the regions that began and went quiet with
+   it, and what came after goes on as regions of their own (a fob's next frame goes on in its
+   region). A region whose level jumps 12 dB
    over each of its four batches (32 ticks) before (within two batches, each 6 dB over
    them), when those held energy ≥ 20 kHz wide and 12 dB under another open region (its
    skirt, image or clipping product), is split there: the transmitter that began inside it
@@ -208,9 +213,23 @@ class _Region:
     #: over three batches: fresh benign soak seed 92085)
     TRANSITION = 2
     RISE = 10 ** 0.6
+    #: what comes after a package gap is judged over this many ticks (see _wider_after_gap):
+    #: long enough that a frame's first tick, weak when it starts late in the tick, or
+    #: splashed over many bins by a strong fob's first keying edge, weighs little
+    RENEW_TICKS = BATCH
+    #: ... and is another transmitter when it lights this many times as many bins as the
+    #: core held (a noise jammer 200 kHz wide 80 ms after a fob's press lit 45 beside the
+    #: fob's 7: development RollJam sample seed 418; a transmitter's own next frames lit
+    #: fewer than the core's width)
+    WIDER = 4.0
+    #: ... each holding this much (linear, 10 dB) more power than before the gap (an AF
+    #: relay's amplifier noise, on under the relayed press and after it, came out 6-8 dB over
+    #: itself in a few bins once the press had stopped lifting the band's quartile:
+    #: development relay seed 312)
+    LIT = 10.0
     __slots__ = ("lo", "hi", "reach_lo", "reach_hi", "start", "last", "ticks", "spec", "floor",
                  "seeded", "cont_before", "cont_after", "dc", "steady", "wide", "cut_bins",
-                 "marks", "levels", "jump", "jump_bins", "onset", "fork")
+                 "marks", "levels", "jump", "jump_bins", "onset", "fork", "gap", "renew")
 
     def __init__(self, lo: int, hi: int, start: int, n_bins: int, cont_before: bool = False):
         self.lo, self.hi = lo, hi
@@ -238,24 +257,41 @@ class _Region:
         # another transmitter began beside this one's peak (see _fork_candidate): (its peak
         # bin, this one's peak bin, the valley bin between them), absolute bins
         self.fork: tuple[int, int, int] | None = None
+        # the last resumption after a package gap: (spec, floor, tick count) there, the last
+        # tick before the gap and the core then; ``renew`` once what came after it is another
+        # transmitter (see _wider_after_gap)
+        self.gap: tuple[np.ndarray, np.ndarray, int, int, int, int] | None = None
+        self.renew = False
+
+    @property
+    def pending(self) -> bool:
+        """What came after the last package gap is not judged yet (see ``renew``)."""
+        return self.gap is not None and len(self.ticks) < self.gap[2] + self.RENEW_TICKS
 
     @property
     def jumped(self) -> bool:
         """Split off another region where its level jumped (see ``split``)."""
         return self.onset is not None
 
-    def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray) -> bool:
-        """Count bins lo..hi of tick t in; True when the core moved."""
+    def add(self, t: int, lo: int, hi: int, power: np.ndarray, floor: np.ndarray,
+            gap: int = 0) -> bool:
+        """Count bins lo..hi of tick t in; True when the core moved. ``gap``: ticks of silence
+        after which what comes is judged (``renew``), 0 for never."""
         if lo < self.reach_lo:
             self.reach_lo = lo
         if hi > self.reach_hi:
             self.reach_hi = hi
         if not self.ticks or self.ticks[-1] != t:
+            if 0 < gap < t - self.last and self.ticks:
+                self.gap = (self.spec.copy(), self.floor.copy(), len(self.ticks), self.last,
+                            self.lo, self.hi)
             self.ticks.append(t)
             self.last = t
             self.spec += power
             self.floor += floor
             n = len(self.ticks)
+            if self.gap is not None and n == self.gap[2] + self.RENEW_TICKS:
+                self.renew = self._wider_after_gap()
             if n % self.BATCH == 0:
                 self._batch_level()
                 return self._update_core()
@@ -297,6 +333,37 @@ class _Region:
         self.marks.append((self.spec.copy(), self.floor.copy(), n))
         if len(self.marks) > self.TRANSITION + 2:
             del self.marks[0]
+
+    def _wider_after_gap(self) -> bool:
+        """True when the ``RENEW_TICKS`` after the last package gap hold another transmitter,
+        lighting ``WIDER`` times as many bins as the region's core held: not the same one's
+        next frame, but one that began over its bins while the region was still open (a
+        jammer within ``hang_s`` of a fob's press). Its bins are those on either side of the
+        strongest in that core, over the whole band, down to ``CORE_DB`` under it (a
+        single-bin hole bridged: the receiver's DC bin); lit are those holding ``LIT`` times
+        the power they held before the gap, and ``JUMP`` over it relative to the peak there.
+        The same transmitter has the same spectrum after the gap and a louder one the same
+        shape; a region on a stronger neighbour's skirt measures the same skirt before and
+        after (the span alone, walked across the valley into the neighbour or not, went from 8
+        to 36 bins on a clone's clipping product: development clone seed 314); a wide noise on
+        all along under a strong fob keeps its power (``LIT``)."""
+        spec0, floor0, n0, _, lo, hi = self.gap
+        before = (spec0 - floor0) / n0
+        after = (self.spec - spec0 - (self.floor - floor0)) / (len(self.ticks) - n0)
+        k = lo + int(np.argmax(after[lo:hi + 1]))
+        p0, p1 = float(np.max(before[lo:hi + 1])), float(after[k])
+        if not (p0 > 0 and p1 > 0):
+            return False
+        under = after < p1 * 10 ** (-self.CORE_DB / 10)
+        edge = np.concatenate(([True], under, [True]))
+        under &= edge[:-2] | edge[2:]
+        below = np.flatnonzero(under)
+        i = int(np.searchsorted(below, k))
+        a = int(below[i - 1]) + 1 if i > 0 else 0
+        b = int(below[i]) if i < below.size else after.size
+        held = np.maximum(before[a:b], 0.0)
+        lit = (after[a:b] >= self.LIT * held) & (after[a:b] * p0 >= self.JUMP * p1 * held)
+        return int(np.count_nonzero(lit)) >= self.WIDER * (hi - lo + 1)
 
     #: a fork's valley lies this much (linear, 6 dB) under both peaks in the batch
     VALLEY = 10 ** 0.6
@@ -348,7 +415,8 @@ class _Region:
 
     def _tail(self, mark: tuple[np.ndarray, np.ndarray, int], n_bins: int) -> "_Region":
         """A region of the ticks from ``mark`` (spec, floor, tick count) on, on this one's
-        bins, its ``onset`` the excess over them (its core is left to the caller)."""
+        bins, its ``onset`` the excess over them (its core is left to the caller; ``onset``
+        is for the caller to clear)."""
         spec0, floor0, i0 = mark
         new = _Region(self.lo, self.hi, self.ticks[i0], n_bins)
         new.ticks = self.ticks[i0:]
@@ -361,11 +429,19 @@ class _Region:
         new.onset = new.excess()
         return new
 
-    def split(self, n_bins: int) -> "_Region":
-        """Cut off the batches from ``jump`` on as a new region; this one ends before them."""
-        spec0, floor0, i0 = self.jump
-        new = self._tail(self.jump, n_bins)
-        self.jump = None
+    def split(self, n_bins: int,
+              mark: tuple[np.ndarray, np.ndarray, int] | None = None) -> "_Region":
+        """Cut off the batches from ``jump`` (or from ``mark``) on as a new region; this one
+        ends before them."""
+        if mark is None:
+            mark = self.jump
+            if self.gap is not None and mark[2] < self.gap[2]:
+                # a package gap inside the batches that jumped: the newcomer began after it
+                # (a jammer 80 ms after a fob's press took the press's last ticks with it)
+                mark = self.gap[:3]
+        spec0, floor0, i0 = mark
+        new = self._tail(mark, n_bins)
+        self.jump, self.gap, self.renew = None, None, False
         self.ticks = self.ticks[:i0]
         self.last = self.ticks[-1]
         self.spec, self.floor = spec0.copy(), floor0.copy()
@@ -447,9 +523,9 @@ class _Region:
             self.floor *= scale
             self.ticks = kept
             self.start, self.cut_bins = cut
-        # levels are not compared across a merge
+        # levels are not compared across a merge, nor what comes after a gap
         self.marks = [(self.spec.copy(), self.floor.copy(), len(self.ticks))]
-        self.levels, self.jump = [], None
+        self.levels, self.jump, self.gap, self.renew = [], None, None, False
 
     def overlap(self, lo: int, hi: int, tol: int) -> int:
         """Bins shared by [lo, hi] and the core widened by ``tol`` (≤ 0: none)."""
@@ -583,7 +659,7 @@ class BurstDetector:
         self._jump_samples = _Region.BATCH * self.tick_len
         self.stats = {"regions": 0, "unseeded": 0, "ghosts": 0, "fsk_merged": 0,
                       "empty": 0, "below_min_snr": 0, "segments": 0, "leaks": 0, "duplicates": 0,
-                      "splits": 0, "forks": 0}
+                      "splits": 0, "forks": 0, "renewals": 0}
         # streaming state
         self._pos = 0                      # next capture sample expected
         self._hist: list[np.ndarray] = []  # raw samples [hist_start, _pos)
@@ -921,11 +997,13 @@ class BurstDetector:
             if r.lo - tol <= lo and hi <= r.hi + tol:
                 if not r.seeded:
                     r.seeded = bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
-                r.add(t, lo, hi, power, floor)
+                r.add(t, lo, hi, power, floor, self.soft_gap_ticks)
                 if r.jump is not None:
                     self._split(r)
                 elif r.fork is not None:
                     self._fork(r)
+                elif r.renew:
+                    self._renew(r)
                 return
         todo = [(lo, hi)]
         while todo:
@@ -965,15 +1043,23 @@ class BurstDetector:
                 todo.append((b + 1, hi))
             lo, hi = a, b
             best.seeded |= bool(seed_cs[hi + 1] - seed_cs[lo] > 0)
-            moved = best.add(t, lo, hi, power, floor)
+            moved = best.add(t, lo, hi, power, floor, self.soft_gap_ticks)
             if best.jump is not None:
                 best, moved = self._split(best), True
             elif best.fork is not None:
                 moved = self._fork(best) or moved
+            elif best.renew:
+                best, moved = self._renew(best), True
             if not moved or len(self._open) < 2:
                 continue
-            # cores sharing most of their bins: one transmitter first seen as two runs
-            for other in [r for r in self._open if r is not best and r.overlap(best.lo, best.hi, 0)
+            # cores sharing most of their bins: one transmitter first seen as two runs (not
+            # while what came after a region's package gap is being judged: a wide newcomer
+            # lifts its bins over the core's edge at once, and merged, what was quiet in the
+            # gap could not be told apart from what was not)
+            if best.pending:
+                continue
+            for other in [r for r in self._open if r is not best and not r.pending
+                          and r.overlap(best.lo, best.hi, 0)
                           >= 0.5 * min(r.hi - r.lo, best.hi - best.lo) + 1]:
                 keep, gone = (best, other) if best.start <= other.start else (other, best)
                 keep.absorb(gone)
@@ -1002,9 +1088,36 @@ class BurstDetector:
         self._open_cut(new, "splits")
         return new
 
+    def _renew(self, r: _Region) -> _Region:
+        """End open region ``r`` at its last package gap and go on with what came after it as
+        a region of its own: another, much wider transmitter that began over its bins within
+        ``hang_s`` (``_Region.renew``). The regions that began with ``r`` and went quiet with
+        it (its lobes, skirt and images: one transmitter) end there too, and what came after
+        the gap in them goes on as regions of their own: else the oldest of them would take
+        the newcomer's regions in as it merged with them, and the transmitter's package with
+        them (a fob's press 80 ms before a noise jammer over it was one 3 s burst with the
+        jammer: development RollJam sample seed 418). Returns the region now open on ``r``'s
+        bins."""
+        quiet_from, start, out = r.gap[3], r.start, r
+        for o in list(self._open):
+            if o.wide or abs(o.start - start) > 2:
+                continue
+            if o.gap is not None and abs(o.gap[3] - quiet_from) <= 2:
+                new = o.split(self.n_bins, o.gap[:3])
+                new.onset = None  # a transmitter of its own, not a jump inside this one
+                self._open.remove(o)
+                self._closed.append(o)
+                self._open_cut(new, "renewals")
+                if o is r:
+                    out = new
+            elif abs(o.last - quiet_from) <= 2:  # still quiet: it ended with r
+                self._open.remove(o)
+                self._closed.append(o)
+        return out
+
     def _open_cut(self, new: _Region, stat: str) -> None:
-        """Track ``new``, cut off an open region (split or fork), with the receiver's DC offset
-        at its start, counted in ``stats[stat]``."""
+        """Track ``new``, cut off an open region (split, fork or renewal), with the receiver's
+        DC offset at its start, counted in ``stats[stat]``."""
         i = new.start - self._row_first
         if 0 <= i < self._batch_dc.size:
             new.dc = complex(self._batch_dc[i])
