@@ -1371,9 +1371,7 @@ def pressed_keying(x: np.ndarray, edges: np.ndarray, levels: np.ndarray,
     if off.size == 0:
         return []
     mag = np.abs(x).astype(np.float64)
-    cs = np.empty(mag.size + 1)
-    cs[0] = 0.0
-    np.cumsum(mag, out=cs[1:])
+    cs = Integrator(mag).cumsum
 
     def mean_over(first: np.ndarray, stop: np.ndarray) -> float:
         n = float(np.sum(stop - first))
