@@ -284,12 +284,13 @@ def test_an_episode_bracketed_by_a_clipped_press_is_its_product(start, end, clip
     assert kinds(_finish(e, out)) == expect
 
 
-@pytest.mark.parametrize("bw, continuous, expect", [
-    (195e3, True, ["jamming"]),   # held over 195 kHz, nothing decoded: a noise jammer
-    (100e3, True, []),            # a band a transmitter of ours may occupy: the classifier's
-    (195e3, False, []),           # not found holding the channel: the classifier's
+@pytest.mark.parametrize("bw, continuous, on, expect", [
+    (195e3, True, 1.0, ["jamming"]),    # held over 195 kHz, nothing decoded: a noise jammer
+    (100e3, True, 1.0, []),             # a band a transmitter of ours may occupy: the classifier's
+    (195e3, False, 0.87, ["jamming"]),  # on 87 %, short of the front end's flag: held all the same
+    (195e3, False, 0.5, []),            # keyed, not held: the classifier's
 ])
-def test_a_wide_band_held_for_seconds_is_jamming_whatever_the_classifier(bw, continuous,
+def test_a_wide_band_held_for_seconds_is_jamming_whatever_the_classifier(bw, continuous, on,
                                                                          expect):
     # development jamming seed 321: a noise jammer 200 kHz wide, 5.6 dB over the fob, held
     # the channel 12-15 s (three 1 s segments, each flagged continuous by the front end) and
@@ -299,8 +300,25 @@ def test_a_wide_band_held_for_seconds_is_jamming_whatever_the_classifier(bw, con
     out = []
     for k in range(3):
         out += e.observe(BurstInfo(t=12.0 + k, t_end=13.0 + k, freq_hz=433.9522e6,
-                                   rssi_db=-14.6, on_fraction=1.0, bandwidth_hz=bw,
+                                   rssi_db=-14.6, on_fraction=on, bandwidth_hz=bw,
                                    features=fv(te_us=11.6), jammer_like=continuous), [])
+    assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("on, keyed_lobes, expect", [
+    (0.875, True, ["jamming"]),   # held on over 216 kHz: neither a collision nor a beat
+    (0.875, False, ["jamming"]),
+    (0.45, True, []),             # keyed lobes, as a sensor and a fob merged: a collision
+])
+def test_a_wide_held_segment_on_its_own_is_jamming_however_short(on, keyed_lobes, expect):
+    # fresh held-out RollJam seed 919: a 200 kHz noise jammer 24 dB over the floor, its first
+    # 1 s segment on 87.5 % (under the front end's continuous duty), read as keyed lobes and
+    # scored P(jammer) 0.0006; the owner's press inside it split it from the rest
+    model = StandInClassifier({9.1: {"jammer": 0.0006, "other": 0.9994}})
+    e = engine(models={"burst": model})
+    out = e.observe(BurstInfo(t=8.0, t_end=9.0, freq_hz=433.855e6, rssi_db=-17.1,
+                              on_fraction=on, bandwidth_hz=216e3, features=fv(te_us=9.1),
+                              keyed_lobes=keyed_lobes), [])
     assert kinds(_finish(e, out)) == expect
 
 
@@ -552,3 +570,58 @@ def test_an_undecoded_burst_mostly_under_a_stronger_clipped_transmission_is_mask
     sensor = BurstInfo(t=88.718, t_end=sensor_end, freq_hz=433.9437e6, rssi_db=-2.8,
                        on_fraction=0.19, features=fv(te_us=27.4))
     assert _after_clipped_source(bell, frames, sensor, p_jammer=0.986) == expect
+
+
+@pytest.mark.parametrize("start, p_second, expect_end", [
+    (3.2, 0.40, 3.933),   # cut where the jamming segment ended: the same carrier, carried on
+    (3.25, 0.40, 3.2),    # 50 ms later: a transmission of its own, left to the classifier
+    (3.2, 0.95, 3.933),   # the classifier calls it a jammer anyway
+])
+def test_a_continuous_segment_carrying_on_a_jamming_segment_is_that_jammer(start, p_second,
+                                                                         expect_end):
+    # fresh held-out RollJam sample seed 912: a CW jammer cut into 1 s segments; its last one,
+    # 0.73 s, scored P(jammer) 0.40 and was explained, so the owner's press under it was not
+    # heard under jamming and RollJam's second replay was called a RollBack
+    model = StandInClassifier({7.0: {"jammer": 1.0}, 8.0: {"jammer": p_second,
+                                                           "other": 1.0 - p_second}})
+    e = engine(models={"burst": model})
+    out = e.observe(BurstInfo(t=1.2, t_end=2.2, freq_hz=433.8667e6, rssi_db=2.0,
+                              on_fraction=1.0, bandwidth_hz=16e3, features=fv(te_us=7.0),
+                              jammer_like=True), [])
+    out += e.observe(BurstInfo(t=2.2, t_end=3.2, freq_hz=433.8667e6, rssi_db=2.0,
+                               on_fraction=1.0, bandwidth_hz=16e3, features=fv(te_us=7.0),
+                               jammer_like=True), [])
+    out += e.observe(BurstInfo(t=start, t_end=3.933, freq_hz=433.8667e6, rssi_db=1.4,
+                               on_fraction=1.0, bandwidth_hz=16e3, features=fv(te_us=8.0),
+                               jammer_like=True), [])
+    alerts = [a for a in _finish(e, out) if a.kind == "jamming"]
+    assert len(alerts) == 1 and alerts[0].t_end == pytest.approx(expect_end)
+
+
+@pytest.mark.parametrize("clip, start, freq, end, expect", [
+    (0.3, 89.0745, 433.99959e6, 89.6138, []),              # its start hidden: the sensor again
+    (0.0, 89.0745, 433.99959e6, 89.6138, ["jamming"]),     # the bell did not clip: nothing hid
+    (0.3, 88.2000, 433.99959e6, 88.7400, ["jamming"]),     # began before the bell
+    (0.3, 89.0745, 433.98959e6, 89.6138, ["jamming"]),     # 10 kHz off the sensor's carrier
+    (0.3, 89.0745, 433.99959e6, 90.2000, ["jamming"]),     # longer than the sensor's message
+])
+def test_the_rest_of_a_known_transmission_whose_start_a_clipped_one_hid_is_that_device(
+        clip, start, freq, end, expect):
+    # fresh benign soak seed 270166: a weather sensor's message (0.74 s; its previous one, 49 s
+    # before, decoded on its carrier) began under a doorbell 12 dB over full scale 31 kHz away;
+    # the 0.54 s the front end found of it decoded nothing and read as a pulsed jammer
+    from detect_fakes import ev1527
+
+    model = StandInClassifier({15.0: {"jammer": 0.95, "other": 0.05},
+                               300.0: {"other": 1.0}, 1019.0: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    sensor_frames = [ev1527(39.904 + 0.075 * i, 0x603CC, freq=433.99930e6) for i in range(10)]
+    out = e.observe(BurstInfo(t=39.904, t_end=40.653, freq_hz=433.99930e6, rssi_db=-6.0,
+                              on_fraction=0.25, features=fv(te_us=1019.0)), sensor_frames)
+    bell_frames = [ev1527(88.509 + 0.039 * i, 0xEF0D2, freq=433.9688e6) for i in range(19)]
+    out += e.observe(BurstInfo(t=88.5, t_end=89.2772, freq_hz=433.9688e6, rssi_db=1.8,
+                               on_fraction=0.4, features=fv(te_us=300.0, clip_fraction=clip)),
+                     bell_frames)
+    out += e.observe(BurstInfo(t=start, t_end=end, freq_hz=freq, rssi_db=-5.5,
+                               on_fraction=0.30, features=fv(te_us=15.0)), [])
+    assert kinds(_finish(e, out)) == expect

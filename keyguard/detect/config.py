@@ -180,6 +180,12 @@ class JammingConfig:
     #: does (a weak one, 2-6 dB over the fob, scored P(jammer) 0.02-0.2: development jamming
     #: seeds 321 and 323)
     wide_hold_hz: float = 150e3
+    #: ... held on (the front end's ``continuous`` flag, or on for this fraction of at least
+    #: ``min_duration_s``: see ``jamming.held_on``)
+    wide_hold_on: float = 0.8
+    #: a continuous segment that begins within this long (s) of where a jamming episode's
+    #: continuous segment on its carrier ended is the same carrier (``JammingDetector._carries_on``)
+    segment_join_s: float = 0.005
     #: ... and an episode shorter than ``short_episode_s`` (s) only if one of its bursts reaches
     #: ``short_episode_probability``. Two transmitters overlapping in one channel beat: the
     #: envelope of a doorbell with a passing fob's carrier 17 kHz away (or a weak sensor with a
