@@ -625,3 +625,27 @@ def test_the_rest_of_a_known_transmission_whose_start_a_clipped_one_hid_is_that_
     out += e.observe(BurstInfo(t=start, t_end=end, freq_hz=freq, rssi_db=-5.5,
                                on_fraction=0.30, features=fv(te_us=15.0)), [])
     assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("press, noise_db, expect", [
+    (True, -26.8, []),             # 16 dB under the owner's press: a relay's amplifier noise
+    (True, -12.0, ["jamming"]),    # within 10 dB of it: could jam it
+    (False, -26.8, ["jamming"]),   # no fob heard to compare with
+])
+def test_a_wide_band_held_far_under_every_fob_heard_is_no_jamming(press, noise_db, expect):
+    # held-out AF relay seeds 910-913: the relay's noise, 264 kHz wide at -27 dBFS, on 1 s
+    # segments around the forwarded frame, 16 dB under the owner's earlier press, P(jammer)
+    # under 0.001
+    from detect_fakes import keeloq
+
+    model = StandInClassifier({9.1: {"jammer": 0.0004, "other": 0.9996}, 400.0: {"other": 1.0}})
+    e = engine(models={"burst": model})
+    out = []
+    if press:
+        out += e.observe(BurstInfo(t=1.5, t_end=1.808, freq_hz=433.9205e6, rssi_db=-10.45,
+                                   on_fraction=0.5, features=fv(te_us=400.0)),
+                         [keeloq(1.5, 0x1234, freq=433.9205e6, rssi=-10.45)])
+    out += e.observe(BurstInfo(t=6.0, t_end=7.0, freq_hz=434.0336e6, rssi_db=noise_db,
+                               on_fraction=0.95, bandwidth_hz=264e3, features=fv(te_us=9.1)),
+                     [])
+    assert kinds(_finish(e, out)) == expect

