@@ -305,20 +305,32 @@ def test_a_wide_band_held_for_seconds_is_jamming_whatever_the_classifier(bw, con
     assert kinds(_finish(e, out)) == expect
 
 
-@pytest.mark.parametrize("on, keyed_lobes, expect", [
-    (0.875, True, ["jamming"]),   # held on over 216 kHz: neither a collision nor a beat
-    (0.875, False, ["jamming"]),
-    (0.45, True, []),             # keyed lobes, as a sensor and a fob merged: a collision
+@pytest.mark.parametrize("on, keyed_lobes, owner_db, expect", [
+    (0.875, True, -22.1, ["jamming"]),   # held on over 216 kHz: neither a collision nor a beat
+    (0.875, False, -22.1, ["jamming"]),
+    (0.45, True, -22.1, []),             # keyed lobes, as a sensor and a fob merged: a collision
+    (0.875, False, -8.0, []),            # 9 dB under the owner: a relay's noise, not a jammer
+    (0.875, False, None, []),            # no fob heard to weigh it against: the classifier's
 ])
-def test_a_wide_held_segment_on_its_own_is_jamming_however_short(on, keyed_lobes, expect):
-    # fresh held-out RollJam seed 919: a 200 kHz noise jammer 24 dB over the floor, its first
-    # 1 s segment on 87.5 % (under the front end's continuous duty), read as keyed lobes and
-    # scored P(jammer) 0.0006; the owner's press inside it split it from the rest
-    model = StandInClassifier({9.1: {"jammer": 0.0006, "other": 0.9994}})
+def test_a_wide_held_segment_on_its_own_is_jamming_however_short(on, keyed_lobes, owner_db,
+                                                                 expect):
+    # fresh held-out RollJam seed 919: a 200 kHz noise jammer 24 dB over the floor, 5 dB over
+    # the owner's press, its first 1 s segment on 87.5 % (under the front end's continuous
+    # duty), read as keyed lobes and scored P(jammer) 0.0006; the owner's press inside it split
+    # it from the rest. Held-out AF relay seed 902: the relay's noise, 9 dB under the owner's
+    # earlier press, in 1 s segments
+    from detect_fakes import keeloq
+
+    model = StandInClassifier({9.1: {"jammer": 0.0006, "other": 0.9994}, 400.0: {"other": 1.0}})
     e = engine(models={"burst": model})
-    out = e.observe(BurstInfo(t=8.0, t_end=9.0, freq_hz=433.855e6, rssi_db=-17.1,
-                              on_fraction=on, bandwidth_hz=216e3, features=fv(te_us=9.1),
-                              keyed_lobes=keyed_lobes), [])
+    out = []
+    if owner_db is not None:
+        out += e.observe(BurstInfo(t=2.0, t_end=2.293, freq_hz=433.9374e6, rssi_db=owner_db,
+                                   on_fraction=0.5, features=fv(te_us=400.0)),
+                         [keeloq(2.0, 0x1234, freq=433.9374e6, rssi=owner_db)])
+    out += e.observe(BurstInfo(t=8.0, t_end=9.0, freq_hz=433.855e6, rssi_db=-17.1,
+                               on_fraction=on, bandwidth_hz=216e3, features=fv(te_us=9.1),
+                               keyed_lobes=keyed_lobes), [])
     assert kinds(_finish(e, out)) == expect
 
 
@@ -633,9 +645,9 @@ def test_the_rest_of_a_known_transmission_whose_start_a_clipped_one_hid_is_that_
     (False, -26.8, ["jamming"]),   # no fob heard to compare with
 ])
 def test_a_wide_band_held_far_under_every_fob_heard_is_no_jamming(press, noise_db, expect):
-    # held-out AF relay seeds 910-913: the relay's noise, 264 kHz wide at -27 dBFS, on 1 s
-    # segments around the forwarded frame, 16 dB under the owner's earlier press, P(jammer)
-    # under 0.001
+    # held-out AF relay seeds 910-913: the relay's noise, 264 kHz wide at -27 dBFS, in 1 s
+    # segments for seconds around the forwarded frame, 16 dB under the owner's earlier press,
+    # P(jammer) under 0.001
     from detect_fakes import keeloq
 
     model = StandInClassifier({9.1: {"jammer": 0.0004, "other": 0.9996}, 400.0: {"other": 1.0}})
@@ -645,7 +657,8 @@ def test_a_wide_band_held_far_under_every_fob_heard_is_no_jamming(press, noise_d
         out += e.observe(BurstInfo(t=1.5, t_end=1.808, freq_hz=433.9205e6, rssi_db=-10.45,
                                    on_fraction=0.5, features=fv(te_us=400.0)),
                          [keeloq(1.5, 0x1234, freq=433.9205e6, rssi=-10.45)])
-    out += e.observe(BurstInfo(t=6.0, t_end=7.0, freq_hz=434.0336e6, rssi_db=noise_db,
-                               on_fraction=0.95, bandwidth_hz=264e3, features=fv(te_us=9.1)),
-                     [])
+    for k in range(3):  # long enough to need no classifier
+        out += e.observe(BurstInfo(t=6.0 + k, t_end=7.0 + k, freq_hz=434.0336e6,
+                                   rssi_db=noise_db, on_fraction=0.95, bandwidth_hz=264e3,
+                                   features=fv(te_us=9.1)), [])
     assert kinds(_finish(e, out)) == expect

@@ -183,6 +183,9 @@ class JammingConfig:
     #: ... held on (the front end's ``continuous`` flag, or on for this fraction of at least
     #: ``min_duration_s``: see ``jamming.held_on``)
     wide_hold_on: float = 0.8
+    #: ... and such an episode escapes the short-episode classifier bar only this strong (dB)
+    #: against the median frame of the known fobs heard (``JammingDetector._over_fobs``)
+    wide_hold_min_j_s_db: float = 0.0
     #: a continuous segment that begins within this long (s) of where a jamming episode's
     #: continuous segment on its carrier ended is the same carrier (``JammingDetector._carries_on``)
     segment_join_s: float = 0.005

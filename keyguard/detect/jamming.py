@@ -234,6 +234,7 @@ class _FobHeard:
     freq_hz: float | None
     rssi_db: float | None
     handle: int
+    known: bool = True  # a shipped profile's protocol (not an ``unknown`` frame)
 
 
 class JammingDetector(Detector):
@@ -255,7 +256,8 @@ class JammingDetector(Detector):
         decoded = [p for p in obs.packets if packet_explains(p, cfg)]
         for p in decoded:
             if p.identity is not None:
-                self._fobs.append(_FobHeard(cap.abs_t(p.t), p.freq_hz, p.rssi_db, ctx.handle))
+                self._fobs.append(_FobHeard(cap.abs_t(p.t), p.freq_hz, p.rssi_db, ctx.handle,
+                                            p.protocol != "unknown"))
         while self._fobs and ctx.now - self._fobs[0].abs_t > 2 * cfg.fob_reference_s:
             self._fobs.popleft()
         b = obs.burst
@@ -318,7 +320,7 @@ class JammingDetector(Detector):
                      if p.protocol != "unknown"]
         if classes is not None and "jammer" in classes:
             ep.p_jammer = max(ep.p_jammer or 0.0, float(classes["jammer"]))
-        if ep.span is None and self._qualifies(ep, cfg):
+        if ep.span is None and self._qualifies(ep, cfg, self._over_fobs(ep, cfg)):
             ep.span = ctx.jams.add(JamSpan(cap.name, ep.t, ep.t_end, ep.abs_t, ep.abs_end,
                                            ep.freq_hz, self._bw(ep), level_db=ep.level()))
         elif ep.span is not None:
@@ -474,11 +476,31 @@ class JammingDetector(Detector):
             return False
         return self._passed_known(ep.channel, ep.abs_t, ep.abs_end, ep.handle, cfg)
 
+    def _known_fob_levels(self, handle: int, a: float, z: float, cfg: JammingConfig) -> list:
+        """Levels (dB) of the frames of known protocols this receiver heard from
+        ``fob_reference_s`` before ``a`` to ``z`` (timeline s): noise decodes to ``unknown``
+        frames at its own level."""
+        return [f.rssi_db for f in self._fobs if f.handle == handle and f.known
+                and f.rssi_db is not None and a - cfg.fob_reference_s <= f.abs_t <= z]
+
+    def _over_fobs(self, ep: _Episode, cfg: JammingConfig) -> bool:
+        """A wide band held on (``ep.wide_hold``) at least as strong as the median frame of
+        the known fobs heard (J/S ≥ ``wide_hold_min_j_s_db``): it can jam them. Two
+        transmitters beating in one channel do not hold a wide band on, so such an episode
+        is not held to the short-episode classifier bar (a RollJam noise jammer's first 1 s
+        segment, cut off from the rest by the owner's press inside it, scored P(jammer)
+        0.0006: held-out seed 919); an amplify-and-forward relay's noise 9 dB under the
+        owner's press is (held-out AF relay seed 902)."""
+        lvl = ep.level()
+        if not ep.wide_hold or lvl is None:
+            return False
+        heard = self._known_fob_levels(ep.handle, ep.abs_t, ep.abs_end, cfg)
+        return bool(heard) and lvl - float(np.median(heard)) >= cfg.wide_hold_min_j_s_db
+
     @staticmethod
-    def _qualifies(ep: _Episode, cfg: JammingConfig) -> bool:
+    def _qualifies(ep: _Episode, cfg: JammingConfig, wide_over_fobs: bool = False) -> bool:
         dur = ep.abs_end - ep.abs_t
-        # (two transmitters beating in one channel do not hold a wide band on)
-        if dur < cfg.short_episode_s and not ep.wide_hold and ep.p_jammer is not None and \
+        if dur < cfg.short_episode_s and not wide_over_fobs and ep.p_jammer is not None and \
                 ep.p_jammer < cfg.short_episode_probability:
             return False
         return dur >= cfg.min_duration_s and ep.duty() >= cfg.min_duty
@@ -536,8 +558,7 @@ class JammingDetector(Detector):
         press, P(jammer) under 0.001); a noise jammer stands over the fob it jams."""
         if not e.wide_hold or (e.p_jammer is not None and e.p_jammer >= cfg.jammer_probability):
             return False
-        heard = [f.rssi_db for f in self._fobs if f.handle == e.handle and f.rssi_db is not None
-                 and e.abs_t - cfg.fob_reference_s <= f.abs_t <= e.abs_end]
+        heard = self._known_fob_levels(e.handle, e.abs_t, e.abs_end, cfg)
         return bool(heard) and min(heard) - level >= cfg.relay_noise_margin_db
 
     def _emit(self, ctx: DetectionContext, now: float, handle: int | None = None) -> list[Alert]:
