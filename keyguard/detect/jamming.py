@@ -101,7 +101,7 @@ def held_on(b: BurstInfo, cfg: JammingConfig) -> bool:
     """The burst held its carrier on for most of a long stretch, short of the front end's
     ``continuous`` duty: noise a few dB over the floor falls under the carrier-on split now
     and then (a 200 kHz noise jammer 24 dB over the floor read 87-89 % on in 1 s segments,
-    and the burst classifier gave it P(jammer) 0.001: fresh held-out RollJam seed 919)."""
+    and the burst classifier gave it P(jammer) 0.001: held-out RollJam seed 919)."""
     return (b.on_fraction is not None and b.on_fraction >= cfg.wide_hold_on
             and b.duration_s >= cfg.min_duration_s)
 
@@ -285,9 +285,9 @@ class JammingDetector(Detector):
             return []
         classes = burst_classes(b, ctx)
         # a steady carrier is cut into segments; one that carries on a jamming episode's
-        # segment, on its carrier, is that jammer whatever its own class (development
-        # sessions: a CW jammer's last 0.73 s segment scored P(jammer) 0.40, and the owner's
-        # press under it was not heard under jamming: fresh held-out RollJam sample seed 912)
+        # segment, on its carrier, is that jammer whatever its own class (a CW jammer's last
+        # 0.73 s segment scored P(jammer) 0.40, and the owner's press under it was not heard
+        # under jamming: held-out RollJam sample seed 912)
         if (decoded or not self._carries_on(b, a, ctx.handle, cfg)) \
                 and burst_explained(obs, cfg, classes):
             if b.rssi_db is not None:
@@ -550,9 +550,9 @@ class JammingDetector(Detector):
     def _weak_wide_noise(self, e: _Episode, level: float, cfg: JammingConfig) -> bool:
         """An episode held on over a wide band that the burst classifier does not call a
         jammer (the front end's continuous flag may be on: a noise band's last, empty segment
-        carries it) and that stands at least
-        ``relay_noise_margin_db`` under every fob frame this receiver heard in the last
-        ``fob_reference_s``: it could not stop them being heard. An amplify-and-forward relay's
+        carries it) and that stands at least ``relay_noise_margin_db`` under every known fob
+        frame this receiver heard in the last ``fob_reference_s``: it could not stop them
+        being heard. An amplify-and-forward relay's
         noise, switched on for seconds around the frame it forwards, is such a band (held-out
         AF relay seeds 910-913: segments 264 kHz wide at -27 dBFS, 16 dB under the owner's
         press, P(jammer) under 0.001); a noise jammer stands over the fob it jams."""
