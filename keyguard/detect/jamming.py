@@ -234,7 +234,7 @@ class _FobHeard:
     freq_hz: float | None
     rssi_db: float | None
     handle: int
-    known: bool = True  # a shipped profile's protocol (not an ``unknown`` frame)
+    known: bool  # a shipped profile's protocol (not an ``unknown`` frame)
 
 
 class JammingDetector(Detector):
@@ -288,8 +288,8 @@ class JammingDetector(Detector):
         # segment, on its carrier, is that jammer whatever its own class (a CW jammer's last
         # 0.73 s segment scored P(jammer) 0.40, and the owner's press under it was not heard
         # under jamming: held-out RollJam sample seed 912)
-        if (decoded or not self._carries_on(b, a, ctx.handle, cfg)) \
-                and burst_explained(obs, cfg, classes):
+        carried_on = not decoded and self._carries_on(b, a, ctx.handle, cfg)
+        if not carried_on and burst_explained(obs, cfg, classes):
             if b.rssi_db is not None:
                 clip = b.features is not None and clipped(b.features.values)
                 self._explained.append((a, z, b.rssi_db, ctx.handle, clip))
@@ -377,10 +377,17 @@ class JammingDetector(Detector):
         # at a fixed length) is never a device's pattern
         if b.freq_hz is None or not b.duration_s > 0 or b.jammer_like:
             return False
-        return any(h == handle and t0 < a and abs(f - b.freq_hz) <= cfg.repeat_freq_hz
-                   and abs(d - b.duration_s) <= max(cfg.repeat_duration_s,
-                                                    cfg.repeat_duration_fraction * d)
-                   for t0, f, d, h, _, _ in self._decoded)
+        return any(abs(d - b.duration_s) <= tol
+                   for d, tol in self._decoded_before(b.freq_hz, a, handle, cfg))
+
+    def _decoded_before(self, freq_hz: float, a: float, handle: int, cfg: JammingConfig):
+        """(duration s, its length tolerance s) of each transmission decoded on this receiver
+        before ``a`` on the carrier ``freq_hz`` (within ``repeat_freq_hz``): a device heard
+        here before. The tolerance is ``repeat_duration_s`` or ``repeat_duration_fraction`` of
+        the duration, the larger."""
+        return ((d, max(cfg.repeat_duration_s, cfg.repeat_duration_fraction * d))
+                for t0, f, d, h, _, _ in self._decoded
+                if h == handle and t0 < a and abs(f - freq_hz) <= cfg.repeat_freq_hz)
 
     def _hidden_start(self, b: BurstInfo, a: float, handle: int, cfg: JammingConfig) -> bool:
         """The rest of a device's transmission whose start a stronger transmission hid: the
@@ -399,10 +406,8 @@ class JammingDetector(Detector):
                      for a2, z2, lvl, h, clip in self._explained)
         if not hidden:
             return False
-        return any(h == handle and t0 < a and abs(f - b.freq_hz) <= cfg.repeat_freq_hz
-                   and b.duration_s <= d + max(cfg.repeat_duration_s,
-                                               cfg.repeat_duration_fraction * d)
-                   for t0, f, d, h, _, _ in self._decoded)
+        return any(b.duration_s <= d + tol
+                   for d, tol in self._decoded_before(b.freq_hz, a, handle, cfg))
 
     def _artifact(self, b: BurstInfo, a: float, z: float, handle: int,
                   cfg: JammingConfig) -> bool:
