@@ -473,6 +473,21 @@ def test_a_radio_7_ppm_off_the_remote_moments_later_is_another_radio(t_replay, e
     assert kinds(out + e.finish()) == expect
 
 
+@pytest.mark.parametrize("t_replay, expect", [(13.0, ["replay"]), (100.0, [])])
+def test_seconds_after_the_remote_only_the_measurement_scatter_is_allowed(t_replay, expect):
+    # a CC1101 replaying a gate remote 4.2 ppm off it (development fixed-code replay seeds
+    # 307, 311): 12 s after the remote's own press its crystal and the tuner have had no time
+    # to drift (0.5 ppm of scatter + 0.5 ppm per minute: 0.6 ppm floor, one reference 0.9 ppm,
+    # 4.7 spreads off); 99 s after it the drift allowed has grown to the 1 ppm cap (1.5 ppm
+    # with one reference: 2.8 spreads, not another radio on the carrier alone)
+    rng = np.random.default_rng(43)
+    e = engine()
+    out = remote_presses(e, rng, 1)
+    pk = [ev1527(t_replay + 0.04 * r, 0xABCDE) for r in range(4)]
+    out += feed(e, pk, lambda p: fob_features(rng, cfo_ppm=-40.0 + 4.2, te=310.0, droop=0.3))
+    assert kinds(out + e.finish()) == expect
+
+
 @pytest.mark.parametrize("snr_db, expect", [(-5.0, []), (25.0, ["clone"])])
 def test_edges_measured_below_10_db_snr_are_not_compared(snr_db, expect):
     # fresh soak seed 6016: a doorbell's second ring in a 30 dB fade decoded at -5 dB SNR; its

@@ -270,6 +270,16 @@ class FingerprintConfig:
     #: carrier is measured again around its first estimate (a clipping product no longer pulls it).
     cfo_short_floor_ppm: float = 1.0
     cfo_short_window_s: float = 120.0
+    #: ... and within that window ``cfo_noise_floor_ppm`` plus ``cfo_drift_ppm_per_min`` per
+    #: minute since the oldest reference (``FingerprintMemory.cfo_floor``): the scatter of the
+    #: measurement itself (presses of one key within a benign capture: median 0.11 ppm apart,
+    #: 99th percentile 0.75, largest 0.91 — an answer 30 dB over full scale — in 230
+    #: comparisons, 45 captures behind earlier soak alarms), and a crystal's drift with a
+    #: temperature that changes by degrees over minutes. A CC1101 replaying a gate remote
+    #: 12 s after its press sat 4.1–4.3 ppm off it and read 2.8 spreads with 1 ppm
+    #: (development fixed-code replay seeds 307 and 311: missed).
+    cfo_noise_floor_ppm: float = 0.5
+    cfo_drift_ppm_per_min: float = 0.5
     #: envelope-shape features (rise/fall time, droop, turn-on chirp) of a press are compared
     #: only with references measured through a channel filter within this fraction of its own
     #: (``channel_bw_hz``): the front end sizes the filter, and with it the channel's sample

@@ -437,12 +437,8 @@ class FingerprintMemory:
                 continue
             mad = 1.4826 * float(np.median(np.abs(col - med)))
             if name == "cfo_ppm":
-                floor = self.cfg.cfo_floor_ppm
                 recent = [r for r, ok in zip(refs, np.isfinite(m[:, j])) if ok]
-                if t is not None and recent and all(
-                        r.capture == capture.name and r.t is not None
-                        and abs(t - r.t) <= self.cfg.cfo_short_window_s for r in recent):
-                    floor = self.cfg.cfo_short_floor_ppm
+                floor = self.cfo_floor(capture, t, recent)
             elif name in _RELATIVE:
                 floor = FEATURE_FLOORS[name] * abs(med)
             else:
@@ -473,6 +469,23 @@ class FingerprintMemory:
                           references=len(refs), enrolled=sum(r.source == "enrolled" for r in refs),
                           cfo_calibration=calib, cfo_shift_ppm=shift, values=values,
                           model_score=model_score, clipped=press_clipped)
+
+    def cfo_floor(self, capture: CaptureInfo, t: float | None, refs: list[RefEntry]) -> float:
+        """The CFO difference (ppm) that measurement and drift explain between a press at
+        ``t`` (s) in ``capture`` and ``refs``: ``cfo_floor_ppm`` (days: temperature, battery,
+        the tuner), but when every reference was heard by the same capture within
+        ``cfo_short_window_s``, ``cfo_noise_floor_ppm`` plus ``cfo_drift_ppm_per_min`` for
+        the time since the oldest of them, at most ``cfo_short_floor_ppm``: a crystal drifts
+        with its temperature, which takes minutes to change by degrees, so seconds after a
+        reference only the measurement's own scatter is left."""
+        cfg = self.cfg
+        if t is None or not refs or not all(
+                r.capture == capture.name and r.t is not None
+                and abs(t - r.t) <= cfg.cfo_short_window_s for r in refs):
+            return cfg.cfo_floor_ppm
+        elapsed = max(abs(t - r.t) for r in refs)
+        return min(cfg.cfo_short_floor_ppm,
+                   cfg.cfo_noise_floor_ppm + cfg.cfo_drift_ppm_per_min * elapsed / 60.0)
 
     @staticmethod
     def _without_own_products(refs: list[RefEntry], capture: CaptureInfo,
