@@ -339,6 +339,38 @@ def test_fixed_code_with_a_steady_line_through_its_gaps_is_a_raw_replay(
         assert ev["gap_line"]["frames"] == 4 and abs(ev["gap_line"]["gap_line_hz"] + 7.4e3) < 300
 
 
+@pytest.mark.parametrize("replay_line, expect", [
+    (15.0, ["replay"]),  # the HackRF's own LO leak beats with its pulses (fresh seed 961)
+    (3.0, []),           # no line through the gaps: another transmitter beat with it
+])
+def test_a_raw_replay_beating_with_its_own_lo_leak_is_still_judged(replay_line, expect):
+    # a beating press is neither judged nor learnt (another transmitter keyed over its
+    # pulses), unless a steady line through its gaps says the beat is the replayer's own LO
+    rng = np.random.default_rng(15)
+    e = engine()
+
+    def remote(p):
+        return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3,
+                            gap_line_db=1.0 + rng.normal(0, 1.0),
+                            gap_line_hz=rng.uniform(-20e3, 20e3), gap_line_sharpness=0.2)
+
+    out = []
+    for k in range(3):
+        out += feed(e, [ev1527(1.0 + 8 * k + 0.04 * r, 0xABCDE) for r in range(4)], remote)
+
+    def replayed(p):
+        return fob_features(rng, cfo_ppm=-40.0, te=310.0, droop=0.3, beat_depth=0.22,
+                            beat_floor=0.016, clip_fraction=0.0,
+                            gap_line_db=replay_line + rng.normal(0, 1.0),
+                            gap_line_hz=4.8e3 + rng.uniform(-200, 200), gap_line_sharpness=0.55)
+
+    out += feed(e, [ev1527(60.0 + 0.04 * r, 0xABCDE) for r in range(4)], replayed)
+    out += e.finish()
+    assert kinds(out) == expect
+    if expect:
+        assert out[0].evidence["method"] == "gap_line"
+
+
 def test_a_press_merged_with_another_transmission_is_no_reference():
     """The owner's first press came in one burst with something else keyed right after it
     (0.8 s, its three frames fill a third): that burst's fingerprint is not the fob's. Learnt
