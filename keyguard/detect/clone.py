@@ -270,7 +270,7 @@ class CloneDetector(Detector):
             press.notes["collision"] = filled
             return []
         cmp = ctx.fingerprints.compare(press.identity, vec, press.capture, press.t,
-                                       press.freq_hz)
+                                       press.freq_hz, fixed_code=press.fixed_code)
         if cmp is not None:
             press.notes["fingerprint"] = cmp.evidence()
         rule = None

@@ -270,8 +270,10 @@ class FingerprintConfig:
     #: carrier is measured again around its first estimate (a clipping product no longer pulls it).
     cfo_short_floor_ppm: float = 1.0
     cfo_short_window_s: float = 120.0
-    #: ... and within that window ``cfo_noise_floor_ppm`` plus ``cfo_drift_ppm_per_min`` per
-    #: minute since the oldest reference (``FingerprintMemory.cfo_floor``): the scatter of the
+    #: ... and for a fixed-code press within that window ``cfo_noise_floor_ppm`` plus
+    #: ``cfo_drift_ppm_per_min`` per minute since the oldest reference
+    #: (``FingerprintMemory.cfo_floor``; a rolling code a few ppm off may be a relay's
+    #: frequency translation, left to the relay detector): the scatter of the
     #: measurement itself (presses of one key within a benign capture: median 0.11 ppm apart,
     #: 99th percentile 0.75, largest 0.91 — an answer 30 dB over full scale — in 230
     #: comparisons, 45 captures behind earlier soak alarms), and a crystal's drift with a

@@ -366,12 +366,14 @@ class FingerprintMemory:
         return float(np.median(diffs)) if diffs else None
 
     def compare(self, identity: str, full: np.ndarray, capture: CaptureInfo,
-                t: float | None = None, freq_hz: float | None = None) -> Comparison | None:
+                t: float | None = None, freq_hz: float | None = None,
+                fixed_code: bool = False) -> Comparison | None:
         """Compare a press (full feature vector) with the identity's reference; None when the
         reference is too small to judge. ``t``: the press's time in ``capture`` (s), which lets
         references from the same capture minutes before it use the short-time CFO floor.
         ``freq_hz``: the press's carrier (Hz), which lets a clipped press leave out references
-        that were its own clipping products."""
+        that were its own clipping products. ``fixed_code``: the press is a fixed-code
+        remote's (see :meth:`cfo_floor`)."""
         refs = self.references(identity)
         press_clipped = clipped(full)
         if press_clipped:
@@ -438,7 +440,7 @@ class FingerprintMemory:
             mad = 1.4826 * float(np.median(np.abs(col - med)))
             if name == "cfo_ppm":
                 recent = [r for r, ok in zip(refs, np.isfinite(m[:, j])) if ok]
-                floor = self.cfo_floor(capture, t, recent)
+                floor = self.cfo_floor(capture, t, recent, fixed_code)
             elif name in _RELATIVE:
                 floor = FEATURE_FLOORS[name] * abs(med)
             else:
@@ -470,19 +472,27 @@ class FingerprintMemory:
                           cfo_calibration=calib, cfo_shift_ppm=shift, values=values,
                           model_score=model_score, clipped=press_clipped)
 
-    def cfo_floor(self, capture: CaptureInfo, t: float | None, refs: list[RefEntry]) -> float:
+    def cfo_floor(self, capture: CaptureInfo, t: float | None, refs: list[RefEntry],
+                  fixed_code: bool = False) -> float:
         """The CFO difference (ppm) that measurement and drift explain between a press at
         ``t`` (s) in ``capture`` and ``refs``: ``cfo_floor_ppm`` (days: temperature, battery,
-        the tuner), but when every reference was heard by the same capture within
-        ``cfo_short_window_s``, ``cfo_noise_floor_ppm`` plus ``cfo_drift_ppm_per_min`` for
-        the time since the oldest of them, at most ``cfo_short_floor_ppm``: a crystal drifts
-        with its temperature, which takes minutes to change by degrees, so seconds after a
-        reference only the measurement's own scatter is left."""
+        the tuner), but ``cfo_short_floor_ppm`` when every reference was heard by the same
+        capture within ``cfo_short_window_s``. For a fixed-code press that is
+        ``cfo_noise_floor_ppm`` plus ``cfo_drift_ppm_per_min`` for the time since the oldest
+        reference, at most ``cfo_short_floor_ppm``: a crystal drifts with its temperature,
+        which takes minutes to change by degrees, so seconds after a reference only the
+        measurement's own scatter is left, and a fixed code's carrier a few ppm off is
+        another radio's. A rolling-code press a few ppm off with the key's own bit clock may
+        be the key's answer forwarded by a frequency-converting relay (the relay detector's
+        case: an AF relay 4.7 ppm off read 5.7 spreads under the tighter floor and was
+        called a clone, held-out seed 915), so its floor stays flat."""
         cfg = self.cfg
         if t is None or not refs or not all(
                 r.capture == capture.name and r.t is not None
                 and abs(t - r.t) <= cfg.cfo_short_window_s for r in refs):
             return cfg.cfo_floor_ppm
+        if not fixed_code:
+            return cfg.cfo_short_floor_ppm
         elapsed = max(abs(t - r.t) for r in refs)
         return min(cfg.cfo_short_floor_ppm,
                    cfg.cfo_noise_floor_ppm + cfg.cfo_drift_ppm_per_min * elapsed / 60.0)
