@@ -224,6 +224,31 @@ def test_clipped_raw_replay_beside_a_strong_lo_leak_is_ook(amp, lo_hz):
     assert len(got) >= 3 and set(got) == {"pt2262:00005F0C"}
 
 
+def test_of_two_steady_looking_lobes_the_carrier_is_the_one_that_moves_less():
+    # A RollJam replayer's frames beside its LO leak, clipped (simulator RollJam seed 915, the
+    # first replay at 14.9 s): the leak rose 10 dB while the frames were off, and the frames
+    # rose 14 dB while the leak's squeeze pattern was "off". Both read as a steady carrier
+    # beside the other; taking the frames for the carrier cancelled them and nothing decoded.
+    from keyguard.models.training import vary_scenario
+    from keyguard.sim.scenario import load_scenario
+
+    r = vary_scenario(load_scenario("rolljam"), 915).plan(915)
+    fs = r.sample_rate
+    a, b = int(14.8 * fs), int(15.3 * fs)
+    parts, pos = [], 0
+    for chunk in r.chunks():
+        lo, hi = max(a, pos), min(b, pos + chunk.size)
+        if lo < hi:
+            parts.append(chunk[lo - pos:hi - pos])
+        pos += chunk.size
+        if pos >= b:
+            break
+    cap = Capture.from_array(np.concatenate(parts), fs, r.receiver.center_freq)
+    got = [p.identity for pt in FrontEnd().pulse_trains(cap) for p in decode_pulse_train(pt)
+           if p.protocol == "keeloq"]
+    assert len(got) == 3 and set(got) == {"keeloq:0D36C681"}
+
+
 def test_fsk_tones_are_still_fsk():
     # the other side of the same test: 2-FSK's tones take turns, so it stays FSK
     fs = 250e3

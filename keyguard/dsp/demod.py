@@ -1630,7 +1630,18 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
                         f_other: float, noise_power: float,
                         envelopes: dict | None = None, mixers: dict | None = None) -> bool:
     """Whether a second spectral lobe at ``f_other`` is a steady carrier beside an OOK signal
-    at ``f_keyed`` rather than 2-FSK's other tone (Hz from the channel centre).
+    at ``f_keyed`` rather than 2-FSK's other tone (Hz from the channel centre): see
+    :func:`steady_rise_db`."""
+    return steady_rise_db(y, rate, mask, f_keyed, f_other, noise_power, envelopes,
+                          mixers) is not None
+
+
+def steady_rise_db(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
+                   f_other: float, noise_power: float, envelopes: dict | None = None,
+                   mixers: dict | None = None) -> float | None:
+    """How much (dB) a second spectral lobe at ``f_other`` rises while an OOK signal at
+    ``f_keyed`` is off, when it is a steady carrier beside that signal rather than 2-FSK's
+    other tone (Hz from the channel centre); None when it is not (or nothing can be told).
 
     2-FSK keys its tones in turn: while one is on the other is off, down at the noise. A keyed
     OOK signal beside a carrier that never stops (an SDR replayer's LO leakage, a CW
@@ -1644,7 +1655,7 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     computed once). ``mixers``: see :func:`mixed`.
     """
     if mask.sum() < 16:
-        return False
+        return None
     sep = abs(f_other - f_keyed)
     cache = {} if envelopes is None else envelopes
     for f in (f_keyed, f_other):
@@ -1656,7 +1667,7 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     sp = otsu_split(amp)
     on = amp >= sp.threshold
     if on.sum() < 8 or (~on).sum() < 8:
-        return False
+        return None
     # the envelopes must resolve the keying: with runs (Manchester FSK's 50 µs half-bits)
     # not much longer than the averaging, both tones smear into each other and look on
     # together; then nothing can be told and FSK stands. Runs of KEYED_RESOLVED_RUNS
@@ -1665,16 +1676,17 @@ def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: f
     # averaged over 190 µs, differ by 18 dB)
     change = np.flatnonzero(on[1:] != on[:-1])
     if change.size < 2:
-        return False
+        return None
     if np.median(np.diff(change)) < KEYED_RESOLVED_RUNS * tone_envelope_length(rate, sep):
         contrast = 10 * math.log10(max(float(np.median(pa[on])), 1e-30)
                                    / max(float(np.median(pa[~on])), 1e-30))
         if contrast < KEYED_RESOLVED_DB:
-            return False
+            return None
     b_on, b_off = float(np.median(pb[on])), float(np.median(pb[~on]))
     if b_on < 4.0 * noise_power:
-        return False
-    return 10 * math.log10(max(b_off, 1e-30) / b_on) < FSK_SWITCH_DB
+        return None
+    rise = 10 * math.log10(max(b_off, 1e-30) / b_on)
+    return rise if rise < FSK_SWITCH_DB else None
 
 
 def tone_band(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.ndarray:
@@ -1838,18 +1850,25 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     mixers: dict = {}  # the tones of y mixed to 0 Hz, for the tone test and the FSK decision
     if mod == "FSK" and modulation is None and tones.two_lobes:
         envelopes: dict = {}
+        steady = []
         for keyed, other in ((tones.peak_hz, tones.second_hz), (tones.second_hz, tones.peak_hz)):
-            if steady_beside_keyed(y, rate, act.mask, keyed, other, noise, envelopes, mixers):
-                # not 2-FSK but OOK beside a steady carrier: take the carrier out, measure
-                # the keyed signal's activity with the carrier's beat nulled, demodulate OOK
-                sep = abs(other - keyed)
-                y = cancel_tone(y, rate, other, sep)
-                mixers.clear()  # they mixed the samples before the carrier was taken out
-                act = carrier_activity(tone_band(y, rate, keyed, sep), rate, noise)
-                if act is None:
-                    return []
-                mod, tones, ook_carrier = "OOK", None, keyed
-                break
+            rise = steady_rise_db(y, rate, act.mask, keyed, other, noise, envelopes, mixers)
+            if rise is not None:
+                steady.append((rise, keyed, other))
+        if steady:
+            # not 2-FSK but OOK beside a steady carrier: take the carrier out, measure the
+            # keyed signal's activity with the carrier's beat nulled, demodulate OOK. When
+            # either lobe could be the carrier, it is the one that moves less as the other
+            # keys (a RollJam replayer's LO leak rose 10 dB, the fob's frames it was taken
+            # for 14 dB: held-out seed 915)
+            _, keyed, other = min(steady)
+            sep = abs(other - keyed)
+            y = cancel_tone(y, rate, other, sep)
+            mixers.clear()  # they mixed the samples before the carrier was taken out
+            act = carrier_activity(tone_band(y, rate, keyed, sep), rate, noise)
+            if act is None:
+                return []
+            mod, tones, ook_carrier = "OOK", None, keyed
 
     def to_time(pos: float) -> float:
         return (burst.iq_start + pos * burst.iq_step) / burst.sample_rate
