@@ -26,8 +26,9 @@ times the channel bandwidth in rate) and is adaptive per burst:
   in two spectral lobes of similar strength; OOK keys one carrier on and off. A burst whose
   carrier is on most of the time and whose spectrum (≈ 1 kHz resolution) has two separated
   lobes within 10 dB of each other is FSK — unless one lobe stays on while the other is
-  keyed (an SDR replayer's LO leakage beside the replayed OOK frame): then that carrier is
-  subtracted and the burst is OOK.
+  keyed (an SDR replayer's LO leakage beside the replayed OOK frame; of two lobes that both
+  could be, the one that moves less as the other keys): then that carrier is subtracted and
+  the burst is OOK.
 * **Saturated receivers.** A transmitter a few metres away drives the 8-bit receiver past
   full scale. The decision SNR is measured from the output's own noise (not from the spread
   of the "off" cluster, which then holds both the silence and the transmitter's carrier
