@@ -1650,8 +1650,8 @@ def steady_rise_db(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
     are on) shows two lobes too. Both tones' power envelopes are measured
     (``tone_envelope``) over the carrier-on samples (``mask``); the keyed one's samples are
     split into on and off (Otsu), and the other tone's median power is compared between the
-    two. A steady carrier when the other tone stays over 4 × ``noise_power`` while the keyed one is on
-    and rises by less than ``FSK_SWITCH_DB`` when it goes off. ``envelopes``: a dict kept
+    two: a steady carrier stays over 4 × ``noise_power`` while the keyed one is on and
+    rises by less than ``FSK_SWITCH_DB`` when it goes off. ``envelopes``: a dict kept
     between the calls for the two orders of the same pair of tones (each envelope is then
     computed once). ``mixers``: see :func:`mixed`.
     """
