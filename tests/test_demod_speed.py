@@ -450,7 +450,7 @@ def test_fsk_tones_mixed_once_give_the_same_envelopes_and_decisions():
     """The FSK tone test and the FSK demodulator share each tone's mixed samples and running
     sum (``mixers``): envelopes, tone verdicts and the decision are those of mixing afresh,
     bit for bit, in either order of use."""
-    from keyguard.dsp.demod import (activity_from_mask, demodulate_fsk, steady_beside_keyed,
+    from keyguard.dsp.demod import (activity_from_mask, demodulate_fsk, steady_rise_db,
                                     tone_envelope)
     rng = np.random.default_rng(31)
     rate = 250e3
@@ -469,12 +469,12 @@ def test_fsk_tones_mixed_once_give_the_same_envelopes_and_decisions():
         sep = f_mark - f_space
         ref = demodulate_fsk(y, rate, act, f_space, f_mark)
         ref_env = [tone_envelope(y, rate, f_, sep) for f_ in (f_mark, f_space)]
-        ref_verdict = steady_beside_keyed(y, rate, mask, f_mark, f_space, 1e-4)
+        ref_verdict = steady_rise_db(y, rate, mask, f_mark, f_space, 1e-4)
         for first_fsk in (True, False):
             mixers: dict = {}
             if first_fsk:
                 got = demodulate_fsk(y, rate, act, f_space, f_mark, mixers)
-            verdict = steady_beside_keyed(y, rate, mask, f_mark, f_space, 1e-4, None, mixers)
+            verdict = steady_rise_db(y, rate, mask, f_mark, f_space, 1e-4, None, mixers)
             env = [tone_envelope(y, rate, f_, sep, mixers) for f_ in (f_mark, f_space)]
             if not first_fsk:
                 got = demodulate_fsk(y, rate, act, f_space, f_mark, mixers)

@@ -1627,16 +1627,6 @@ def tone_envelope_length(rate: float, sep_hz: float) -> int:
     return max(2, int(round(max(1, round(1e-4 * rate / period)) * period)))
 
 
-def steady_beside_keyed(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
-                        f_other: float, noise_power: float,
-                        envelopes: dict | None = None, mixers: dict | None = None) -> bool:
-    """Whether a second spectral lobe at ``f_other`` is a steady carrier beside an OOK signal
-    at ``f_keyed`` rather than 2-FSK's other tone (Hz from the channel centre): see
-    :func:`steady_rise_db`."""
-    return steady_rise_db(y, rate, mask, f_keyed, f_other, noise_power, envelopes,
-                          mixers) is not None
-
-
 def steady_rise_db(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
                    f_other: float, noise_power: float, envelopes: dict | None = None,
                    mixers: dict | None = None) -> float | None:
