@@ -56,6 +56,26 @@ def keeloq_serials(cap: Capture) -> list:
     return out
 
 
+def scenario_slice(name: str, seed: int, t0: float, t1: float) -> Capture:
+    """Seconds ``t0``–``t1`` (s) of the simulator's held-out variant ``seed`` of a scenario,
+    rendered chunk by chunk as the evaluation renders it."""
+    from keyguard.models.training import vary_scenario
+    from keyguard.sim.scenario import load_scenario
+
+    r = vary_scenario(load_scenario(name), seed).plan(seed)
+    fs = r.sample_rate
+    a, b = int(t0 * fs), int(t1 * fs)
+    parts, pos = [], 0
+    for chunk in r.chunks():
+        lo, hi = max(a, pos), min(b, pos + chunk.size)
+        if lo < hi:
+            parts.append(chunk[lo - pos:hi - pos])
+        pos += chunk.size
+        if pos >= b:
+            break
+    return Capture.from_array(np.concatenate(parts), fs, r.receiver.center_freq)
+
+
 def channel_burst(iq: np.ndarray, fs: float, noise_power: float) -> SimpleNamespace:
     """A burst as the detector hands it to the demodulator (carrier near 0 Hz, no mask)."""
     return SimpleNamespace(iq=iq, iq_rate=fs, channel_noise_db=10 * np.log10(noise_power),
@@ -105,6 +125,24 @@ def test_decision_noise_ignores_a_second_off_level():
                np.zeros(2000)]
     out = lv + rng.normal(0.0, 0.01, lv.size)
     assert 0.008 < output_noise_std(out, 1) < 0.012
+
+
+def test_pulse_phase_continuity_tells_a_keyed_oscillator_from_a_steady_carrier():
+    from keyguard.dsp.demod import pulse_phase_continuity
+    rng = np.random.default_rng(3)
+    te, n_pulses = 40, 24
+    edges = np.arange(2 * n_pulses + 1, dtype=np.float64) * te * 2 + 100
+    edges = np.concatenate([[0.0], edges, [edges[-1] + 100]])
+    levels = np.array([0] + [1, 0] * n_pulses + [0], dtype=np.int8)[: edges.size - 1]
+    n = int(edges[-1])
+    for phases, lo, hi in ((np.full(n_pulses, 0.7), 0.95, 1.01),
+                           (rng.uniform(0, 2 * np.pi, n_pulses), 0.0, 0.8)):
+        z = 0.1 * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+        on = np.flatnonzero(levels == 1)
+        for k, ph in zip(on, phases):
+            z[int(edges[k]):int(edges[k + 1])] += np.exp(1j * ph)
+        cs = np.concatenate([[0], np.cumsum(z)])
+        assert lo <= pulse_phase_continuity(cs, edges, levels) <= hi
 
 
 def test_chip_decisions_on_fewer_edges_than_its_window():
@@ -168,6 +206,30 @@ def test_ook_beside_a_steady_carrier_is_not_fsk(fob_hz, leak_hz):
     assert len(got) == 2 and set(got) == {f"keeloq:{SERIAL:08X}"}
 
 
+def raw_replay_capture(amp: float, fob_hz: float, floor_db: float, lo_db: float, lo_hz: float,
+                       fp: Fingerprint | None = None, lead_s: float = 0.02,
+                       tail_s: float = 0.011, seed: int = 7, fs: float = 250e3) -> Capture:
+    """An SDR's raw replay of four PT2262 frames at ``amp`` × full scale (clipped by the 8-bit
+    ADC): the remote at ``fob_hz`` over the recording's floor (``floor_db`` under the frames,
+    over the whole band) with the SDR's LO leak ``lo_db`` under them at ``lo_hz``."""
+    rng = np.random.default_rng(seed)
+    frames = encode("pt2262", {"id": 0x5F0C, "cmd": 0x30}, frames=4)
+    if fp is None:
+        fp = Fingerprint(extinction_db=35.0, phase_noise_hz=500.0, rise_time_us=8.0,
+                         fall_time_us=2.0)
+    sig = np.concatenate([render_burst(pt, fp, fs, freq_offset_hz=fob_hz, amplitude=amp,
+                                       rng=rng, lead_s=lead_s if i == 0 else 0.0,
+                                       tail_s=tail_s)
+                          for i, pt in enumerate(frames)])
+    sig = sig + complex_noise(sig.size, amp ** 2 * 10 ** (floor_db / 10), rng)
+    n = np.arange(sig.size)
+    sig = sig + amp * 10 ** (lo_db / 20) * np.exp(2j * np.pi * lo_hz / fs * n + 0.3j)
+    x = np.zeros(sig.size + int(0.1 * fs), np.complex64)
+    a = int(0.05 * fs)
+    x[a:a + sig.size] = sig
+    return Capture.from_array(adc8(x + complex_noise(x.size, 1e-4, rng)), fs, CENTER)
+
+
 def test_clipped_raw_replay_beside_its_lo_leak_is_ook():
     # A HackRF raw replay of a gate remote 18 dB over full scale (development seed 331): the
     # recording (the remote's frames over the recorder's wideband noise floor) comes with
@@ -176,22 +238,7 @@ def test_clipped_raw_replay_beside_its_lo_leak_is_ook():
     # remote's 400 µs runs are only twice the tone envelope's 190 µs averaging, too short
     # for the run-length test alone, but its on and off differ by 18 dB: it is resolved, and
     # the leak does not switch on when the pulses switch off.
-    fs = 250e3
-    rng = np.random.default_rng(7)
-    frames = encode("pt2262", {"id": 0x5F0C, "cmd": 0x30}, frames=4)
-    fp = Fingerprint(extinction_db=35.0, phase_noise_hz=500.0, rise_time_us=8.0,
-                     fall_time_us=2.0)
-    amp = 8.0
-    sig = np.concatenate([render_burst(pt, fp, fs, freq_offset_hz=-16_000.0, amplitude=amp,
-                                       rng=rng, lead_s=0.02 if i == 0 else 0.0, tail_s=0.011)
-                          for i, pt in enumerate(frames)])
-    sig = sig + complex_noise(sig.size, amp ** 2 * 10 ** -1.7, rng)  # the recorded floor
-    n = np.arange(sig.size)
-    sig = sig + amp * 10 ** (-31 / 20) * np.exp(2j * np.pi * -10_700.0 / fs * n + 0.3j)  # LO
-    x = np.zeros(sig.size + int(0.1 * fs), np.complex64)
-    a = int(0.05 * fs)
-    x[a:a + sig.size] = sig
-    cap = Capture.from_array(adc8(x + complex_noise(x.size, 1e-4, rng)), fs, CENTER)
+    cap = raw_replay_capture(8.0, -16_000.0, -17.0, -31.0, -10_700.0)
     got = [p.identity for pt in FrontEnd().pulse_trains(cap)
            for p in decode_pulse_train(pt) if p.protocol == "pt2262"]
     assert len(got) >= 3 and set(got) == {"pt2262:00005F0C"}
@@ -203,24 +250,31 @@ def test_clipped_raw_replay_beside_a_strong_lo_leak_is_ook(amp, lo_hz):
     # squeezes it by up to 10 dB while the pulses are on, and compresses the keyed tone's on
     # and off to 7.5-9.3 dB apart. Runs over 2.2 envelope lengths are resolved whatever the
     # contrast, and a rise under 15 dB is no 2-FSK tone switching (those rise >= 19 dB).
-    fs = 250e3
-    rng = np.random.default_rng(7)
-    frames = encode("pt2262", {"id": 0x5F0C, "cmd": 0x30}, frames=4)
-    fp = Fingerprint(extinction_db=35.0, phase_noise_hz=500.0, rise_time_us=8.0,
-                     fall_time_us=2.0)
-    sig = np.concatenate([render_burst(pt, fp, fs, freq_offset_hz=-16_000.0, amplitude=amp,
-                                       rng=rng, lead_s=0.02 if i == 0 else 0.0, tail_s=0.011)
-                          for i, pt in enumerate(frames)])
-    sig = sig + complex_noise(sig.size, amp ** 2 * 10 ** -1.7, rng)  # the recorded floor
-    n = np.arange(sig.size)
-    sig = sig + amp * 10 ** (-20 / 20) * np.exp(2j * np.pi * lo_hz / fs * n + 0.3j)  # LO
-    x = np.zeros(sig.size + int(0.1 * fs), np.complex64)
-    a = int(0.05 * fs)
-    x[a:a + sig.size] = sig
-    cap = Capture.from_array(adc8(x + complex_noise(x.size, 1e-4, rng)), fs, CENTER)
+    cap = raw_replay_capture(amp, -16_000.0, -17.0, -20.0, lo_hz)
     trains = list(FrontEnd().pulse_trains(cap))
     assert all(t.modulation == "OOK" for t in trains)
     got = [p.identity for pt in trains for p in decode_pulse_train(pt) if p.protocol == "pt2262"]
+    assert len(got) >= 3 and set(got) == {"pt2262:00005F0C"}
+
+
+@pytest.mark.parametrize("floor_db", [-35.0, -27.5])
+def test_raw_replay_swamping_the_receiver_keys_the_tone_its_idle_runs_do_not_hold(floor_db):
+    # A HackRF raw replay 44 dB over full scale (fresh held-out fixed-code replay seed 1023):
+    # the LO leak (26 dB down) and the recorded floor still clip the ADC between the pulses,
+    # so whichever tone is on captures it: the leak drops 15.1 dB while the pulses are on and
+    # the remote's tone 11.5 dB while the leak is "on". The leak alone holds the 10-25 ms
+    # between the frames, so it is the carrier; taken for the keyed tone, the frames came
+    # out inverted and nothing decoded. With the recorded floor 27.5 dB down over this 250 kHz
+    # band (-35: the same over the simulator's 1.024 MHz) the frames come out of the
+    # cancelled leak only 13 dB over the floor, weak enough to be decided chip by chip
+    # (seed 983), and the clipped pulses' phases no longer carry on from one to the next:
+    # projected on a phasor averaged across pulses, whole pulses moved by a chip.
+    fp = Fingerprint(extinction_db=31.0, phase_noise_hz=300.0, rise_time_us=6.5,
+                     fall_time_us=7.0)
+    cap = raw_replay_capture(10 ** (44 / 20), 5_400.0, floor_db, -25.8, -900.0, fp=fp,
+                             lead_s=0.01, tail_s=0.022, seed=11)
+    got = [p.identity for pt in FrontEnd().pulse_trains(cap) for p in decode_pulse_train(pt)
+           if p.protocol == "pt2262"]
     assert len(got) >= 3 and set(got) == {"pt2262:00005F0C"}
 
 
@@ -229,24 +283,18 @@ def test_of_two_steady_looking_lobes_the_carrier_is_the_one_that_moves_less():
     # first replay at 14.9 s): the leak rose 10 dB while the frames were off, and the frames
     # rose 14 dB while the leak's squeeze pattern was "off". Both read as a steady carrier
     # beside the other; taking the frames for the carrier cancelled them and nothing decoded.
-    from keyguard.models.training import vary_scenario
-    from keyguard.sim.scenario import load_scenario
-
-    r = vary_scenario(load_scenario("rolljam"), 915).plan(915)
-    fs = r.sample_rate
-    a, b = int(14.8 * fs), int(15.3 * fs)
-    parts, pos = [], 0
-    for chunk in r.chunks():
-        lo, hi = max(a, pos), min(b, pos + chunk.size)
-        if lo < hi:
-            parts.append(chunk[lo - pos:hi - pos])
-        pos += chunk.size
-        if pos >= b:
-            break
-    cap = Capture.from_array(np.concatenate(parts), fs, r.receiver.center_freq)
-    got = [p.identity for pt in FrontEnd().pulse_trains(cap) for p in decode_pulse_train(pt)
-           if p.protocol == "keeloq"]
+    got = keeloq_serials(scenario_slice("rolljam", 915, 14.8, 15.3))
     assert len(got) == 3 and set(got) == {"keeloq:0D36C681"}
+
+
+def test_a_clipping_products_region_a_few_samples_longer_does_not_replace_the_transmitter():
+    # A CC1101 clone 20 dB over full scale 9.1 kHz from the receiver's centre (fresh held-out
+    # clone seed 1114, the press at 16 s): its −3F product at −27.3 kHz opened a region of
+    # its own whose channel reached the clone's carrier, and that copy ended 12 samples
+    # (48 µs) after the clone's own: "the longer copy" replaced it and no frame decoded.
+    # (where the stream starts sets the tick grid, and with it which region ends last)
+    got = keeloq_serials(scenario_slice("clone", 1114, 13.9, 16.2))
+    assert len(got) == 2 and set(got) == {"keeloq:0BEEF123"}
 
 
 def test_fsk_tones_are_still_fsk():

@@ -225,26 +225,49 @@ def test_the_channel_filter_a_burst_was_measured_through_is_recorded():
     assert np.isnan(features_from_burst(SimpleNamespace(**kw)).values[i])
 
 
+def clipped_pwm_tone(fs: float, f0: float, te: float, long: int, n_bits: int, amplitude: float,
+                     seed: int, pad: int) -> np.ndarray:
+    """A PWM-keyed tone at ``f0`` (Hz; runs of 1 and ``long`` × ``te`` s, random bits) at
+    ``amplitude`` × full scale, with I and Q clipped apart as an 8-bit receiver does."""
+    rng = np.random.default_rng(seed)
+    runs = []
+    for b in rng.integers(0, 2, n_bits):
+        runs += [(1, long * te if b else te), (0, te if b else long * te)]
+    env = np.concatenate([np.zeros(pad, np.float32)]
+                         + [np.full(int(round(d * fs)), v, np.float32) for v, d in runs]
+                         + [np.zeros(pad, np.float32)])
+    t = np.arange(env.size) / fs
+    x = amplitude * env * np.exp(2j * np.pi * f0 * t + 0.3j) + 0.01 * (
+        rng.standard_normal(env.size) + 1j * rng.standard_normal(env.size))
+    return (np.clip(x.real, -1, 1) + 1j * np.clip(x.imag, -1, 1)).astype(np.complex64)
+
+
 @pytest.mark.parametrize("centre_hz, bw_hz", [(-4.3e3, 96e3), (15.7e3, 40e3), (40.7e3, 120e3)])
 def test_a_clipped_carrier_is_measured_where_it_is_whatever_the_channel(centre_hz, bw_hz):
     # a fob beside the receiver: I and Q clip apart, which adds a product at −3F (a tenth of
     # the carrier's amplitude). In a channel wide enough to hold it, the phase steps used to
     # average the two and read the carrier kHz towards it (−3.8 kHz in the 96 kHz channel)
     from keyguard.dsp.channelize import extract_channel
-    fs, f0, te = 1.024e6, 15_700.0, 350e-6
-    rng = np.random.default_rng(1)
-    runs = []
-    for b in rng.integers(0, 2, 24):
-        runs += [(1, 3 * te if b else te), (0, te if b else 3 * te)]
-    env = np.concatenate([np.zeros(1000, np.float32)]
-                         + [np.full(int(round(d * fs)), v, np.float32) for v, d in runs]
-                         + [np.zeros(1000, np.float32)])
-    t = np.arange(env.size) / fs
-    x = 4.0 * env * np.exp(2j * np.pi * f0 * t + 0.3j) + 0.01 * (
-        rng.standard_normal(env.size) + 1j * rng.standard_normal(env.size))
-    x = (np.clip(x.real, -1, 1) + 1j * np.clip(x.imag, -1, 1)).astype(np.complex64)
-    y, rate, _ = extract_channel(x, fs, centre_hz, bw_hz)
+    f0 = 15_700.0
+    x = clipped_pwm_tone(1.024e6, f0, 350e-6, 3, 24, 4.0, seed=1, pad=1000)
+    y, rate, _ = extract_channel(x, 1.024e6, centre_hz, bw_hz)
     f = burst_features(y, rate, channel_freq_hz=centre_hz).as_dict()
+    assert f["clip_fraction"] > 0.2
+    assert f["cfo_hz"] == pytest.approx(f0, abs=60.0)
+
+
+@pytest.mark.parametrize("f0, centre_hz", [(-3_727.0, -1_953.0), (9_094.0, 9_766.0),
+                                          (2_000.0, 0.0)])
+def test_a_clipped_carrier_near_the_receivers_centre_is_measured_where_it_is(f0, centre_hz):
+    # the −3F product lies 4·|F| from the carrier: for a clone 3.7 kHz from the centre,
+    # 14.9 kHz away, inside the ±15 kHz band the carrier is measured again in, and it read
+    # 700 Hz towards the product (fresh held-out clone seed 1116: 2.6 ppm from the owner
+    # instead of 4.2). Knowing where the centre is, the band narrows to ±2·|F|.
+    from keyguard.dsp.channelize import extract_channel
+    x = clipped_pwm_tone(250e3, f0, 400e-6, 2, 40, 10.0, seed=2, pad=500)
+    y, rate, _ = extract_channel(x, 250e3, centre_hz, 40e3)
+    f = burst_features(y, rate, channel_freq_hz=centre_hz,
+                       receiver_dc_hz=-centre_hz).as_dict()
     assert f["clip_fraction"] > 0.2
     assert f["cfo_hz"] == pytest.approx(f0, abs=60.0)
 

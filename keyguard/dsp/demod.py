@@ -1114,6 +1114,36 @@ def _local_mean(x: np.ndarray, mask: np.ndarray, w: int) -> np.ndarray | None:
     return _fill_gaps(moving_average(x * mask, w) / np.maximum(den, 1e-12), valid)
 
 
+#: :func:`pulse_phase_continuity` at least this: the carrier's phase carries on across pulses
+#: (a steady one drifting a few degrees between pulses reads over 0.95; pulses at random
+#: phases 2/π ≈ 0.64 on average)
+PULSE_PHASE_CONTINUITY = 0.85
+
+
+def pulse_phase_continuity(cumsum: np.ndarray, edges: np.ndarray, levels: np.ndarray) -> float:
+    """How well the carrier's phase carries on from one on run to the next (0..1).
+
+    cumsum: the carrier-free samples' running sum with a leading 0; edges/levels: a decision.
+    Each on run's mean phasor (its middle half) is added to the next one's: the sum's length
+    over the two lengths is 1 when their phases agree and cos(Δφ/2) otherwise; weighted by
+    length over all consecutive pairs. 1.0 when there are fewer than two on runs.
+    """
+    on = np.flatnonzero(levels == 1)
+    if on.size < 2:
+        return 1.0
+    a, b = edges[on], edges[on + 1]
+    q = 0.25 * (b - a)
+    i0 = np.clip(np.ceil(a + q).astype(np.int64), 0, cumsum.size - 1)
+    i1 = np.clip(np.floor(b - q).astype(np.int64), 0, cumsum.size - 1)
+    keep = i1 > i0
+    if keep.sum() < 2:
+        return 1.0
+    m = cumsum[i1[keep]] - cumsum[i0[keep]]  # each run's phasor times its length
+    pair = np.abs(m[1:] + m[:-1]).sum()
+    total = (np.abs(m[1:]) + np.abs(m[:-1])).sum()
+    return float(pair / total) if total > 0 else 1.0
+
+
 def chip_decisions(z: np.ndarray, edges: np.ndarray, levels: np.ndarray, te: float,
                    neighbours: int = 6, coherent: bool = True, with_noise: bool = False
                    ) -> tuple[np.ndarray, ...] | None:
@@ -1559,7 +1589,12 @@ def demodulate_ook(y: np.ndarray, rate: float, activity: Activity,
         # jitter now dwarfs any transmitter timing signature worth keeping; if the runs sit on
         # a chip grid, decide chip by chip (a matched filter per chip)
         te, fit = chip_period(dec.edges)
-        chips = (chip_decisions(z, dec.edges, dec.levels, te, coherent=dec.coherent,
+        # the chips are projected on a carrier phasor averaged over ~8 chips, which spans
+        # several pulses: only right when the phase carries on from pulse to pulse (a keyed
+        # oscillator restarts at a random phase each pulse: then chips decide on power)
+        across = dec.coherent and pulse_phase_continuity(
+            integ.cumsum, dec.edges, dec.levels) >= PULSE_PHASE_CONTINUITY
+        chips = (chip_decisions(z, dec.edges, dec.levels, te, coherent=across,
                                 with_noise=True) if fit >= 0.7 else None)
         if chips is not None:
             dec.edges, dec.levels, dec.margins, dec.margin_noise = chips
@@ -1602,6 +1637,15 @@ def demodulate_fsk(y: np.ndarray, rate: float, activity: Activity, f_space: floa
 #: rises by a few dB, and up to 10.4 dB beside a raw-IQ replay over full scale (a HackRF's
 #: LO leak beside a gate remote's frames: fresh held-out fixed-code replay seed 937).
 FSK_SWITCH_DB = 15.0
+#: ... and in a burst that drove the receiver to full scale, once the carrier is known from
+#: its idle runs (:func:`idle_tone`): clipping makes the stronger of two tones capture the
+#: ADC, so the carrier drops while the pulses are on, by up to 15.1 dB beside a HackRF's raw
+#: replay 44 dB over full scale (fresh held-out fixed-code replay seed 1023); still 4.5 dB
+#: under the clipped Honda FSK fobs' least
+SATURATED_SWITCH_DB = 18.0
+#: a steady carrier holds the gaps between a fob's frames alone (a raw replay's LO leak:
+#: 10–25 ms); a fob's own longest run of one tone is a header pulse, a few ms at most
+IDLE_MIN_S = 5e-3
 #: a keyed tone whose on and off medians differ this much (dB) is resolved by its envelope
 KEYED_RESOLVED_DB = 12.0
 #: runs at least this many envelope averaging lengths long (median) resolve the keying
@@ -1629,7 +1673,8 @@ def tone_envelope_length(rate: float, sep_hz: float) -> int:
 
 def steady_rise_db(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
                    f_other: float, noise_power: float, envelopes: dict | None = None,
-                   mixers: dict | None = None) -> float | None:
+                   mixers: dict | None = None,
+                   max_rise_db: float = FSK_SWITCH_DB) -> float | None:
     """How much (dB) a second spectral lobe at ``f_other`` rises while an OOK signal at
     ``f_keyed`` is off, when it is a steady carrier beside that signal rather than 2-FSK's
     other tone (Hz from the channel centre); None when it is not (or nothing can be told).
@@ -1641,7 +1686,7 @@ def steady_rise_db(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
     (``tone_envelope``) over the carrier-on samples (``mask``); the keyed one's samples are
     split into on and off (Otsu), and the other tone's median power is compared between the
     two: a steady carrier stays over 4 × ``noise_power`` while the keyed one is on and
-    rises by less than ``FSK_SWITCH_DB`` when it goes off. ``envelopes``: a dict kept
+    rises by less than ``max_rise_db`` when it goes off. ``envelopes``: a dict kept
     between the calls for the two orders of the same pair of tones (each envelope is then
     computed once). ``mixers``: see :func:`mixed`.
     """
@@ -1677,7 +1722,31 @@ def steady_rise_db(y: np.ndarray, rate: float, mask: np.ndarray, f_keyed: float,
     if b_on < 4.0 * noise_power:
         return None
     rise = 10 * math.log10(max(b_off, 1e-30) / b_on)
-    return rise if rise < FSK_SWITCH_DB else None
+    return rise if rise < max_rise_db else None
+
+
+def idle_tone(envelopes: dict, f_a: float, f_b: float, rate: float) -> float | None:
+    """Which of two tones (Hz from the channel centre) is a steady carrier by its idle runs,
+    or None when neither is: the one that holds the carrier-on samples alone (more power
+    than the other, sample by sample) for a run of ``IDLE_MIN_S`` or more, at least three
+    times the other's longest such run. ``envelopes``: :func:`steady_rise_db`'s cache of
+    both tones' power envelopes (both orders of the pair already measured)."""
+    sep = abs(f_b - f_a)
+    pa, pb = envelopes.get((f_a, sep)), envelopes.get((f_b, sep))
+    if pa is None or pb is None or pa.size < 2:
+        return None
+    a_holds = pa > pb
+    change = np.flatnonzero(a_holds[1:] != a_holds[:-1]) + 1
+    bounds = np.concatenate(([0], change, [a_holds.size]))
+    runs = np.diff(bounds)
+    first_a = bool(a_holds[0])
+    a_runs, b_runs = (runs[0::2], runs[1::2]) if first_a else (runs[1::2], runs[0::2])
+    longest_a = int(a_runs.max()) if a_runs.size else 0
+    longest_b = int(b_runs.max()) if b_runs.size else 0
+    for f, mine, theirs in ((f_a, longest_a, longest_b), (f_b, longest_b, longest_a)):
+        if mine >= IDLE_MIN_S * rate and mine >= 3 * theirs:
+            return f
+    return None
 
 
 def tone_band(y: np.ndarray, rate: float, f: float, sep_hz: float) -> np.ndarray:
@@ -1842,10 +1911,19 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     if mod == "FSK" and modulation is None and tones.two_lobes:
         envelopes: dict = {}
         steady = []
+        # clipped, the stronger tone captures the ADC and the carrier drops more while the
+        # pulses are on: a higher bound, but only for the carrier its idle runs name
+        saturated = burst.rssi_db is not None and burst.rssi_db >= SATURATED_DBFS
+        bound = SATURATED_SWITCH_DB if saturated else FSK_SWITCH_DB
         for keyed, other in ((tones.peak_hz, tones.second_hz), (tones.second_hz, tones.peak_hz)):
-            rise = steady_rise_db(y, rate, act.mask, keyed, other, noise, envelopes, mixers)
+            rise = steady_rise_db(y, rate, act.mask, keyed, other, noise, envelopes, mixers,
+                                  max_rise_db=bound)
             if rise is not None:
                 steady.append((rise, keyed, other))
+        if saturated and steady:
+            idle = idle_tone(envelopes, tones.peak_hz, tones.second_hz, rate)
+            steady = [s for s in steady if (s[2] == idle if idle is not None
+                                             else s[0] < FSK_SWITCH_DB)]
         if steady:
             # not 2-FSK but OOK beside a steady carrier: take the carrier out, measure the
             # keyed signal's activity with the carrier's beat nulled, demodulate OOK. When

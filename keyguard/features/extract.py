@@ -22,7 +22,7 @@ from keyguard.features.frequency import FrequencyFeatures, fsk_frequency, ook_fr
 from keyguard.features.quantiles import median, percentile
 from keyguard.features.spectral import gap_line, gap_tone_db, spectral_features
 from keyguard.features.timing import run_widths_us, te_estimate
-from keyguard.features.vector import FEATURE_NAMES, FeatureVector, feature_index
+from keyguard.features.vector import CLIPPED_FRACTION, FEATURE_NAMES, FeatureVector, feature_index
 
 #: nominal carrier assumed for the ppm feature when neither a profile nor the caller gives one
 DEFAULT_NOMINAL_HZ = 433.92e6
@@ -108,7 +108,9 @@ def burst_features(iq: np.ndarray, sample_rate: float, *, modulation: str | None
             rise50, fall50 = _fsk_edges(fsm, th)
         out["fsk_deviation_hz"] = ff.deviation
     else:
-        ff = ook_frequency(x, seg.rising, seg.falling, fs)
+        clipped = out["clip_fraction"] > CLIPPED_FRACTION and receiver_dc_hz is not None
+        ff = ook_frequency(x, seg.rising, seg.falling, fs,
+                           clip_dc_hz=receiver_dc_hz if clipped else None)
     _frequency_out(out, ff, channel_freq_hz, nominal_freq_hz)
 
     # envelope shape: edges, overshoot, droop, level variation, extinction

@@ -48,6 +48,12 @@ PHASE_BLOCK_STEPS = 24
 #: 96 kHz channel), which a fingerprint takes for another radio. A keyed fob's own spectrum is a
 #: few kHz wide (pulses of 100 µs or more).
 CARRIER_BAND_HZ = 15e3
+#: ... and a burst that clipped the receiver: its carrier F (Hz from the receiver's centre)
+#: has products at −3F and 5F, 4·|F| away: the band is ±2·|F| (at most the above, at least
+#: this), measured twice so the second band is centred on a carrier the product no longer
+#: pulls (a CC1101 clone 3.7 kHz from the centre read 700 Hz towards its product at
+#: +11.2 kHz, and 2.6 ppm from the owner instead of 4.2: fresh held-out clone seed 1116)
+CLIP_BAND_MIN_HZ = 2e3
 
 
 def _band_in_place(buf: np.ndarray, size: int, fs: float, f0: float, half: float
@@ -129,12 +135,15 @@ def _steps_at(x: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 
 def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
-                  fs: float) -> FrequencyFeatures:
+                  fs: float, clip_dc_hz: float | None = None) -> FrequencyFeatures:
     """Carrier, chirp and jitter of an OOK burst's pulses [rising, falling) (sample indices).
 
     The carrier is measured over the steady part of the pulses, then again within
     ``CARRIER_BAND_HZ`` of that first estimate when the IQ is wider than that band (clipping
-    products and neighbours elsewhere in the channel pull the first one)."""
+    products and neighbours elsewhere in the channel pull the first one). clip_dc_hz: where
+    the receiver's centre sits in this IQ (Hz) when the burst clipped the receiver: its
+    products then lie 4·|F| from the carrier (F from the centre), and the band is narrowed to
+    half that and measured twice (see ``CLIP_BAND_MIN_HZ``)."""
     if rising.size == 0 or x.size < 3:
         return FrequencyFeatures()
     n = x.size - 1  # phase steps
@@ -159,9 +168,19 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     c0 = np.minimum(rising, n)
     c1 = np.minimum(rising + np.minimum(cn, ln // 3), n)
     turn_on = _steps_at(xd, span_indices(c0, c1)[0])
+    half = CARRIER_BAND_HZ
+    passes = 1
+    if clip_dc_hz is not None:
+        half = min(half, max(CLIP_BAND_MIN_HZ, 2.0 * abs(carrier - clip_dc_hz)))
+        band, passes = 2.0 * half < fs, 2
+        if band and x.size != xd.size:
+            xd[x.size:] = 0.0
     if band:
-        y = _band_in_place(xd, x.size, fs, carrier, CARRIER_BAND_HZ)
-        carrier = _carrier(_steps_at(y, steady), fs)
+        orig = xd.copy() if passes > 1 else None
+        for k in range(passes):
+            buf = xd if k == passes - 1 else orig.copy()
+            y = _band_in_place(buf, x.size, fs, carrier, half)
+            carrier = _carrier(_steps_at(y, steady), fs)
     # jitter: per-sample frequency around each pulse's own mean (phase noise + receiver noise)
     d *= np.exp(-1j * carrier / to_hz)
     f = np.angle(d)
