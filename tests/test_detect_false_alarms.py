@@ -525,6 +525,8 @@ def test_a_sensor_reading_that_comes_back_is_not_a_replayed_learned_code(reading
     ((4.2e3, 66.4e3, 4.4e3), []),           # two sensors sharing one learned identity
     ((4.2e3, 4.2e3, 4.4e3), ["replay"]),    # one transmitter moved on, then its code again
     ((4.2e3, 66.4e3, 70.4e3), ["replay"]),  # the code again from a third carrier
+    ((4.2e3, 5.0e3, 4.35e3), []),           # the two sensors 0.8 kHz apart (seed 290037)
+    ((4.2e3, 4.5e3, 4.2e3), ["replay"]),    # one transmitter moved 300 Hz, its code again
 ])
 def test_a_reading_back_on_its_own_carrier_is_not_a_replayed_learned_code(offsets, expect):
     # fresh benign soak seed 206001: two weather sensors of one kind, 62 kHz apart, share a

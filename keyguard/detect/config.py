@@ -81,6 +81,11 @@ class ReplayConfig:
     #: one, and one's reading came back 40 s later with the other's between; one sensor's
     #: carrier moved 230 Hz between messages)
     learned_same_radio_hz: float = 2000.0
+    #: ... or within this (Hz): two sensors of one kind 0.8 kHz apart, one's reading held for
+    #: 54 s with the other's messages between (fresh benign soak seed 290037). A fob's carrier
+    #: moves at most 0.91 ppm (395 Hz) between presses within a capture, so a raw replay of a
+    #: code the fob has moved on from still finds the fob's newer code this close
+    learned_own_radio_hz: float = 450.0
     #: a jamming span counts as covering an original press when it overlaps the press widened by
     #: this margin on each side (s): jammers start before the press and the dsp splits long jams.
     rolljam_overlap_margin_s: float = 0.2

@@ -213,8 +213,9 @@ class ReplayDetector(Detector):
         cfg = ctx.config.replay
         earlier = ctx.codes.sightings(press.code) if press.code is not None else []
         newest = ctx.codes.newest_counter(press.identity) if press.identity is not None else None
-        latest = (ctx.codes.latest_code(press.identity, press.freq_hz, cfg.learned_same_radio_hz)
-                  if press.identity is not None else None)
+        latest = {ctx.codes.latest_code(press.identity, press.freq_hz, hz)
+                  for hz in (cfg.learned_same_radio_hz, cfg.learned_own_radio_hz)
+                  } if press.identity is not None else set()
         ctx.codes.record(press)
         original = earlier[0] if earlier else None
         if press.protocol == "unknown" and original is not None and (
@@ -231,12 +232,14 @@ class ReplayDetector(Detector):
             # the changing bits moved by a few from another of its codes: a sensor's reading,
             # which comes back when the weather holds, not a hop (fresh benign soak seed 53090)
             original = None
-        if press.protocol == "unknown" and original is not None and latest == press.code:
+        if press.protocol == "unknown" and original is not None and press.code in latest:
             # the identity's last message on this carrier sent again, nothing else between: a
             # sensor's reading that held (fresh benign soak seed 156030: a garden sensor's
-            # random readings made its codes hop-like). A replayed learned code is caught once
-            # the transmitter has moved on, or from another carrier; a replay of an unprofiled
-            # fob's newest press on its own carrier is missed
+            # random readings made its codes hop-like). "This carrier" is within 2 kHz, or
+            # within 450 Hz where a second sensor of the kind sits 0.8 kHz away (seed 290037).
+            # A replayed learned code is caught once the transmitter has moved on, or from
+            # another carrier; a replay of an unprofiled fob's newest press on its own carrier
+            # is missed
             original = None
         link = None
         if original is None and press.code is not None and press.protocol != "unknown":
