@@ -173,12 +173,10 @@ def ook_frequency(x: np.ndarray, rising: np.ndarray, falling: np.ndarray,
     if clip_dc_hz is not None:
         half = min(half, max(CLIP_BAND_MIN_HZ, 2.0 * abs(carrier - clip_dc_hz)))
         band, passes = 2.0 * half < fs, 2
-        if band and x.size != xd.size:
-            xd[x.size:] = 0.0
     if band:
-        orig = xd.copy() if passes > 1 else None
         for k in range(passes):
-            buf = xd if k == passes - 1 else orig.copy()
+            # the band's FFT overwrites its buffer: every pass but the last works on a copy
+            buf = xd if k == passes - 1 else xd.copy()
             y = _band_in_place(buf, x.size, fs, carrier, half)
             carrier = _carrier(_steps_at(y, steady), fs)
     # jitter: per-sample frequency around each pulse's own mean (phase noise + receiver noise)
