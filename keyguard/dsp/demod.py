@@ -580,6 +580,15 @@ def carrier_activity(y: np.ndarray, rate: float, noise_power: float, min_off_s: 
     return bridge_gaps(act, min_off_s * rate) if min_off_s > 0 else act
 
 
+def mask_runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of a non-empty bool mask: edges (float64 sample positions, from 0 to its
+    length) and the level (int8, 1 = True) of each run."""
+    change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    edges = np.concatenate([[0.0], change.astype(np.float64), [float(mask.size)]])
+    levels = np.concatenate([[mask[0]], mask[change]]).astype(np.int8)
+    return edges, levels
+
+
 def activity_from_mask(mask: np.ndarray, y: np.ndarray, *, power: bool = True) -> Activity | None:
     """An :class:`Activity` from a known carrier-on mask (as measured by the burst detector).
 
@@ -587,9 +596,7 @@ def activity_from_mask(mask: np.ndarray, y: np.ndarray, *, power: bool = True) -
     ``on_power`` is NaN — for the demodulator, which never reads it."""
     if mask.size != y.size or not mask.any():
         return None
-    change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
-    edges = np.concatenate([[0.0], change.astype(np.float64), [float(mask.size)]])
-    levels = np.concatenate([[mask[0]], mask[change]]).astype(np.int8)
+    edges, levels = mask_runs(mask)
     if not power:
         return Activity(edges, levels, mask, math.nan, 1, 1.0, 99.0)
     on = y[mask]
@@ -1114,6 +1121,15 @@ def _local_mean(x: np.ndarray, mask: np.ndarray, w: int) -> np.ndarray | None:
     return _fill_gaps(moving_average(x * mask, w) / np.maximum(den, 1e-12), valid)
 
 
+def on_run_middles(edges: np.ndarray, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last sample (int64) of the middle half of every on run of a
+    decision (``edges``, ``levels``): a pulse's steady part, clear of its edges."""
+    on = np.flatnonzero(levels == 1)
+    a, b = edges[on], edges[on + 1]
+    q = 0.25 * (b - a)
+    return np.ceil(a + q).astype(np.int64), np.floor(b - q).astype(np.int64)
+
+
 #: :func:`pulse_phase_continuity` at least this: the carrier's phase carries on across pulses
 #: (a steady one drifting a few degrees between pulses reads over 0.95; pulses at random
 #: phases 2/π ≈ 0.64 on average)
@@ -1128,13 +1144,7 @@ def pulse_phase_continuity(cumsum: np.ndarray, edges: np.ndarray, levels: np.nda
     over the two lengths is 1 when their phases agree and cos(Δφ/2) otherwise; weighted by
     length over all consecutive pairs. 1.0 when there are fewer than two on runs.
     """
-    on = np.flatnonzero(levels == 1)
-    if on.size < 2:
-        return 1.0
-    a, b = edges[on], edges[on + 1]
-    q = 0.25 * (b - a)
-    i0 = np.clip(np.ceil(a + q).astype(np.int64), 0, cumsum.size - 1)
-    i1 = np.clip(np.floor(b - q).astype(np.int64), 0, cumsum.size - 1)
+    i0, i1 = on_run_middles(edges, levels)
     keep = i1 > i0
     if keep.sum() < 2:
         return 1.0
@@ -1261,14 +1271,7 @@ def phase_coherence(z: np.ndarray, activity: Activity, noise_power: float,
     both corrected for the noise; weighted by run length. A clean carrier gives ≈ 1; phase
     noise or a chirp within the pulses gives less.
     """
-    edges, levels = activity.edges, activity.levels
-    on = np.flatnonzero(levels == 1)
-    if on.size == 0:
-        return 1.0
-    a, b = edges[on], edges[on + 1]
-    q = 0.25 * (b - a)
-    i0 = np.ceil(a + q).astype(np.int64)
-    i1 = np.floor(b - q).astype(np.int64)
+    i0, i1 = on_run_middles(activity.edges, activity.levels)
     keep = i1 - i0 >= 4
     if not keep.any():
         return 1.0
@@ -1735,14 +1738,10 @@ def idle_tone(envelopes: dict, f_a: float, f_b: float, rate: float) -> float | N
     pa, pb = envelopes.get((f_a, sep)), envelopes.get((f_b, sep))
     if pa is None or pb is None or pa.size < 2:
         return None
-    a_holds = pa > pb
-    change = np.flatnonzero(a_holds[1:] != a_holds[:-1]) + 1
-    bounds = np.concatenate(([0], change, [a_holds.size]))
-    runs = np.diff(bounds)
-    first_a = bool(a_holds[0])
-    a_runs, b_runs = (runs[0::2], runs[1::2]) if first_a else (runs[1::2], runs[0::2])
-    longest_a = int(a_runs.max()) if a_runs.size else 0
-    longest_b = int(b_runs.max()) if b_runs.size else 0
+    edges, levels = mask_runs(pa > pb)
+    runs = np.diff(edges)
+    longest_a = float(runs[levels == 1].max(initial=0.0))
+    longest_b = float(runs[levels == 0].max(initial=0.0))
     for f, mine, theirs in ((f_a, longest_a, longest_b), (f_b, longest_b, longest_a)):
         if mine >= IDLE_MIN_S * rate and mine >= 3 * theirs:
             return f
