@@ -328,17 +328,58 @@ class CaptureSession:
         measured = [next(now) if j is None else j.result() for j in jobs]
         bursts = [m[0] for m in measured]
         self.noise_db = bursts[-1].noise_db
-        packets = [[p for tr in m[1] for p in self.decoder.decode(tr, self.name, self.start_time)]
-                   for m in measured]
+        packets, limits = [], []
+        for b, m in zip(bursts, measured):
+            ps = [p for tr in m[1] for p in self.decoder.decode(tr, self.name, self.start_time)]
+            limits.append(self._demod_on(b, ps))
+            packets.append(ps)
         profiles = [self._profile_of(ps) for ps in packets]
         # features measured ahead had no profile: again for a burst that has one
         redo = [i for i, (prof, m) in enumerate(zip(profiles, measured))
                 if prof is not None or m[2] is None]
         again = dict(zip(redo, ordered_map(lambda i: features_from_burst(bursts[i], profiles[i]),
                                            redo, self.workers)))
-        infos = [BurstInfo.from_burst(b, again.get(i, m[2]), demod_limit_s=_demod_limit_s(b))
+        infos = [BurstInfo.from_burst(b, again.get(i, m[2]), demod_limit_s=limits[i])
                  for i, (b, m) in enumerate(zip(bursts, measured))]
         return [Observed(info, ps) for info, ps in zip(infos, packets)]
+
+    def _demod_on(self, b: Burst, packets: list[Packet]) -> float | None:
+        """Demodulate a burst cut at its demodulation span further while its decoded frames
+        run up to the cut (appending their packets to ``packets``); how much of it was
+        demodulated in the end (s from its start), or None for all of it. The last two decoded
+        frames must carry the same data, one frame period apart, and the last reach to within
+        ``RUN_TO_CUT_S`` of the cut.
+
+        A held press merged with a sensor's message into one burst longer than the span kept
+        only its first frames; its last ones came as bursts of their own on the press's true
+        carrier, off the merged estimate, and became a second press of the same code: a replay
+        (fresh benign soak seed 292360). Only frames that decode carry the demodulation on, so
+        a jammer's long noise still costs one span."""
+        limit = _demod_limit_s(b)
+        span = limit
+        while limit is not None and limit < MAX_CONTINUED_DEMOD_S:
+            decoded = sorted((p for p in packets if p.protocol != "unknown"), key=lambda p: p.t)
+            if len(decoded) < 2:
+                break
+            last, before = decoded[-1], decoded[-2]
+            end = last.t_end
+            # a held transmission runs up to the cut: its frames repeat, one period apart (a
+            # single frame is not enough: a swept jammer's chopping read as a PT2262 frame now
+            # and then, development jamming seed 300)
+            if (end < b.t + limit - RUN_TO_CUT_S or last.data != before.data
+                    or last.t - before.t_end > RUN_TO_CUT_S):
+                break
+            start = int(round(end * b.sample_rate))
+            more = demodulate(burst_span(b, start, start + int(span * b.sample_rate)))
+            new = [p for tr in more for p in self.decoder.decode(tr, self.name, self.start_time)
+                   if p.t >= end]
+            limit = end + span - b.t
+            if limit >= b.duration_s:
+                limit = None
+            if not new:
+                break
+            packets += new
+        return limit
 
     def _profile_of(self, packets: list[Packet]):
         for p in packets:
@@ -402,6 +443,11 @@ DEMOD_SPAN_S = 1.0
 #: WIDE_DEMOD_SPAN_S (s) is demodulated; a fob keyed inside has a narrow burst of its own
 WIDE_CHANNEL_HZ = KEYED_MAX_CHANNEL_HZ
 WIDE_DEMOD_SPAN_S = 0.25
+#: a cut burst whose decoded frames run to within this (s) of the cut is demodulated on, span
+#: by span from its last decoded frame (a frame period and a guard), ...
+RUN_TO_CUT_S = 0.25
+#: ... up to this much of it (s from its start): a button held that long
+MAX_CONTINUED_DEMOD_S = 10.0
 
 
 def demod_span(burst: Burst) -> Burst:
@@ -411,10 +457,23 @@ def demod_span(burst: Burst) -> Burst:
     span = _demod_limit_s(burst)
     if span is None:
         return burst
-    stop = burst.start + int(span * burst.sample_rate)
-    n = max(1, min(burst.iq.size, (stop - burst.iq_start) // max(burst.iq_step, 1)))
-    mask = None if burst.on_mask is None else burst.on_mask[:n]
-    return replace(burst, iq=burst.iq[:n], on_mask=mask, stop=stop, truncated_end=True)
+    return burst_span(burst, burst.start, burst.start + int(span * burst.sample_rate))
+
+
+def burst_span(burst: Burst, start: int, stop: int) -> Burst:
+    """The part of ``burst`` between capture samples ``start`` and ``stop``, flagged
+    ``truncated_start`` / ``truncated_end`` where it was cut (the channel samples ahead of the
+    burst's start are kept when it begins there)."""
+    step = max(burst.iq_step, 1)
+    start, stop = max(start, burst.start), min(stop, burst.stop)
+    k0 = 0 if start <= burst.start else min(burst.iq.size - 1, (start - burst.iq_start) // step)
+    k1 = burst.iq.size if stop >= burst.stop else max(k0 + 1, min(
+        burst.iq.size, (stop - burst.iq_start) // step))
+    mask = None if burst.on_mask is None else burst.on_mask[k0:k1]
+    return replace(burst, iq=burst.iq[k0:k1], on_mask=mask, iq_start=burst.iq_start + k0 * step,
+                   start=start, stop=stop,
+                   truncated_start=burst.truncated_start or start > burst.start,
+                   truncated_end=burst.truncated_end or stop < burst.stop)
 
 
 def _demod_limit_s(burst: Burst) -> float | None:

@@ -16,7 +16,7 @@ from keyguard.io.capture import Capture
 from keyguard.protocols.encode import encode
 from keyguard.protocols.engine import decode_pulse_train
 from keyguard.pulse_train import PulseTrain
-from keyguard.sim.render import complex_noise
+from keyguard.sim.render import complex_noise, render_pulse_train
 from test_dsp_synthetic import carrier, scene  # noise plus rendered transmissions
 
 CENTER = 433.92e6
@@ -194,6 +194,77 @@ def test_pipeline_demodulates_a_bounded_span_of_a_long_keyed_burst():
 
     wide = demod_span(replace(long_b, channel_bw_hz=WIDE_CHANNEL_HZ))
     assert wide.duration_s == pytest.approx(WIDE_DEMOD_SPAN_S, abs=1e-3) and wide.truncated_end
+
+
+def held_press(frames: int) -> PulseTrain:
+    """One press of ``frames`` KeeLoq frames back to back (a held button)."""
+    fr = encode("keeloq", {"serial": SERIAL, "button": 1, "encrypted": 0x0BADCAFE}, frames=frames)
+    return PulseTrain(np.concatenate([f.durations_us for f in fr]),
+                      np.concatenate([f.levels for f in fr]))
+
+
+def sensor_message(bits: int, seed: int) -> PulseTrain:
+    """A weather sensor's PWM message: 480 µs pulses, 1 or 2 ms gaps."""
+    b = np.random.default_rng(seed).integers(0, 2, bits)
+    durations = np.column_stack([np.full(bits, 480.0), np.where(b, 1000.0, 2000.0)]).ravel()
+    return PulseTrain(durations, np.tile(np.array([1, 0], np.int8), bits))
+
+
+def test_pipeline_demodulates_on_while_a_long_bursts_frames_decode():
+    """A held press made one package 1.26 s long (a weaker sensor keyed in its channel filled
+    the gaps between its frames): its frames decode up to the end, not just over the first
+    DEMOD_SPAN_S (its last frames were lost, and came back on their own as a second press of
+    the same code: fresh benign soak seed 292360). The demodulated extent reaches the end."""
+    from keyguard.pipeline import DEMOD_SPAN_S, observe_capture
+
+    fs = 250e3
+    x = scene(fs, 2.2, [(0.1, sensor_message(700, 4), dict(freq_offset_hz=-8e3, amplitude=0.03)),
+                        (0.2, held_press(14), dict(freq_offset_hz=6e3, amplitude=0.1))],
+              1e-4 / 10 ** (15 / 10), seed=4)
+    (ob,) = [o for o in observe_capture(Capture.from_array(x, fs, CENTER))
+             if o.burst.duration_s > DEMOD_SPAN_S]
+    frames = [p for p in ob.packets if p.identity == f"keeloq:{SERIAL:08X}"]
+    assert len(frames) == 14 and frames[-1].t_end > ob.burst.t + DEMOD_SPAN_S + 0.2
+    assert ob.burst.demod_limit_s is None
+
+
+def test_weaker_transmitters_keying_after_a_stronger_one_stops_is_demodulated():
+    """One burst whose first 0.35 s hold a neighbour 18 kHz away, 10 dB over a held press in
+    the same channel: the split of the whole burst fell between the two on levels, and the
+    press's frames after the neighbour stopped were one long off run (fresh benign soak seed
+    292136: nothing decoded, and the burst was taken for a jammer). That run is demodulated on
+    its own."""
+    from keyguard.dsp.bursts import Burst
+    from keyguard.dsp.demod import quiet_active_runs
+
+    rate, noise = 102.4e3, 1e-6
+    rng = np.random.default_rng(3)
+    n = int(1.4 * rate)
+    y = complex_noise(n, noise, rng)
+    s = render_pulse_train(sensor_message(300, 3), rate, freq_offset_hz=18e3)[: int(0.35 * rate)]
+    y[: s.size] += s
+    p = render_pulse_train(held_press(10), rate, freq_offset_hz=1.2e3, amplitude=0.3)
+    k = int(0.05 * rate)
+    y[k:k + p.size] += p[: n - k]
+    # carrier-on as the burst detector marks it: power over the channel's noise
+    k5 = int(50e-6 * rate)
+    mask = np.convolve(np.abs(y) ** 2, np.ones(k5) / k5, "same") > 10 * noise
+    b = Burst(start=0, stop=n, sample_rate=rate, center_freq=CENTER, offset_hz=18e3,
+              channel_offset_hz=0.0, rssi_db=0.0, snr_db=60.0, channel_snr_db=60.0,
+              noise_db=-60.0, channel_noise_db=-60.0, bandwidth_hz=12e3,
+              duty_cycle=float(mask.mean()), iq=y.astype(np.complex64), iq_rate=rate,
+              iq_start=0, iq_step=1, channel_bw_hz=40e3, on_mask=mask)
+    trains = demodulate(b)
+    assert len(trains) == 2 and trains[1].freq_hz == pytest.approx(CENTER + 1.2e3, abs=100)
+    got = [p.t for p in decode_pulse_train(trains[1]) if p.identity == f"keeloq:{SERIAL:08X}"]
+    assert len(got) == 6 and min(got) > 0.35  # every frame the neighbour left alone
+    # a burst of one transmitter leaves no such run
+    clean = (p[:n] + complex_noise(min(n, p.size), noise, rng)).astype(np.complex64)
+    alone = demodulate(Burst(**{**b.__dict__, "iq": clean, "on_mask": None,
+                                "stop": clean.size}))
+    assert len(alone) == 1
+    assert quiet_active_runs(np.array([0.0, 10.0, 20.0]), np.array([1, 0], np.int8),
+                             np.zeros(20, bool), rate) == []
 
 
 def test_fob_inside_a_relay_amplifiers_wideband_noise_gets_a_narrow_channel():

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -1877,8 +1877,10 @@ def held_fob(burst: "Burst") -> bool:
 
 
 def demodulate(burst: "Burst", modulation: str | None = None,
-               fsk_min_sep_hz: float = 4000.0) -> list[PulseTrain]:
-    """Demodulate one burst into pulse trains (one for OOK; one per carrier-on span for FSK).
+               fsk_min_sep_hz: float = 4000.0, *, _whole: bool = True) -> list[PulseTrain]:
+    """Demodulate one burst into pulse trains (one for OOK, and one for each long stretch of
+    a weaker transmitter's keying its split left out, see :func:`quiet_active_runs`; one per
+    carrier-on span for FSK).
 
     modulation: "OOK", "FSK" or None for the automatic choice. Bursts whose carrier cannot be
     told from the noise give an empty list.
@@ -1995,4 +1997,65 @@ def demodulate(burst: "Burst", modulation: str | None = None,
                 grid_us=None if dec.grid is None else dec.grid * 1e6 / rate)
     pt = _pulse_train(dec.edges, dec.levels, dec.margins, 0.0, float(y.size), burst, to_time,
                       modulation="OOK", freq_hz=freq, meta=meta, **common)
-    return [pt] if pt is not None else []
+    out = [pt] if pt is not None else []
+    if _whole and ook_carrier is None:
+        for a, b in quiet_active_runs(dec.edges, dec.levels, act.mask, rate):
+            out += demodulate(sub_burst(burst, a, b, act.mask), modulation, fsk_min_sep_hz,
+                              _whole=False)
+    return out
+
+
+#: an off run of an OOK decision at least this long (s), in which the burst detector saw the
+#: carrier on ...
+QUIET_ACTIVE_MIN_S = 0.05
+#: ... for at least this fraction of it, holds another, weaker transmitter's keying
+QUIET_ACTIVE_MIN_ON = 0.2
+#: (at most this many such runs are demodulated per burst)
+QUIET_ACTIVE_MAX_RUNS = 4
+
+
+def quiet_active_runs(edges: np.ndarray, levels: np.ndarray, mask: np.ndarray,
+                      rate: float) -> list[tuple[int, int]]:
+    """(first, stop) channel samples of the decision's off runs (``edges``, ``levels``) that
+    last ``QUIET_ACTIVE_MIN_S`` or more while the carrier-on ``mask`` is set over
+    ``QUIET_ACTIVE_MIN_ON`` of them: pulses the split of the whole burst put under its level.
+
+    A held press that began beside a full-scale weather sensor's message, its carrier 18 kHz
+    away and 10 dB under the sensor's leakage in the press's channel, made one 1.5 s burst;
+    the split fell between the two on levels, so the press's frames after the sensor stopped
+    were one off run 1.2 s long, nothing of the press decoded, and the burst was taken for a
+    jammer (fresh benign soak seed 292136). The pulses of another carrier are not those a
+    jammer pressed (:func:`pressed_keying` keeps to the burst's own carrier): they are
+    demodulated as a burst of their own."""
+    d = np.diff(edges)
+    runs = np.flatnonzero((levels == 0) & (d >= QUIET_ACTIVE_MIN_S * rate))
+    if runs.size == 0:
+        return []
+    cs = np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
+    out = []
+    for k in runs.tolist():
+        a = max(0, int(math.ceil(edges[k])))
+        b = min(mask.size, int(math.floor(edges[k + 1])))
+        if b - a >= QUIET_ACTIVE_MIN_S * rate and cs[b] - cs[a] >= QUIET_ACTIVE_MIN_ON * (b - a):
+            out.append((a, b))
+    return out[:QUIET_ACTIVE_MAX_RUNS]
+
+
+def sub_burst(burst: "Burst", a: int, b: int, mask: np.ndarray) -> "Burst":
+    """Channel samples ``a``..``b`` of ``burst`` as a burst of their own, flagged truncated
+    where cut, with their own carrier (from the carrier-on ``mask``) and level."""
+    y, m = burst.iq[a:b], mask[a:b]
+    step = max(burst.iq_step, 1)
+    start, stop = burst.iq_start + a * step, burst.iq_start + b * step
+    noise = 10 ** (burst.channel_noise_db / 10)
+    on = y[m]
+    p_on = float(np.mean(power64(on))) if on.size else noise
+    rssi = 10 * math.log10(max(p_on - noise, 1e-3 * noise))
+    carrier = fine_carrier(y, m, burst.iq_rate) if on.size >= 2 else 0.0
+    return replace(burst, start=max(start, burst.start), stop=min(stop, burst.stop),
+                   iq=y, on_mask=m, iq_start=start,
+                   offset_hz=burst.channel_offset_hz + carrier, rssi_db=rssi,
+                   snr_db=rssi - burst.noise_db, channel_snr_db=rssi - burst.channel_noise_db,
+                   duty_cycle=float(m.mean()), fsk_tones_hz=None, fsk_lobes_hz=None,
+                   truncated_start=burst.truncated_start or start > burst.start,
+                   truncated_end=burst.truncated_end or stop < burst.stop)
