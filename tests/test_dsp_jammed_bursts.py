@@ -228,6 +228,35 @@ def test_pipeline_demodulates_on_while_a_long_bursts_frames_decode():
     assert ob.burst.demod_limit_s is None
 
 
+def test_one_decoded_frame_at_the_cut_does_not_carry_demodulation_on():
+    """Only a held transmission carries the demodulation past the span: the last two decoded
+    frames repeat the same data one period apart, the last up to the cut. One frame there (a
+    swept jammer's chopping read as a PT2262 frame: development jamming seed 300) or two that
+    differ leave the cut where it was; two repeats demodulate the next span."""
+    from keyguard.events import Packet
+    from keyguard.pipeline import DEMOD_SPAN_S, CaptureSession, Scanner
+
+    fs = 250e3
+    keyed = PulseTrain(np.full(750, 2000.0), np.tile(np.array([1, 0], np.int8), 375))
+    x = scene(fs, 2.0, [(0.2, keyed, dict(freq_offset_hz=20e3, amplitude=0.1))],
+              0.01 / 10 ** (15 / 10), seed=6)
+    (b,) = [b for b in bursts_of(x, fs) if b.duration_s > 1.4]
+    session = CaptureSession(Scanner(), "x", fs, CENTER, None)
+    cut = b.t + DEMOD_SPAN_S
+
+    def frame(t: float, data: str) -> Packet:
+        return Packet("x", t, t + 0.06, "OOK", "pt2262", 24, data)
+
+    for packets in ([frame(cut - 0.1, "000000")],
+                    [frame(cut - 0.2, "000000"), frame(cut - 0.1, "0F0F0F")]):
+        assert session._demod_on(b, list(packets)) == DEMOD_SPAN_S
+    held = [frame(cut - 0.2, "000000"), frame(cut - 0.1, "000000")]
+    limit = session._demod_on(b, held)
+    # the next span reaches past the burst's end (1.5 s): all of it was demodulated, and the
+    # square wave decoded to nothing more
+    assert limit is None and len(held) == 2
+
+
 def test_weaker_transmitters_keying_after_a_stronger_one_stops_is_demodulated():
     """One burst whose first 0.35 s hold a neighbour 18 kHz away, 10 dB over a held press in
     the same channel: the split of the whole burst fell between the two on levels, and the
