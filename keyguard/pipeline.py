@@ -469,11 +469,7 @@ def burst_span(burst: Burst, start: int, stop: int) -> Burst:
     k0 = 0 if start <= burst.start else min(burst.iq.size - 1, (start - burst.iq_start) // step)
     k1 = burst.iq.size if stop >= burst.stop else max(k0 + 1, min(
         burst.iq.size, (stop - burst.iq_start) // step))
-    mask = None if burst.on_mask is None else burst.on_mask[k0:k1]
-    return replace(burst, iq=burst.iq[k0:k1], on_mask=mask, iq_start=burst.iq_start + k0 * step,
-                   start=start, stop=stop,
-                   truncated_start=burst.truncated_start or start > burst.start,
-                   truncated_end=burst.truncated_end or stop < burst.stop)
+    return burst.channel_span(k0, k1, start, stop)
 
 
 def _demod_limit_s(burst: Burst) -> float | None:

@@ -88,7 +88,7 @@ import functools
 import heapq
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 import numpy as np
@@ -186,6 +186,18 @@ class Burst:
     def freq_hz(self) -> float | None:
         """Absolute carrier frequency (Hz) when the capture's centre is known."""
         return None if self.center_freq is None else self.center_freq + self.offset_hz
+
+    def channel_span(self, k0: int, k1: int, start: int, stop: int,
+                     on_mask: np.ndarray | None = None) -> "Burst":
+        """Channel samples ``iq[k0:k1]`` as a burst from capture sample ``start`` to ``stop``
+        (within this one's), flagged ``truncated_start`` / ``truncated_end`` where it was cut.
+        ``on_mask``: the carrier-on flags to slice (default this burst's own)."""
+        mask = self.on_mask if on_mask is None else on_mask
+        return replace(self, iq=self.iq[k0:k1], on_mask=None if mask is None else mask[k0:k1],
+                       iq_start=self.iq_start + k0 * max(self.iq_step, 1),
+                       start=start, stop=stop,
+                       truncated_start=self.truncated_start or start > self.start,
+                       truncated_end=self.truncated_end or stop < self.stop)
 
 
 class _Region:

@@ -2044,18 +2044,15 @@ def quiet_active_runs(edges: np.ndarray, levels: np.ndarray, mask: np.ndarray,
 def sub_burst(burst: "Burst", a: int, b: int, mask: np.ndarray) -> "Burst":
     """Channel samples ``a``..``b`` of ``burst`` as a burst of their own, flagged truncated
     where cut, with their own carrier (from the carrier-on ``mask``) and level."""
-    y, m = burst.iq[a:b], mask[a:b]
     step = max(burst.iq_step, 1)
-    start, stop = burst.iq_start + a * step, burst.iq_start + b * step
+    part = burst.channel_span(a, b, max(burst.iq_start + a * step, burst.start),
+                              min(burst.iq_start + b * step, burst.stop), on_mask=mask)
+    y, m = part.iq, part.on_mask
     noise = 10 ** (burst.channel_noise_db / 10)
     on = y[m]
     p_on = float(np.mean(power64(on))) if on.size else noise
     rssi = 10 * math.log10(max(p_on - noise, 1e-3 * noise))
     carrier = fine_carrier(y, m, burst.iq_rate) if on.size >= 2 else 0.0
-    return replace(burst, start=max(start, burst.start), stop=min(stop, burst.stop),
-                   iq=y, on_mask=m, iq_start=start,
-                   offset_hz=burst.channel_offset_hz + carrier, rssi_db=rssi,
+    return replace(part, offset_hz=burst.channel_offset_hz + carrier, rssi_db=rssi,
                    snr_db=rssi - burst.noise_db, channel_snr_db=rssi - burst.channel_noise_db,
-                   duty_cycle=float(m.mean()), fsk_tones_hz=None, fsk_lobes_hz=None,
-                   truncated_start=burst.truncated_start or start > burst.start,
-                   truncated_end=burst.truncated_end or stop < burst.stop)
+                   duty_cycle=float(m.mean()), fsk_tones_hz=None, fsk_lobes_hz=None)
