@@ -33,6 +33,12 @@ MIN_UNKNOWN_BITS = 24
 MIN_UNKNOWN_CONFIDENCE = 0.35
 #: Fraction of a frame's runs the chosen line code must explain.
 MIN_COVERAGE = 0.85
+#: The shortest base unit (µs) an analysed burst may have: 2.5 samples at 250 ksps. Below it
+#: the runs are whole numbers of samples whatever sent them, so noise slices as clean PCM
+#: (held-out jamming and relay captures: hundreds of 2–4 µs "frames" of a noise jammer or a
+#: relay's amplifier per capture, none of any transmitter); ISM devices' shortest symbols are
+#: tens of µs (tyre sensors' Manchester halves ≈ 25 µs).
+MIN_UNIT_US = 10.0
 
 
 @dataclass(frozen=True)
@@ -324,6 +330,8 @@ def _analyse(d: np.ndarray, lv: np.ndarray, min_bits: int, max_skip: int = 24):
         if res.stop - res.start >= min_bits:
             explained += res.stop - res.start
     est = _estimate(kind, kw, tuple(pcl), tuple(gcl))
+    if est.short_us < MIN_UNIT_US:
+        return None
     cov = explained / max(held, 1)
     est = TimingEstimate(est.line_code, est.short_us, est.long_us, est.tolerance_us,
                          est.unit_us, est.line, float(min(cov, 1.0)), est.pulse_clusters,
