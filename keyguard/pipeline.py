@@ -328,18 +328,27 @@ class CaptureSession:
         measured = [next(now) if j is None else j.result() for j in jobs]
         bursts = [m[0] for m in measured]
         self.noise_db = bursts[-1].noise_db
-        packets, limits = [], []
+        packets, limits, parts = [], [], []
         for b, m in zip(bursts, measured):
-            ps = [p for tr in m[1] for p in self.decoder.decode(tr, self.name, self.start_time)]
+            ps, own = [], []
+            for tr in m[1]:
+                got = list(self.decoder.decode(tr, self.name, self.start_time))
+                ps += got
+                part = _decoded_part(tr, got)
+                if part is not None:
+                    own.append((part, self._profile_of(got)))
             limits.append(self._demod_on(b, ps))
             packets.append(ps)
+            parts.append(own)
         profiles = [self._profile_of(ps) for ps in packets]
         # features measured ahead had no profile: again for a burst that has one
         redo = [i for i, (prof, m) in enumerate(zip(profiles, measured))
                 if prof is not None or m[2] is None]
         again = dict(zip(redo, ordered_map(lambda i: features_from_burst(bursts[i], profiles[i]),
                                            redo, self.workers)))
-        infos = [BurstInfo.from_burst(b, again.get(i, m[2]), demod_limit_s=limits[i])
+        infos = [BurstInfo.from_burst(b, again.get(i, m[2]), demod_limit_s=limits[i],
+                                      parts=tuple(BurstInfo.from_burst(p, features_from_burst(
+                                          p, prof)) for p, prof in parts[i]))
                  for i, (b, m) in enumerate(zip(bursts, measured))]
         return [Observed(info, ps) for info, ps in zip(infos, packets)]
 
@@ -443,6 +452,9 @@ DEMOD_SPAN_S = 1.0
 #: WIDE_DEMOD_SPAN_S (s) is demodulated; a fob keyed inside has a narrow burst of its own
 WIDE_CHANNEL_HZ = KEYED_MAX_CHANNEL_HZ
 WIDE_DEMOD_SPAN_S = 0.25
+#: a part of a burst demodulated on its own (``keyguard.dsp.demod.quiet_active_runs``) is
+#: measured over its decoded frames and this much (s) on either side
+PART_MARGIN_S = 0.002
 #: a cut burst whose decoded frames run to within this (s) of the cut is demodulated on, span
 #: by span from its last decoded frame (a frame period and a guard), ...
 RUN_TO_CUT_S = 0.25
@@ -470,6 +482,21 @@ def burst_span(burst: Burst, start: int, stop: int) -> Burst:
     k1 = burst.iq.size if stop >= burst.stop else max(k0 + 1, min(
         burst.iq.size, (stop - burst.iq_start) // step))
     return burst.channel_span(k0, k1, start, stop)
+
+
+def _decoded_part(train: Any, packets: list[Packet]) -> Burst | None:
+    """The stretch of a burst that ``train`` was demodulated from on its own (another
+    transmitter's keying, ``keyguard.dsp.demod.quiet_active_runs``), cut to its decoded
+    frames and ``PART_MARGIN_S`` around them (the off run it came from also holds the silence
+    after that transmitter's last frame); None for a train of the whole burst, or when no
+    profile decoded in it."""
+    part = train.meta.get("sub_burst")
+    frames = [p for p in packets if p.protocol != "unknown"]
+    if part is None or not frames:
+        return None
+    pad = PART_MARGIN_S * part.sample_rate
+    return burst_span(part, int(min(p.t for p in frames) * part.sample_rate - pad),
+                      int(max(p.t_end for p in frames) * part.sample_rate + pad))
 
 
 def _demod_limit_s(burst: Burst) -> float | None:

@@ -235,7 +235,10 @@ class DetectionEngine:
         for pkt in obs.packets:
             self.counts["packets"] += 1
             if pkt.integrity != "bad":  # a failed check means the code may be wrong
-                self.presses.add(pkt, ctx.capture, ctx.handle, obs.burst, ctx.now)
+                # a packet decoded in a part of the burst demodulated on its own is that part's
+                # transmitter's: the press takes its carrier, level and features from it
+                burst = obs.burst.part_of(pkt.t, pkt.t_end) if obs.burst is not None else None
+                self.presses.add(pkt, ctx.capture, ctx.handle, burst, ctx.now)
         out: list[Alert] = []
         for d in self.detectors:
             out += d.observe_burst(obs, ctx)

@@ -118,6 +118,19 @@ class BurstInfo:
     #: demodulation stopped this long (s) after ``t``; the rest went unexamined (the pipeline
     #: bounds a long burst's demodulation). None: all of it was demodulated.
     demod_limit_s: float | None = None
+    #: stretches of the burst demodulated as bursts of their own (another, weaker
+    #: transmitter's keying, ``keyguard.dsp.demod.quiet_active_runs``), each with its own
+    #: carrier, level and features: the packets decoded inside one are that transmitter's
+    parts: tuple["BurstInfo", ...] = ()
+
+    def part_of(self, t: float, t_end: float) -> "BurstInfo":
+        """The part holding the middle of ``t``..``t_end`` (s, e.g. a packet's), or the whole
+        burst."""
+        mid = 0.5 * (t + t_end)
+        for p in self.parts:
+            if p.t <= mid <= p.t_end:
+                return p
+        return self
 
     @property
     def duration_s(self) -> float:
@@ -125,7 +138,8 @@ class BurstInfo:
 
     @classmethod
     def from_burst(cls, burst: Any, features: Any = None,
-                   demod_limit_s: float | None = None) -> "BurstInfo":
+                   demod_limit_s: float | None = None,
+                   parts: tuple["BurstInfo", ...] = ()) -> "BurstInfo":
         """From a ``keyguard.dsp.bursts.Burst``: its span, carrier (absolute when the capture's
         centre is known, else the offset from it, like packets), levels, duty cycle and the
         front end's ``continuous`` (jammer-like) flag."""
@@ -142,7 +156,7 @@ class BurstInfo:
                    channel_offset_hz=_difference(getattr(burst, "offset_hz", None),
                                                  getattr(burst, "channel_offset_hz", None)),
                    channel_bw_hz=_opt(getattr(burst, "channel_bw_hz", None)),
-                   demod_limit_s=demod_limit_s,
+                   demod_limit_s=demod_limit_s, parts=parts,
                    keyed_lobes=(getattr(burst, "fsk_lobes_hz", None) is not None
                                 and getattr(burst, "fsk_tones_hz", None) is None))
 

@@ -1879,8 +1879,9 @@ def held_fob(burst: "Burst") -> bool:
 def demodulate(burst: "Burst", modulation: str | None = None,
                fsk_min_sep_hz: float = 4000.0, *, _whole: bool = True) -> list[PulseTrain]:
     """Demodulate one burst into pulse trains (one for OOK, and one for each long stretch of
-    a weaker transmitter's keying its split left out, see :func:`quiet_active_runs`; one per
-    carrier-on span for FSK).
+    a weaker transmitter's keying its split left out, see :func:`quiet_active_runs`, whose
+    ``meta["sub_burst"]`` is that stretch as a burst of its own; one per carrier-on span for
+    FSK).
 
     modulation: "OOK", "FSK" or None for the automatic choice. Bursts whose carrier cannot be
     told from the noise give an empty list.
@@ -2000,8 +2001,12 @@ def demodulate(burst: "Burst", modulation: str | None = None,
     out = [pt] if pt is not None else []
     if _whole and ook_carrier is None:
         for a, b in quiet_active_runs(dec.edges, dec.levels, act.mask, rate):
-            out += demodulate(sub_burst(burst, a, b, act.mask), modulation, fsk_min_sep_hz,
-                              _whole=False)
+            part = sub_burst(burst, a, b, act.mask)
+            for tr in demodulate(part, modulation, fsk_min_sep_hz, _whole=False):
+                # another transmitter's: its RF features are measured on this stretch, not
+                # on the whole burst (keyguard.pipeline)
+                tr.meta["sub_burst"] = part
+                out.append(tr)
     return out
 
 
