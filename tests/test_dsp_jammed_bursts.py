@@ -315,3 +315,62 @@ def test_fob_inside_a_relay_amplifiers_wideband_noise_gets_a_narrow_channel():
     assert fob[0].offset_hz == pytest.approx(f0, abs=2e3)
     assert fob[0].t == pytest.approx(1.4, abs=2e-3)
     assert decodes(fob[0])
+
+
+def _neighbour_then_press_burst():
+    """The burst of the test above: a neighbour 18 kHz away 10 dB over a held press in the same
+    channel for its first 0.35 s, then the press alone."""
+    from keyguard.dsp.bursts import Burst
+
+    rate, noise = 102.4e3, 1e-6
+    rng = np.random.default_rng(3)
+    n = int(1.4 * rate)
+    y = complex_noise(n, noise, rng)
+    s = render_pulse_train(sensor_message(300, 3), rate, freq_offset_hz=18e3)[: int(0.35 * rate)]
+    y[: s.size] += s
+    p = render_pulse_train(held_press(10), rate, freq_offset_hz=1.2e3, amplitude=0.3)
+    k = int(0.05 * rate)
+    y[k:k + p.size] += p[: n - k]
+    k5 = int(50e-6 * rate)
+    mask = np.convolve(np.abs(y) ** 2, np.ones(k5) / k5, "same") > 10 * noise
+    return Burst(start=0, stop=n, sample_rate=rate, center_freq=CENTER, offset_hz=18e3,
+                 channel_offset_hz=0.0, rssi_db=0.0, snr_db=60.0, channel_snr_db=60.0,
+                 noise_db=-60.0, channel_noise_db=-60.0, bandwidth_hz=12e3,
+                 duty_cycle=float(mask.mean()), iq=y.astype(np.complex64), iq_rate=rate,
+                 iq_start=0, iq_step=1, channel_bw_hz=40e3, on_mask=mask)
+
+
+def test_frames_of_a_stretch_demodulated_alone_take_that_stretchs_fingerprint():
+    """Packets decoded in a stretch of a burst demodulated on its own are another
+    transmitter's: their press takes that stretch's carrier and RF features, measured over
+    the decoded frames, not the whole burst's (fresh RollJam sample seed 1206: the owner's
+    clear press ran into a noise jammer's start, one 1.49 s burst; its frames decoded from
+    the stretch but the press took the jammer's burst, which its frames fill under half of,
+    so it had no fingerprint, the key was never heard, and both replays from a radio 15 ppm
+    off passed). Packets of the whole burst's own train keep the whole burst."""
+    from keyguard.detect import DetectionEngine
+    from keyguard.pipeline import PART_MARGIN_S, CaptureSession, Scanner
+
+    b = _neighbour_then_press_burst()
+    session = CaptureSession(Scanner(), "x", b.sample_rate, CENTER, None)
+    (ob,) = session._observe([b])
+    frames = [p for p in ob.packets if p.identity == f"keeloq:{SERIAL:08X}"]
+    assert len(frames) == 6
+    (part,) = ob.burst.parts
+    assert part.t == pytest.approx(min(p.t for p in frames) - PART_MARGIN_S, abs=1e-4)
+    assert part.t_end == pytest.approx(max(p.t_end for p in frames) + PART_MARGIN_S, abs=1e-4)
+    assert part.features is not None and ob.burst.features is not None
+    assert part.freq_hz == pytest.approx(CENTER + 1.2e3, abs=100)
+    assert all(ob.burst.part_of(p.t, p.t_end) is part for p in frames)
+    assert ob.burst.part_of(0.0, 0.3) is ob.burst  # the neighbour's stretch
+    # the press formed from them has the stretch for its burst, and a fingerprint
+    eng = DetectionEngine()
+    eng.begin_capture("x", duration_s=b.duration_s)
+    eng.observe(ob.burst, ob.packets)
+    seen = []
+    orig = eng._press
+    eng._press = lambda p: seen.append(p) or orig(p)
+    eng.finish()
+    (press,) = [p for p in seen if p.identity == f"keeloq:{SERIAL:08X}"]
+    assert press.bursts == [part] and press.feature_bursts == [part]
+    assert press.freq_hz == pytest.approx(CENTER + 1.2e3, abs=100)

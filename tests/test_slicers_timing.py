@@ -86,3 +86,22 @@ def test_preamble_only_is_not_a_frame():
     pairs = np.full(200, 250.0)
     lv = (np.arange(200) % 2 == 0).astype(np.int8)
     assert timing.unknown_frames(pairs, lv) == []
+
+
+def test_noise_on_the_sample_grid_is_not_pcm():
+    """Noise sliced by a demodulator comes as runs of whole samples (4 µs at 250 ksps): every
+    run is then a multiple of one sample, which a PCM slicer reads as clean frames of a 4 µs
+    chip (a noise jammer's burst gave 87 such "frames" in one fresh RollJam capture, learnt as
+    identities). No base unit under MIN_UNIT_US is reported; a tyre sensor's 25 µs
+    Manchester still is."""
+    rng = np.random.default_rng(7)
+    d = rng.geometric(0.45, 4000) * 4.0
+    lv = (np.arange(d.size) % 2 == 0).astype(np.int8)
+    assert timing.estimate_timing(d, lv) is None
+    assert timing.unknown_frames(d, lv) == []
+    # a tyre sensor's 25 µs Manchester halves are a code
+    d2, lv2 = _train(_profile("manchester", timing={"te_short_us": 25, "te_long_us": 50,
+                                                    "tolerance_us": 8}), jitter_us=2.0)
+    frames = timing.unknown_frames(d2, lv2)
+    assert len(frames) == 4
+    assert all(abs(f.fields["te_short_us"] - 25.0) < 3.0 for f in frames)
