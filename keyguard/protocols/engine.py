@@ -48,14 +48,6 @@ MAX_HEADER_CHIPS = 1.5
 #: this many bits of redundancy (a 2-bit CRC or a 4-bit checksum lets one wrong frame in 4 or
 #: 16 through: HCS361/362, Somfy RTS, Scher-Khan, Security+ 2.0 stay gated)
 MIN_CHECK_BITS = 8
-#: … and only when the envelope was integrated over at most this many of its short widths (the
-#: train's ``meta["smoothing_us"]`` against the profile's te_short at the frame's clock): a
-#: pulse shorter than the integrator never reaches its level, so its decision is the
-#: smoothing's, not the signal's (a CC1101 replaying a gate remote, swamping the receiver with
-#: its carrier leak, was cut at 632 µs for a 349 µs PT2262 chip and decoded as another remote;
-#: fresh fixed-code replay seed 1203). Decoded frames of the development and held-out sets and
-#: of the real captures read at most 0.73
-MAX_SMOOTHING_TE = 1.0
 
 #: Integrity ranks for choosing between overlapping decodes.
 _INTEGRITY_RANK = {"ok": 2, "none": 1, "bad": 0}
@@ -691,8 +683,7 @@ class Decoder:
         from the margins and their noise (``meta["margin_noise"]``), is at most
         ``max_error_probability``, and its header gap is within ``max_header_chips`` of
         nominal (a lost first pulse shifts every bit), and a variable-length frame that only
-        the burst's start delimits is as long as the profile allows, and the envelope was not
-        smoothed over more than ``MAX_SMOOTHING_TE`` of the profile's short width. A dropped frame is not
+        the burst's start delimits is as long as the profile allows. A dropped frame is not
         lost as evidence: its runs are no longer covered, so the unknown-frame framer reports
         them as an ``unknown`` packet (a transmission was there; whose it was is not claimed).
         """
@@ -702,14 +693,10 @@ class Decoder:
         margins = np.asarray(margins, dtype=np.float64)
         need = self.min_run_margin
         noise = train.meta.get("margin_noise")
-        smoothing = train.meta.get("smoothing_us")
         keep = []
         for f in frames:
             if trusted_check(f, self.min_check_bits):
                 keep.append(f)
-                continue
-            if smoothing is not None and smoothing > (
-                    MAX_SMOOTHING_TE * f.profile.timing.te_short_us * (f.scale or 1.0)):
                 continue
             if (self.max_header_chips > 0 and f.header_chips is not None
                     and abs(f.header_chips) > self.max_header_chips):
