@@ -662,3 +662,19 @@ def test_a_wide_band_held_far_under_every_fob_heard_is_no_jamming(press, noise_d
                                    rssi_db=noise_db, on_fraction=0.95, bandwidth_hz=264e3,
                                    features=fv(te_us=9.1)), [])
     assert kinds(_finish(e, out)) == expect
+
+
+@pytest.mark.parametrize("seconds, alerts", [(1.2, []), (2.4, []), (3.0, ["jamming"])])
+def test_classifier_does_not_excuse_an_undecoded_burst_held_for_seconds(seconds, alerts):
+    """An undecoded keyed burst on the fob channel whose features show no line code (a pulsed
+    jammer clipped 27 dB over the fob reads a base unit of 13 µs) is excused by the burst
+    classifier's "other" only while it is no longer than ``classifier_max_undecoded_s``:
+    nothing benign holds a channel for seconds without a frame, and such a burst is outside
+    what the classifier learnt (fresh jamming seeds 1204, 1222, 1239: 3 s pulsed jammers at
+    P(jammer) 0.02-0.16). Shorter ones stay the classifier's to judge."""
+    feats = fv(te_us=13.3, on_fraction=0.5, clip_fraction=0.46, timing_jitter_us=40.0)
+    model = StandInClassifier({13.3: {"jammer": 0.02, "other": 0.98}})
+    e = engine(models={"burst": model})
+    b = BurstInfo(t=8.0, t_end=8.0 + seconds, freq_hz=433.925e6, rssi_db=2.7,
+                  on_fraction=0.5, bandwidth_hz=8e3, features=feats)
+    assert kinds(_finish(e, e.observe(b, []))) == alerts

@@ -116,7 +116,8 @@ def wide_hold(b: BurstInfo, cfg: JammingConfig) -> bool:
 def burst_explained(obs: Observation, cfg: JammingConfig,
                     classes: dict[str, float] | None = None) -> bool:
     """True when the burst's energy is accounted for: decoded packets cover enough of it, or
-    its features look like data, or (with a model) the burst classifier says it is no jammer."""
+    its features look like data, or (with a model) the burst classifier says it is no jammer
+    (not for an undecoded burst held ``classifier_max_undecoded_s`` or longer)."""
     b = obs.burst
     good = [p for p in obs.packets if packet_explains(p, cfg)]
     if good and (b is None or b.duration_s <= 0):
@@ -158,7 +159,8 @@ def burst_explained(obs: Observation, cfg: JammingConfig,
         # sensor's 0.71 s message and the owner's press 28 kHz away, joined through a tyre
         # sensor's region that began with the sensor, scored P(jammer) 0.99)
         return True
-    if classes is not None and "jammer" in classes:
+    if classes is not None and "jammer" in classes \
+            and (good or b.duration_s < cfg.classifier_max_undecoded_s):
         return classes["jammer"] < cfg.jammer_probability
     return looks_like_data(b, cfg)
 
