@@ -186,7 +186,9 @@ class JammingConfig:
     #: on transmissions and on jammers cut into 1 s segments, is then outside what it learnt.
     #: Every jamming miss of the fresh held-out sets was such a 3 s burst that it called "other"
     #: or a replay at P(jammer) 0.02–0.16: pulsed jammers clipped 10–27 dB over the fob and a
-    #: swept one 3.8 dB over it (1204, 1222, 1239, 1203). The rules (``looks_like_data``) decide
+    #: swept one 3.8 dB over it (1204, 1222, 1239, 1203). Such a burst is a jammer when the
+    #: classifier says so or the rules (``looks_like_data``) find no line code in it (a pulsed
+    #: jammer's square wave can look like data to the rules alone: held-out seed 901)
     classifier_max_undecoded_s: float = 2.5
     #: ... but not for a burst the front end found holding the channel (continuous) over a
     #: band this wide (Hz) that nothing decoded: no fob or sensor occupies it, a noise jammer

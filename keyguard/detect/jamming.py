@@ -117,7 +117,8 @@ def burst_explained(obs: Observation, cfg: JammingConfig,
                     classes: dict[str, float] | None = None) -> bool:
     """True when the burst's energy is accounted for: decoded packets cover enough of it, or
     its features look like data, or (with a model) the burst classifier says it is no jammer
-    (not for an undecoded burst held ``classifier_max_undecoded_s`` or longer)."""
+    (for an undecoded burst held ``classifier_max_undecoded_s`` or longer, only together with
+    the rules: the classifier may call it a jammer, not excuse it)."""
     b = obs.burst
     good = [p for p in obs.packets if packet_explains(p, cfg)]
     if good and (b is None or b.duration_s <= 0):
@@ -159,9 +160,12 @@ def burst_explained(obs: Observation, cfg: JammingConfig,
         # sensor's 0.71 s message and the owner's press 28 kHz away, joined through a tyre
         # sensor's region that began with the sensor, scored P(jammer) 0.99)
         return True
-    if classes is not None and "jammer" in classes \
-            and (good or b.duration_s < cfg.classifier_max_undecoded_s):
-        return classes["jammer"] < cfg.jammer_probability
+    if classes is not None and "jammer" in classes:
+        if good or b.duration_s < cfg.classifier_max_undecoded_s:
+            return classes["jammer"] < cfg.jammer_probability
+        # held for seconds without a frame: the classifier may condemn it, not excuse it
+        if classes["jammer"] >= cfg.jammer_probability:
+            return False
     return looks_like_data(b, cfg)
 
 
