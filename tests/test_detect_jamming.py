@@ -678,3 +678,17 @@ def test_classifier_does_not_excuse_an_undecoded_burst_held_for_seconds(seconds,
     b = BurstInfo(t=8.0, t_end=8.0 + seconds, freq_hz=433.925e6, rssi_db=2.7,
                   on_fraction=0.5, bandwidth_hz=8e3, features=feats)
     assert kinds(_finish(e, e.observe(b, []))) == alerts
+
+
+@pytest.mark.parametrize("p_jammer, alerts", [(0.9993, ["jamming"]), (0.02, [])])
+def test_burst_held_for_seconds_that_looks_like_data_is_the_classifiers_to_condemn(p_jammer,
+                                                                                   alerts):
+    """A 3 s undecoded burst whose run widths look like a line code (a pulsed jammer's square
+    wave can: held-out seed 901) is a jammer when the classifier calls it one, and excused
+    when neither the rules nor the classifier speak against it."""
+    feats = fv(te_us=400.0, on_fraction=0.5, clip_fraction=0.0, timing_jitter_us=4.0)
+    model = StandInClassifier({400.0: {"jammer": p_jammer, "other": 1.0 - p_jammer}})
+    e = engine(models={"burst": model})
+    b = BurstInfo(t=3.0, t_end=6.0, freq_hz=433.876e6, rssi_db=1.2, on_fraction=0.5,
+                  bandwidth_hz=8e3, features=feats)
+    assert kinds(_finish(e, e.observe(b, []))) == alerts

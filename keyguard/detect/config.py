@@ -182,7 +182,7 @@ class JammingConfig:
     jammer_probability: float = 0.5
     #: ... except for an undecoded burst held at least this long (s): nothing benign holds a fob
     #: channel that long without a frame (the longest undecoded burst of 111 benign simulated
-    #: captures and the real ones is 1.23 s; held buttons decode), and the classifier, trained
+    #: captures is 1.23 s; held buttons decode), and the classifier, trained
     #: on transmissions and on jammers cut into 1 s segments, is then outside what it learnt.
     #: Every jamming miss of the fresh held-out sets was such a 3 s burst that it called "other"
     #: or a replay at P(jammer) 0.02–0.16: pulsed jammers clipped 10–27 dB over the fob and a
