@@ -336,10 +336,11 @@ class CaptureSession:
                 ps += got
                 part = _decoded_part(tr, got)
                 if part is not None:
-                    own.append((part, self._profile_of(got)))
+                    own.append(BurstInfo.from_burst(
+                        part, features_from_burst(part, self._profile_of(got))))
             limits.append(self._demod_on(b, ps))
             packets.append(ps)
-            parts.append(own)
+            parts.append(tuple(own))
         profiles = [self._profile_of(ps) for ps in packets]
         # features measured ahead had no profile: again for a burst that has one
         redo = [i for i, (prof, m) in enumerate(zip(profiles, measured))
@@ -347,8 +348,7 @@ class CaptureSession:
         again = dict(zip(redo, ordered_map(lambda i: features_from_burst(bursts[i], profiles[i]),
                                            redo, self.workers)))
         infos = [BurstInfo.from_burst(b, again.get(i, m[2]), demod_limit_s=limits[i],
-                                      parts=tuple(BurstInfo.from_burst(p, features_from_burst(
-                                          p, prof)) for p, prof in parts[i]))
+                                      parts=parts[i])
                  for i, (b, m) in enumerate(zip(bursts, measured))]
         return [Observed(info, ps) for info, ps in zip(infos, packets)]
 

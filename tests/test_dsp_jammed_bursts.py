@@ -257,14 +257,11 @@ def test_one_decoded_frame_at_the_cut_does_not_carry_demodulation_on():
     assert limit is None and len(held) == 2
 
 
-def test_weaker_transmitters_keying_after_a_stronger_one_stops_is_demodulated():
-    """One burst whose first 0.35 s hold a neighbour 18 kHz away, 10 dB over a held press in
-    the same channel: the split of the whole burst fell between the two on levels, and the
-    press's frames after the neighbour stopped were one long off run (fresh benign soak seed
-    292136: nothing decoded, and the burst was taken for a jammer). That run is demodulated on
-    its own."""
+def _neighbour_then_press():
+    """One channel burst whose first 0.35 s hold a neighbour 18 kHz away, 10 dB over a held
+    press in the same channel, then the press alone: (burst, the press's samples, the noise's
+    random generator, noise power)."""
     from keyguard.dsp.bursts import Burst
-    from keyguard.dsp.demod import quiet_active_runs
 
     rate, noise = 102.4e3, 1e-6
     rng = np.random.default_rng(3)
@@ -283,6 +280,20 @@ def test_weaker_transmitters_keying_after_a_stronger_one_stops_is_demodulated():
               noise_db=-60.0, channel_noise_db=-60.0, bandwidth_hz=12e3,
               duty_cycle=float(mask.mean()), iq=y.astype(np.complex64), iq_rate=rate,
               iq_start=0, iq_step=1, channel_bw_hz=40e3, on_mask=mask)
+    return b, p, rng, noise
+
+
+def test_weaker_transmitters_keying_after_a_stronger_one_stops_is_demodulated():
+    """One burst whose first 0.35 s hold a neighbour 18 kHz away, 10 dB over a held press in
+    the same channel: the split of the whole burst fell between the two on levels, and the
+    press's frames after the neighbour stopped were one long off run (fresh benign soak seed
+    292136: nothing decoded, and the burst was taken for a jammer). That run is demodulated on
+    its own."""
+    from keyguard.dsp.bursts import Burst
+    from keyguard.dsp.demod import quiet_active_runs
+
+    b, p, rng, noise = _neighbour_then_press()
+    n, rate = b.iq.size, b.iq_rate
     trains = demodulate(b)
     assert len(trains) == 2 and trains[1].freq_hz == pytest.approx(CENTER + 1.2e3, abs=100)
     got = [p.t for p in decode_pulse_train(trains[1]) if p.identity == f"keeloq:{SERIAL:08X}"]
@@ -317,29 +328,6 @@ def test_fob_inside_a_relay_amplifiers_wideband_noise_gets_a_narrow_channel():
     assert decodes(fob[0])
 
 
-def _neighbour_then_press_burst():
-    """The burst of the test above: a neighbour 18 kHz away 10 dB over a held press in the same
-    channel for its first 0.35 s, then the press alone."""
-    from keyguard.dsp.bursts import Burst
-
-    rate, noise = 102.4e3, 1e-6
-    rng = np.random.default_rng(3)
-    n = int(1.4 * rate)
-    y = complex_noise(n, noise, rng)
-    s = render_pulse_train(sensor_message(300, 3), rate, freq_offset_hz=18e3)[: int(0.35 * rate)]
-    y[: s.size] += s
-    p = render_pulse_train(held_press(10), rate, freq_offset_hz=1.2e3, amplitude=0.3)
-    k = int(0.05 * rate)
-    y[k:k + p.size] += p[: n - k]
-    k5 = int(50e-6 * rate)
-    mask = np.convolve(np.abs(y) ** 2, np.ones(k5) / k5, "same") > 10 * noise
-    return Burst(start=0, stop=n, sample_rate=rate, center_freq=CENTER, offset_hz=18e3,
-                 channel_offset_hz=0.0, rssi_db=0.0, snr_db=60.0, channel_snr_db=60.0,
-                 noise_db=-60.0, channel_noise_db=-60.0, bandwidth_hz=12e3,
-                 duty_cycle=float(mask.mean()), iq=y.astype(np.complex64), iq_rate=rate,
-                 iq_start=0, iq_step=1, channel_bw_hz=40e3, on_mask=mask)
-
-
 def test_frames_of_a_stretch_demodulated_alone_take_that_stretchs_fingerprint():
     """Packets decoded in a stretch of a burst demodulated on its own are another
     transmitter's: their press takes that stretch's carrier and RF features, measured over
@@ -351,7 +339,7 @@ def test_frames_of_a_stretch_demodulated_alone_take_that_stretchs_fingerprint():
     from keyguard.detect import DetectionEngine
     from keyguard.pipeline import PART_MARGIN_S, CaptureSession, Scanner
 
-    b = _neighbour_then_press_burst()
+    b = _neighbour_then_press()[0]
     session = CaptureSession(Scanner(), "x", b.sample_rate, CENTER, None)
     (ob,) = session._observe([b])
     frames = [p for p in ob.packets if p.identity == f"keeloq:{SERIAL:08X}"]
